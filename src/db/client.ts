@@ -1,0 +1,60 @@
+import { drizzle as drizzlePg } from 'drizzle-orm/postgres-js';
+import { migrate as migratePg } from 'drizzle-orm/postgres-js/migrator';
+import { drizzle as drizzleLite } from 'drizzle-orm/pglite';
+import { migrate as migrateLite } from 'drizzle-orm/pglite/migrator';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { SQL } from 'drizzle-orm';
+import postgres from 'postgres';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as schema from './schema.js';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export type Queryable = Db | Tx;
+
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+
+export interface Database {
+  db: Db;
+  kind: 'postgres' | 'pglite';
+  /** Human description without credentials, for logs. */
+  describe: string;
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens Postgres at `url`, or embedded PGlite under `dataDir` when no url is given. */
+export async function openDatabase(url: string | undefined, dataDir: string, opts: { max?: number } = {}): Promise<Database> {
+  if (url) {
+    const client = postgres(url, { max: opts.max ?? 10, onnotice: () => {} });
+    const db = drizzlePg(client, { schema }) as unknown as Db;
+    const u = new URL(url);
+    return {
+      db,
+      kind: 'postgres',
+      describe: `postgres ${u.hostname}:${u.port || 5432}${u.pathname}`,
+      migrate: () => migratePg(db as never, { migrationsFolder: MIGRATIONS_DIR }),
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  const dir = path.join(dataDir, 'pglite');
+  mkdirSync(dir, { recursive: true });
+  const client = await PGlite.create(dir);
+  const db = drizzleLite(client, { schema }) as unknown as Db;
+  return {
+    db,
+    kind: 'pglite',
+    describe: `embedded PGlite at ${dir}`,
+    migrate: () => migrateLite(db as never, { migrationsFolder: MIGRATIONS_DIR }),
+    close: () => client.close(),
+  };
+}
+
+/** Rows of a raw statement; postgres.js answers an array, PGlite an object with `rows`. */
+export async function rows<T>(db: Queryable, query: SQL): Promise<T[]> {
+  const res = (await db.execute(query)) as unknown;
+  return (Array.isArray(res) ? res : (res as { rows: T[] }).rows) as T[];
+}

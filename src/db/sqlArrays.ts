@@ -1,0 +1,26 @@
+import { sql, type SQL } from 'drizzle-orm';
+
+/**
+ * One bound parameter holding a whole array. drizzle's `sql` template would otherwise spread an array
+ * into one parameter per element, which is slow and breaks past Postgres' row-expression limit.
+ */
+export function arrayParam(values: readonly unknown[], pgType: 'int' | 'text' | 'date' | 'real' | 'bool'): SQL {
+  return sql`${sql.param(values)}::${sql.raw(pgType)}[]`;
+}
+
+/** JSON values travel as text and are cast to jsonb in SQL, so nulls stay SQL nulls. */
+export function jsonTexts(values: readonly unknown[]): (string | null)[] {
+  return values.map((v) => (v == null ? null : JSON.stringify(v)));
+}
+
+/**
+ * Takes `n` values of a table's identity sequence, so rows inserted from `unnest` get ids the caller
+ * knows in advance (RETURNING order is not guaranteed by Postgres).
+ */
+export async function allocateIds(tx: { execute: (q: SQL) => Promise<unknown> }, table: string, n: number): Promise<number[]> {
+  if (n === 0) return [];
+  const res = (await tx.execute(sql`
+    select nextval(pg_get_serial_sequence(${table}, 'id'))::int as id from generate_series(1, ${n})`)) as unknown;
+  const list = (Array.isArray(res) ? res : (res as { rows: { id: number }[] }).rows) as { id: number }[];
+  return list.map((r) => r.id);
+}
