@@ -1,0 +1,99 @@
+/**
+ * Batch deduplication: records are resolved one by one, in input order, against the citizens built
+ * so far (the same code path as the incremental index), with name frequencies taken from the whole
+ * input. A record joins a citizen only on a `match` that holds against all of its members.
+ */
+import type { DeepPartial, IdentityConfig } from './config.js';
+import { IdentityIndex } from './incrementalIndex.js';
+import { prepareRecord, type PreparedRecord } from './prepare.js';
+import { NameFrequencies } from './score.js';
+import type { GuardName, PairDecision, PersonRecord } from './types.js';
+
+export interface DedupeStats {
+  records: number;
+  clusters: number;
+  /** Records linked automatically to an earlier citizen. */
+  matched: number;
+  possiblePairs: number;
+  comparisons: number;
+  /** How often each guard stopped an automatic link. */
+  guardsFired: Record<GuardName, number>;
+  oversizedBlocks: number;
+  seconds: number;
+}
+
+export interface DedupeResult {
+  /** record id -> cluster id (the id of the cluster's first record); one entry per input record. */
+  clusterOf: Map<string, string>;
+  possible: PairDecision[];
+  stats: DedupeStats;
+}
+
+export interface DedupeOptions {
+  /** Name frequencies to use instead of counting the input's names. */
+  frequencies?: NameFrequencies;
+  /** Called every `progressEvery` records. */
+  onProgress?: (done: number, total: number) => void;
+  progressEvery?: number;
+}
+
+export function nameFrequenciesOf(prepared: Iterable<PreparedRecord>): NameFrequencies {
+  const f = new NameFrequencies();
+  for (const p of prepared) f.add(p.name.phonJoined);
+  return f;
+}
+
+export function dedupe(
+  records: PersonRecord[],
+  config?: DeepPartial<IdentityConfig> | IdentityConfig,
+  options: DedupeOptions = {},
+): DedupeResult {
+  const t0 = performance.now();
+  const prepared = records.map(prepareRecord);
+  const frequencies = options.frequencies ?? nameFrequenciesOf(prepared);
+  const index = new IdentityIndex(config, { frequencies });
+  const clusterOf = new Map<string, string>();
+  const possible: PairDecision[] = [];
+  const guardsFired: Record<GuardName, number> = { nik_conflict: 0, twins: 0, parent_child: 0, cluster_inconsistent: 0 };
+  let matched = 0;
+  const every = options.progressEvery ?? 10000;
+  for (let i = 0; i < prepared.length; i++) {
+    const p = prepared[i] as PreparedRecord;
+    const id = p.rec.id;
+    if (clusterOf.has(id)) throw new Error(`duplicate record id ${id}`);
+    const r = index.resolvePrepared(p);
+    let cid = id;
+    if (r.outcome === 'match' && r.citizenId !== undefined) {
+      cid = r.citizenId;
+      matched++;
+    }
+    clusterOf.set(id, cid);
+    index.addPrepared(cid, p);
+    let reported = 0;
+    for (const c of r.candidates) {
+      if (c.outcome === 'match' && c.citizenId === cid) continue;
+      if (c.outcome !== 'distinct' && c.score >= index.config.thresholds.match) {
+        for (const g of c.evidence.guards) guardsFired[g.guard]++;
+      }
+      if (c.citizenId === cid || reported >= index.config.maxPossiblePerRecord) continue;
+      possible.push({ a: id, b: c.recordId, outcome: 'possible', score: c.score, evidence: c.evidence });
+      reported++;
+    }
+    if (options.onProgress && (i + 1) % every === 0) options.onProgress(i + 1, prepared.length);
+  }
+  const clusters = new Set(clusterOf.values()).size;
+  return {
+    clusterOf,
+    possible,
+    stats: {
+      records: records.length,
+      clusters,
+      matched,
+      possiblePairs: possible.length,
+      comparisons: index.comparisons,
+      guardsFired,
+      oversizedBlocks: index.blockStats().oversizedBlocks,
+      seconds: (performance.now() - t0) / 1000,
+    },
+  };
+}

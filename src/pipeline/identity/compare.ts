@@ -1,0 +1,129 @@
+/** Field-by-field comparison of two prepared records into discrete Fellegi–Sunter levels. */
+import { compareDates, type DateLevel } from './dates.js';
+import { jaroWinkler } from './jaroWinkler.js';
+import { COMMON_NAME_PARTS, type NameInfo } from './names.js';
+import { compareNikDigits, type NikLevel } from './nik.js';
+import type { PreparedRecord } from './prepare.js';
+import type { FieldName } from './types.js';
+
+export type NameLevel = 'exact' | 'phonetic' | 'close' | 'partial' | 'similar' | 'different' | 'missing';
+
+/** Name levels under which two names can be the same person's. */
+export function namesCompatible(level: NameLevel): boolean {
+  return level === 'exact' || level === 'phonetic' || level === 'close' || level === 'partial';
+}
+
+const TOKEN_CLOSE = 0.9;
+
+/** How one phonetic part of the shorter name is found in the longer one. */
+function tokenFound(t: string, others: string[]): 'same' | 'close' | 'initial' | null {
+  let best: 'same' | 'close' | 'initial' | null = null;
+  for (const o of others) {
+    if (o === t) return 'same';
+    if (t.length === 1 || o.length === 1) {
+      if (t[0] === o[0]) best = best ?? 'initial';
+      continue;
+    }
+    if (best !== 'close' && jaroWinkler(t, o) >= TOKEN_CLOSE) best = 'close';
+  }
+  return best;
+}
+
+/**
+ * exact: same canonical letters (also when split or joined differently); phonetic: same phonetic key;
+ * close: every part has a close counterpart, same number of parts (typos, reordering); partial: the
+ * shorter name's parts all occur in the longer one or as its initials (dropped parts, "Siti A.");
+ * similar: the whole strings are alike but a part has no counterpart (typically another given name);
+ * different.
+ */
+export function compareNames(a: NameInfo | null, b: NameInfo | null): NameLevel {
+  if (!a || !b || a.joined.length === 0 || b.joined.length === 0) return 'missing';
+  if (a.joined === b.joined) return 'exact';
+  if (a.phonJoined === b.phonJoined) return 'phonetic';
+  const [short, long] = a.phon.length <= b.phon.length ? [a.phon, b.phon] : [b.phon, a.phon];
+  let allFound = true;
+  let distinctiveFound = false;
+  let initials = 0;
+  for (const t of short) {
+    const f = tokenFound(t, long);
+    if (f === null) {
+      allFound = false;
+      break;
+    }
+    if (f === 'initial') initials++;
+    else if (!COMMON_NAME_PARTS.has(t) && t.length > 2) distinctiveFound = true;
+  }
+  const jw = jaroWinkler(a.phonJoined, b.phonJoined);
+  if (allFound) {
+    if (short.length === long.length && initials === 0) return 'close';
+    // "Siti A." against "Siti Aminah": a shared part plus an initial for the rest.
+    if (distinctiveFound || (initials > 0 && initials < short.length)) return 'partial';
+  }
+  // Joined/split differently with a typo: "Nurhayati" / "Nur Hayatie".
+  if (jw >= 0.96 && Math.abs(a.phonJoined.length - b.phonJoined.length) <= 2 && a.phon.length !== b.phon.length) {
+    return 'close';
+  }
+  return jw >= 0.85 ? 'similar' : 'different';
+}
+
+export type MotherLevel = 'agree' | 'similar' | 'different' | 'missing';
+
+export function compareMothers(a: NameInfo | null, b: NameInfo | null): MotherLevel {
+  const l = compareNames(a, b);
+  if (l === 'missing') return 'missing';
+  if (l === 'exact' || l === 'phonetic' || l === 'close') return 'agree';
+  if (l === 'partial' || l === 'similar') return 'similar';
+  return 'different';
+}
+
+export interface Comparison {
+  nik: NikLevel;
+  name: NameLevel;
+  birthDate: DateLevel;
+  sex: 'agree' | 'disagree' | 'missing';
+  motherName: MotherLevel;
+  kk: 'same' | 'different' | 'missing';
+  village: 'same' | 'different' | 'missing';
+  birthPlace: 'agree' | 'different' | 'missing';
+  address: 'similar' | 'different' | 'missing';
+  religion: 'agree' | 'different' | 'missing';
+  occupation: 'agree' | 'different' | 'missing';
+}
+
+export const FIELDS: readonly FieldName[] = [
+  'nik', 'name', 'birthDate', 'sex', 'motherName', 'kk', 'village', 'birthPlace', 'address', 'religion', 'occupation',
+];
+
+function eq(a: string | null, b: string | null): 'agree' | 'different' | 'missing' {
+  if (a === null || b === null) return 'missing';
+  return a === b ? 'agree' : 'different';
+}
+
+export function compareRecords(a: PreparedRecord, b: PreparedRecord): Comparison {
+  let nik: NikLevel = 'missing';
+  if (a.nik?.digits && b.nik?.digits) nik = compareNikDigits(a.nik.digits, b.nik.digits);
+  const sex = a.sex && b.sex ? (a.sex === b.sex ? 'agree' : 'disagree') : 'missing';
+  const kk = a.kk && b.kk ? (a.kk === b.kk ? 'same' : 'different') : 'missing';
+  const village = a.village && b.village ? (a.village === b.village ? 'same' : 'different') : 'missing';
+  let birthPlace: Comparison['birthPlace'] = 'missing';
+  if (a.birthPlace && b.birthPlace) {
+    birthPlace = a.birthPlace === b.birthPlace || jaroWinkler(a.birthPlace, b.birthPlace) >= 0.9 ? 'agree' : 'different';
+  }
+  let address: Comparison['address'] = 'missing';
+  if (a.address && b.address) {
+    address = a.address === b.address || jaroWinkler(a.address, b.address) >= 0.9 ? 'similar' : 'different';
+  }
+  return {
+    nik,
+    name: compareNames(a.name, b.name),
+    birthDate: compareDates(a.birth, b.birth),
+    sex,
+    motherName: compareMothers(a.mother, b.mother),
+    kk,
+    village,
+    birthPlace,
+    address,
+    religion: eq(a.religion, b.religion),
+    occupation: eq(a.occupation, b.occupation),
+  };
+}

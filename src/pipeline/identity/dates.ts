@@ -1,0 +1,78 @@
+/** Birth dates as registers write them, and how two of them compare. */
+
+export interface YMD {
+  y: number;
+  m: number;
+  d: number;
+}
+
+const ISO = /^(\d{4})-(\d{1,2})-(\d{1,2})$/;
+const DMY = /^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$/;
+
+function daysInMonth(y: number, m: number): number {
+  return new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
+
+export function isValidYmd(y: number, m: number, d: number): boolean {
+  return y >= 1850 && y <= 2200 && m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m);
+}
+
+/** Parses YYYY-MM-DD, and d-m-Y as OpenSID's Gabungan API sends it; null when not a real date. */
+export function parseDate(s: string | null | undefined): YMD | null {
+  if (!s) return null;
+  const t = s.trim();
+  let y: number;
+  let m: number;
+  let d: number;
+  let r = ISO.exec(t);
+  if (r) {
+    y = Number(r[1]);
+    m = Number(r[2]);
+    d = Number(r[3]);
+  } else {
+    r = DMY.exec(t);
+    if (!r) return null;
+    d = Number(r[1]);
+    m = Number(r[2]);
+    y = Number(r[3]);
+  }
+  return isValidYmd(y, m, d) ? { y, m, d } : null;
+}
+
+export function formatYmd(v: YMD): string {
+  return `${v.y}-${String(v.m).padStart(2, '0')}-${String(v.d).padStart(2, '0')}`;
+}
+
+/**
+ * Dates that registration staff type when the real one is unknown: 1 January, 1 July and
+ * 31 December. Agreement on them says little.
+ */
+export function isPlaceholderDate(v: YMD): boolean {
+  return (v.m === 1 && v.d === 1) || (v.m === 7 && v.d === 1) || (v.m === 12 && v.d === 31);
+}
+
+export type DateLevel =
+  | 'exact'
+  | 'exact_placeholder'
+  | 'swapped'
+  | 'year_off'
+  | 'one_part'
+  | 'placeholder_year'
+  | 'different'
+  | 'missing';
+
+/**
+ * exact; exact_placeholder (equal but a placeholder date); swapped (day and month exchanged);
+ * year_off (same day and month, year one apart); placeholder_year (one side is a placeholder in the
+ * same year); one_part (two of day, month, year agree: a typo in the third); different; missing.
+ */
+export function compareDates(a: YMD | null, b: YMD | null): DateLevel {
+  if (!a || !b) return 'missing';
+  if (a.y === b.y && a.m === b.m && a.d === b.d) return isPlaceholderDate(a) ? 'exact_placeholder' : 'exact';
+  if (a.y === b.y && a.m === b.d && a.d === b.m) return 'swapped';
+  if (a.m === b.m && a.d === b.d && Math.abs(a.y - b.y) === 1) return isPlaceholderDate(a) ? 'placeholder_year' : 'year_off';
+  if (a.y === b.y && (isPlaceholderDate(a) || isPlaceholderDate(b))) return 'placeholder_year';
+  if (a.y === b.y && (a.m === b.m || a.d === b.d)) return 'one_part';
+  if (a.m === b.m && a.d === b.d) return 'one_part';
+  return 'different';
+}

@@ -1,0 +1,219 @@
+/**
+ * The incremental identity index: citizens (each with one or more records) held in memory with
+ * their blocking keys. `resolve` decides for a new record against the whole index; batch `dedupe`
+ * is this same loop over a file, so both modes decide alike.
+ */
+import { BlockIndex, blockKeys } from './blocking.js';
+import { resolveConfig, weightTable, type DeepPartial, type IdentityConfig, type WeightTable } from './config.js';
+import { prepareRecord, type PreparedRecord } from './prepare.js';
+import { decide, evidenceOf, NameFrequencies, scorePair, type ScoreContext, type ScoredPair } from './score.js';
+import type { Evidence, GuardHit, Outcome, PersonRecord } from './types.js';
+
+export interface CandidateDecision {
+  citizenId: string;
+  /** The citizen's record that scored best against the query. */
+  recordId: string;
+  score: number;
+  outcome: Outcome;
+  evidence: Evidence;
+}
+
+export interface ResolveResult {
+  outcome: Outcome;
+  citizenId?: string;
+  score: number;
+  evidence: Evidence;
+  /** Citizens that scored at least the review threshold, best first. */
+  candidates: CandidateDecision[];
+}
+
+export interface IdentityIndexOptions {
+  /**
+   * Frozen name frequencies for the term-frequency adjustment (e.g. from the whole population).
+   * Without them the index counts the names it holds as it grows.
+   */
+  frequencies?: NameFrequencies;
+}
+
+const NO_EVIDENCE: Evidence = { fields: [], score: 0, guards: [] };
+
+/** How many members of a citizen are checked for guards; a citizen rarely has more records. */
+const MAX_MEMBERS_CHECKED = 50;
+
+export class IdentityIndex {
+  readonly config: IdentityConfig;
+  private readonly weights: WeightTable;
+  private readonly ctx: ScoreContext;
+  private readonly liveFrequencies: boolean;
+  private readonly blocks: BlockIndex;
+  private readonly recs: (PreparedRecord | null)[] = [];
+  private readonly citizenOf: (string | null)[] = [];
+  private readonly members = new Map<string, number[]>();
+  private stamp = new Int32Array(1024);
+  private hits = new Int32Array(1024);
+  private queryNo = 0;
+  /** Pairs scored so far (for statistics). */
+  comparisons = 0;
+
+  constructor(config?: DeepPartial<IdentityConfig> | IdentityConfig, options: IdentityIndexOptions = {}) {
+    this.config = resolveConfig(config as DeepPartial<IdentityConfig> | undefined);
+    this.weights = weightTable(this.config);
+    this.liveFrequencies = options.frequencies === undefined;
+    this.ctx = { config: this.config, weights: this.weights, frequencies: options.frequencies ?? new NameFrequencies() };
+    this.blocks = new BlockIndex(this.config.blocking.maxBlockSize);
+  }
+
+  /** Number of citizens held. */
+  get citizenCount(): number {
+    return this.members.size;
+  }
+
+  /** Number of live records held. */
+  get recordCount(): number {
+    let n = 0;
+    for (const m of this.members.values()) n += m.length;
+    return n;
+  }
+
+  has(citizenId: string): boolean {
+    return this.members.has(citizenId);
+  }
+
+  recordsOf(citizenId: string): PersonRecord[] {
+    return (this.members.get(citizenId) ?? []).map((i) => (this.recs[i] as PreparedRecord).rec);
+  }
+
+  add(citizenId: string, rec: PersonRecord): void {
+    this.addPrepared(citizenId, prepareRecord(rec));
+  }
+
+  addPrepared(citizenId: string, p: PreparedRecord): void {
+    const recNo = this.recs.length;
+    this.recs.push(p);
+    this.citizenOf.push(citizenId);
+    const m = this.members.get(citizenId);
+    if (m) m.push(recNo);
+    else this.members.set(citizenId, [recNo]);
+    for (const k of blockKeys(p, false)) this.blocks.add(k, recNo);
+    if (this.liveFrequencies) this.ctx.frequencies?.add(p.name.phonJoined);
+    if (recNo >= this.stamp.length) {
+      const s = new Int32Array(this.stamp.length * 2);
+      s.set(this.stamp);
+      this.stamp = s;
+      const h = new Int32Array(this.hits.length * 2);
+      h.set(this.hits);
+      this.hits = h;
+    }
+  }
+
+  /** Forgets a citizen and all its records (their block entries become dead and are skipped). */
+  removeCitizen(citizenId: string): boolean {
+    const m = this.members.get(citizenId);
+    if (!m) return false;
+    for (const i of m) {
+      const p = this.recs[i];
+      if (p && this.liveFrequencies) this.ctx.frequencies?.remove(p.name.phonJoined);
+      this.recs[i] = null;
+      this.citizenOf[i] = null;
+    }
+    this.members.delete(citizenId);
+    return true;
+  }
+
+  /** Moves every record of one citizen to another (a reviewer confirmed they are one person). */
+  merge(fromCitizenId: string, intoCitizenId: string): void {
+    if (fromCitizenId === intoCitizenId) return;
+    const from = this.members.get(fromCitizenId);
+    if (!from) throw new Error(`unknown citizen ${fromCitizenId}`);
+    const into = this.members.get(intoCitizenId);
+    if (!into) throw new Error(`unknown citizen ${intoCitizenId}`);
+    for (const i of from) {
+      this.citizenOf[i] = intoCitizenId;
+      into.push(i);
+    }
+    this.members.delete(fromCitizenId);
+  }
+
+  resolve(rec: PersonRecord): ResolveResult {
+    return this.resolvePrepared(prepareRecord(rec));
+  }
+
+  resolvePrepared(p: PreparedRecord): ResolveResult {
+    const candidates = this.candidateRecords(p);
+    const best = new Map<string, { recNo: number; sp: ScoredPair }>();
+    for (const recNo of candidates) {
+      const c = this.recs[recNo] as PreparedRecord;
+      const cid = this.citizenOf[recNo] as string;
+      const sp = scorePair(p, c, this.ctx);
+      this.comparisons++;
+      const cur = best.get(cid);
+      if (!cur || sp.score > cur.sp.score) best.set(cid, { recNo, sp });
+    }
+    const decisions: CandidateDecision[] = [];
+    const possibleMin = this.config.thresholds.possible;
+    for (const [cid, { recNo, sp }] of best) {
+      if (sp.score < possibleMin) continue;
+      const guards = this.citizenGuards(p, cid, recNo, sp);
+      const outcome = decide(sp, guards, this.config);
+      const c = this.recs[recNo] as PreparedRecord;
+      decisions.push({ citizenId: cid, recordId: c.rec.id, score: sp.score, outcome, evidence: evidenceOf(p, c, sp, guards, this.weights) });
+    }
+    decisions.sort((x, y) => y.score - x.score || (x.citizenId < y.citizenId ? -1 : x.citizenId > y.citizenId ? 1 : 0));
+    const top = decisions.find((d) => d.outcome === 'match') ?? decisions[0];
+    if (!top) return { outcome: 'distinct', score: 0, evidence: NO_EVIDENCE, candidates: decisions };
+    return { outcome: top.outcome, citizenId: top.citizenId, score: top.score, evidence: top.evidence, candidates: decisions };
+  }
+
+  /**
+   * A record may join a citizen only if it is compatible with every member, not just the best one:
+   * guards against any member apply, and a member it scores below review level blocks the link.
+   * This is what stops chains of weak links from gluing unrelated people together.
+   */
+  private citizenGuards(p: PreparedRecord, cid: string, bestRecNo: number, bestSp: ScoredPair): GuardHit[] {
+    const guards: GuardHit[] = [...bestSp.guards];
+    const members = this.members.get(cid) ?? [];
+    const n = Math.min(members.length, MAX_MEMBERS_CHECKED);
+    for (let k = 0; k < n; k++) {
+      const recNo = members[k] as number;
+      if (recNo === bestRecNo) continue;
+      const c = this.recs[recNo] as PreparedRecord;
+      const sp = scorePair(p, c, this.ctx);
+      this.comparisons++;
+      for (const g of sp.guards) guards.push(g);
+      if (sp.score < this.config.thresholds.possible) {
+        guards.push({ guard: 'cluster_inconsistent', reason: `scores ${sp.score.toFixed(1)} against another record of this citizen`, recordId: c.rec.id });
+      }
+    }
+    return guards;
+  }
+
+  /** Live records sharing at least one usable block, most shared keys first, capped. */
+  private candidateRecords(p: PreparedRecord): number[] {
+    const q = ++this.queryNo;
+    const stamp = this.stamp;
+    const hits = this.hits;
+    const found: number[] = [];
+    const recs = this.recs;
+    for (const k of blockKeys(p, true)) {
+      this.blocks.forEach(k, (recNo) => {
+        if (recs[recNo] === null) return;
+        if (stamp[recNo] !== q) {
+          stamp[recNo] = q;
+          hits[recNo] = 1;
+          found.push(recNo);
+        } else {
+          hits[recNo] = (hits[recNo] as number) + 1;
+        }
+      });
+    }
+    const max = this.config.blocking.maxCandidates;
+    if (found.length <= max) return found;
+    found.sort((a, b) => (hits[b] as number) - (hits[a] as number) || a - b);
+    return found.slice(0, max);
+  }
+
+  /** Blocking statistics for monitoring. */
+  blockStats(): { blocks: number; oversizedBlocks: number } {
+    return this.blocks.stats();
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * Indonesian personal names: strip titles and degrees, unify the spellings that denote one name
+ * (Muhammad/Moh./M., Siti/St., Abdul/Abd., pre-1972 spelling), and build a phonetic key that treats
+ * ahmad/achmad/akhmad as one name but keeps salim and saleh apart.
+ */
+
+/** Honorifics and academic/religious titles written before a name. */
+const LEADING_TITLES = new Set([
+  'h', 'hj', 'haji', 'hajah', 'hajjah', 'drs', 'dra', 'ir', 'dr', 'drg', 'prof', 'kh', 'kyai', 'kiai',
+  'ust', 'ustadz', 'ustad', 'ustazah', 'ny', 'nyonya', 'tn', 'tuan', 'sdr', 'sdri', 'bpk', 'bapak', 'ibu',
+  'bu', 'pak', 'almarhum', 'alm', 'almh', 'almarhumah', 'hc',
+]);
+
+/** Degrees written after a name, compared with dots and spaces removed. */
+const DEGREES = new Set([
+  'spd', 'spdi', 'spdsd', 'se', 'sh', 'shi', 'skom', 'sag', 'ssos', 'sip', 'st', 'sp', 'ssi', 'skep', 'sked',
+  'skm', 'sfarm', 'shut', 'spt', 'sth', 'ssy', 'spsi', 'sds', 'sstp', 'stp', 'sak', 'sei', 'sh', 'ssn',
+  'sikom', 'sgz', 'sst', 'str', 'sth', 'stptk', 'amd', 'ama', 'amdkeb', 'amdkep', 'amdkes', 'amdfarm', 'amk',
+  'amdpd', 'apt', 'mpd', 'mpdi', 'msi', 'mm', 'mh', 'mkes', 'mag', 'mt', 'mkom', 'me', 'msc', 'ma', 'mba',
+  'mhum', 'mkm', 'msos', 'mip', 'map', 'phd', 'ners', 'bsc', 'ba', 'spog', 'spa', 'sppd', 'mpdsd', 'lc',
+  'dipl', 'ing', 'ssit', 'sa', 'sadm', 'sip', 'skg', 'sked',
+]);
+
+/** Spellings that all denote Muhammad when written as a separate name part. */
+const MUHAMMAD = new Set([
+  'muhammad', 'muhamad', 'muhammed', 'muhamed', 'mohammad', 'mohamad', 'mohammed', 'mohamed', 'mochammad',
+  'mochamad', 'mokhammad', 'mokhamad', 'muchammad', 'muchamad', 'mukhammad', 'mukhamad', 'moch', 'mokh',
+  'moh', 'muh', 'mhd', 'mhmd', 'md', 'mohd', 'muhd', 'mochamat', 'muhamat', 'muhammat', 'mohamat',
+]);
+
+/** Tokens so common in Indonesian names that they say little about identity on their own. */
+export const COMMON_NAME_PARTS = new Set([
+  'muhammad', 'siti', 'nur', 'sri', 'abdul', 'ahmad', 'dwi', 'tri', 'eka', 'dewi', 'putri', 'putra', 'nurul',
+  'ni', 'i', 'made', 'nyoman', 'ketut', 'wayan', 'gede', 'kadek', 'komang', 'putu', 'luh', 'ayu', 'dian',
+  'indah', 'rahmat', 'agus', 'budi', 'wahyu',
+]);
+
+const PATRONYMIC = new Set(['bin', 'binti', 'bt', 'bte', 'binte']);
+
+/** Rewrites pre-1972 (Van Ophuijsen / Soewandi) spelling to EYD. Applied to lower-case letters only. */
+export function modernSpelling(s: string): string {
+  return s
+    .replace(/oe/g, 'u')
+    .replace(/dj/g, 'j')
+    .replace(/tj/g, 'c')
+    .replace(/sj/g, 'sy')
+    .replace(/nj/g, 'ny')
+    .replace(/ch/g, 'kh');
+}
+
+function isDegreeToken(raw: string): boolean {
+  const bare = raw.replace(/[.\s]/g, '');
+  if (bare.length === 0) return true;
+  return DEGREES.has(bare);
+}
+
+export interface NameParts {
+  /** Canonical tokens of the name, without titles, degrees or the bin/binti part. */
+  tokens: string[];
+  /** The father's name given after bin/binti, if any. */
+  patronym: string | null;
+}
+
+/** Splits a raw name into canonical tokens. */
+export function nameParts(raw: string): NameParts {
+  let s = raw.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  // Degrees usually follow a comma: "Budi Santoso, S.Pd., M.Pd".
+  const commaParts = s.split(',');
+  if (commaParts.length > 1) {
+    const head = commaParts[0] ?? '';
+    const tail = commaParts.slice(1);
+    const tailAreDegrees = tail.every((p) => p.trim().split(/\s+/).every((w) => isDegreeToken(w)));
+    s = tailAreDegrees ? head : commaParts.join(' ');
+  }
+  // Remove apostrophes inside words (Ma'ruf), then split on anything that is not a letter.
+  let words = s.replace(/['`’‘]/g, '').split(/\s+/).filter((w) => w.length > 0);
+  // Trailing degrees written without a comma: "Budi Santoso S.Pd.I".
+  while (words.length > 1) {
+    const last = words[words.length - 1] ?? '';
+    if ((last.includes('.') || last.length <= 5) && isDegreeToken(last)) words.pop();
+    else break;
+  }
+  const tokens: string[] = [];
+  for (const w of words) {
+    for (const piece of w.split(/[^a-z]+/)) if (piece.length > 0) tokens.push(piece);
+  }
+  // Leading titles: "Hj. Siti", "Drs. H. Ahmad".
+  while (tokens.length > 1 && LEADING_TITLES.has(tokens[0] ?? '')) tokens.shift();
+  const out: string[] = [];
+  let patronym: string | null = null;
+  for (let i = 0; i < tokens.length; i++) {
+    const raw0 = tokens[i] ?? '';
+    if (PATRONYMIC.has(raw0) && out.length > 0 && i < tokens.length - 1) {
+      patronym = tokens.slice(i + 1).map((t) => canonicalToken(t, false)).join(' ');
+      break;
+    }
+    out.push(canonicalToken(raw0, i < tokens.length - 1));
+  }
+  return { tokens: out.length > 0 ? out : tokens.map((t) => canonicalToken(t, false)), patronym };
+}
+
+/** Unifies one name part; `hasNext` is true when another part follows, where "M." and "St." are abbreviations. */
+function canonicalToken(t0: string, hasNext: boolean): string {
+  const t = modernSpelling(t0);
+  if (MUHAMMAD.has(t) || (hasNext && t === 'm')) return 'muhammad';
+  if (t === 'siti' || t === 'sitti' || (hasNext && t === 'st')) return 'siti';
+  if (t === 'abd' || t === 'abdul' || t === 'abdoel' || t === 'abdol') return 'abdul';
+  if (t === 'noor' || t === 'nor' || t === 'nurr') return 'nur';
+  return t;
+}
+
+/** Canonical, space-separated form of a name ("H. Moch. Soeharto, S.Pd" -> "muhammad suharto"). */
+export function normalizeName(raw: string): string {
+  return nameParts(raw).tokens.join(' ');
+}
+
+const VOWEL = /[aiueo]/;
+
+/**
+ * Indonesian phonetic key of one name part. Rules, in order: EYD spelling; kh/ch -> h; q -> k;
+ * z -> j; v/f/ph -> p (Sundanese and Javanese speakers write Arif/Arip, Fitri/Pitri); th/dh -> t/d;
+ * sy/sh/ts -> s; ie -> i; drop h unless it starts the part or stands between vowels (ahmad = amad
+ * = achmad, fatimah = fatima); vowels e->i and o->u (Slamet/Slamat stays apart but Saleh/Salih,
+ * Joko/Juku agree); y after a consonant -> i; doubled letters collapse.
+ */
+export function phoneticToken(token: string): string {
+  let s = modernSpelling(token);
+  s = s
+    .replace(/kh/g, 'h')
+    .replace(/q/g, 'k')
+    .replace(/x/g, 'ks')
+    .replace(/z/g, 'j')
+    .replace(/ph/g, 'p')
+    .replace(/[fv]/g, 'p')
+    .replace(/th/g, 't')
+    .replace(/dh/g, 'd')
+    .replace(/sy|sh|ts/g, 's')
+    .replace(/ie/g, 'i')
+    .replace(/ey|ay$/g, (m) => (m === 'ey' ? 'i' : 'ai'));
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i] ?? '';
+    if (c === 'h' && i > 0) {
+      const prev = s[i - 1] ?? '';
+      const next = s[i + 1] ?? '';
+      if (!(VOWEL.test(prev) && VOWEL.test(next))) continue;
+    }
+    let d = c;
+    if (d === 'e') d = 'i';
+    else if (d === 'o') d = 'u';
+    else if (d === 'y' && i > 0 && !VOWEL.test(s[i - 1] ?? '') && VOWEL.test(s[i + 1] ?? '') === false) d = 'i';
+    if (out.length > 0 && out[out.length - 1] === d) continue;
+    out += d;
+  }
+  return out;
+}
+
+/** Phonetic key of a whole name: phonetic parts joined by spaces. */
+export function phoneticKey(raw: string): string {
+  return nameParts(raw).tokens.map(phoneticToken).join(' ');
+}
+
+/** Everything the comparator needs about a name, computed once per record. */
+export interface NameInfo {
+  raw: string;
+  tokens: string[];
+  phon: string[];
+  /** Canonical tokens joined without spaces: "Nur Hayati" and "Nurhayati" agree. */
+  joined: string;
+  /** Phonetic tokens joined without spaces. */
+  phonJoined: string;
+  patronym: string | null;
+}
+
+export function nameInfo(raw: string): NameInfo {
+  const { tokens, patronym } = nameParts(raw);
+  const phon = tokens.map(phoneticToken);
+  return { raw, tokens, phon, joined: tokens.join(''), phonJoined: phon.join(''), patronym };
+}

@@ -1,0 +1,90 @@
+/** Normalizes a record once, so that comparing it with many candidates costs no string work. */
+import { parseDate, type YMD } from './dates.js';
+import { nameInfo, type NameInfo } from './names.js';
+import { nikConsistency, parseKk, parseNik, type NikInfo } from './nik.js';
+import type { PersonRecord } from './types.js';
+
+export interface PreparedRecord {
+  rec: PersonRecord;
+  name: NameInfo;
+  /** Parsed NIK when it is a real (non-temporary, non-empty) 16-digit number, valid or not. */
+  nik: NikInfo | null;
+  /** The NIK is valid and agrees with the record's own birth date and sex (where known). */
+  nikSelfConsistent: boolean;
+  kk: string | null;
+  birth: YMD | null;
+  /** Birth date, or the one the NIK carries when the record has none (for guards only). */
+  birthForGuards: YMD | null;
+  sex: 'M' | 'F' | null;
+  mother: NameInfo | null;
+  village: string | null;
+  birthPlace: string | null;
+  address: string | null;
+  religion: string | null;
+  occupation: string | null;
+}
+
+function clean(s: string | null | undefined): string | null {
+  if (!s) return null;
+  const t = s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim();
+  return t.length > 0 ? t : null;
+}
+
+function cleanPlace(s: string | null | undefined): string | null {
+  const t = clean(s);
+  if (!t) return null;
+  const r = t.replace(/^(kab|kabupaten|kota|kec|kecamatan|desa|tiyuh|kel|kelurahan)\s+/, '');
+  return r.replace(/\s+/g, '');
+}
+
+const RELIGIONS: Record<string, string> = {
+  '1': 'islam', islam: 'islam', moslem: 'islam', muslim: 'islam',
+  '2': 'kristen', kristen: 'kristen', protestan: 'kristen', kristenprotestan: 'kristen',
+  '3': 'katolik', katolik: 'katolik', katholik: 'katolik', kristenkatolik: 'katolik',
+  '4': 'hindu', hindu: 'hindu', '5': 'budha', budha: 'budha', buddha: 'budha',
+  '6': 'khonghucu', khonghucu: 'khonghucu', konghucu: 'khonghucu', '7': 'kepercayaan',
+};
+
+function cleanReligion(s: string | null | undefined): string | null {
+  const t = clean(s);
+  if (!t) return null;
+  const k = t.replace(/\s+/g, '');
+  return RELIGIONS[k] ?? k;
+}
+
+export function prepareRecord(rec: PersonRecord): PreparedRecord {
+  const birth = parseDate(rec.birthDate);
+  const sex = rec.sex === 'M' || rec.sex === 'F' ? rec.sex : null;
+  const parsed = parseNik(rec.nik);
+  const nik = parsed.empty || parsed.temporary || parsed.digits === null || parsed.digits.length !== 16 ? null : parsed;
+  let nikSelfConsistent = false;
+  let birthForGuards = birth;
+  if (nik && nik.valid) {
+    const c = nikConsistency(nik, birth, sex);
+    nikSelfConsistent = c.dateMatches !== false && c.sexMatches !== false;
+    if (!birthForGuards && nik.birthDate) birthForGuards = parseDate(nik.birthDate);
+  }
+  const kkInfo = parseKk(rec.kk);
+  const kk = !kkInfo.empty && kkInfo.errors.indexOf('KK_FORMAT') < 0 ? kkInfo.digits : null;
+  const villageDigits = rec.villageCode ? rec.villageCode.replace(/\D/g, '') : '';
+  const mother = rec.motherName ? nameInfo(rec.motherName) : null;
+  return {
+    rec,
+    name: nameInfo(rec.fullName),
+    nik,
+    nikSelfConsistent,
+    kk,
+    birth,
+    birthForGuards,
+    sex,
+    mother: mother && mother.tokens.length > 0 ? mother : null,
+    village: villageDigits.length === 10 ? villageDigits : null,
+    birthPlace: cleanPlace(rec.birthPlace),
+    address: clean(rec.address),
+    religion: cleanReligion(rec.religion),
+    occupation: clean(rec.occupation),
+  };
+}

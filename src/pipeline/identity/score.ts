@@ -1,0 +1,139 @@
+/** Fellegi–Sunter scoring of a compared pair, term-frequency adjustment, guards and the decision. */
+import { compareRecords, FIELDS, namesCompatible, type Comparison } from './compare.js';
+import type { IdentityConfig, WeightTable } from './config.js';
+import { formatYmd } from './dates.js';
+import type { PreparedRecord } from './prepare.js';
+import type { Evidence, FieldEvidence, FieldName, GuardHit, Outcome } from './types.js';
+
+/** Counts of phonetic full-name keys, for the term-frequency adjustment of name agreement. */
+export class NameFrequencies {
+  private readonly counts = new Map<string, number>();
+  total = 0;
+
+  add(key: string): void {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    this.total++;
+  }
+
+  remove(key: string): void {
+    const c = this.counts.get(key);
+    if (c === undefined) return;
+    if (c <= 1) this.counts.delete(key);
+    else this.counts.set(key, c - 1);
+    this.total--;
+  }
+
+  count(key: string): number {
+    return this.counts.get(key) ?? 0;
+  }
+
+  static fromKeys(keys: Iterable<string>): NameFrequencies {
+    const f = new NameFrequencies();
+    for (const k of keys) f.add(k);
+    return f;
+  }
+}
+
+/** Below this many names the frequencies are too noisy to adjust by. */
+const MIN_TF_POPULATION = 1000;
+
+export interface ScoreContext {
+  config: IdentityConfig;
+  weights: WeightTable;
+  frequencies: NameFrequencies | null;
+}
+
+export interface ScoredPair {
+  cmp: Comparison;
+  score: number;
+  nameWeight: number;
+  nameNote: string | undefined;
+  guards: GuardHit[];
+}
+
+function nameWeight(a: PreparedRecord, cmp: Comparison, ctx: ScoreContext): { w: number; note: string | undefined } {
+  const base = ctx.weights.name[cmp.name] ?? 0;
+  const f = ctx.frequencies;
+  const tf = ctx.config.termFrequency;
+  if (!tf.enabled || !f || f.total < MIN_TF_POPULATION || (cmp.name !== 'exact' && cmp.name !== 'phonetic')) {
+    return { w: base, note: undefined };
+  }
+  const level = ctx.config.fields.name[cmp.name];
+  if (!level) return { w: base, note: undefined };
+  const count = Math.max(1, f.count(a.name.phonJoined));
+  const u = Math.max(count / f.total, tf.minU);
+  const w = Math.min(tf.maxWeight, Math.max(tf.minWeight, Math.log2(level.m / u)));
+  return { w, note: `name shared by ${count} of ${f.total} records` };
+}
+
+/** Guards that forbid an automatic link whatever the score. `b` is the record the guard names. */
+export function pairGuards(a: PreparedRecord, b: PreparedRecord, cmp: Comparison, config: IdentityConfig): GuardHit[] {
+  const hits: GuardHit[] = [];
+  if (
+    a.nik?.valid && b.nik?.valid && a.nik.digits !== b.nik.digits && a.nikSelfConsistent && b.nikSelfConsistent
+  ) {
+    hits.push({ guard: 'nik_conflict', reason: 'two valid NIKs, each consistent with its own birth date and sex', recordId: b.rec.id });
+  }
+  const sameDate = cmp.birthDate === 'exact' || cmp.birthDate === 'exact_placeholder';
+  if (sameDate && !namesCompatible(cmp.name) && (cmp.kk === 'same' || cmp.motherName === 'agree' || cmp.village === 'same')) {
+    hits.push({ guard: 'twins', reason: 'same family or village, same birth date, different given names', recordId: b.rec.id });
+  }
+  if (namesCompatible(cmp.name) && a.birthForGuards && b.birthForGuards) {
+    const gap = Math.abs(a.birthForGuards.y - b.birthForGuards.y);
+    if (gap >= config.guards.parentChildMinYears) {
+      hits.push({ guard: 'parent_child', reason: `same name, birth years ${gap} apart`, recordId: b.rec.id });
+    }
+  }
+  return hits;
+}
+
+export function scorePair(a: PreparedRecord, b: PreparedRecord, ctx: ScoreContext): ScoredPair {
+  const cmp = compareRecords(a, b);
+  const w = ctx.weights;
+  const nw = nameWeight(a, cmp, ctx);
+  const score =
+    (w.nik[cmp.nik] ?? 0) + nw.w + (w.birthDate[cmp.birthDate] ?? 0) + (w.sex[cmp.sex] ?? 0) +
+    (w.motherName[cmp.motherName] ?? 0) + (w.kk[cmp.kk] ?? 0) + (w.village[cmp.village] ?? 0) +
+    (w.birthPlace[cmp.birthPlace] ?? 0) + (w.address[cmp.address] ?? 0) + (w.religion[cmp.religion] ?? 0) +
+    (w.occupation[cmp.occupation] ?? 0);
+  return { cmp, score, nameWeight: nw.w, nameNote: nw.note, guards: pairGuards(a, b, cmp, ctx.config) };
+}
+
+/** Score band, then the guards and the minimum-evidence rule can only lower a match to possible. */
+export function decide(sp: ScoredPair, guards: GuardHit[], config: IdentityConfig): Outcome {
+  const t = config.thresholds;
+  if (sp.score < t.possible) return 'distinct';
+  if (sp.score < t.match) return 'possible';
+  if (guards.length > 0) return 'possible';
+  if (config.guards.requireDateOrNik && sp.cmp.birthDate === 'missing' && sp.cmp.nik !== 'exact') return 'possible';
+  return 'match';
+}
+
+function fieldValue(r: PreparedRecord, f: FieldName): string | null {
+  const rec = r.rec;
+  switch (f) {
+    case 'nik': return rec.nik ?? null;
+    case 'name': return rec.fullName;
+    case 'birthDate': return r.birth ? formatYmd(r.birth) : (rec.birthDate ?? null);
+    case 'sex': return r.sex;
+    case 'motherName': return rec.motherName ?? null;
+    case 'kk': return rec.kk ?? null;
+    case 'village': return r.village;
+    case 'birthPlace': return rec.birthPlace ?? null;
+    case 'address': return rec.address ?? null;
+    case 'religion': return rec.religion ?? null;
+    case 'occupation': return rec.occupation ?? null;
+  }
+}
+
+export function evidenceOf(a: PreparedRecord, b: PreparedRecord, sp: ScoredPair, guards: GuardHit[], weights: WeightTable): Evidence {
+  const fields: FieldEvidence[] = [];
+  for (const f of FIELDS) {
+    const level = sp.cmp[f as keyof Comparison];
+    const weight = f === 'name' ? sp.nameWeight : (weights[f][level] ?? 0);
+    const e: FieldEvidence = { field: f, a: fieldValue(a, f), b: fieldValue(b, f), level, weight: Math.round(weight * 100) / 100 };
+    if (f === 'name' && sp.nameNote) e.note = sp.nameNote;
+    fields.push(e);
+  }
+  return { fields, score: Math.round(sp.score * 100) / 100, guards };
+}
