@@ -6,14 +6,21 @@ import { compareNikDigits, type NikLevel } from './nik.js';
 import type { PreparedRecord } from './prepare.js';
 import type { FieldName } from './types.js';
 
-export type NameLevel = 'exact' | 'phonetic' | 'close' | 'partial' | 'similar' | 'different' | 'missing';
+export type NameLevel = 'exact' | 'phonetic' | 'close' | 'partial' | 'typo' | 'similar' | 'different' | 'missing';
 
-/** Name levels under which two names can be the same person's. */
+/** Name levels under which two names are plainly the same person's (a differing part is not a typo of another name). */
 export function namesCompatible(level: NameLevel): boolean {
   return level === 'exact' || level === 'phonetic' || level === 'close' || level === 'partial';
 }
 
+/** Levels strong enough for an automatic link without an agreeing NIK. */
+export function namesAgreeEnough(level: NameLevel): boolean {
+  return namesCompatible(level) || level === 'typo';
+}
+
 const TOKEN_CLOSE = 0.9;
+/** One part this close to its counterpart is probably a typo (or the sibling's name: Rina/Rini). */
+const TOKEN_TYPO = 0.84;
 
 /** How one phonetic part of the shorter name is found in the longer one. */
 function tokenFound(t: string, others: string[]): 'same' | 'close' | 'initial' | null {
@@ -33,6 +40,7 @@ function tokenFound(t: string, others: string[]): 'same' | 'close' | 'initial' |
  * exact: same canonical letters (also when split or joined differently); phonetic: same phonetic key;
  * close: every part has a close counterpart, same number of parts (typos, reordering); partial: the
  * shorter name's parts all occur in the longer one or as its initials (dropped parts, "Siti A.");
+ * typo: same parts but one, which is close to its counterpart (a typo, or a sibling's Rina/Rini);
  * similar: the whole strings are alike but a part has no counterpart (typically another given name);
  * different.
  */
@@ -63,7 +71,20 @@ export function compareNames(a: NameInfo | null, b: NameInfo | null): NameLevel 
   if (jw >= 0.96 && Math.abs(a.phonJoined.length - b.phonJoined.length) <= 2 && a.phon.length !== b.phon.length) {
     return 'close';
   }
+  if (a.phon.length === b.phon.length && oneTypo(a.phon, b.phon)) return 'typo';
   return jw >= 0.85 ? 'similar' : 'different';
+}
+
+/** Same parts in order except one, which is within typo distance. */
+function oneTypo(a: string[], b: string[]): boolean {
+  let off = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as string;
+    const y = b[i] as string;
+    if (x === y) continue;
+    if (++off > 1 || x.length < 3 || y.length < 3 || jaroWinkler(x, y) < TOKEN_TYPO) return false;
+  }
+  return off === 1;
 }
 
 export type MotherLevel = 'agree' | 'similar' | 'different' | 'missing';
@@ -72,7 +93,7 @@ export function compareMothers(a: NameInfo | null, b: NameInfo | null): MotherLe
   const l = compareNames(a, b);
   if (l === 'missing') return 'missing';
   if (l === 'exact' || l === 'phonetic' || l === 'close') return 'agree';
-  if (l === 'partial' || l === 'similar') return 'similar';
+  if (l === 'partial' || l === 'typo' || l === 'similar') return 'similar';
   return 'different';
 }
 
@@ -111,7 +132,8 @@ export function compareRecords(a: PreparedRecord, b: PreparedRecord): Comparison
   }
   let address: Comparison['address'] = 'missing';
   if (a.address && b.address) {
-    address = a.address === b.address || jaroWinkler(a.address, b.address) >= 0.9 ? 'similar' : 'different';
+    // Free-text addresses vary too much between clerks for a fuzzy score to carry weight.
+    address = a.address === b.address ? 'similar' : 'different';
   }
   return {
     nik,

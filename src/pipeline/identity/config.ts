@@ -41,6 +41,11 @@ export interface IdentityConfig {
     parentChildMinYears: number;
     /** Auto-link only when both dates are known or the NIKs agree. */
     requireDateOrNik: boolean;
+    /**
+     * Auto-link only when names agree (up to a typo) and dates do not contradict, unless the NIKs
+     * agree: household fields (KK, address, village, mother) alone would link siblings.
+     */
+    requireNameAndDate: boolean;
   };
   /** Best matches with review-level score reported per query. */
   maxPossiblePerRecord: number;
@@ -61,8 +66,9 @@ export const defaultIdentityConfig: IdentityConfig = {
       phonetic: { m: 0.15, u: 0.0003 },
       close: { m: 0.12, u: 0.001 },
       partial: { m: 0.1, u: 0.004 },
-      similar: { m: 0.04, u: 0.02 },
-      different: { m: 0.04, u: 0.9745 },
+      typo: { m: 0.06, u: 0.004 },
+      similar: { m: 0.02, u: 0.02 },
+      different: { m: 0.02, u: 0.9705 },
       missing: { m: 1, u: 1 },
     },
     birthDate: {
@@ -119,7 +125,7 @@ export const defaultIdentityConfig: IdentityConfig = {
   },
   termFrequency: { enabled: true, minU: 0.00002, maxWeight: 13, minWeight: 3 },
   blocking: { maxBlockSize: 400, maxCandidates: 60 },
-  guards: { parentChildMinYears: 15, requireDateOrNik: true },
+  guards: { parentChildMinYears: 15, requireDateOrNik: true, requireNameAndDate: true },
   maxPossiblePerRecord: 3,
 };
 

@@ -40,6 +40,16 @@ function cleanPlace(s: string | null | undefined): string | null {
   return r.replace(/\s+/g, '');
 }
 
+/** "Dusun II RT 003 RW 001" and "dsn ii rt 3 rw 1" agree. */
+function cleanAddress(s: string | null | undefined): string | null {
+  const t = clean(s);
+  if (!t) return null;
+  return t
+    .replace(/\b(dusun|dsn|dukuh)\b/g, 'dusun')
+    .replace(/\b0+(\d)/g, '$1')
+    .replace(/\s+/g, '');
+}
+
 const RELIGIONS: Record<string, string> = {
   '1': 'islam', islam: 'islam', moslem: 'islam', muslim: 'islam',
   '2': 'kristen', kristen: 'kristen', protestan: 'kristen', kristenprotestan: 'kristen',
@@ -83,7 +93,7 @@ export function prepareRecord(rec: PersonRecord): PreparedRecord {
     mother: mother && mother.tokens.length > 0 ? mother : null,
     village: villageDigits.length === 10 ? villageDigits : null,
     birthPlace: cleanPlace(rec.birthPlace),
-    address: clean(rec.address),
+    address: cleanAddress(rec.address),
     religion: cleanReligion(rec.religion),
     occupation: clean(rec.occupation),
   };

@@ -1,5 +1,5 @@
 /** Fellegi–Sunter scoring of a compared pair, term-frequency adjustment, guards and the decision. */
-import { compareRecords, FIELDS, namesCompatible, type Comparison } from './compare.js';
+import { compareRecords, FIELDS, namesAgreeEnough, namesCompatible, type Comparison } from './compare.js';
 import type { IdentityConfig, WeightTable } from './config.js';
 import { formatYmd } from './dates.js';
 import type { PreparedRecord } from './prepare.js';
@@ -75,7 +75,8 @@ export function pairGuards(a: PreparedRecord, b: PreparedRecord, cmp: Comparison
     hits.push({ guard: 'nik_conflict', reason: 'two valid NIKs, each consistent with its own birth date and sex', recordId: b.rec.id });
   }
   const sameDate = cmp.birthDate === 'exact' || cmp.birthDate === 'exact_placeholder';
-  if (sameDate && !namesCompatible(cmp.name) && (cmp.kk === 'same' || cmp.motherName === 'agree' || cmp.village === 'same')) {
+  // Twins cannot share a NIK, so an agreeing NIK means a misspelt name, not a twin.
+  if (sameDate && cmp.nik !== 'exact' && !namesCompatible(cmp.name) && (cmp.kk === 'same' || cmp.motherName === 'agree' || cmp.village === 'same')) {
     hits.push({ guard: 'twins', reason: 'same family or village, same birth date, different given names', recordId: b.rec.id });
   }
   if (namesCompatible(cmp.name) && a.birthForGuards && b.birthForGuards) {
@@ -87,6 +88,11 @@ export function pairGuards(a: PreparedRecord, b: PreparedRecord, cmp: Comparison
   return hits;
 }
 
+/** One household shares KK and address: the address adds nothing once the KK agrees. */
+function addressWeight(cmp: Comparison, w: WeightTable): number {
+  return cmp.kk === 'same' ? 0 : (w.address[cmp.address] ?? 0);
+}
+
 export function scorePair(a: PreparedRecord, b: PreparedRecord, ctx: ScoreContext): ScoredPair {
   const cmp = compareRecords(a, b);
   const w = ctx.weights;
@@ -94,7 +100,7 @@ export function scorePair(a: PreparedRecord, b: PreparedRecord, ctx: ScoreContex
   const score =
     (w.nik[cmp.nik] ?? 0) + nw.w + (w.birthDate[cmp.birthDate] ?? 0) + (w.sex[cmp.sex] ?? 0) +
     (w.motherName[cmp.motherName] ?? 0) + (w.kk[cmp.kk] ?? 0) + (w.village[cmp.village] ?? 0) +
-    (w.birthPlace[cmp.birthPlace] ?? 0) + (w.address[cmp.address] ?? 0) + (w.religion[cmp.religion] ?? 0) +
+    (w.birthPlace[cmp.birthPlace] ?? 0) + addressWeight(cmp, w) + (w.religion[cmp.religion] ?? 0) +
     (w.occupation[cmp.occupation] ?? 0);
   return { cmp, score, nameWeight: nw.w, nameNote: nw.note, guards: pairGuards(a, b, cmp, ctx.config) };
 }
@@ -105,7 +111,11 @@ export function decide(sp: ScoredPair, guards: GuardHit[], config: IdentityConfi
   if (sp.score < t.possible) return 'distinct';
   if (sp.score < t.match) return 'possible';
   if (guards.length > 0) return 'possible';
-  if (config.guards.requireDateOrNik && sp.cmp.birthDate === 'missing' && sp.cmp.nik !== 'exact') return 'possible';
+  const nikAgrees = sp.cmp.nik === 'exact';
+  if (config.guards.requireDateOrNik && sp.cmp.birthDate === 'missing' && !nikAgrees) return 'possible';
+  if (config.guards.requireNameAndDate && !nikAgrees) {
+    if (!namesAgreeEnough(sp.cmp.name) || sp.cmp.birthDate === 'different') return 'possible';
+  }
   return 'match';
 }
 
@@ -130,7 +140,7 @@ export function evidenceOf(a: PreparedRecord, b: PreparedRecord, sp: ScoredPair,
   const fields: FieldEvidence[] = [];
   for (const f of FIELDS) {
     const level = sp.cmp[f as keyof Comparison];
-    const weight = f === 'name' ? sp.nameWeight : (weights[f][level] ?? 0);
+    const weight = f === 'name' ? sp.nameWeight : f === 'address' ? addressWeight(sp.cmp, weights) : (weights[f][level] ?? 0);
     const e: FieldEvidence = { field: f, a: fieldValue(a, f), b: fieldValue(b, f), level, weight: Math.round(weight * 100) / 100 };
     if (f === 'name' && sp.nameNote) e.note = sp.nameNote;
     fields.push(e);

@@ -1,0 +1,89 @@
+/**
+ * Identity engine benchmark: a synthetic Tubaba population with ground truth, batch dedupe and
+ * incremental resolve against a full index. Prints one JSON object.
+ *   npm run bench:identity -- --records 300000
+ */
+import { parseArgs } from 'node:util';
+import {
+  blockingRecall, dedupe, guardViolations, IdentityIndex, nameFrequenciesOf, pairwiseQuality, prepareRecord,
+} from '../src/pipeline/identity/index.js';
+import { generatePopulation } from '../src/synth/population.js';
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '300000' },
+    seed: { type: 'string', default: '1812' },
+    queries: { type: 'string', default: '50000' },
+    noise: { type: 'string', default: '1' },
+  },
+});
+const n = Number(values.records);
+const seed = Number(values.seed);
+
+let peakRss = 0;
+const sampleRss = () => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+};
+const timer = setInterval(sampleRss, 100);
+
+const tGen = performance.now();
+const pop = generatePopulation({ records: n, seed, noise: Number(values.noise) });
+const genSeconds = (performance.now() - tGen) / 1000;
+const truthOf = new Map(pop.records.map((r) => [r.id, r.truthId]));
+
+const result = dedupe(pop.records, undefined, {
+  onProgress: (done, total) => process.stderr.write(`\rbatch ${done}/${total}`),
+  progressEvery: 20000,
+});
+process.stderr.write('\n');
+sampleRss();
+const quality = pairwiseQuality(truthOf, result.clusterOf);
+const guards = guardViolations(pop.records, result.clusterOf, truthOf, pop.forbidden);
+const blocking = blockingRecall(pop.records, truthOf);
+
+// Incremental: an index of n citizens (one per record of the population), then resolve fresh records
+// from another population with the same generator.
+const prepared = pop.records.map(prepareRecord);
+const index = new IdentityIndex(undefined, { frequencies: nameFrequenciesOf(prepared) });
+const tLoad = performance.now();
+prepared.forEach((p, i) => index.addPrepared(`C${i}`, p));
+const loadSeconds = (performance.now() - tLoad) / 1000;
+sampleRss();
+const queries = generatePopulation({ records: Math.min(Number(values.queries), n), seed: seed + 1 }).records;
+const tRes = performance.now();
+let matched = 0;
+for (const q of queries) if (index.resolve(q).outcome === 'match') matched++;
+const resolveSeconds = (performance.now() - tRes) / 1000;
+sampleRss();
+clearInterval(timer);
+
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+console.log(JSON.stringify({
+  records: n,
+  generateSeconds: r3(genSeconds),
+  batch: {
+    seconds: r3(result.stats.seconds),
+    recordsPerSecond: Math.round(n / result.stats.seconds),
+    clusters: result.stats.clusters,
+    truePersons: new Set(truthOf.values()).size,
+    possiblePairs: result.stats.possiblePairs,
+    comparisons: result.stats.comparisons,
+    guardsFired: result.stats.guardsFired,
+    oversizedBlocks: result.stats.oversizedBlocks,
+  },
+  quality: {
+    precision: r3(quality.precision), recall: r3(quality.recall), f1: r3(quality.f1),
+    truePairs: quality.truePairs, predictedPairs: quality.predictedPairs, correctPairs: quality.correctPairs,
+  },
+  blockingRecall: r3(blocking.recall),
+  guardViolations: guards,
+  incremental: {
+    indexCitizens: index.citizenCount,
+    loadSeconds: r3(loadSeconds),
+    resolves: queries.length,
+    seconds: r3(resolveSeconds),
+    recordsPerSecond: Math.round(queries.length / resolveSeconds),
+    matched,
+  },
+  peakRssMB: Math.round(peakRss / 1048576),
+}, null, 2));

@@ -1,0 +1,135 @@
+/**
+ * Measuring a clustering against ground truth: pairwise precision/recall/F1 (over all record
+ * pairs), blocking recall (share of true pairs that share at least one usable block) and guard
+ * violations (people who must stay apart but share a cluster).
+ */
+import { blockKeys } from './blocking.js';
+import { resolveConfig, type DeepPartial, type IdentityConfig } from './config.js';
+import { prepareRecord, type PreparedRecord } from './prepare.js';
+import type { PersonRecord } from './types.js';
+
+export interface PairwiseQuality {
+  truePairs: number;
+  predictedPairs: number;
+  correctPairs: number;
+  precision: number;
+  recall: number;
+  f1: number;
+}
+
+const pairs = (n: number) => (n * (n - 1)) / 2;
+
+export function pairwiseQuality(truthOf: Map<string, string>, clusterOf: Map<string, string>): PairwiseQuality {
+  const truthSize = new Map<string, number>();
+  const clusterSize = new Map<string, number>();
+  const cell = new Map<string, number>();
+  for (const [id, t] of truthOf) {
+    const c = clusterOf.get(id);
+    if (c === undefined) continue;
+    truthSize.set(t, (truthSize.get(t) ?? 0) + 1);
+    clusterSize.set(c, (clusterSize.get(c) ?? 0) + 1);
+    const k = `${t}\u0000${c}`;
+    cell.set(k, (cell.get(k) ?? 0) + 1);
+  }
+  let truePairs = 0;
+  let predictedPairs = 0;
+  let correctPairs = 0;
+  for (const n of truthSize.values()) truePairs += pairs(n);
+  for (const n of clusterSize.values()) predictedPairs += pairs(n);
+  for (const n of cell.values()) correctPairs += pairs(n);
+  const precision = predictedPairs === 0 ? 1 : correctPairs / predictedPairs;
+  const recall = truePairs === 0 ? 1 : correctPairs / truePairs;
+  const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+  return { truePairs, predictedPairs, correctPairs, precision, recall, f1 };
+}
+
+/** Share of true pairs whose records share at least one block under the size cap. */
+export function blockingRecall(
+  records: PersonRecord[],
+  truthOf: Map<string, string>,
+  config?: DeepPartial<IdentityConfig>,
+): { truePairs: number; blockedPairs: number; recall: number } {
+  const cap = resolveConfig(config).blocking.maxBlockSize;
+  const prepared: PreparedRecord[] = records.map(prepareRecord);
+  const sizes = new Map<number, number>();
+  const keysOf: number[][] = [];
+  for (const p of prepared) {
+    const ks = blockKeys(p, false);
+    keysOf.push(ks);
+    for (const k of ks) sizes.set(k, (sizes.get(k) ?? 0) + 1);
+  }
+  const byTruth = new Map<string, number[]>();
+  prepared.forEach((p, i) => {
+    const t = truthOf.get(p.rec.id);
+    if (t === undefined) return;
+    const list = byTruth.get(t);
+    if (list) list.push(i);
+    else byTruth.set(t, [i]);
+  });
+  let truePairs = 0;
+  let blockedPairs = 0;
+  for (const members of byTruth.values()) {
+    for (let x = 0; x < members.length; x++) {
+      const a = members[x] as number;
+      const usable = new Set((keysOf[a] ?? []).filter((k) => (sizes.get(k) ?? 0) <= cap));
+      const queryKeys = blockKeys(prepared[a] as PreparedRecord, true).filter((k) => (sizes.get(k) ?? 0) <= cap);
+      for (const k of queryKeys) usable.add(k);
+      for (let y = x + 1; y < members.length; y++) {
+        const b = members[y] as number;
+        truePairs++;
+        if ((keysOf[b] ?? []).some((k) => usable.has(k))) blockedPairs++;
+      }
+    }
+  }
+  return { truePairs, blockedPairs, recall: truePairs === 0 ? 1 : blockedPairs / truePairs };
+}
+
+export interface GuardViolations {
+  /** Records with two valid, self-consistent, different NIKs in one cluster. */
+  nikConflicts: number;
+  /** Known must-stay-apart people (twins, parent and namesake child) sharing a cluster. */
+  forbiddenMerged: number;
+  total: number;
+}
+
+export function guardViolations(
+  records: PersonRecord[],
+  clusterOf: Map<string, string>,
+  truthOf: Map<string, string>,
+  forbidden: Array<{ a: string; b: string }>,
+): GuardViolations {
+  const byCluster = new Map<string, PreparedRecord[]>();
+  for (const r of records) {
+    const c = clusterOf.get(r.id);
+    if (c === undefined) continue;
+    const list = byCluster.get(c);
+    const p = prepareRecord(r);
+    if (list) list.push(p);
+    else byCluster.set(c, [p]);
+  }
+  let nikConflicts = 0;
+  for (const members of byCluster.values()) {
+    const niks = new Set<string>();
+    for (const p of members) if (p.nik?.valid && p.nikSelfConsistent && p.nik.digits) niks.add(p.nik.digits);
+    if (niks.size > 1) nikConflicts++;
+  }
+  const truthClusters = new Map<string, Set<string>>();
+  for (const [id, t] of truthOf) {
+    const c = clusterOf.get(id);
+    if (c === undefined) continue;
+    const s = truthClusters.get(t);
+    if (s) s.add(c);
+    else truthClusters.set(t, new Set([c]));
+  }
+  let forbiddenMerged = 0;
+  for (const f of forbidden) {
+    const ca = truthClusters.get(f.a);
+    const cb = truthClusters.get(f.b);
+    if (!ca || !cb) continue;
+    for (const c of ca) if (cb.has(c)) {
+      forbiddenMerged++;
+      break;
+    }
+  }
+  return { nikConflicts, forbiddenMerged, total: nikConflicts + forbiddenMerged };
+}
