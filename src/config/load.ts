@@ -129,7 +129,7 @@ function readJson<T>(file: string, schema: object, optional = false): { data: T;
 
 export function loadConfig(configDir: string, kabupatenCode = '1812'): HubConfig {
   const regions = loadRegions(path.join(configDir, 'regions.csv'), kabupatenCode);
-  const villages = new Map([...regions].filter(([c, r]) => c.startsWith(kabupatenCode) && c.length === 10));
+  const villages = new Map([...regions].filter(([c]) => c.startsWith(kabupatenCode) && c.length === 10));
   const kecamatans = new Map([...regions].filter(([c]) => c.startsWith(kabupatenCode) && c.length === 6));
 
   const agenciesFile = path.join(configDir, 'agencies.json');

@@ -4,7 +4,9 @@ import { sql, type SQL } from 'drizzle-orm';
  * One bound parameter holding a whole array. drizzle's `sql` template would otherwise spread an array
  * into one parameter per element, which is slow and breaks past Postgres' row-expression limit.
  */
-export function arrayParam(values: readonly unknown[], pgType: 'int' | 'text' | 'date' | 'real' | 'bool'): SQL {
+export function arrayParam(values: readonly unknown[], pgType: 'int' | 'text' | 'date' | 'timestamptz' | 'real' | 'bool'): SQL {
+  // postgres.js cannot serialize a parameter it infers as date[]/timestamptz[]; they travel as text[].
+  if (pgType === 'date' || pgType === 'timestamptz') return sql`${sql.param(values)}::text[]::${sql.raw(pgType)}[]`;
   return sql`${sql.param(values)}::${sql.raw(pgType)}[]`;
 }
 

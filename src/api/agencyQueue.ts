@@ -1,0 +1,136 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { sql } from 'drizzle-orm';
+import { rows } from '../db/client.js';
+import { arrayParam } from '../db/sqlArrays.js';
+import { regionDigits } from '../config/regionCode.js';
+import type { AppDeps } from './app.js';
+import { forbidden, requireKey } from './auth.js';
+import { HubError, notFound } from './problem.js';
+
+interface ItemRow {
+  id: number; registration_id: number; queue: string; kecamatan_code: string | null; status: string; attempts: number;
+  lease_until: Date | null; created_at: Date; service_code: string; external_id: string; village_code: string;
+  submitted_at: Date | null; identity: string | null; citizen_id: number | null;
+}
+
+const itemOut = (r: ItemRow) => ({
+  id: r.id, registrationId: r.registration_id, queue: r.queue, kecamatanCode: r.kecamatan_code, status: r.status,
+  attempts: r.attempts, leaseUntil: r.lease_until ? new Date(r.lease_until).toISOString() : null,
+  createdAt: new Date(r.created_at).toISOString(), service: r.service_code, externalId: r.external_id,
+  villageCode: r.village_code, submittedAt: r.submitted_at ? new Date(r.submitted_at).toISOString() : null,
+  identity: r.identity, citizenId: r.citizen_id,
+});
+
+export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
+  const { db } = deps;
+  const agencyKey = requireKey(deps.keys, deps.limiter, ['agency']);
+  const agencyParam = { type: 'object', required: ['agency'], properties: { agency: { type: 'string', maxLength: 32 } } } as const;
+
+  /** The agency in the path must be the key's; a kecamatan operator's key also fixes the kecamatan. */
+  function scope(req: FastifyRequest, agency: string, kecamatan?: string): { agency: string; kecamatan: string | null } {
+    if (!deps.config.agencies.has(agency)) throw notFound(`Instansi "${agency}"`, 'agency');
+    const p = req.principal;
+    if (p.role !== 'admin' && p.agencyCode !== agency) throw forbidden('Kunci ini milik instansi lain.', 'This key belongs to another agency.');
+    let kec: string | null = null;
+    if (kecamatan !== undefined) {
+      kec = regionDigits(kecamatan);
+      if (!kec || !deps.config.kecamatans.has(kec)) {
+        throw new HubError(400, 'KECAMATAN_CODE_UNKNOWN', { id: `Kode kecamatan "${kecamatan}" tidak dikenal.`, en: `Unknown kecamatan code "${kecamatan}".` }, 'kecamatan');
+      }
+    }
+    if (p.role === 'agency' && p.kecamatanCode) {
+      if (kec && kec !== p.kecamatanCode) throw forbidden('Kunci ini hanya untuk kecamatan lain.', 'This key is scoped to another kecamatan.');
+      kec = p.kecamatanCode;
+    }
+    return { agency, kecamatan: kec };
+  }
+
+  const select = sql`select d.id, d.registration_id, d.queue, d.kecamatan_code, d.status, d.attempts, d.lease_until, d.created_at,
+    r.service_code, r.external_id, r.village_code, r.submitted_at, r.identity, r.citizen_id
+    from deliveries d join registrations r on r.id = d.registration_id`;
+
+  app.get<{ Params: { agency: string }; Querystring: { kecamatan?: string; status?: string; limit?: number; after?: number } }>('/v1/agencies/:agency/items', {
+    preHandler: agencyKey,
+    schema: {
+      summary: 'Items in the agency queue (waiting by default), oldest first',
+      params: agencyParam,
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: {
+          kecamatan: { type: 'string', maxLength: 13 }, status: { enum: ['waiting', 'claimed', 'acked'], default: 'waiting' },
+          limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, after: { type: 'integer', minimum: 0, default: 0 },
+        },
+      },
+    },
+  }, async (req) => {
+    const s = scope(req, req.params.agency, req.query.kecamatan);
+    const items = await rows<ItemRow>(db, sql`${select}
+      where d.agency_code = ${s.agency} and d.status = ${req.query.status ?? 'waiting'} and d.id > ${req.query.after ?? 0}
+      ${s.kecamatan ? sql`and d.kecamatan_code = ${s.kecamatan}` : sql``}
+      order by d.id limit ${req.query.limit ?? 100}`);
+    return { items: items.map(itemOut) };
+  });
+
+  app.post<{ Params: { agency: string }; Body: { max?: number; kecamatan?: string; leaseSeconds?: number } }>('/v1/agencies/:agency/items/claim', {
+    preHandler: agencyKey,
+    schema: {
+      summary: 'Lease up to `max` waiting items (or items whose lease ran out); answers them with the applicant',
+      params: agencyParam,
+      body: {
+        type: 'object', additionalProperties: false,
+        properties: {
+          max: { type: 'integer', minimum: 1, maximum: 500, default: 10 },
+          kecamatan: { type: 'string', maxLength: 13 },
+          leaseSeconds: { type: 'integer', minimum: 10, maximum: 86400, default: 300 },
+        },
+      },
+    },
+  }, async (req) => {
+    const body = req.body ?? {};
+    const s = scope(req, req.params.agency, body.kecamatan);
+    const claimed = await db.transaction(async (tx) => {
+      const ids = await rows<{ id: number }>(tx, sql`
+        update deliveries set status = 'claimed', claimed_by = ${req.principal.keyId},
+          lease_until = now() + make_interval(secs => ${body.leaseSeconds ?? 300}), attempts = attempts + 1
+        where id in (
+          select id from deliveries
+          where agency_code = ${s.agency} ${s.kecamatan ? sql`and kecamatan_code = ${s.kecamatan}` : sql``}
+            and (status = 'waiting' or (status = 'claimed' and lease_until < now()))
+          order by id limit ${body.max ?? 10} for update skip locked)
+        returning id`);
+      if (ids.length === 0) return [];
+      const items = await rows<ItemRow & { applicant: unknown; details: unknown }>(tx, sql`
+        select d.id, d.registration_id, d.queue, d.kecamatan_code, d.status, d.attempts, d.lease_until, d.created_at,
+          r.service_code, r.external_id, r.village_code, r.submitted_at, r.identity, r.citizen_id, r.applicant, r.details
+        from deliveries d join registrations r on r.id = d.registration_id
+        where d.id = any(${arrayParam(ids.map((i) => i.id), 'int')}) order by d.id`);
+      // Agency staff now see personal data: who, which records, when.
+      await tx.execute(sql`insert into audit_log (actor, action, target_type, target_id, region_code, detail)
+        values (${req.principal.label}, 'agency.claim', 'deliveries', ${items.map((i) => i.id).join(',')}, ${s.kecamatan},
+                ${JSON.stringify({ keyId: req.principal.keyId, agency: s.agency, registrations: items.map((i) => i.registration_id) })}::jsonb)`);
+      return items;
+    });
+    return { items: claimed.map((r) => ({ ...itemOut(r), applicant: r.applicant, details: r.details })) };
+  });
+
+  app.post<{ Params: { agency: string; id: number } }>('/v1/agencies/:agency/items/:id/ack', {
+    preHandler: agencyKey,
+    schema: {
+      summary: 'Acknowledge a claimed item: the agency has taken the registration',
+      params: { type: 'object', required: ['agency', 'id'], properties: { agency: { type: 'string', maxLength: 32 }, id: { type: 'integer', minimum: 1, maximum: 2147483647 } } },
+    },
+  }, async (req) => {
+    const s = scope(req, req.params.agency);
+    const [row] = await rows<{ id: number; status: string; kecamatan_code: string | null }>(db, sql`
+      select id, status, kecamatan_code from deliveries where id = ${req.params.id} and agency_code = ${s.agency}`);
+    if (!row || (s.kecamatan && row.kecamatan_code !== s.kecamatan)) throw notFound('Item antrean', 'id');
+    if (row.status === 'acked') return { id: row.id, status: 'acked' };
+    if (row.status !== 'claimed') {
+      throw new HubError(409, 'ITEM_NOT_CLAIMED', { id: 'Item harus diklaim sebelum dikonfirmasi.', en: 'Claim the item before acknowledging it.' }, 'id');
+    }
+    await db.execute(sql`update deliveries set status = 'acked', acked_at = now() where id = ${row.id} and status = 'claimed'`);
+    await db.execute(sql`insert into audit_log (actor, action, target_type, target_id, region_code)
+      values (${req.principal.label}, 'agency.ack', 'deliveries', ${String(row.id)}, ${row.kecamatan_code})`);
+    return { id: row.id, status: 'acked' };
+  });
+};

@@ -1,0 +1,58 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { apiKeys } from '../db/schema.js';
+
+export type Role = 'village' | 'kecamatan' | 'agency' | 'admin' | 'opendk';
+
+/** Who a bearer key speaks for; the scope of everything it may read or write. */
+export interface Principal {
+  keyId: number;
+  role: Role;
+  villageCode: string | null;
+  kecamatanCode: string | null;
+  agencyCode: string | null;
+  label: string;
+}
+
+export const hashKey = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
+const PREFIX: Record<Role, string> = { village: 'thv', kecamatan: 'thk', agency: 'tha', admin: 'thx', opendk: 'tho' };
+
+/** Makes a key; only its hash is stored, so the secret is shown once. */
+export async function createKey(db: Db, scope: { role: Role; villageCode?: string; kecamatanCode?: string; agencyCode?: string; label?: string }): Promise<{ id: number; secret: string }> {
+  const secret = `${PREFIX[scope.role]}_${randomBytes(24).toString('base64url')}`;
+  const [row] = await db.insert(apiKeys).values({
+    keyHash: hashKey(secret),
+    keyPrefix: secret.slice(0, 10),
+    role: scope.role,
+    villageCode: scope.villageCode ?? null,
+    kecamatanCode: scope.kecamatanCode ?? (scope.villageCode ? scope.villageCode.slice(0, 6) : null),
+    agencyCode: scope.agencyCode ?? null,
+    label: scope.label ?? null,
+  }).returning({ id: apiKeys.id });
+  return { id: row!.id, secret };
+}
+
+/** Keys are looked up on every request; a short cache keeps that off the database, revocation applies within a minute. */
+export class KeyStore {
+  private cache = new Map<string, { principal: Principal | null; until: number }>();
+  constructor(private db: Db, private ttlMs = 60_000) {}
+
+  async find(secret: string): Promise<Principal | null> {
+    const hash = hashKey(secret);
+    const now = Date.now();
+    const hit = this.cache.get(hash);
+    if (hit && hit.until > now) return hit.principal;
+    const [row] = await this.db.select().from(apiKeys).where(eq(apiKeys.keyHash, hash)).limit(1);
+    const principal: Principal | null = row && !row.revokedAt
+      ? {
+        keyId: row.id, role: row.role as Role, villageCode: row.villageCode, kecamatanCode: row.kecamatanCode,
+        agencyCode: row.agencyCode, label: row.label ?? `${row.role}:${row.keyPrefix}`,
+      }
+      : null;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(hash, { principal, until: now + this.ttlMs });
+    return principal;
+  }
+}

@@ -1,0 +1,145 @@
+import { sql } from 'drizzle-orm';
+import { rows, type Tx } from '../../db/client.js';
+import { allocateIds, arrayParam, jsonTexts } from '../../db/sqlArrays.js';
+import type { PipelineContext } from '../context.js';
+import type { Applicant } from '../validate/registration.js';
+
+/** A record to identify: a registration's applicant (resident records join later). */
+export interface IdentityInput {
+  recordId: number;
+  villageCode: string;
+  person: Applicant;
+}
+
+/**
+ * How one record was identified. `citizen` names an existing citizen (number) or one created in this
+ * batch (`{ newKey }`), so several records of one batch can land on the same new citizen.
+ */
+export type CitizenRef = number | { newKey: number };
+export interface IdentityDecision {
+  recordId: number;
+  outcome: 'match' | 'new' | 'possible';
+  citizen: CitizenRef;
+  /** For `possible`: the existing citizen the record may be; a review case is opened. */
+  candidateCitizenId?: number;
+  score?: number;
+  evidence?: unknown;
+}
+
+/** Decides records in order; may look at what it decided earlier in the same batch. */
+export interface Resolver {
+  resolve(tx: Tx, inputs: IdentityInput[]): Promise<{ decisions: IdentityDecision[]; newCitizens: Map<number, Applicant> }>;
+  /** Called after the batch committed, with the ids the new citizens received. */
+  committed?(decisions: IdentityDecision[], newIds: Map<number, number>, inputs: IdentityInput[]): void;
+  /** Called when the batch rolled back. */
+  aborted?(): void;
+}
+
+/** Exact NIK match against citizens; a record without a NIK becomes a new citizen. */
+export const exactNikResolver: Resolver = {
+  async resolve(tx, inputs) {
+    const niks = [...new Set(inputs.map((i) => i.person.nik).filter((n): n is string => !!n))];
+    const known = new Map<string, number>();
+    if (niks.length) {
+      for (const r of await rows<{ id: number; nik: string }>(tx, sql`
+        select id, nik from citizens where nik = any(${arrayParam(niks, 'text')}) and merged_into is null order by id`)) {
+        if (!known.has(r.nik)) known.set(r.nik, r.id);
+      }
+    }
+    const fresh = new Map<string, number>();
+    const newCitizens = new Map<number, Applicant>();
+    const decisions = inputs.map((input): IdentityDecision => {
+      const nik = input.person.nik;
+      const existing = nik ? known.get(nik) : undefined;
+      if (existing !== undefined) return { recordId: input.recordId, outcome: 'match', citizen: existing, score: 1, evidence: { nik: 'exact' } };
+      const already = nik ? fresh.get(nik) : undefined;
+      if (already !== undefined) return { recordId: input.recordId, outcome: 'match', citizen: { newKey: already }, score: 1, evidence: { nik: 'exact' } };
+      const key = newCitizens.size;
+      newCitizens.set(key, input.person);
+      if (nik) fresh.set(nik, key);
+      return { recordId: input.recordId, outcome: 'new', citizen: { newKey: key } };
+    });
+    return { decisions, newCitizens };
+  },
+};
+
+interface Row { id: number; village_code: string; applicant: Applicant }
+
+const IDENTIFY_LOCK = 0x7469_7975; // one identify batch at a time across all hub instances
+
+/** Writes the new citizens with exactly as many sequence values as needed. */
+async function insertCitizens(tx: Tx, people: Map<number, Applicant>): Promise<Map<number, number>> {
+  const ids = new Map<number, number>();
+  if (people.size === 0) return ids;
+  const allocated = await allocateIds(tx, 'citizens', people.size);
+  const keys = [...people.keys()];
+  keys.forEach((k, i) => ids.set(k, allocated[i]!));
+  const list = keys.map((k) => people.get(k)!);
+  const col = <T>(f: (p: Applicant) => T) => list.map(f);
+  await tx.execute(sql`
+    insert into citizens (id, nik, kk, full_name, sex, birth_date, birth_place, mother_name, address, village_code)
+    overriding system value
+    select * from unnest(${arrayParam(keys.map((k) => ids.get(k)!), 'int')}, ${arrayParam(col((p) => p.nik), 'text')},
+      ${arrayParam(col((p) => p.kk), 'text')}, ${arrayParam(col((p) => p.fullName), 'text')}, ${arrayParam(col((p) => p.sex), 'text')},
+      ${arrayParam(col((p) => p.birthDate), 'date')}, ${arrayParam(col((p) => p.birthPlace), 'text')},
+      ${arrayParam(col((p) => p.motherName), 'text')}, ${arrayParam(col((p) => p.address), 'text')},
+      ${arrayParam(col((p) => p.villageCode), 'text')})`);
+  return ids;
+}
+
+/**
+ * validated → identified. Each record is linked to one citizen (existing or new) with the evidence of
+ * the decision; a `possible` one also opens a review case for its kecamatan and is marked provisional.
+ */
+export async function identifyStage(ctx: PipelineContext, ids: number[], resolver: Resolver = exactNikResolver): Promise<number[]> {
+  let done: { decisions: IdentityDecision[]; newIds: Map<number, number>; inputs: IdentityInput[] } | null = null;
+  try {
+    done = await ctx.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${IDENTIFY_LOCK})`);
+      const found = await rows<Row>(tx, sql`
+        select id, village_code, applicant from registrations
+        where id = any(${arrayParam(ids, 'int')}) and status = 'validated' order by id for update`);
+      if (found.length === 0) return null;
+      const inputs = found.map((f) => ({ recordId: f.id, villageCode: f.village_code, person: f.applicant }));
+      const { decisions, newCitizens } = await resolver.resolve(tx, inputs);
+      const newIds = await insertCitizens(tx, newCitizens);
+      const citizenOf = (d: IdentityDecision) => (typeof d.citizen === 'number' ? d.citizen : newIds.get(d.citizen.newKey)!);
+      const villageOf = new Map(inputs.map((i) => [i.recordId, i.person.villageCode ?? i.villageCode]));
+
+      const recIds = arrayParam(decisions.map((d) => d.recordId), 'int');
+      const citizenIds = arrayParam(decisions.map(citizenOf), 'int');
+      await tx.execute(sql`
+        insert into citizen_records (citizen_id, record_kind, record_id, village_code, link, score, evidence)
+        select u.citizen, 'registration', u.rec, u.village, u.link, u.score, u.evidence::jsonb
+        from unnest(${citizenIds}, ${recIds}, ${arrayParam(decisions.map((d) => villageOf.get(d.recordId)), 'text')},
+          ${arrayParam(decisions.map((d) => d.outcome), 'text')}, ${arrayParam(decisions.map((d) => d.score ?? null), 'real')},
+          ${arrayParam(jsonTexts(decisions.map((d) => d.evidence ?? null)), 'text')}) as u(citizen, rec, village, link, score, evidence)
+        on conflict (record_kind, record_id) do nothing`);
+      const possible = decisions.filter((d) => d.outcome === 'possible' && d.candidateCitizenId !== undefined);
+      if (possible.length) {
+        await tx.execute(sql`
+          insert into review_cases (kecamatan_code, record_kind, record_id, citizen_id, candidate_citizen_id, score, evidence)
+          select left(u.village, 6), 'registration', u.rec, u.citizen, u.candidate, u.score, u.evidence::jsonb
+          from unnest(${arrayParam(possible.map((d) => villageOf.get(d.recordId)), 'text')},
+            ${arrayParam(possible.map((d) => d.recordId), 'int')}, ${arrayParam(possible.map(citizenOf), 'int')},
+            ${arrayParam(possible.map((d) => d.candidateCitizenId), 'int')}, ${arrayParam(possible.map((d) => d.score ?? null), 'real')},
+            ${arrayParam(jsonTexts(possible.map((d) => d.evidence ?? null)), 'text')}) as u(village, rec, citizen, candidate, score, evidence)
+          on conflict (record_kind, record_id, candidate_citizen_id) do nothing`);
+      }
+      await tx.execute(sql`
+        update registrations r set status = 'identified', citizen_id = u.citizen,
+               identity = case when u.outcome = 'possible' then 'provisional' else 'confirmed' end, updated_at = now()
+        from unnest(${recIds}, ${citizenIds}, ${arrayParam(decisions.map((d) => d.outcome), 'text')}) as u(id, citizen, outcome)
+        where r.id = u.id and r.status = 'validated'`);
+      return { decisions, newIds, inputs };
+    });
+  } catch (err) {
+    resolver.aborted?.();
+    throw err;
+  }
+  if (!done) return [];
+  resolver.committed?.(done.decisions, done.newIds, done.inputs);
+  const identified = done.decisions.map((d) => d.recordId);
+  await ctx.queues.enqueue('route', identified);
+  return identified;
+}

@@ -1,0 +1,64 @@
+import { sql } from 'drizzle-orm';
+import { rows } from '../../db/client.js';
+import { arrayParam } from '../../db/sqlArrays.js';
+import { kecamatanOf } from '../../config/regionCode.js';
+import type { HubConfig } from '../../config/load.js';
+import type { PipelineContext } from '../context.js';
+
+export interface Route { agency: string; level: 'kabupaten' | 'kecamatan'; kecamatanCode: string | null; queue: string }
+
+/** Catalogue → agency; a kecamatan-level service goes to the queue of the applicant village's kecamatan. */
+export function routeRegistration(config: HubConfig, serviceCode: string, applicantVillage: string): Route | null {
+  const service = config.services.get(serviceCode);
+  if (!service) return null;
+  if (service.level === 'kabupaten') {
+    return { agency: service.agency, level: 'kabupaten', kecamatanCode: null, queue: `kab:${service.agency}` };
+  }
+  const kec = kecamatanOf(applicantVillage);
+  return { agency: service.agency, level: 'kecamatan', kecamatanCode: kec, queue: `kec:${kec}:${service.agency}` };
+}
+
+interface Row { id: number; service_code: string; village: string; identity: string | null }
+
+/**
+ * identified → routed (a delivery row in the agency queue), or held: a service that must not be
+ * served to a possibly duplicated identity waits for its review case.
+ */
+export async function routeStage(ctx: PipelineContext, ids: number[]): Promise<{ routed: number[]; held: number[] }> {
+  return ctx.db.transaction(async (tx) => {
+    const found = await rows<Row>(tx, sql`
+      select id, service_code, coalesce(applicant->>'villageCode', village_code) as village, identity
+      from registrations where id = any(${arrayParam(ids, 'int')}) and status = 'identified'
+      for update skip locked`);
+    const route: { id: number; r: Route }[] = [];
+    const held: number[] = [];
+    for (const f of found) {
+      const service = ctx.config.services.get(f.service_code);
+      const r = routeRegistration(ctx.config, f.service_code, f.village);
+      if (!service || !r) continue; // validate guarantees the service; a removed one stays identified and visible
+      if (service.holdUntilIdentityResolved && f.identity === 'provisional') held.push(f.id);
+      else route.push({ id: f.id, r });
+    }
+    if (route.length) {
+      const idArr = arrayParam(route.map((x) => x.id), 'int');
+      const agency = arrayParam(route.map((x) => x.r.agency), 'text');
+      const level = arrayParam(route.map((x) => x.r.level), 'text');
+      const kec = arrayParam(route.map((x) => x.r.kecamatanCode), 'text');
+      const queue = arrayParam(route.map((x) => x.r.queue), 'text');
+      await tx.execute(sql`
+        insert into deliveries (registration_id, agency_code, level, kecamatan_code, queue)
+        select * from unnest(${idArr}, ${agency}, ${level}, ${kec}, ${queue})
+        on conflict (registration_id) do nothing`);
+      await tx.execute(sql`
+        update registrations r set status = 'routed', route_agency = u.agency, route_level = u.level,
+               route_kecamatan = u.kec, updated_at = now()
+        from unnest(${idArr}, ${agency}, ${level}, ${kec}) as u(id, agency, level, kec)
+        where r.id = u.id and r.status = 'identified'`);
+    }
+    if (held.length) {
+      await tx.execute(sql`update registrations set status = 'held', updated_at = now()
+        where id = any(${arrayParam(held, 'int')}) and status = 'identified'`);
+    }
+    return { routed: route.map((x) => x.id), held };
+  });
+}

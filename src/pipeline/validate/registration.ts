@@ -1,0 +1,206 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { HubConfig, Service } from '../../config/load.js';
+import { regionDigits } from '../../config/regionCode.js';
+import { checkKk, checkNik } from './nik.js';
+import { recordError, type RecordError } from './recordError.js';
+
+/** The applicant (a citizen) as villages send it. The API documents and checks this same schema. */
+export const applicantSchema = {
+  type: 'object',
+  required: ['fullName'],
+  additionalProperties: false,
+  properties: {
+    nik: { type: 'string', maxLength: 32, description: 'NIK, 16 digits; "0" or an OpenSID temporary NIK means none' },
+    kk: { type: 'string', maxLength: 32, description: 'Nomor KK, 16 digits' },
+    fullName: { type: 'string', minLength: 1, maxLength: 100 },
+    sex: { enum: ['M', 'F'] },
+    birthDate: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' },
+    birthPlace: { type: 'string', maxLength: 100 },
+    motherName: { type: 'string', maxLength: 100 },
+    address: { type: 'string', maxLength: 200 },
+    rt: { type: 'string', maxLength: 5 },
+    rw: { type: 'string', maxLength: 5 },
+    dusun: { type: 'string', maxLength: 60 },
+    villageCode: { type: 'string', maxLength: 13, description: 'Kemendagri village code, dotted or 10 digits; defaults to the key\'s village' },
+    phone: { type: 'string', pattern: '^\\+?[0-9][0-9 -]{5,19}$' },
+  },
+} as const;
+
+export const registrationSchema = {
+  type: 'object',
+  required: ['externalId', 'service', 'applicant'],
+  additionalProperties: false,
+  properties: {
+    externalId: { type: 'string', minLength: 1, maxLength: 64, description: 'The village system\'s own id; unique per village' },
+    service: { type: 'string', minLength: 1, maxLength: 48, description: 'Service catalogue code (GET /v1/services)' },
+    submittedAt: { type: 'string', format: 'date-time' },
+    applicant: applicantSchema,
+    details: { type: 'object', description: 'Service-specific details, checked against the service\'s detailsSchema' },
+  },
+} as const;
+
+export interface Applicant {
+  nik: string | null;
+  kk: string | null;
+  fullName: string;
+  sex: 'M' | 'F' | null;
+  birthDate: string | null;
+  birthPlace: string | null;
+  motherName: string | null;
+  address: string | null;
+  rt: string | null;
+  rw: string | null;
+  dusun: string | null;
+  villageCode: string;
+  phone: string | null;
+}
+
+export interface ValidRegistration {
+  externalId: string;
+  service: Service;
+  submittedAt: string | null;
+  applicant: Applicant;
+  details: Record<string, unknown> | null;
+}
+
+export type RegistrationCheck =
+  | { ok: true; value: ValidRegistration; warnings: RecordError[] }
+  | { ok: false; errors: RecordError[]; externalId: string | null };
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+addFormats.default(ajv);
+const shapeOf = ajv.compile(registrationSchema);
+
+/** Control characters and odd spacing come from copy-paste and old SIAK exports; names keep their letters. */
+export function cleanText(value: string): string {
+  return value.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200d\ufeff]/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+function cleanStrings(value: unknown): unknown {
+  if (typeof value === 'string') return cleanText(value);
+  if (Array.isArray(value)) return value.map(cleanStrings);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, cleanStrings(v)]));
+  }
+  return value;
+}
+
+function fieldOf(e: ErrorObject, prefix = ''): string {
+  const path = e.instancePath.split('/').filter(Boolean);
+  if (e.keyword === 'required') path.push(String(e.params.missingProperty));
+  if (e.keyword === 'additionalProperties') path.push(String(e.params.additionalProperty));
+  return [prefix, ...path].filter(Boolean).join('.') || (prefix || 'body');
+}
+
+/** Turns ajv's findings into the hub's coded errors. */
+export function shapeErrors(errors: ErrorObject[], prefix = ''): RecordError[] {
+  return errors.map((e) => {
+    const field = fieldOf(e, prefix);
+    switch (e.keyword) {
+      case 'required': return recordError('FIELD_REQUIRED', field);
+      case 'additionalProperties': return recordError('FIELD_UNKNOWN', field);
+      case 'type': return recordError('FIELD_TYPE', field, String(e.params.type));
+      case 'minLength': return recordError('FIELD_EMPTY', field);
+      case 'maxLength': return recordError('FIELD_TOO_LONG', field, String(e.params.limit));
+      case 'enum': return recordError('FIELD_ENUM', field, (e.params.allowedValues as unknown[]).join(', '));
+      default: return recordError('FIELD_FORMAT', field, e.message ?? e.keyword);
+    }
+  });
+}
+
+function checkDate(value: string, field: string, today: string): RecordError | null {
+  const d = new Date(`${value}T00:00:00Z`);
+  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== value || value < '1880-01-01') {
+    return recordError('DATE_INVALID', field, value);
+  }
+  return value > today ? recordError('DATE_IN_FUTURE', field) : null;
+}
+
+const orNull = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+
+/**
+ * Shape (ajv) first, then the domain: catalogue, region, NIK/KK structure, the service's required
+ * fields and details schema. A NIK that disagrees with birth date or sex is a warning: the NIK is
+ * permanent, the record may be the one that is wrong.
+ */
+export function checkRegistration(input: unknown, config: HubConfig, defaultVillage: string, now = new Date()): RegistrationCheck {
+  const raw = cleanStrings(input) as Record<string, unknown>;
+  const externalId = raw && typeof raw === 'object' && typeof raw.externalId === 'string' ? raw.externalId : null;
+  if (!shapeOf(raw)) return { ok: false, errors: shapeErrors(shapeOf.errors ?? []), externalId };
+
+  const a = raw.applicant as Record<string, string | undefined>;
+  const errors: RecordError[] = [];
+  const warnings: RecordError[] = [];
+  const today = now.toISOString().slice(0, 10);
+
+  const service = config.services.get(raw.service as string);
+  if (!service) errors.push(recordError('SERVICE_UNKNOWN', 'service', raw.service as string));
+
+  let villageCode = defaultVillage;
+  if (a.villageCode !== undefined) {
+    const digits = regionDigits(a.villageCode);
+    if (!digits || digits.length !== 10) errors.push(recordError('VILLAGE_CODE_INVALID', 'applicant.villageCode', a.villageCode));
+    else if (!config.villages.has(digits)) errors.push(recordError('VILLAGE_CODE_UNKNOWN', 'applicant.villageCode', a.villageCode));
+    else villageCode = digits;
+  }
+
+  const birthDate = orNull(a.birthDate);
+  if (birthDate) {
+    const e = checkDate(birthDate, 'applicant.birthDate', today);
+    if (e) errors.push(e);
+  }
+  if (typeof raw.submittedAt === 'string' && new Date(raw.submittedAt).getTime() > now.getTime() + 86_400_000) {
+    errors.push(recordError('DATE_IN_FUTURE', 'submittedAt'));
+  }
+  const sex = (a.sex as 'M' | 'F' | undefined) ?? null;
+  const nik = checkNik(a.nik, 'applicant.nik', birthDate, sex);
+  errors.push(...nik.errors);
+  warnings.push(...nik.warnings);
+  const kk = checkKk(a.kk, 'applicant.kk');
+  errors.push(...kk.errors);
+
+  const applicant: Applicant = {
+    nik: nik.nik,
+    kk: kk.kk,
+    fullName: a.fullName as string,
+    sex,
+    birthDate,
+    birthPlace: orNull(a.birthPlace),
+    motherName: orNull(a.motherName),
+    address: orNull(a.address),
+    rt: orNull(a.rt),
+    rw: orNull(a.rw),
+    dusun: orNull(a.dusun),
+    villageCode,
+    phone: orNull(a.phone),
+  };
+
+  if (service) {
+    for (const f of service.requiredApplicantFields) {
+      if (applicant[f] != null) continue;
+      if (f === 'nik' && nik.temporary) errors.push(recordError('NIK_TEMPORARY', 'applicant.nik'));
+      else if (!errors.some((e) => e.field === `applicant.${f}`)) {
+        errors.push(recordError('FIELD_REQUIRED', `applicant.${f}`, `layanan ${service.code}`));
+      }
+    }
+    if (service.validateDetails && !service.validateDetails(raw.details ?? {})) {
+      for (const e of shapeErrors(service.validateDetails.errors ?? [], 'details')) {
+        errors.push(recordError('DETAILS_INVALID', e.field, e.message.en));
+      }
+    }
+  }
+
+  if (errors.length) return { ok: false, errors, externalId };
+  return {
+    ok: true,
+    warnings,
+    value: {
+      externalId: raw.externalId as string,
+      service: service!,
+      submittedAt: (raw.submittedAt as string | undefined) ?? null,
+      applicant,
+      details: (raw.details as Record<string, unknown> | undefined) ?? null,
+    },
+  };
+}
