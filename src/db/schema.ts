@@ -201,3 +201,65 @@ export const auditLog = pgTable('audit_log', {
   regionCode: varchar('region_code', { length: 10 }),
   detail: jsonb('detail'),
 }, (t) => [index('audit_log_target_idx').on(t.targetType, t.targetId)]);
+
+/**
+ * A village's population record as its own system knows it, keyed by the village's resident id
+ * (OpenSID `id`, OpenDK `id_pend_desa`): resending changes nothing, a NIK correction updates in place.
+ */
+export const residentRecords = pgTable('resident_records', {
+  id: id(),
+  villageCode: char('village_code', { length: 10 }).notNull(),
+  localId: varchar('local_id', { length: 40 }).notNull(),
+  nik: char('nik', { length: 16 }),
+  kk: char('kk', { length: 16 }),
+  fullName: text('full_name').notNull(),
+  sex: char('sex', { length: 1 }),
+  birthDate: date('birth_date'),
+  birthPlace: text('birth_place'),
+  motherName: text('mother_name'),
+  fatherName: text('father_name'),
+  address: text('address'),
+  dusun: text('dusun'),
+  rt: varchar('rt', { length: 10 }),
+  rw: varchar('rw', { length: 10 }),
+  religion: smallint('religion'),
+  maritalStatus: smallint('marital_status'),
+  familyRole: smallint('family_role'),
+  occupation: smallint('occupation'),
+  education: smallint('education'),
+  /** OpenSID status_dasar: 1 hidup, 2 mati, 3 pindah, 4 hilang, 6 pergi, 9 tidak valid. */
+  statusDasar: smallint('status_dasar').notNull().default(1),
+  /** active | dead | moved | missing | gone | invalid | deleted */
+  state: varchar('state', { length: 16 }).notNull().default('active'),
+  /** Everything else the source sent, kept as it came. */
+  extra: jsonb('extra'),
+  warnings: jsonb('warnings'),
+  /** Hash of the normalized content: an unchanged resend is recognised without comparing fields. */
+  contentHash: char('content_hash', { length: 40 }).notNull(),
+  channel: varchar('channel', { length: 16 }).notNull(),
+  sourceId: varchar('source_id', { length: 64 }),
+  inboxId: integer('inbox_id'),
+  /** Pipeline position: accepted → identified. */
+  status: varchar('status', { length: 16 }).notNull().default('accepted'),
+  citizenId: integer('citizen_id'),
+  sourceUpdatedAt: timestamp('source_updated_at', { withTimezone: true }),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+  deletedAt: timestamp('deleted_at', { withTimezone: true }),
+}, (t) => [
+  uniqueIndex('resident_records_village_local_uq').on(t.villageCode, t.localId),
+  index('resident_records_nik_idx').on(t.nik),
+  index('resident_records_status_idx').on(t.status, t.updatedAt),
+  index('resident_records_citizen_idx').on(t.citizenId),
+]);
+
+/** What changed in a resident record and through which submission: nothing is overwritten without a trace. */
+export const residentHistory = pgTable('resident_history', {
+  id: id(),
+  residentId: integer('resident_id').notNull().references(() => residentRecords.id),
+  at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  change: varchar('change', { length: 16 }).notNull(), // created | updated | state | deleted | restored
+  /** Changed fields: { field: [before, after] }. */
+  diff: jsonb('diff'),
+  inboxId: integer('inbox_id'),
+}, (t) => [index('resident_history_resident_idx').on(t.residentId, t.at)]);
