@@ -41,15 +41,19 @@ const quality = pairwiseQuality(truthOf, result.clusterOf);
 const guards = guardViolations(pop.records, result.clusterOf, truthOf, pop.forbidden);
 const blocking = blockingRecall(pop.records, truthOf);
 
-// Incremental: an index of n citizens (one per record of the population), then resolve fresh records
-// from another population with the same generator.
-const prepared = pop.records.map(prepareRecord);
+// Incremental: an index of n citizens, then fresh records of the same population (some of them
+// the same people) resolved against it.
+const nQueries = Number(values.queries);
+const fresh = generatePopulation({ records: n + nQueries, seed: seed + 1, noise: Number(values.noise) }).records;
+const prepared = fresh.slice(0, n).map(prepareRecord);
 const index = new IdentityIndex(undefined, { frequencies: nameFrequenciesOf(prepared) });
 const tLoad = performance.now();
 prepared.forEach((p, i) => index.addPrepared(`C${i}`, p));
+prepared.length = 0;
 const loadSeconds = (performance.now() - tLoad) / 1000;
 sampleRss();
-const queries = generatePopulation({ records: Math.min(Number(values.queries), n), seed: seed + 1 }).records;
+const queries = fresh.slice(n);
+fresh.length = 0;
 const tRes = performance.now();
 let matched = 0;
 for (const q of queries) if (index.resolve(q).outcome === 'match') matched++;

@@ -34,38 +34,61 @@ function distinctiveParts(p: PreparedRecord): string[] {
 }
 
 /**
+ * Block keys of a record. Strong keys (NIK variants, name with birth year, village or mother) make
+ * a candidate on their own; weak keys (birth date, KK, one name part with birth year) only when a
+ * second key agrees too, because alone they mostly bring siblings and strangers born the same day.
+ */
+export interface BlockKeys {
+  keys: number[];
+  /** 2 for a strong key, 1 for a weak one. */
+  weights: number[];
+}
+
+/** A candidate needs this much key weight in common with the query. */
+export const MIN_BLOCK_WEIGHT = 2;
+
+/**
  * Keys a record is filed under; with `forQuery` also the neighbouring birth years of the name key,
  * so a year typo still meets its twin record.
  */
-export function blockKeys(p: PreparedRecord, forQuery: boolean): number[] {
+export function blockKeys(p: PreparedRecord, forQuery: boolean): BlockKeys {
   const keys: number[] = [];
+  const weights: number[] = [];
+  const strong = (k: number) => {
+    keys.push(k);
+    weights.push(2);
+  };
+  const weak = (k: number) => {
+    keys.push(k);
+    weights.push(1);
+  };
   const nik = p.rec.nik ? p.rec.nik.replace(/[\s.\-]/g, '') : '';
   if (p.nik?.digits) {
-    keys.push(hashKey(K.nik, p.nik.digits));
-    keys.push(hashKey(K.nikNoSerial, p.nik.digits.slice(0, 12)));
-    keys.push(hashKey(K.nikNoRegion, p.nik.digits.slice(6)));
+    strong(hashKey(K.nik, p.nik.digits));
+    strong(hashKey(K.nikNoSerial, p.nik.digits.slice(0, 12)));
+    strong(hashKey(K.nikNoRegion, p.nik.digits.slice(6)));
   } else if (nik.length === 16 && nik[0] === '0' && !/^0+$/.test(nik)) {
     // A temporary NIK is unique within its village and stable across re-syncs.
-    keys.push(hashKey(K.nik, nik));
+    strong(hashKey(K.nik, nik));
   }
-  if (p.kk) keys.push(hashKey(K.kk, p.kk));
+  if (p.kk) weak(hashKey(K.kk, p.kk));
   const b = p.birthForGuards;
-  if (p.birth) keys.push(hashKey(K.date, unorderedDate(p.birth.y, p.birth.m, p.birth.d)));
+  if (p.birth) weak(hashKey(K.date, unorderedDate(p.birth.y, p.birth.m, p.birth.d)));
   const name = p.name.phonJoined;
   if (name.length > 0) {
     if (b) {
-      keys.push(hashKey(K.nameYear, `${name}:${b.y}`));
+      strong(hashKey(K.nameYear, `${name}:${b.y}`));
       if (forQuery) {
-        keys.push(hashKey(K.nameYear, `${name}:${b.y - 1}`));
-        keys.push(hashKey(K.nameYear, `${name}:${b.y + 1}`));
+        strong(hashKey(K.nameYear, `${name}:${b.y - 1}`));
+        strong(hashKey(K.nameYear, `${name}:${b.y + 1}`));
       }
-      for (const part of distinctiveParts(p)) keys.push(hashKey(K.partYear, `${part}:${b.y}`));
+      for (const part of distinctiveParts(p)) weak(hashKey(K.partYear, `${part}:${b.y}`));
     }
-    if (p.village) keys.push(hashKey(K.nameVillage, `${name}:${p.village}`));
-    if (!b) keys.push(hashKey(K.nameOnly, name));
+    if (p.village) strong(hashKey(K.nameVillage, `${name}:${p.village}`));
+    if (!b) strong(hashKey(K.nameOnly, name));
   }
-  if (p.mother && b) keys.push(hashKey(K.motherYear, `${p.mother.phonJoined}:${b.y}`));
-  return keys;
+  if (p.mother && b) strong(hashKey(K.motherYear, `${p.mother.phonJoined}:${b.y}`));
+  return { keys, weights };
 }
 
 export interface BlockIndexStats {

@@ -48,6 +48,9 @@ export function compareNames(a: NameInfo | null, b: NameInfo | null): NameLevel 
   if (!a || !b || a.joined.length === 0 || b.joined.length === 0) return 'missing';
   if (a.joined === b.joined) return 'exact';
   if (a.phonJoined === b.phonJoined) return 'phonetic';
+  const jw = jaroWinkler(a.phonJoined, b.phonJoined);
+  // Cheap exit (most candidate pairs): unlike strings that share no part and no initial.
+  if (jw < 0.75 && !sharesPart(a.phon, b.phon)) return 'different';
   const [short, long] = a.phon.length <= b.phon.length ? [a.phon, b.phon] : [b.phon, a.phon];
   let allFound = true;
   let distinctiveFound = false;
@@ -61,7 +64,6 @@ export function compareNames(a: NameInfo | null, b: NameInfo | null): NameLevel 
     if (f === 'initial') initials++;
     else if (!COMMON_NAME_PARTS.has(t) && t.length > 2) distinctiveFound = true;
   }
-  const jw = jaroWinkler(a.phonJoined, b.phonJoined);
   if (allFound) {
     if (short.length === long.length && initials === 0) return 'close';
     // "Siti A." against "Siti Aminah": a shared part plus an initial for the rest.
@@ -73,6 +75,17 @@ export function compareNames(a: NameInfo | null, b: NameInfo | null): NameLevel 
   }
   if (a.phon.length === b.phon.length && oneTypo(a.phon, b.phon)) return 'typo';
   return jw >= 0.85 ? 'similar' : 'different';
+}
+
+/** Whether two names share a phonetic part or the first letter of a one-letter part. */
+function sharesPart(a: string[], b: string[]): boolean {
+  for (const x of a) {
+    for (const y of b) {
+      if (x === y) return true;
+      if ((x.length === 1 || y.length === 1) && x.charCodeAt(0) === y.charCodeAt(0)) return true;
+    }
+  }
+  return false;
 }
 
 /** Same parts in order except one, which is within typo distance. */
@@ -128,7 +141,10 @@ export function compareRecords(a: PreparedRecord, b: PreparedRecord): Comparison
   const village = a.village && b.village ? (a.village === b.village ? 'same' : 'different') : 'missing';
   let birthPlace: Comparison['birthPlace'] = 'missing';
   if (a.birthPlace && b.birthPlace) {
-    birthPlace = a.birthPlace === b.birthPlace || jaroWinkler(a.birthPlace, b.birthPlace) >= 0.9 ? 'agree' : 'different';
+    birthPlace = a.birthPlace === b.birthPlace ||
+      (a.birthPlace.charCodeAt(0) === b.birthPlace.charCodeAt(0) && jaroWinkler(a.birthPlace, b.birthPlace) >= 0.9)
+      ? 'agree'
+      : 'different';
   }
   let address: Comparison['address'] = 'missing';
   if (a.address && b.address) {

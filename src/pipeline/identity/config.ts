@@ -39,7 +39,7 @@ export interface IdentityConfig {
   guards: {
     /** Same name, birth years at least this far apart: treat as parent and child. */
     parentChildMinYears: number;
-    /** Auto-link only when both dates are known or the NIKs agree. */
+    /** Auto-link only when both dates are known, or the NIKs or the mothers' names agree. */
     requireDateOrNik: boolean;
     /**
      * Auto-link only when names agree (up to a typo) and dates do not contradict, unless the NIKs
@@ -52,7 +52,7 @@ export interface IdentityConfig {
 }
 
 export const defaultIdentityConfig: IdentityConfig = {
-  thresholds: { match: 21, possible: 11 },
+  thresholds: { match: 18, possible: 11 },
   fields: {
     nik: {
       exact: { m: 0.8, u: 0.000002 },
@@ -124,7 +124,7 @@ export const defaultIdentityConfig: IdentityConfig = {
     },
   },
   termFrequency: { enabled: true, minU: 0.00002, maxWeight: 13, minWeight: 3 },
-  blocking: { maxBlockSize: 400, maxCandidates: 60 },
+  blocking: { maxBlockSize: 200, maxCandidates: 30 },
   guards: { parentChildMinYears: 15, requireDateOrNik: true, requireNameAndDate: true },
   maxPossiblePerRecord: 3,
 };

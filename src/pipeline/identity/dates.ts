@@ -9,8 +9,11 @@ export interface YMD {
 const ISO = /^(\d{4})-(\d{1,2})-(\d{1,2})$/;
 const DMY = /^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$/;
 
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysInMonth(y: number, m: number): number {
-  return new Date(Date.UTC(y, m, 0)).getUTCDate();
+  if (m === 2 && ((y % 4 === 0 && y % 100 !== 0) || y % 400 === 0)) return 29;
+  return DAYS[m - 1] ?? 0;
 }
 
 export function isValidYmd(y: number, m: number, d: number): boolean {

@@ -3,7 +3,7 @@
  * pairs), blocking recall (share of true pairs that share at least one usable block) and guard
  * violations (people who must stay apart but share a cluster).
  */
-import { blockKeys } from './blocking.js';
+import { blockKeys, MIN_BLOCK_WEIGHT } from './blocking.js';
 import { resolveConfig, type DeepPartial, type IdentityConfig } from './config.js';
 import { prepareRecord, type PreparedRecord } from './prepare.js';
 import type { PersonRecord } from './types.js';
@@ -43,7 +43,7 @@ export function pairwiseQuality(truthOf: Map<string, string>, clusterOf: Map<str
   return { truePairs, predictedPairs, correctPairs, precision, recall, f1 };
 }
 
-/** Share of true pairs whose records share at least one block under the size cap. */
+/** Share of true pairs that blocking makes candidates: enough shared key weight in blocks under the size cap. */
 export function blockingRecall(
   records: PersonRecord[],
   truthOf: Map<string, string>,
@@ -52,12 +52,8 @@ export function blockingRecall(
   const cap = resolveConfig(config).blocking.maxBlockSize;
   const prepared: PreparedRecord[] = records.map(prepareRecord);
   const sizes = new Map<number, number>();
-  const keysOf: number[][] = [];
-  for (const p of prepared) {
-    const ks = blockKeys(p, false);
-    keysOf.push(ks);
-    for (const k of ks) sizes.set(k, (sizes.get(k) ?? 0) + 1);
-  }
+  const stored = prepared.map((p) => blockKeys(p, false));
+  for (const bk of stored) for (const k of bk.keys) sizes.set(k, (sizes.get(k) ?? 0) + 1);
   const byTruth = new Map<string, number[]>();
   prepared.forEach((p, i) => {
     const t = truthOf.get(p.rec.id);
@@ -70,14 +66,18 @@ export function blockingRecall(
   let blockedPairs = 0;
   for (const members of byTruth.values()) {
     for (let x = 0; x < members.length; x++) {
-      const a = members[x] as number;
-      const usable = new Set((keysOf[a] ?? []).filter((k) => (sizes.get(k) ?? 0) <= cap));
-      const queryKeys = blockKeys(prepared[a] as PreparedRecord, true).filter((k) => (sizes.get(k) ?? 0) <= cap);
-      for (const k of queryKeys) usable.add(k);
       for (let y = x + 1; y < members.length; y++) {
-        const b = members[y] as number;
+        // Records arrive in input order: the later one queries the index that holds the earlier one.
+        const early = Math.min(members[x] as number, members[y] as number);
+        const late = Math.max(members[x] as number, members[y] as number);
         truePairs++;
-        if ((keysOf[b] ?? []).some((k) => usable.has(k))) blockedPairs++;
+        const query = blockKeys(prepared[late] as PreparedRecord, true);
+        const filed = new Set((stored[early] as { keys: number[] }).keys);
+        let weight = 0;
+        query.keys.forEach((k, i) => {
+          if (filed.has(k) && (sizes.get(k) ?? 0) <= cap) weight += query.weights[i] as number;
+        });
+        if (weight >= MIN_BLOCK_WEIGHT) blockedPairs++;
       }
     }
   }

@@ -3,7 +3,7 @@
  * their blocking keys. `resolve` decides for a new record against the whole index; batch `dedupe`
  * is this same loop over a file, so both modes decide alike.
  */
-import { BlockIndex, blockKeys } from './blocking.js';
+import { BlockIndex, blockKeys, MIN_BLOCK_WEIGHT } from './blocking.js';
 import { resolveConfig, weightTable, type DeepPartial, type IdentityConfig, type WeightTable } from './config.js';
 import { prepareRecord, type PreparedRecord } from './prepare.js';
 import { decide, evidenceOf, NameFrequencies, scorePair, type ScoreContext, type ScoredPair } from './score.js';
@@ -94,7 +94,7 @@ export class IdentityIndex {
     const m = this.members.get(citizenId);
     if (m) m.push(recNo);
     else this.members.set(citizenId, [recNo]);
-    for (const k of blockKeys(p, false)) this.blocks.add(k, recNo);
+    for (const k of blockKeys(p, false).keys) this.blocks.add(k, recNo);
     if (this.liveFrequencies) this.ctx.frequencies?.add(p.name.phonJoined);
     if (recNo >= this.stamp.length) {
       const s = new Int32Array(this.stamp.length * 2);
@@ -187,25 +187,28 @@ export class IdentityIndex {
     return guards;
   }
 
-  /** Live records sharing at least one usable block, most shared keys first, capped. */
+  /** Live records sharing enough usable block weight, most shared weight first, capped. */
   private candidateRecords(p: PreparedRecord): number[] {
     const q = ++this.queryNo;
     const stamp = this.stamp;
     const hits = this.hits;
-    const found: number[] = [];
+    const seen: number[] = [];
     const recs = this.recs;
-    for (const k of blockKeys(p, true)) {
-      this.blocks.forEach(k, (recNo) => {
+    const { keys, weights } = blockKeys(p, true);
+    for (let i = 0; i < keys.length; i++) {
+      const w = weights[i] as number;
+      this.blocks.forEach(keys[i] as number, (recNo) => {
         if (recs[recNo] === null) return;
         if (stamp[recNo] !== q) {
           stamp[recNo] = q;
-          hits[recNo] = 1;
-          found.push(recNo);
+          hits[recNo] = w;
+          seen.push(recNo);
         } else {
-          hits[recNo] = (hits[recNo] as number) + 1;
+          hits[recNo] = (hits[recNo] as number) + w;
         }
       });
     }
+    const found = seen.filter((r) => (hits[r] as number) >= MIN_BLOCK_WEIGHT);
     const max = this.config.blocking.maxCandidates;
     if (found.length <= max) return found;
     found.sort((a, b) => (hits[b] as number) - (hits[a] as number) || a - b);

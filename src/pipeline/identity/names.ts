@@ -124,6 +124,20 @@ const VOWEL = /[aiueo]/;
  * Joko/Juku agree); y after a consonant -> i; doubled letters collapse.
  */
 export function phoneticToken(token: string): string {
+  const cached = phoneticCache.get(token);
+  if (cached !== undefined) return cached;
+  const key = computePhoneticToken(token);
+  if (phoneticCache.size >= CACHE_LIMIT) phoneticCache.clear();
+  phoneticCache.set(token, key);
+  return key;
+}
+
+/** Name parts repeat endlessly in a population; their keys are computed once. */
+const CACHE_LIMIT = 200_000;
+const phoneticCache = new Map<string, string>();
+const nameInfoCache = new Map<string, NameInfo>();
+
+function computePhoneticToken(token: string): string {
   let s = modernSpelling(token);
   s = s
     .replace(/kh/g, 'h')
@@ -172,8 +186,14 @@ export interface NameInfo {
   patronym: string | null;
 }
 
+/** Name details for comparison; cached by the raw string (treat the result as read-only). */
 export function nameInfo(raw: string): NameInfo {
+  const cached = nameInfoCache.get(raw);
+  if (cached !== undefined) return cached;
   const { tokens, patronym } = nameParts(raw);
   const phon = tokens.map(phoneticToken);
-  return { raw, tokens, phon, joined: tokens.join(''), phonJoined: phon.join(''), patronym };
+  const info: NameInfo = { raw, tokens, phon, joined: tokens.join(''), phonJoined: phon.join(''), patronym };
+  if (nameInfoCache.size >= CACHE_LIMIT) nameInfoCache.clear();
+  nameInfoCache.set(raw, info);
+  return info;
 }

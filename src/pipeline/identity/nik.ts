@@ -41,6 +41,9 @@ const PROVINCES = new Set([
 
 const HOME_REGION = '1812';
 
+/** Kabupaten/kota of Lampung (18): a NIK issued in Lampung must name one of them. */
+const LAMPUNG_KABUPATEN = new Set(['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12', '13', '71', '72']);
+
 function emptyInfo(digits: string | null): NikInfo {
   return {
     valid: false, temporary: false, empty: false, digits, provinceCode: null, regionCode: null,
@@ -77,7 +80,12 @@ export function parseNik(input: string | null | undefined, referenceYear = 2026)
   info.regionCode = raw.slice(0, 6);
   info.serial = raw.slice(12);
   if (!PROVINCES.has(info.provinceCode)) info.errors.push('NIK_INVALID_PROVINCE');
-  if (raw.slice(2, 4) === '00' || raw.slice(4, 6) === '00') info.errors.push('NIK_INVALID_REGION');
+  if (
+    raw.slice(2, 4) === '00' || raw.slice(4, 6) === '00' ||
+    (info.provinceCode === '18' && !LAMPUNG_KABUPATEN.has(raw.slice(2, 4)))
+  ) {
+    info.errors.push('NIK_INVALID_REGION');
+  }
   if (info.serial === '0000') info.errors.push('NIK_INVALID_SERIAL');
   let dd = Number(raw.slice(6, 8));
   const mm = Number(raw.slice(8, 10));

@@ -111,8 +111,13 @@ export function decide(sp: ScoredPair, guards: GuardHit[], config: IdentityConfi
   if (sp.score < t.possible) return 'distinct';
   if (sp.score < t.match) return 'possible';
   if (guards.length > 0) return 'possible';
+  // A shared NIK under an unrelated name is a registration error (or a reused NIK), not proof.
+  if (sp.cmp.nik === 'exact' && sp.cmp.name === 'different') return 'possible';
   const nikAgrees = sp.cmp.nik === 'exact';
-  if (config.guards.requireDateOrNik && sp.cmp.birthDate === 'missing' && !nikAgrees) return 'possible';
+  // Without a date, the mother's name tells a parent from a namesake child.
+  if (config.guards.requireDateOrNik && sp.cmp.birthDate === 'missing' && !nikAgrees && sp.cmp.motherName !== 'agree') {
+    return 'possible';
+  }
   if (config.guards.requireNameAndDate && !nikAgrees) {
     if (!namesAgreeEnough(sp.cmp.name) || sp.cmp.birthDate === 'different') return 'possible';
   }
