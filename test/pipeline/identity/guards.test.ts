@@ -1,0 +1,143 @@
+import t from 'tap';
+import { dedupe, IdentityIndex, type PersonRecord } from '../../../src/pipeline/identity/index.js';
+
+const base: Omit<PersonRecord, 'id'> = {
+  fullName: 'Ahmad Fauzi',
+  sex: 'M',
+  birthDate: '1985-08-17',
+  birthPlace: 'Panaragan',
+  motherName: 'Siti Aminah',
+  kk: '1812052512190007',
+  villageCode: '1812012002',
+  address: 'Dusun II RT 003 RW 001',
+  religion: 'ISLAM',
+  occupation: 'PETANI/PEKEBUN',
+};
+
+const guardsOf = (idx: IdentityIndex, r: PersonRecord) => idx.resolve(r).candidates.flatMap((c) => c.evidence.guards.map((g) => g.guard));
+
+t.test('control: the same person written differently is linked', async (t) => {
+  const recs: PersonRecord[] = [
+    { id: 'a', ...base, nik: '1812051708850003' },
+    { id: 'b', ...base, fullName: 'H. ACHMAD FAUZI, S.Pd', nik: null, villageCode: '1812022003', kk: '1812021001200001', address: null },
+    { id: 'c', ...base, fullName: 'Achmad Fauzie', nik: '0181201200200012', birthDate: '1985-08-17' },
+  ];
+  const r = dedupe(recs);
+  t.equal(r.clusterOf.get('b'), 'a');
+  t.equal(r.clusterOf.get('c'), 'a');
+});
+
+t.test('two valid different NIKs, each consistent with its birth date, are never auto-merged', async (t) => {
+  const a: PersonRecord = { id: 'a', ...base, nik: '1812051708850003' };
+  const b: PersonRecord = { id: 'b', ...base, nik: '1812051708850004' };
+  const r = dedupe([a, b]);
+  t.not(r.clusterOf.get('b'), 'a');
+  const idx = new IdentityIndex();
+  idx.add('A', a);
+  const res = idx.resolve(b);
+  t.equal(res.outcome, 'possible');
+  t.ok(res.evidence.guards.some((g) => g.guard === 'nik_conflict'));
+  t.ok(r.possible.some((p) => p.a === 'b' && p.b === 'a'), 'the pair goes to review');
+});
+
+t.test('a mistyped NIK that contradicts its own birth date does not block the link', async (t) => {
+  const a: PersonRecord = { id: 'a', ...base, nik: '1812051708850003' };
+  const b: PersonRecord = { id: 'b', ...base, nik: '1812051808850003' };
+  const r = dedupe([a, b]);
+  t.equal(r.clusterOf.get('b'), 'a');
+});
+
+t.test('twins (same KK and mother, same birth date, different given names) are never merged', async (t) => {
+  const hasan: PersonRecord = { id: 'h', ...base, fullName: 'Muhammad Hasan', birthDate: '2010-03-04', occupation: 'PELAJAR/MAHASISWA' };
+  const husein: PersonRecord = { ...hasan, id: 'u', fullName: 'Muhammad Husein' };
+  const rina: PersonRecord = { id: 'ra', ...base, fullName: 'Rina Wulandari', sex: 'F', birthDate: '2012-05-06' };
+  const rini: PersonRecord = { ...rina, id: 'ri', fullName: 'Rini Wulandari' };
+  const r = dedupe([hasan, husein, rina, rini]);
+  t.equal(r.clusterOf.size, 4);
+  t.equal(new Set(r.clusterOf.values()).size, 4);
+  const idx = new IdentityIndex();
+  idx.add('H', hasan);
+  idx.add('R', rina);
+  t.not(idx.resolve(husein).outcome, 'match');
+  t.ok(guardsOf(idx, husein).includes('twins'));
+  t.not(idx.resolve(rini).outcome, 'match');
+  t.ok(guardsOf(idx, rini).includes('twins'));
+});
+
+t.test('a child named after a parent is never merged with the parent', async (t) => {
+  const father: PersonRecord = { id: 'f', ...base, fullName: 'Slamet Riyadi', birthDate: '1950-05-05', motherName: 'Tukinem' };
+  const son: PersonRecord = { id: 's', ...base, fullName: 'Slamet Riyadi', birthDate: '1978-05-05', motherName: 'Sulastri' };
+  const sonNoMother: PersonRecord = { ...son, id: 's2', motherName: null };
+  const r = dedupe([father, son, sonNoMother]);
+  t.not(r.clusterOf.get('s'), 'f');
+  t.not(r.clusterOf.get('s2'), 'f');
+  const idx = new IdentityIndex();
+  idx.add('F', father);
+  const res = idx.resolve(sonNoMother);
+  t.not(res.outcome, 'match');
+  t.ok(guardsOf(idx, sonNoMother).includes('parent_child') || res.outcome === 'distinct');
+  // The guard fires on the NIK's birth year too when the record has no birth date.
+  const fatherNik: PersonRecord = { ...father, id: 'fn', nik: '1812050505500001', motherName: null };
+  const sonNik: PersonRecord = { ...son, id: 'sn', nik: '1812050505780001', birthDate: null, motherName: null };
+  const idx2 = new IdentityIndex();
+  idx2.add('F', fatherNik);
+  t.not(idx2.resolve(sonNik).outcome, 'match');
+});
+
+t.test('clusters never chain unrelated people through a weak link', async (t) => {
+  // b (no NIK) matches a; c matches b just as well but carries another valid NIK: c must not join a's cluster.
+  const a: PersonRecord = { id: 'a', ...base, nik: '1812051708850003' };
+  const b: PersonRecord = { id: 'b', ...base, nik: null };
+  const c: PersonRecord = { id: 'c', ...base, nik: '1812051708850009' };
+  const r = dedupe([a, b, c]);
+  t.equal(r.clusterOf.get('b'), 'a');
+  t.not(r.clusterOf.get('c'), 'a');
+  const idx = new IdentityIndex();
+  idx.add('A', a);
+  idx.add('A', b);
+  const res = idx.resolve(c);
+  t.equal(res.outcome, 'possible');
+  t.ok(res.evidence.guards.some((g) => g.guard === 'nik_conflict' && g.recordId === 'a'), 'the guard names the member it fired against');
+});
+
+t.test('a new record must fit every member of a citizen, not just one', async (t) => {
+  // b links to a by NIK despite a different birth date; c agrees with b's date and name but
+  // contradicts a (different date and birth place), so it does not join.
+  const a: PersonRecord = { id: 'a', ...base, nik: '1812051708850003' };
+  const b: PersonRecord = { id: 'b', ...base, nik: '1812051708850003', birthDate: '1985-08-17' };
+  const c: PersonRecord = {
+    id: 'c', fullName: 'Ahmad Fauzi', sex: 'M', birthDate: '1999-01-02', motherName: 'Rukmini', nik: null,
+    villageCode: '1812092001', birthPlace: 'Sragen',
+  };
+  const idx = new IdentityIndex();
+  idx.add('A', a);
+  idx.add('A', b);
+  t.not(idx.resolve(c).outcome, 'match');
+});
+
+t.test('every decision carries per-field evidence, a total and guards', async (t) => {
+  const idx = new IdentityIndex();
+  idx.add('A', { id: 'a', ...base, nik: '1812051708850003' });
+  const res = idx.resolve({ id: 'b', ...base, nik: '1812051708850003', fullName: 'Achmad Fauzi' });
+  t.equal(res.outcome, 'match');
+  t.equal(res.citizenId, 'A');
+  const fields = res.evidence.fields.map((f) => f.field);
+  t.same(fields, ['nik', 'name', 'birthDate', 'sex', 'motherName', 'kk', 'village', 'birthPlace', 'address', 'religion', 'occupation']);
+  for (const f of res.evidence.fields) {
+    t.type(f.level, 'string');
+    t.type(f.weight, 'number');
+  }
+  t.equal(res.evidence.fields.find((f) => f.field === 'name')?.level, 'phonetic');
+  t.equal(res.evidence.fields.find((f) => f.field === 'nik')?.level, 'exact');
+  const sum = res.evidence.fields.reduce((s, f) => s + f.weight, 0);
+  t.ok(Math.abs(sum - res.evidence.score) < 0.1, 'the total is the sum of the field weights');
+  t.same(res.evidence.guards, []);
+  t.equal(res.candidates[0]?.recordId, 'a');
+});
+
+t.test('thresholds are configurable', async (t) => {
+  const a: PersonRecord = { id: 'a', ...base, nik: '1812051708850003' };
+  const b: PersonRecord = { id: 'b', ...base, nik: '1812051708850003' };
+  t.equal(dedupe([a, b], { thresholds: { match: 1000, possible: 500 } }).clusterOf.get('b'), 'b');
+  t.equal(dedupe([a, b]).clusterOf.get('b'), 'a');
+});

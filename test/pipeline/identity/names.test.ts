@@ -1,0 +1,93 @@
+import t from 'tap';
+import { compareNames, nameInfo, nameParts, normalizeName, phoneticKey } from '../../../src/pipeline/identity/index.js';
+
+t.test('case, spacing and punctuation', async (t) => {
+  t.equal(normalizeName('  SITI   aminah '), 'siti aminah');
+  t.equal(normalizeName("Ma'ruf Amin"), 'maruf amin');
+  t.equal(normalizeName('Nur-Hayati'), 'nur hayati');
+  t.equal(normalizeName('Dédé Sutisna'), 'dede sutisna');
+});
+
+t.test('titles and degrees', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['H. Ahmad Fauzi', 'ahmad fauzi'],
+    ['Hj. Siti Aminah', 'siti aminah'],
+    ['Drs. Bambang Sutrisno', 'bambang sutrisno'],
+    ['Dra. Sri Wahyuni', 'sri wahyuni'],
+    ['Ir. Joko Widodo', 'joko widodo'],
+    ['dr. Rina Marlina', 'rina marlina'],
+    ['Prof. Dr. Ir. H. Hasan Basri', 'hasan basri'],
+    ['Budi Santoso, S.Pd', 'budi santoso'],
+    ['Budi Santoso S.Pd.I', 'budi santoso'],
+    ['Rahmat Hidayat, S.E.', 'rahmat hidayat'],
+    ['Yusuf Effendi, S.H.', 'yusuf effendi'],
+    ['Dewi Lestari, A.Md', 'dewi lestari'],
+    ['Andi Saputra, S.Kom', 'andi saputra'],
+    ['Heru Purnomo, S.Pd., M.Pd', 'heru purnomo'],
+    ['NURUL HIDAYAH, A.MD.KEB', 'nurul hidayah'],
+  ];
+  for (const [raw, want] of cases) t.equal(normalizeName(raw), want, raw);
+});
+
+t.test('bin and binti split off the father', async (t) => {
+  t.same(nameParts('Ahmad bin Salim'), { tokens: ['ahmad'], patronym: 'salim' });
+  t.same(nameParts('Aminah binti Abdullah'), { tokens: ['aminah'], patronym: 'abdullah' });
+  t.equal(normalizeName('Robin Hood'), 'robin hood', 'bin inside a word is kept');
+});
+
+t.test('Muhammad variants', async (t) => {
+  for (const v of ['Muhammad', 'Muhamad', 'Mohammad', 'Mohamad', 'Moh.', 'M.', 'Mochammad', 'Muh.', 'Mhd.', 'MOCH']) {
+    t.equal(normalizeName(`${v} Yusuf`), 'muhammad yusuf', v);
+  }
+  t.equal(normalizeName('Rizki M'), 'rizki m', 'a trailing M is an initial, not Muhammad');
+});
+
+t.test('Siti/St. and Abdul/Abd.', async (t) => {
+  t.equal(normalizeName('St. Khadijah'), 'siti khadijah');
+  t.equal(normalizeName('Abd. Rahman'), 'abdul rahman');
+  t.equal(normalizeName('Abdoel Kadir'), 'abdul kadir');
+});
+
+t.test('old spelling', async (t) => {
+  t.equal(normalizeName('Soeharto'), 'suharto');
+  t.equal(normalizeName('Djoko'), 'joko');
+  t.equal(normalizeName('Tjahjono'), 'cahjono');
+  t.equal(normalizeName('Sjamsul'), 'syamsul');
+  t.equal(normalizeName('Soenjoto'), 'sunyoto');
+  t.equal(phoneticKey('Achmad'), phoneticKey('Ahmad'));
+  t.equal(phoneticKey('Chairul'), phoneticKey('Khairul'));
+  t.equal(phoneticKey('Cholid'), phoneticKey('Kholid'));
+});
+
+t.test('Indonesian phonetic key', async (t) => {
+  t.equal(phoneticKey('Ahmad'), phoneticKey('Achmad'), 'ahmad = achmad');
+  t.equal(phoneticKey('Akhmad'), phoneticKey('Ahmad'));
+  t.not(phoneticKey('Salim'), phoneticKey('Saleh'), 'salim != saleh');
+  t.equal(phoneticKey('Yusuf'), phoneticKey('Yusup'));
+  t.equal(phoneticKey('Arief'), phoneticKey('Arif'));
+  t.equal(phoneticKey('Fatimah'), phoneticKey('Fatima'));
+  t.equal(phoneticKey('Rizky'), phoneticKey('Rizki'));
+  t.equal(phoneticKey('Zainal'), phoneticKey('Jainal'));
+  t.equal(phoneticKey('Muhammad'), phoneticKey('Mochammad'));
+  t.equal(phoneticKey('Wahyudhi'), phoneticKey('Wahyudi'));
+});
+
+t.test('doubled letters', async (t) => {
+  t.equal(phoneticKey('Muhammad'), phoneticKey('Muhamad'));
+  t.equal(phoneticKey('Abdullah'), phoneticKey('Abdulah'));
+  t.equal(phoneticKey('Nurrahman'), phoneticKey('Nurahman'));
+});
+
+t.test('name comparison levels', async (t) => {
+  const cmp = (a: string, b: string) => compareNames(nameInfo(a), nameInfo(b));
+  t.equal(cmp('Nur Hayati', 'Nurhayati'), 'exact', 'joined and split');
+  t.equal(cmp('SITI AMINAH', 'Siti Aminah, S.Pd'), 'exact');
+  t.equal(cmp('Achmad Djunaedi', 'Ahmad Junaidi'), 'phonetic');
+  t.equal(cmp('Suharyanto', 'Suharyonto'), 'close');
+  t.equal(cmp('Ahmad Fauzi', 'Fauzi'), 'partial', 'dropped part');
+  t.equal(cmp('Siti Aminah', 'Siti A.'), 'partial', 'initial');
+  t.equal(cmp('Hafiz Yoga', 'Hafiz Yogr'), 'typo');
+  t.equal(cmp('Muhammad Hasan', 'Muhammad Husein'), 'similar', 'twins-style given names are not compatible');
+  t.equal(cmp('Bambang', 'Sulastri'), 'different');
+  t.equal(cmp('Bambang', ''), 'missing');
+});

@@ -1,0 +1,85 @@
+import t from 'tap';
+import { compareNikDigits, nikConsistency, parseDate, parseKk, parseNik } from '../../../src/pipeline/identity/index.js';
+
+t.test('a man\'s NIK', async (t) => {
+  const n = parseNik('1812051708850003');
+  t.ok(n.valid);
+  t.equal(n.provinceCode, '18');
+  t.equal(n.regionCode, '181205');
+  t.equal(n.birthDate, '1985-08-17');
+  t.equal(n.sex, 'M');
+  t.equal(n.serial, '0003');
+  t.same(n.errors, []);
+  t.same(n.flags, []);
+});
+
+t.test('women: day + 40', async (t) => {
+  const n = parseNik('1812055708850003');
+  t.ok(n.valid);
+  t.equal(n.sex, 'F');
+  t.equal(n.birthDate, '1985-08-17');
+  t.ok(parseNik('1812057102000001').errors.includes('NIK_INVALID_DATE'), 'day 71 - 40 = 31 February is invalid');
+});
+
+t.test('century follows the reference year', async (t) => {
+  t.equal(parseNik('1812050101200001', 2026).birthDate, '2020-01-01');
+  t.equal(parseNik('1812050101300001', 2026).birthDate, '1930-01-01');
+});
+
+t.test('invalid dates and formats', async (t) => {
+  t.ok(parseNik('1812053213850001').errors.includes('NIK_INVALID_DATE'), 'month 13');
+  t.ok(parseNik('1812053202850001').errors.includes('NIK_INVALID_DATE'), '32 is neither a day nor a woman\'s day');
+  t.ok(parseNik('1812053102850001').errors.includes('NIK_INVALID_DATE'), '31 February');
+  t.ok(parseNik('1812057202850001').errors.includes('NIK_INVALID_DATE'), 'woman, 32 February');
+  t.ok(parseNik('18120517088500').errors.includes('NIK_LENGTH'));
+  t.ok(parseNik('18120517088500AB').errors.includes('NIK_NOT_DIGITS'));
+  t.ok(parseNik('1812051708850000').errors.includes('NIK_INVALID_SERIAL'));
+  t.ok(parseNik('9912051708850001').errors.includes('NIK_INVALID_PROVINCE'));
+  t.ok(parseNik('1899051708850001').errors.includes('NIK_INVALID_REGION'), 'no kabupaten 99 in Lampung');
+  t.notOk(parseNik('1812053213850001').valid);
+});
+
+t.test('region outside 18.12 is only a flag', async (t) => {
+  const n = parseNik('3301011708850001');
+  t.ok(n.valid);
+  t.ok(n.flags.includes('NIK_REGION_OUTSIDE_1812'));
+  t.ok(parseNik('1805011708850001').valid, 'Tulang Bawang (before 2008)');
+});
+
+t.test('OpenSID temporary NIK and "no NIK" values', async (t) => {
+  const n = parseNik('0181201200200012');
+  t.ok(n.temporary);
+  t.notOk(n.valid);
+  t.equal(n.temporaryVillageCode, '1812012002');
+  t.equal(n.serial, '00012');
+  t.ok(parseNik('0').empty);
+  t.ok(parseNik('').empty);
+  t.ok(parseNik(null).empty);
+  t.ok(parseNik('0000000000000000').empty);
+  t.equal(parseNik('1812 0517 0885 0003').digits, '1812051708850003', 'separators ignored');
+});
+
+t.test('NIK comparison', async (t) => {
+  t.equal(compareNikDigits('1812051708850003', '1812051708850003'), 'exact');
+  t.equal(compareNikDigits('1812051708850003', '1812051708850004'), 'one_digit');
+  t.equal(compareNikDigits('1812051708850003', '1812057108850003'), 'transposed');
+  t.equal(compareNikDigits('1812051708850003', '1812051708850030'), 'transposed');
+  t.equal(compareNikDigits('1812051708850003', '1812051708850045'), 'different');
+});
+
+t.test('NIK against the record\'s birth date and sex', async (t) => {
+  const n = parseNik('1812055708850003');
+  t.same(nikConsistency(n, parseDate('1985-08-17'), 'F'), { dateMatches: true, sexMatches: true });
+  t.same(nikConsistency(n, parseDate('1985-08-18'), 'M'), { dateMatches: false, sexMatches: false });
+  t.same(nikConsistency(n, null, null), { dateMatches: null, sexMatches: null });
+});
+
+t.test('KK: region, recording date without +40, serial', async (t) => {
+  const k = parseKk('1812052512190007');
+  t.ok(k.valid);
+  t.equal(k.regionCode, '181205');
+  t.equal(k.recordedDate, '251219');
+  t.equal(k.serial, '0007');
+  t.ok(parseKk('1812056512190007').errors.includes('KK_INVALID_DATE'), 'no +40 in a KK');
+  t.ok(parseKk('0181201200200001').temporary);
+});
