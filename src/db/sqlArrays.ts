@@ -7,6 +7,8 @@ import { sql, type SQL } from 'drizzle-orm';
 export function arrayParam(values: readonly unknown[], pgType: 'int' | 'text' | 'date' | 'timestamptz' | 'real' | 'bool'): SQL {
   // postgres.js cannot serialize a parameter it infers as date[]/timestamptz[]; they travel as text[].
   if (pgType === 'date' || pgType === 'timestamptz') return sql`${sql.param(values)}::text[]::${sql.raw(pgType)}[]`;
+  // ...and it sends a boolean array as one boolean.
+  if (pgType === 'bool') return sql`${sql.param(values.map((v) => (v == null ? null : v ? 't' : 'f')))}::text[]::bool[]`;
   return sql`${sql.param(values)}::${sql.raw(pgType)}[]`;
 }
 

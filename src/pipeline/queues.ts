@@ -17,8 +17,9 @@ export const MAX_BATCH = 1000;
  * A job names the records by id and nothing else: personal data stays in Postgres (UU PDP), and a
  * lost job is rebuilt from Postgres by the recovery sweep.
  */
+export type RecordKind = 'registration' | 'resident';
 export interface StageJob {
-  kind: 'registration';
+  kind: RecordKind;
   ids: number[];
 }
 
@@ -35,11 +36,11 @@ export function queueName(stage: Stage): string {
 }
 
 /** A job id derived from its records, so adding the same batch twice while it waits is a no-op. */
-export function stageJobId(stage: Stage, ids: number[], origin: string): string {
+export function stageJobId(stage: Stage, ids: number[], origin: string, kind: RecordKind = 'registration'): string {
   let min = Infinity;
   let max = -Infinity;
   for (const id of ids) { if (id < min) min = id; if (id > max) max = id; }
-  return `${stage}.${origin}.${min}-${max}.${ids.length}`;
+  return `${stage}.${kind}.${origin}.${min}-${max}.${ids.length}`;
 }
 
 export class StageQueues {
@@ -52,12 +53,12 @@ export class StageQueues {
   }
 
   /** Enqueues records for a stage in batches of at most MAX_BATCH. */
-  async enqueue(stage: Stage, ids: number[], origin = 'flow'): Promise<void> {
+  async enqueue(stage: Stage, ids: number[], origin = 'flow', kind: RecordKind = 'registration'): Promise<void> {
     if (ids.length === 0) return;
     const jobs = [];
     for (let i = 0; i < ids.length; i += MAX_BATCH) {
       const batch = ids.slice(i, i + MAX_BATCH);
-      jobs.push({ name: stage, data: { kind: 'registration' as const, ids: batch }, opts: { jobId: stageJobId(stage, batch, origin) } });
+      jobs.push({ name: stage, data: { kind, ids: batch }, opts: { jobId: stageJobId(stage, batch, origin, kind) } });
     }
     await this.queues[stage].addBulk(jobs);
   }

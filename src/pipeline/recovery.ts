@@ -19,6 +19,14 @@ export async function recoverySweep(ctx: PipelineContext, olderThanSeconds = 60,
     await ctx.queues.enqueue(stage, stale.map((r) => r.id), 'sweep');
     total += stale.length;
   }
+  const residents = await rows<{ id: number }>(ctx.db, sql`
+    select id from resident_records
+    where status = 'accepted' and updated_at < now() - make_interval(secs => ${olderThanSeconds})
+    order by id limit ${limit}`);
+  if (residents.length) {
+    await ctx.queues.enqueue('identify', residents.map((r) => r.id), 'sweep', 'resident');
+    total += residents.length;
+  }
   if (total) ctx.log.info({ records: total }, 'recovery sweep re-enqueued records that had not advanced');
   return total;
 }

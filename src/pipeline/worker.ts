@@ -20,18 +20,18 @@ export interface WorkerOptions {
 
 /** Starts one BullMQ worker per stage and the recovery sweep. */
 export async function startWorkers(ctx: PipelineContext, connection: () => Redis, opts: WorkerOptions): Promise<PipelineWorkers> {
-  const run: Record<Stage, (ids: number[]) => Promise<unknown>> = {
-    validate: (ids) => validateStage(ctx, ids),
+  const run: Record<Stage, (job: StageJob) => Promise<unknown>> = {
+    validate: (job) => validateStage(ctx, job.ids),
     // Identify serializes on a Postgres advisory lock; more concurrency would only wait on it.
-    identify: (ids) => identifyStage(ctx, ids, opts.resolver),
-    route: (ids) => routeStage(ctx, ids),
+    identify: (job) => identifyStage(ctx, job.ids, job.kind, opts.resolver),
+    route: (job) => routeStage(ctx, job.ids),
   };
   const connections: Redis[] = [];
   const workers = STAGES.map((stage) => {
     const conn = connection();
     connections.push(conn);
     const w = new Worker<StageJob>(queueName(stage), async (job) => {
-      await run[stage](job.data.ids);
+      await run[stage](job.data);
     }, {
       connection: conn,
       prefix: ctx.queues.prefix,

@@ -2,13 +2,27 @@ import { sql } from 'drizzle-orm';
 import { rows, type Tx } from '../../db/client.js';
 import { allocateIds, arrayParam, jsonTexts } from '../../db/sqlArrays.js';
 import type { PipelineContext } from '../context.js';
-import type { Applicant } from '../validate/registration.js';
+import type { RecordKind } from '../queues.js';
 
-/** A record to identify: a registration's applicant (resident records join later). */
+/** The identifying part of a person, as registrations' applicants and resident records both carry it. */
+export interface Person {
+  nik: string | null;
+  kk: string | null;
+  fullName: string;
+  sex: 'M' | 'F' | null;
+  birthDate: string | null;
+  birthPlace: string | null;
+  motherName: string | null;
+  address: string | null;
+  villageCode: string;
+}
+
+/** A record to identify: a registration's applicant or a village's resident record. */
 export interface IdentityInput {
+  kind: RecordKind;
   recordId: number;
   villageCode: string;
-  person: Applicant;
+  person: Person;
 }
 
 /**
@@ -28,7 +42,7 @@ export interface IdentityDecision {
 
 /** Decides records in order; may look at what it decided earlier in the same batch. */
 export interface Resolver {
-  resolve(tx: Tx, inputs: IdentityInput[]): Promise<{ decisions: IdentityDecision[]; newCitizens: Map<number, Applicant> }>;
+  resolve(tx: Tx, inputs: IdentityInput[]): Promise<{ decisions: IdentityDecision[]; newCitizens: Map<number, Person> }>;
   /** Called after the batch committed, with the ids the new citizens received. */
   committed?(decisions: IdentityDecision[], newIds: Map<number, number>, inputs: IdentityInput[]): void;
   /** Called when the batch rolled back. */
@@ -47,7 +61,7 @@ export const exactNikResolver: Resolver = {
       }
     }
     const fresh = new Map<string, number>();
-    const newCitizens = new Map<number, Applicant>();
+    const newCitizens = new Map<number, Person>();
     const decisions = inputs.map((input): IdentityDecision => {
       const nik = input.person.nik;
       const existing = nik ? known.get(nik) : undefined;
@@ -63,19 +77,31 @@ export const exactNikResolver: Resolver = {
   },
 };
 
-interface Row { id: number; village_code: string; applicant: Applicant }
+/** Where each kind of record waits for identity, and how its person is read. */
+const SOURCES: Record<RecordKind, { from: string; load: ReturnType<typeof sql> }> = {
+  registration: {
+    from: 'validated',
+    load: sql`select id, village_code, applicant as person from registrations`,
+  },
+  resident: {
+    from: 'accepted',
+    load: sql`select id, village_code, json_build_object('nik', nik, 'kk', kk, 'fullName', full_name, 'sex', sex,
+      'birthDate', birth_date, 'birthPlace', birth_place, 'motherName', mother_name, 'address', address, 'villageCode', village_code) as person
+      from resident_records`,
+  },
+};
 
 const IDENTIFY_LOCK = 0x7469_7975; // one identify batch at a time across all hub instances
 
 /** Writes the new citizens with exactly as many sequence values as needed. */
-async function insertCitizens(tx: Tx, people: Map<number, Applicant>): Promise<Map<number, number>> {
+async function insertCitizens(tx: Tx, people: Map<number, Person>): Promise<Map<number, number>> {
   const ids = new Map<number, number>();
   if (people.size === 0) return ids;
   const allocated = await allocateIds(tx, 'citizens', people.size);
   const keys = [...people.keys()];
   keys.forEach((k, i) => ids.set(k, allocated[i]!));
   const list = keys.map((k) => people.get(k)!);
-  const col = <T>(f: (p: Applicant) => T) => list.map(f);
+  const col = <T>(f: (p: Person) => T) => list.map(f);
   await tx.execute(sql`
     insert into citizens (id, nik, kk, full_name, sex, birth_date, birth_place, mother_name, address, village_code)
     overriding system value
@@ -91,16 +117,16 @@ async function insertCitizens(tx: Tx, people: Map<number, Applicant>): Promise<M
  * validated → identified. Each record is linked to one citizen (existing or new) with the evidence of
  * the decision; a `possible` one also opens a review case for its kecamatan and is marked provisional.
  */
-export async function identifyStage(ctx: PipelineContext, ids: number[], resolver: Resolver = exactNikResolver): Promise<number[]> {
+export async function identifyStage(ctx: PipelineContext, ids: number[], kind: RecordKind = 'registration', resolver: Resolver = exactNikResolver): Promise<number[]> {
+  const source = SOURCES[kind];
   let done: { decisions: IdentityDecision[]; newIds: Map<number, number>; inputs: IdentityInput[] } | null = null;
   try {
     done = await ctx.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${IDENTIFY_LOCK})`);
-      const found = await rows<Row>(tx, sql`
-        select id, village_code, applicant from registrations
-        where id = any(${arrayParam(ids, 'int')}) and status = 'validated' order by id for update`);
+      const found = await rows<{ id: number; village_code: string; person: Person }>(tx, sql`
+        ${source.load} where id = any(${arrayParam(ids, 'int')}) and status = ${source.from} order by id for update`);
       if (found.length === 0) return null;
-      const inputs = found.map((f) => ({ recordId: f.id, villageCode: f.village_code, person: f.applicant }));
+      const inputs: IdentityInput[] = found.map((f) => ({ kind, recordId: f.id, villageCode: f.village_code, person: f.person }));
       const { decisions, newCitizens } = await resolver.resolve(tx, inputs);
       const newIds = await insertCitizens(tx, newCitizens);
       const citizenOf = (d: IdentityDecision) => (typeof d.citizen === 'number' ? d.citizen : newIds.get(d.citizen.newKey)!);
@@ -110,27 +136,36 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], resolve
       const citizenIds = arrayParam(decisions.map(citizenOf), 'int');
       await tx.execute(sql`
         insert into citizen_records (citizen_id, record_kind, record_id, village_code, link, score, evidence)
-        select u.citizen, 'registration', u.rec, u.village, u.link, u.score, u.evidence::jsonb
+        select u.citizen, ${kind}, u.rec, u.village, u.link, u.score, u.evidence::jsonb
         from unnest(${citizenIds}, ${recIds}, ${arrayParam(decisions.map((d) => villageOf.get(d.recordId)), 'text')},
           ${arrayParam(decisions.map((d) => d.outcome), 'text')}, ${arrayParam(decisions.map((d) => d.score ?? null), 'real')},
           ${arrayParam(jsonTexts(decisions.map((d) => d.evidence ?? null)), 'text')}) as u(citizen, rec, village, link, score, evidence)
-        on conflict (record_kind, record_id) do nothing`);
+        on conflict (record_kind, record_id) do update set citizen_id = excluded.citizen_id, village_code = excluded.village_code,
+          link = excluded.link, score = excluded.score, evidence = excluded.evidence`);
       const possible = decisions.filter((d) => d.outcome === 'possible' && d.candidateCitizenId !== undefined);
       if (possible.length) {
         await tx.execute(sql`
           insert into review_cases (kecamatan_code, record_kind, record_id, citizen_id, candidate_citizen_id, score, evidence)
-          select left(u.village, 6), 'registration', u.rec, u.citizen, u.candidate, u.score, u.evidence::jsonb
+          select left(u.village, 6), ${kind}, u.rec, u.citizen, u.candidate, u.score, u.evidence::jsonb
           from unnest(${arrayParam(possible.map((d) => villageOf.get(d.recordId)), 'text')},
             ${arrayParam(possible.map((d) => d.recordId), 'int')}, ${arrayParam(possible.map(citizenOf), 'int')},
             ${arrayParam(possible.map((d) => d.candidateCitizenId), 'int')}, ${arrayParam(possible.map((d) => d.score ?? null), 'real')},
             ${arrayParam(jsonTexts(possible.map((d) => d.evidence ?? null)), 'text')}) as u(village, rec, citizen, candidate, score, evidence)
           on conflict (record_kind, record_id, candidate_citizen_id) do nothing`);
       }
-      await tx.execute(sql`
-        update registrations r set status = 'identified', citizen_id = u.citizen,
-               identity = case when u.outcome = 'possible' then 'provisional' else 'confirmed' end, updated_at = now()
-        from unnest(${recIds}, ${citizenIds}, ${arrayParam(decisions.map((d) => d.outcome), 'text')}) as u(id, citizen, outcome)
-        where r.id = u.id and r.status = 'validated'`);
+      const outcomes = arrayParam(decisions.map((d) => d.outcome), 'text');
+      if (kind === 'registration') {
+        await tx.execute(sql`
+          update registrations r set status = 'identified', citizen_id = u.citizen,
+                 identity = case when u.outcome = 'possible' then 'provisional' else 'confirmed' end, updated_at = now()
+          from unnest(${recIds}, ${citizenIds}, ${outcomes}) as u(id, citizen, outcome)
+          where r.id = u.id and r.status = 'validated'`);
+      } else {
+        await tx.execute(sql`
+          update resident_records r set status = 'identified', citizen_id = u.citizen, updated_at = now()
+          from unnest(${recIds}, ${citizenIds}) as u(id, citizen)
+          where r.id = u.id and r.status = 'accepted'`);
+      }
       return { decisions, newIds, inputs };
     });
   } catch (err) {
@@ -140,6 +175,6 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], resolve
   if (!done) return [];
   resolver.committed?.(done.decisions, done.newIds, done.inputs);
   const identified = done.decisions.map((d) => d.recordId);
-  await ctx.queues.enqueue('route', identified);
+  if (kind === 'registration') await ctx.queues.enqueue('route', identified);
   return identified;
 }

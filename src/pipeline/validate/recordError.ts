@@ -33,6 +33,8 @@ const CATALOGUE: Record<string, Text> = {
   DATE_IN_FUTURE: (f) => ({ id: `Tanggal pada kolom ${f} berada di masa depan.`, en: `${f} lies in the future.` }),
   DETAILS_INVALID: (f, d) => ({ id: `Rincian layanan tidak sesuai: ${f} ${d}.`, en: `Service details are not valid: ${f} ${d}.` }),
   EXTERNAL_ID_DUPLICATE: (f, d) => ({ id: `externalId "${d}" muncul lebih dari sekali dalam kiriman ini.`, en: `externalId "${d}" appears more than once in this batch.` }),
+  VILLAGE_OUT_OF_SCOPE: (f, d) => ({ id: `Kode desa ${d} tidak terdaftar di kecamatan untuk token ini.`, en: `Village ${d} is outside the scope of this key.` }),
+  LOCAL_ID_DUPLICATE: (f, d) => ({ id: `id penduduk ${d} muncul lebih dari sekali dalam kiriman ini.`, en: `Resident id ${d} appears more than once in this submission.` }),
   CODE_UNKNOWN: (f, d) => ({ id: `Kode ${f} "${d}" tidak dikenal.`, en: `${f} code "${d}" is not known.` }),
 };
 

@@ -1,0 +1,240 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { rows, type Tx } from '../../db/client.js';
+import { allocateIds, arrayParam, jsonTexts } from '../../db/sqlArrays.js';
+import { regionDigits } from '../../config/regionCode.js';
+import type { PipelineContext } from '../context.js';
+import { recordError, type RecordError } from '../validate/recordError.js';
+import { checkResident, type Resident, type ResidentInput } from '../validate/resident.js';
+
+export type { ResidentInput } from '../validate/resident.js';
+
+export interface IngestOptions {
+  channel: 'opendk' | 'import' | 'pull' | 'push';
+  /** 10-digit village codes the caller may write; null: any village of the kabupaten. */
+  allowedVillages: Set<string> | null;
+  apiKeyId?: number;
+  sourceId?: string;
+  idempotencyKey?: string;
+  /** Stored as the inbox payload; defaults to the inputs. */
+  raw?: unknown;
+}
+
+export interface IngestRecordResult {
+  index: number;
+  localId: string;
+  villageCode: string | null;
+  status: 'created' | 'updated' | 'unchanged' | 'quarantined';
+  id?: number;
+  quarantineId?: number;
+  errors?: RecordError[];
+  warnings?: RecordError[];
+}
+
+export interface IngestResult {
+  inboxId: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  quarantined: number;
+  records: IngestRecordResult[];
+}
+
+/** Stored columns, in one place for insert, update and diff. */
+const COLUMNS = [
+  ['nik', 'nik', 'text'], ['kk', 'kk', 'text'], ['full_name', 'fullName', 'text'], ['sex', 'sex', 'text'],
+  ['birth_date', 'birthDate', 'date'], ['birth_place', 'birthPlace', 'text'], ['mother_name', 'motherName', 'text'],
+  ['father_name', 'fatherName', 'text'], ['address', 'address', 'text'], ['dusun', 'dusun', 'text'], ['rt', 'rt', 'text'],
+  ['rw', 'rw', 'text'], ['religion', 'religion', 'int'], ['marital_status', 'maritalStatus', 'int'],
+  ['family_role', 'familyRole', 'int'], ['occupation', 'occupation', 'int'], ['education', 'education', 'int'],
+  ['status_dasar', 'statusDasar', 'int'], ['state', 'state', 'text'], ['source_updated_at', 'sourceUpdatedAt', 'timestamptz'],
+] as const satisfies readonly (readonly [string, keyof Resident, 'text' | 'int' | 'date' | 'timestamptz'])[];
+
+/** A change in these fields can change who the record is, so identity is decided again. */
+const IDENTITY_FIELDS: (keyof Resident)[] = ['nik', 'kk', 'fullName', 'sex', 'birthDate', 'birthPlace', 'motherName'];
+
+function extraOf(r: Resident): Record<string, unknown> | null {
+  return r.citizenship == null ? r.extra : { ...(r.extra ?? {}), citizenship: r.citizenship };
+}
+
+function hashOf(r: Resident): string {
+  const h = createHash('sha1');
+  for (const [, field] of COLUMNS) if (field !== 'sourceUpdatedAt') h.update(`${r[field] ?? ''}\u0001`);
+  h.update(JSON.stringify(extraOf(r)));
+  return h.digest('hex');
+}
+
+interface Existing { id: number; village_code: string; local_id: string; content_hash: string; state: string; deleted_at: Date | null; [col: string]: unknown }
+
+function columnArrays(list: Resident[]) {
+  return COLUMNS.map(([, field, type]) => arrayParam(list.map((r) => r[field] ?? null), type));
+}
+
+async function insertResidents(tx: Tx, list: Resident[], opts: IngestOptions, inboxId: number): Promise<number[]> {
+  const ids = await allocateIds(tx, 'resident_records', list.length);
+  const cols = COLUMNS.map(([c]) => sql.raw(c));
+  await tx.execute(sql`
+    insert into resident_records (id, village_code, local_id, ${sql.join(cols, sql`, `)}, extra, content_hash, channel, source_id, inbox_id)
+    overriding system value
+    select u.*, ${opts.channel}, ${opts.sourceId ?? null}, ${inboxId}
+    from unnest(${arrayParam(ids, 'int')}, ${arrayParam(list.map((r) => r.villageCode), 'text')}, ${arrayParam(list.map((r) => r.localId), 'text')},
+      ${sql.join(columnArrays(list), sql`, `)}, ${arrayParam(jsonTexts(list.map(extraOf)), 'text')}::jsonb[],
+      ${arrayParam(list.map(hashOf), 'text')}) as u`);
+  return ids;
+}
+
+async function updateResidents(tx: Tx, list: { id: number; r: Resident; reidentify: boolean }[], opts: IngestOptions, inboxId: number): Promise<void> {
+  const names = COLUMNS.map(([c]) => c);
+  const sets = names.map((c) => sql.raw(`${c} = u.${c}`));
+  await tx.execute(sql`
+    update resident_records t set ${sql.join(sets, sql`, `)}, extra = u.extra, content_hash = u.content_hash,
+      channel = ${opts.channel}, source_id = coalesce(${opts.sourceId ?? null}, t.source_id), inbox_id = ${inboxId},
+      status = case when u.reidentify then 'accepted' else t.status end, deleted_at = null, updated_at = now()
+    from unnest(${arrayParam(list.map((x) => x.id), 'int')}, ${sql.join(columnArrays(list.map((x) => x.r)), sql`, `)},
+      ${arrayParam(jsonTexts(list.map((x) => extraOf(x.r))), 'text')}::jsonb[], ${arrayParam(list.map((x) => hashOf(x.r)), 'text')},
+      ${arrayParam(list.map((x) => x.reidentify), 'bool')})
+      as u(id, ${sql.raw(names.join(', '))}, extra, content_hash, reidentify)
+    where t.id = u.id`);
+}
+
+function fieldValue(row: Existing, col: string): unknown {
+  const v = row[col];
+  if (v instanceof Date) return col === 'birth_date' ? v.toISOString().slice(0, 10) : v.toISOString();
+  return v ?? null;
+}
+
+/**
+ * Takes a page or file of population records in one transaction: one inbox row, every record
+ * validated, valid ones upserted on (village, village resident id) — a resend is `unchanged`, a change
+ * is written with its history — invalid ones quarantined with their raw input and errors. When it
+ * returns, the whole page is committed; identity work is then enqueued (ids only).
+ */
+export async function ingestResidents(ctx: PipelineContext, inputs: ResidentInput[], opts: IngestOptions): Promise<IngestResult> {
+  const today = new Date().toISOString().slice(0, 10);
+  const checks = inputs.map((i) => checkResident(i, ctx.config, opts.allowedVillages, today));
+  const seen = new Set<string>();
+  for (let i = checks.length - 1; i >= 0; i--) {
+    const c = checks[i]!;
+    if (!c.ok) continue;
+    const key = `${c.value.villageCode}/${c.value.localId}`;
+    // The later row of a duplicated id is the one kept; the earlier one is not silently dropped.
+    if (seen.has(key)) checks[i] = { ok: false, localId: c.value.localId, villageCode: c.value.villageCode, errors: [recordError('LOCAL_ID_DUPLICATE', 'localId', c.value.localId)] };
+    seen.add(key);
+  }
+  const villages = new Set(checks.map((c) => (c.ok ? c.value.villageCode : c.villageCode)).filter(Boolean));
+  const inboxVillage = villages.size === 1 ? [...villages][0]! : null;
+
+  const result = await ctx.db.transaction(async (tx) => {
+    const [inbox] = await rows<{ id: number }>(tx, sql`
+      insert into inbox (channel, kind, village_code, api_key_id, source_id, idempotency_key, record_count, payload)
+      values (${opts.channel}, 'resident', ${inboxVillage}, ${opts.apiKeyId ?? null}, ${opts.sourceId ?? null},
+              ${opts.idempotencyKey ?? null}, ${inputs.length}, ${JSON.stringify(opts.raw ?? inputs)}::jsonb)
+      returning id`);
+    const inboxId = inbox!.id;
+    const records: IngestRecordResult[] = checks.map((c, index) => (c.ok
+      ? { index, localId: c.value.localId, villageCode: c.value.villageCode, status: 'unchanged', ...(c.warnings.length ? { warnings: c.warnings } : {}) }
+      : { index, localId: c.localId, villageCode: c.villageCode, status: 'quarantined', errors: c.errors }));
+
+    const valid = checks.flatMap((c, index) => (c.ok ? [{ index, r: c.value }] : []));
+    const existing = new Map<string, Existing>();
+    if (valid.length) {
+      for (const e of await rows<Existing>(tx, sql`
+        select t.* from resident_records t
+        join unnest(${arrayParam(valid.map((v) => v.r.villageCode), 'text')}, ${arrayParam(valid.map((v) => v.r.localId), 'text')}) as k(v, l)
+          on t.village_code = k.v and t.local_id = k.l
+        for update of t`)) {
+        existing.set(`${e.village_code}/${e.local_id}`, e);
+      }
+    }
+    const fresh: typeof valid = [];
+    const changed: { index: number; id: number; r: Resident; reidentify: boolean; diff: Record<string, [unknown, unknown]>; change: string }[] = [];
+    for (const v of valid) {
+      const e = existing.get(`${v.r.villageCode}/${v.r.localId}`);
+      if (!e) { fresh.push(v); continue; }
+      records[v.index]!.id = e.id;
+      if (e.content_hash === hashOf(v.r) && !e.deleted_at) continue;
+      const diff: Record<string, [unknown, unknown]> = {};
+      for (const [col, field] of COLUMNS) {
+        if (field === 'sourceUpdatedAt') continue;
+        const before = fieldValue(e, col);
+        const after = v.r[field] ?? null;
+        if (String(before ?? '') !== String(after ?? '')) diff[field] = [before, after];
+      }
+      const reidentify = IDENTITY_FIELDS.some((f) => f in diff);
+      const change = e.deleted_at ? 'restored' : 'state' in diff ? 'state' : 'updated';
+      changed.push({ index: v.index, id: e.id, r: v.r, reidentify, diff, change });
+    }
+
+    const newIds = await insertResidents(tx, fresh.map((f) => f.r), opts, inboxId);
+    fresh.forEach((f, i) => { records[f.index]!.status = 'created'; records[f.index]!.id = newIds[i]!; });
+    if (changed.length) {
+      await updateResidents(tx, changed, opts, inboxId);
+      for (const c of changed) records[c.index]!.status = 'updated';
+    }
+    const history = [
+      ...newIds.map((id) => ({ id, change: 'created', diff: null as unknown })),
+      ...changed.map((c) => ({ id: c.id, change: c.change, diff: c.diff as unknown })),
+    ];
+    if (history.length) {
+      await tx.execute(sql`
+        insert into resident_history (resident_id, change, diff, inbox_id)
+        select u.id, u.change, u.diff::jsonb, ${inboxId}
+        from unnest(${arrayParam(history.map((h) => h.id), 'int')}, ${arrayParam(history.map((h) => h.change), 'text')},
+          ${arrayParam(jsonTexts(history.map((h) => h.diff)), 'text')}) as u(id, change, diff)`);
+    }
+
+    const bad = records.filter((r) => r.status === 'quarantined');
+    const qIds = await allocateIds(tx, 'quarantine', bad.length);
+    if (bad.length) {
+      await tx.execute(sql`
+        insert into quarantine (id, inbox_id, kind, village_code, external_id, payload, errors)
+        overriding system value
+        select u.id, ${inboxId}, 'resident', u.village, u.local, u.payload::jsonb, u.errors::jsonb
+        from unnest(${arrayParam(qIds, 'int')}, ${arrayParam(bad.map((b) => b.villageCode ?? regionDigits(String(inputs[b.index]!.villageCode ?? ''))?.slice(0, 10) ?? null), 'text')},
+          ${arrayParam(bad.map((b) => b.localId.slice(0, 64) || null), 'text')}, ${arrayParam(jsonTexts(bad.map((b) => inputs[b.index])), 'text')},
+          ${arrayParam(jsonTexts(bad.map((b) => b.errors)), 'text')}) as u(id, village, local, payload, errors)`);
+      bad.forEach((b, i) => { b.quarantineId = qIds[i]!; });
+    }
+    const summary = {
+      inboxId,
+      created: fresh.length,
+      updated: changed.length,
+      unchanged: records.filter((r) => r.status === 'unchanged').length,
+      quarantined: bad.length,
+    };
+    await tx.execute(sql`update inbox set response = ${JSON.stringify(summary)}::jsonb where id = ${inboxId}`);
+    return { ...summary, records, toIdentify: [...newIds, ...changed.filter((c) => c.reidentify).map((c) => c.id)] };
+  });
+  const { toIdentify, ...out } = result;
+  try {
+    await ctx.queues.enqueue('identify', toIdentify, `in${out.inboxId}`, 'resident');
+  } catch (err) {
+    ctx.log.warn({ err: (err as Error).message, inboxId: out.inboxId }, 'enqueue failed; left to the recovery sweep');
+  }
+  return out;
+}
+
+/** OpenSID's deletions (log_hapus_penduduk): the record is marked deleted with history, never removed. */
+export async function deleteResidents(ctx: PipelineContext, items: { villageCode: string; localId: string | number }[], opts: IngestOptions): Promise<{ inboxId: number; deleted: number; unknown: number }> {
+  const keys = items.map((i) => ({ village: regionDigits(String(i.villageCode)) ?? '', local: String(i.localId) }))
+    .filter((k) => k.village.length === 10 && (!opts.allowedVillages || opts.allowedVillages.has(k.village)));
+  return ctx.db.transaction(async (tx) => {
+    const [inbox] = await rows<{ id: number }>(tx, sql`
+      insert into inbox (channel, kind, village_code, api_key_id, source_id, record_count, payload)
+      values (${opts.channel}, 'deletion', ${keys.length && keys.every((k) => k.village === keys[0]!.village) ? keys[0]!.village : null},
+              ${opts.apiKeyId ?? null}, ${opts.sourceId ?? null}, ${items.length}, ${JSON.stringify(opts.raw ?? items)}::jsonb)
+      returning id`);
+    const marked = keys.length ? await rows<{ id: number; state: string }>(tx, sql`
+      update resident_records t set deleted_at = now(), state = 'deleted', updated_at = now(), inbox_id = ${inbox!.id}
+      from unnest(${arrayParam(keys.map((k) => k.village), 'text')}, ${arrayParam(keys.map((k) => k.local), 'text')}) as k(v, l)
+      where t.village_code = k.v and t.local_id = k.l and t.deleted_at is null
+      returning t.id, t.state`) : [];
+    if (marked.length) {
+      await tx.execute(sql`insert into resident_history (resident_id, change, inbox_id)
+        select id, 'deleted', ${inbox!.id} from unnest(${arrayParam(marked.map((m) => m.id), 'int')}) as u(id)`);
+    }
+    const summary = { inboxId: inbox!.id, deleted: marked.length, unknown: items.length - marked.length };
+    await tx.execute(sql`update inbox set response = ${JSON.stringify(summary)}::jsonb where id = ${inbox!.id}`);
+    return summary;
+  });
+}
