@@ -7,14 +7,25 @@ import { COMMON_NAME_PARTS } from './names.js';
 import type { PreparedRecord } from './prepare.js';
 
 
-/** FNV-1a, 32 bit, with the key kind folded in. */
-export function hashKey(kind: number, s: string): number {
+/**
+ * FNV-1a over the string and an optional number, with the key kind folded in, cut to 30 bits so
+ * V8 keeps map keys as small integers (a collision only adds a candidate).
+ */
+export function hashKey(kind: number, s: string, n = -1): number {
   let h = (0x811c9dc5 ^ kind) >>> 0;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return h >>> 0;
+  if (n >= 0) {
+    h ^= 0x3a;
+    h = Math.imul(h, 0x01000193);
+    h ^= n & 0xffff;
+    h = Math.imul(h, 0x01000193);
+    h ^= n >>> 16;
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 2) & 0x3fffffff;
 }
 
 const K = {
@@ -23,8 +34,8 @@ const K = {
 } as const;
 
 /** Day and month in either order, so a swapped date lands in the same block. */
-function unorderedDate(y: number, m: number, d: number): string {
-  return m <= d ? `${y}:${m}:${d}` : `${y}:${d}:${m}`;
+function unorderedDate(y: number, m: number, d: number): number {
+  return y * 10000 + (m <= d ? m * 100 + d : d * 100 + m);
 }
 
 function distinctiveParts(p: PreparedRecord): string[] {
@@ -34,8 +45,8 @@ function distinctiveParts(p: PreparedRecord): string[] {
 }
 
 /**
- * Block keys of a record. Strong keys (NIK variants, name with birth year, village or mother) make
- * a candidate on their own; weak keys (birth date, KK, one name part with birth year) only when a
+ * Block keys of a record. Strong keys (NIK variants, full name with birth year or village) make
+ * a candidate on their own; weak keys (birth date, KK, mother's name or one name part with birth year) only when a
  * second key agrees too, because alone they mostly bring siblings and strangers born the same day.
  */
 export interface BlockKeys {
@@ -52,43 +63,42 @@ export const MIN_BLOCK_WEIGHT = 2;
  * so a year typo still meets its twin record.
  */
 export function blockKeys(p: PreparedRecord, forQuery: boolean): BlockKeys {
-  const keys: number[] = [];
-  const weights: number[] = [];
-  const strong = (k: number) => {
-    keys.push(k);
-    weights.push(2);
-  };
-  const weak = (k: number) => {
-    keys.push(k);
-    weights.push(1);
-  };
+  const out: BlockKeys = { keys: [], weights: [] };
   const nik = p.rec.nik ? p.rec.nik.replace(/[\s.\-]/g, '') : '';
   if (p.nik?.digits) {
-    strong(hashKey(K.nik, p.nik.digits));
-    strong(hashKey(K.nikNoSerial, p.nik.digits.slice(0, 12)));
-    strong(hashKey(K.nikNoRegion, p.nik.digits.slice(6)));
+    push(out, hashKey(K.nik, p.nik.digits), STRONG);
+    push(out, hashKey(K.nikNoSerial, p.nik.digits.slice(0, 12)), STRONG);
+    push(out, hashKey(K.nikNoRegion, p.nik.digits.slice(6)), STRONG);
   } else if (nik.length === 16 && nik[0] === '0' && !/^0+$/.test(nik)) {
     // A temporary NIK is unique within its village and stable across re-syncs.
-    strong(hashKey(K.nik, nik));
+    push(out, hashKey(K.nik, nik), STRONG);
   }
-  if (p.kk) weak(hashKey(K.kk, p.kk));
+  if (p.kk) push(out, hashKey(K.kk, p.kk), WEAK);
   const b = p.birthForGuards;
-  if (p.birth) weak(hashKey(K.date, unorderedDate(p.birth.y, p.birth.m, p.birth.d)));
+  if (p.birth) push(out, hashKey(K.date, '', unorderedDate(p.birth.y, p.birth.m, p.birth.d)), WEAK);
   const name = p.name.phonJoined;
   if (name.length > 0) {
     if (b) {
-      strong(hashKey(K.nameYear, `${name}:${b.y}`));
+      push(out, hashKey(K.nameYear, name, b.y), STRONG);
       if (forQuery) {
-        strong(hashKey(K.nameYear, `${name}:${b.y - 1}`));
-        strong(hashKey(K.nameYear, `${name}:${b.y + 1}`));
+        push(out, hashKey(K.nameYear, name, b.y - 1), STRONG);
+        push(out, hashKey(K.nameYear, name, b.y + 1), STRONG);
       }
-      for (const part of distinctiveParts(p)) weak(hashKey(K.partYear, `${part}:${b.y}`));
+      for (const part of distinctiveParts(p)) push(out, hashKey(K.partYear, part, b.y), WEAK);
     }
-    if (p.village) strong(hashKey(K.nameVillage, `${name}:${p.village}`));
-    if (!b) strong(hashKey(K.nameOnly, name));
+    if (p.village) push(out, hashKey(K.nameVillage, `${name}:${p.village}`), STRONG);
+    if (!b) push(out, hashKey(K.nameOnly, name), STRONG);
   }
-  if (p.mother && b) strong(hashKey(K.motherYear, `${p.mother.phonJoined}:${b.y}`));
-  return { keys, weights };
+  if (p.mother && b) push(out, hashKey(K.motherYear, p.mother.phonJoined, b.y), WEAK);
+  return out;
+}
+
+const STRONG = 2;
+const WEAK = 1;
+
+function push(out: BlockKeys, key: number, weight: number): void {
+  out.keys.push(key);
+  out.weights.push(weight);
 }
 
 export interface BlockIndexStats {
@@ -121,12 +131,9 @@ export class BlockIndex {
     }
   }
 
-  /** Calls fn for every record filed under key (none for an oversized block). */
-  forEach(key: number, fn: (recNo: number) => void): void {
-    const cur = this.blocks.get(key);
-    if (cur === undefined) return;
-    if (typeof cur === 'number') fn(cur);
-    else for (let i = 0; i < cur.length; i++) fn(cur[i] as number);
+  /** Records filed under key: one number, a list, or undefined (none, or an oversized block). */
+  get(key: number): number | number[] | undefined {
+    return this.blocks.get(key);
   }
 
   stats(): BlockIndexStats {

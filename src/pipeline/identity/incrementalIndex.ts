@@ -23,7 +23,7 @@ export interface ResolveResult {
   citizenId?: string;
   score: number;
   evidence: Evidence;
-  /** Citizens that scored at least the review threshold, best first. */
+  /** Citizens that scored at least the review threshold, best first (the best five, and the match). */
   candidates: CandidateDecision[];
 }
 
@@ -36,6 +36,9 @@ export interface IdentityIndexOptions {
 }
 
 const NO_EVIDENCE: Evidence = { fields: [], score: 0, guards: [] };
+
+/** Candidates reported with evidence per query. */
+const MAX_REPORTED = 5;
 
 /** How many members of a citizen are checked for guards; a citizen rarely has more records. */
 const MAX_MEMBERS_CHECKED = 50;
@@ -149,16 +152,25 @@ export class IdentityIndex {
       const cur = best.get(cid);
       if (!cur || sp.score > cur.sp.score) best.set(cid, { recNo, sp });
     }
-    const decisions: CandidateDecision[] = [];
+    const scored: Array<{ cid: string; recNo: number; sp: ScoredPair; guards: GuardHit[]; outcome: Outcome }> = [];
     const possibleMin = this.config.thresholds.possible;
     for (const [cid, { recNo, sp }] of best) {
       if (sp.score < possibleMin) continue;
       const guards = this.citizenGuards(p, cid, recNo, sp);
-      const outcome = decide(sp, guards, this.config);
-      const c = this.recs[recNo] as PreparedRecord;
-      decisions.push({ citizenId: cid, recordId: c.rec.id, score: sp.score, outcome, evidence: evidenceOf(p, c, sp, guards, this.weights) });
+      scored.push({ cid, recNo, sp, guards, outcome: decide(sp, guards, this.config) });
     }
-    decisions.sort((x, y) => y.score - x.score || (x.citizenId < y.citizenId ? -1 : x.citizenId > y.citizenId ? 1 : 0));
+    scored.sort((x, y) => y.sp.score - x.sp.score || (x.cid < y.cid ? -1 : x.cid > y.cid ? 1 : 0));
+    // Evidence is built only for what is reported: the best match and the best few for review.
+    const firstMatch = scored.findIndex((d) => d.outcome === 'match');
+    const decisions: CandidateDecision[] = [];
+    scored.forEach((d, i) => {
+      if (i >= MAX_REPORTED && i !== firstMatch) return;
+      const c = this.recs[d.recNo] as PreparedRecord;
+      decisions.push({
+        citizenId: d.cid, recordId: c.rec.id, score: d.sp.score, outcome: d.outcome,
+        evidence: evidenceOf(p, c, d.sp, d.guards, this.weights),
+      });
+    });
     const top = decisions.find((d) => d.outcome === 'match') ?? decisions[0];
     if (!top) return { outcome: 'distinct', score: 0, evidence: NO_EVIDENCE, candidates: decisions };
     return { outcome: top.outcome, citizenId: top.citizenId, score: top.score, evidence: top.evidence, candidates: decisions };
@@ -197,8 +209,12 @@ export class IdentityIndex {
     const { keys, weights } = blockKeys(p, true);
     for (let i = 0; i < keys.length; i++) {
       const w = weights[i] as number;
-      this.blocks.forEach(keys[i] as number, (recNo) => {
-        if (recs[recNo] === null) return;
+      const block = this.blocks.get(keys[i] as number);
+      if (block === undefined) continue;
+      const n = typeof block === 'number' ? 1 : block.length;
+      for (let j = 0; j < n; j++) {
+        const recNo = typeof block === 'number' ? block : (block[j] as number);
+        if (recs[recNo] === null) continue;
         if (stamp[recNo] !== q) {
           stamp[recNo] = q;
           hits[recNo] = w;
@@ -206,7 +222,7 @@ export class IdentityIndex {
         } else {
           hits[recNo] = (hits[recNo] as number) + w;
         }
-      });
+      }
     }
     const found = seen.filter((r) => (hits[r] as number) >= MIN_BLOCK_WEIGHT);
     const max = this.config.blocking.maxCandidates;

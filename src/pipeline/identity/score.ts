@@ -75,8 +75,14 @@ export function pairGuards(a: PreparedRecord, b: PreparedRecord, cmp: Comparison
     hits.push({ guard: 'nik_conflict', reason: 'two valid NIKs, each consistent with its own birth date and sex', recordId: b.rec.id });
   }
   const sameDate = cmp.birthDate === 'exact' || cmp.birthDate === 'exact_placeholder';
-  // Twins cannot share a NIK, so an agreeing NIK means a misspelt name, not a twin.
-  if (sameDate && cmp.nik !== 'exact' && !namesCompatible(cmp.name) && (cmp.kk === 'same' || cmp.motherName === 'agree' || cmp.village === 'same')) {
+  // Twins cannot share a NIK, so an agreeing NIK means a misspelt name, not a twin. Within one
+  // family even a name that contains the other ("Yusril" / "Rizal Yusril") may be the twin.
+  const sameFamily = cmp.kk === 'same' || cmp.motherName === 'agree';
+  const namesSame = cmp.name === 'exact' || cmp.name === 'phonetic' || cmp.name === 'close';
+  if (
+    sameDate && cmp.nik !== 'exact' &&
+    ((sameFamily && !namesSame) || (cmp.village === 'same' && !namesCompatible(cmp.name)))
+  ) {
     hits.push({ guard: 'twins', reason: 'same family or village, same birth date, different given names', recordId: b.rec.id });
   }
   if (namesCompatible(cmp.name) && a.birthForGuards && b.birthForGuards) {
@@ -88,9 +94,13 @@ export function pairGuards(a: PreparedRecord, b: PreparedRecord, cmp: Comparison
   return hits;
 }
 
-/** One household shares KK and address: the address adds nothing once the KK agrees. */
+/** One household shares KK, address and village: they add nothing once the KK agrees. */
 function addressWeight(cmp: Comparison, w: WeightTable): number {
   return cmp.kk === 'same' ? 0 : (w.address[cmp.address] ?? 0);
+}
+
+function villageWeight(cmp: Comparison, w: WeightTable): number {
+  return cmp.kk === 'same' ? 0 : (w.village[cmp.village] ?? 0);
 }
 
 export function scorePair(a: PreparedRecord, b: PreparedRecord, ctx: ScoreContext): ScoredPair {
@@ -99,7 +109,7 @@ export function scorePair(a: PreparedRecord, b: PreparedRecord, ctx: ScoreContex
   const nw = nameWeight(a, cmp, ctx);
   const score =
     (w.nik[cmp.nik] ?? 0) + nw.w + (w.birthDate[cmp.birthDate] ?? 0) + (w.sex[cmp.sex] ?? 0) +
-    (w.motherName[cmp.motherName] ?? 0) + (w.kk[cmp.kk] ?? 0) + (w.village[cmp.village] ?? 0) +
+    (w.motherName[cmp.motherName] ?? 0) + (w.kk[cmp.kk] ?? 0) + villageWeight(cmp, w) +
     (w.birthPlace[cmp.birthPlace] ?? 0) + addressWeight(cmp, w) + (w.religion[cmp.religion] ?? 0) +
     (w.occupation[cmp.occupation] ?? 0);
   return { cmp, score, nameWeight: nw.w, nameNote: nw.note, guards: pairGuards(a, b, cmp, ctx.config) };
@@ -145,7 +155,11 @@ export function evidenceOf(a: PreparedRecord, b: PreparedRecord, sp: ScoredPair,
   const fields: FieldEvidence[] = [];
   for (const f of FIELDS) {
     const level = sp.cmp[f as keyof Comparison];
-    const weight = f === 'name' ? sp.nameWeight : f === 'address' ? addressWeight(sp.cmp, weights) : (weights[f][level] ?? 0);
+    const weight =
+      f === 'name' ? sp.nameWeight
+        : f === 'address' ? addressWeight(sp.cmp, weights)
+          : f === 'village' ? villageWeight(sp.cmp, weights)
+            : (weights[f][level] ?? 0);
     const e: FieldEvidence = { field: f, a: fieldValue(a, f), b: fieldValue(b, f), level, weight: Math.round(weight * 100) / 100 };
     if (f === 'name' && sp.nameNote) e.note = sp.nameNote;
     fields.push(e);

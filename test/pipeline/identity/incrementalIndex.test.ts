@@ -1,0 +1,57 @@
+import t from 'tap';
+import {
+  dedupe, IdentityIndex, nameFrequenciesOf, prepareRecord, type PersonRecord,
+} from '../../../src/pipeline/identity/index.js';
+import { generatePopulation } from '../../../src/synth/population.js';
+
+t.test('incremental resolve+add decides exactly as batch dedupe', async (t) => {
+  const { records } = generatePopulation({ records: 3000, seed: 99 });
+  const frequencies = nameFrequenciesOf(records.map(prepareRecord));
+  const batch = dedupe(records, undefined, { frequencies });
+  const idx = new IdentityIndex(undefined, { frequencies });
+  const incremental = new Map<string, string>();
+  let possible = 0;
+  for (const r of records) {
+    const res = idx.resolve(r);
+    const cid = res.outcome === 'match' && res.citizenId ? res.citizenId : r.id;
+    if (res.outcome !== 'match' && res.candidates.some((c) => c.outcome === 'possible')) possible++;
+    incremental.set(r.id, cid);
+    idx.add(cid, r);
+  }
+  let disagreements = 0;
+  for (const [id, cid] of batch.clusterOf) if (incremental.get(id) !== cid) disagreements++;
+  t.equal(disagreements, 0, 'same cluster for every record');
+  t.equal(idx.citizenCount, batch.stats.clusters);
+  t.ok(batch.stats.matched > 100, `the data has duplicates to find (${batch.stats.matched})`);
+  t.ok(possible > 0, 'and pairs for review');
+});
+
+t.test('a citizen can hold several records; remove and merge', async (t) => {
+  const a: PersonRecord = { id: 'a1', fullName: 'Sri Wahyuni', sex: 'F', birthDate: '1979-04-21', nik: '1812056104790002', villageCode: '1812012002' };
+  const a2: PersonRecord = { ...a, id: 'a2', nik: null, fullName: 'SRI WAHYUNI', villageCode: '1812042003' };
+  const b: PersonRecord = { id: 'b1', fullName: 'Sri Wahyuni', sex: 'F', birthDate: '1979-04-21', nik: null, villageCode: '1812052004', motherName: 'Paini' };
+  const idx = new IdentityIndex();
+  idx.add('CIT-1', a);
+  idx.add('CIT-1', a2);
+  t.equal(idx.recordsOf('CIT-1').length, 2);
+  const res = idx.resolve({ ...a2, id: 'q' });
+  t.equal(res.outcome, 'match');
+  t.equal(res.citizenId, 'CIT-1');
+  idx.add('CIT-2', b);
+  idx.merge('CIT-2', 'CIT-1');
+  t.notOk(idx.has('CIT-2'));
+  t.equal(idx.recordsOf('CIT-1').length, 3);
+  t.ok(idx.removeCitizen('CIT-1'));
+  t.notOk(idx.removeCitizen('CIT-1'), 'already gone');
+  const after = idx.resolve({ ...a, id: 'q2' });
+  t.equal(after.outcome, 'distinct');
+  t.same(after.candidates, []);
+  t.throws(() => idx.merge('nope', 'CIT-1'));
+});
+
+t.test('resolve on an empty index', async (t) => {
+  const res = new IdentityIndex().resolve({ id: 'x', fullName: 'Budi' });
+  t.equal(res.outcome, 'distinct');
+  t.equal(res.citizenId, undefined);
+  t.equal(res.score, 0);
+});
