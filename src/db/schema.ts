@@ -94,7 +94,8 @@ export const registrations = pgTable('registrations', {
   updatedAt: updatedAt(),
 }, (t) => [
   uniqueIndex('registrations_village_external_uq').on(t.villageCode, t.externalId),
-  index('registrations_status_idx').on(t.status, t.updatedAt),
+  // Only records still moving are indexed by status (the recovery sweep's lookup); finished ones drop out.
+  index('registrations_inflight_idx').on(t.status, t.updatedAt).where(sql`${t.status} in ('accepted', 'validated', 'identified')`),
   index('registrations_citizen_idx').on(t.citizenId),
 ]);
 
@@ -249,7 +250,7 @@ export const residentRecords = pgTable('resident_records', {
 }, (t) => [
   uniqueIndex('resident_records_village_local_uq').on(t.villageCode, t.localId),
   index('resident_records_nik_idx').on(t.nik),
-  index('resident_records_status_idx').on(t.status, t.updatedAt),
+  index('resident_records_inflight_idx').on(t.status, t.updatedAt).where(sql`${t.status} = 'accepted'`),
   index('resident_records_citizen_idx').on(t.citizenId),
 ]);
 

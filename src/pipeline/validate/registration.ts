@@ -73,7 +73,11 @@ addFormats.default(ajv);
 const shapeOf = ajv.compile(registrationSchema);
 
 /** Control characters and odd spacing come from copy-paste and old SIAK exports; names keep their letters. */
+const NEEDS_CLEANING = /[\u0000-\u001f\u007f-\u009f\u200b-\u200d\ufeff]|\s{2}|^\s|\s$|[^\u0000-\u007f]/;
+
 export function cleanText(value: string): string {
+  // Most values are already clean ASCII; skip the rewriting for them (it is on the intake hot path).
+  if (!NEEDS_CLEANING.test(value)) return value;
   return value.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200d\ufeff]/g, ' ').replace(/\s+/g, ' ').trim();
 }
 
