@@ -1,0 +1,8 @@
+/** Review of suspected duplicates by kecamatan staff: decisions, merge/split, golden records. */
+export { goldenRecord, stripTitles, type GoldenField, type GoldenRecord, type SourcePerson } from './goldenRecord.js';
+export { refreshGoldenRecords } from './refreshGoldenRecords.js';
+export { loadLinkedRecords, loadRecordPerson, personOut, type LinkedRecord } from './sourceRecords.js';
+export { citizenRoots } from './citizenRoots.js';
+export { pairKey, rejectedCandidates, rejectedPairs } from './rejectedPairs.js';
+export { decideCase, splitCase, type Actor, type CaseOutcome, type CaseRow, type CaseStatus, type Decision, type MergeTrace } from './decideCase.js';
+export { ReviewError, type ReviewErrorCode } from './reviewError.js';
