@@ -93,7 +93,8 @@ export function blockKeys(p: PreparedRecord, forQuery: boolean): BlockKeys {
   return out;
 }
 
-const STRONG = 2;
+export const STRONG_WEIGHT = 2;
+const STRONG = STRONG_WEIGHT;
 const WEAK = 1;
 
 function push(out: BlockKeys, key: number, weight: number): void {
@@ -106,37 +107,104 @@ export interface BlockIndexStats {
   oversizedBlocks: number;
 }
 
-/** Hash key -> record numbers; a block that outgrows the cap is dropped and never used again. */
+/**
+ * Hash key -> record numbers, in typed arrays (open addressing for the keys, a linked list of
+ * entries per key) so 300k records with ~10 keys each cost tens of MB and no garbage collection.
+ * A block that outgrows the cap is dropped from lookups for good (its entries stay, unused).
+ */
 export class BlockIndex {
-  private readonly blocks = new Map<number, number[] | number>();
-  private readonly oversized = new Set<number>();
+  private slotKey: Int32Array;
+  private slotHead: Int32Array;
+  private slotCount: Int32Array;
+  private slots = 0;
+  private entryRec: Int32Array;
+  private entryNext: Int32Array;
+  private entries = 0;
+  private oversized = 0;
 
-  constructor(private readonly maxBlockSize: number) {}
+  constructor(private readonly maxBlockSize: number, initialSlots = 1 << 16) {
+    this.slotKey = new Int32Array(initialSlots).fill(-1);
+    this.slotHead = new Int32Array(initialSlots).fill(-1);
+    this.slotCount = new Int32Array(initialSlots);
+    this.entryRec = new Int32Array(initialSlots);
+    this.entryNext = new Int32Array(initialSlots);
+  }
 
-  add(key: number, recNo: number): void {
-    if (this.oversized.has(key)) return;
-    const cur = this.blocks.get(key);
-    if (cur === undefined) {
-      this.blocks.set(key, recNo);
-    } else if (typeof cur === 'number') {
-      if (cur !== recNo) this.blocks.set(key, [cur, recNo]);
-    } else {
-      if (cur[cur.length - 1] === recNo) return;
-      if (cur.length >= this.maxBlockSize) {
-        this.blocks.delete(key);
-        this.oversized.add(key);
-        return;
-      }
-      cur.push(recNo);
+  private find(key: number): number {
+    const mask = this.slotKey.length - 1;
+    let i = Math.imul(key, 0x9e3779b1) & mask;
+    for (;;) {
+      const k = this.slotKey[i] as number;
+      if (k === key || k === -1) return i;
+      i = (i + 1) & mask;
     }
   }
 
-  /** Records filed under key: one number, a list, or undefined (none, or an oversized block). */
-  get(key: number): number | number[] | undefined {
-    return this.blocks.get(key);
+  private grow(): void {
+    const oldKey = this.slotKey;
+    const oldHead = this.slotHead;
+    const oldCount = this.slotCount;
+    const n = oldKey.length * 2;
+    this.slotKey = new Int32Array(n).fill(-1);
+    this.slotHead = new Int32Array(n).fill(-1);
+    this.slotCount = new Int32Array(n);
+    for (let i = 0; i < oldKey.length; i++) {
+      const k = oldKey[i] as number;
+      if (k === -1) continue;
+      const j = this.find(k);
+      this.slotKey[j] = k;
+      this.slotHead[j] = oldHead[i] as number;
+      this.slotCount[j] = oldCount[i] as number;
+    }
+  }
+
+  add(key: number, recNo: number): void {
+    if ((this.slots + 1) * 2 > this.slotKey.length) this.grow();
+    const i = this.find(key);
+    if (this.slotKey[i] === -1) {
+      this.slotKey[i] = key;
+      this.slots++;
+    }
+    const count = this.slotCount[i] as number;
+    if (count > this.maxBlockSize) return;
+    const head = this.slotHead[i] as number;
+    if (head !== -1 && this.entryRec[head] === recNo) return;
+    if (count === this.maxBlockSize) {
+      this.slotCount[i] = count + 1;
+      this.oversized++;
+      return;
+    }
+    if (this.entries === this.entryRec.length) {
+      const r = new Int32Array(this.entries * 2);
+      r.set(this.entryRec);
+      this.entryRec = r;
+      const x = new Int32Array(this.entries * 2);
+      x.set(this.entryNext);
+      this.entryNext = x;
+    }
+    const e = this.entries++;
+    this.entryRec[e] = recNo;
+    this.entryNext[e] = head;
+    this.slotHead[i] = e;
+    this.slotCount[i] = count + 1;
+  }
+
+  /** First entry of the block for key, or -1 (none, or an oversized block). Walk with next()/recOf(). */
+  first(key: number): number {
+    const i = this.find(key);
+    if (this.slotKey[i] === -1 || (this.slotCount[i] as number) > this.maxBlockSize) return -1;
+    return this.slotHead[i] as number;
+  }
+
+  next(entry: number): number {
+    return this.entryNext[entry] as number;
+  }
+
+  recOf(entry: number): number {
+    return this.entryRec[entry] as number;
   }
 
   stats(): BlockIndexStats {
-    return { blocks: this.blocks.size, oversizedBlocks: this.oversized.size };
+    return { blocks: this.slots, oversizedBlocks: this.oversized };
   }
 }

@@ -24,14 +24,18 @@ const TOKEN_TYPO = 0.84;
 
 /** How one phonetic part of the shorter name is found in the longer one. */
 function tokenFound(t: string, others: string[]): 'same' | 'close' | 'initial' | null {
-  let best: 'same' | 'close' | 'initial' | null = null;
+  for (const o of others) if (o === t) return 'same';
+  let best: 'close' | 'initial' | null = null;
   for (const o of others) {
-    if (o === t) return 'same';
     if (t.length === 1 || o.length === 1) {
-      if (t[0] === o[0]) best = best ?? 'initial';
+      if (t.charCodeAt(0) === o.charCodeAt(0)) best = best ?? 'initial';
       continue;
     }
-    if (best !== 'close' && jaroWinkler(t, o) >= TOKEN_CLOSE) best = 'close';
+    // Jaro-Winkler >= 0.9 needs Jaro >= 0.83, out of reach when one part is over twice the other.
+    const la = t.length;
+    const lb = o.length;
+    if ((la < lb ? la / lb : lb / la) < 0.5) continue;
+    if (jaroWinkler(t, o) >= TOKEN_CLOSE) return 'close';
   }
   return best;
 }

@@ -31,8 +31,10 @@ export interface IdentityConfig {
     minWeight: number;
   };
   blocking: {
-    /** Blocks larger than this are not used for lookups (Muhammad, Siti, placeholder dates). */
+    /** Blocks of a strong key larger than this are not used for lookups (Muhammad, Siti, ...). */
     maxBlockSize: number;
+    /** The same for weak keys (birth date, KK, one name part or mother with birth year). */
+    maxWeakBlockSize: number;
     /** At most this many candidate records are compared for one query. */
     maxCandidates: number;
   };
@@ -124,7 +126,7 @@ export const defaultIdentityConfig: IdentityConfig = {
     },
   },
   termFrequency: { enabled: true, minU: 0.00002, maxWeight: 13, minWeight: 3 },
-  blocking: { maxBlockSize: 200, maxCandidates: 30 },
+  blocking: { maxBlockSize: 200, maxWeakBlockSize: 50, maxCandidates: 30 },
   guards: { parentChildMinYears: 15, requireDateOrNik: true, requireNameAndDate: true },
   maxPossiblePerRecord: 3,
 };

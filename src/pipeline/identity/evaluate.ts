@@ -3,7 +3,7 @@
  * pairs), blocking recall (share of true pairs that share at least one usable block) and guard
  * violations (people who must stay apart but share a cluster).
  */
-import { blockKeys, MIN_BLOCK_WEIGHT } from './blocking.js';
+import { blockKeys, MIN_BLOCK_WEIGHT, STRONG_WEIGHT } from './blocking.js';
 import { resolveConfig, type DeepPartial, type IdentityConfig } from './config.js';
 import { prepareRecord, type PreparedRecord } from './prepare.js';
 import type { PersonRecord } from './types.js';
@@ -49,11 +49,17 @@ export function blockingRecall(
   truthOf: Map<string, string>,
   config?: DeepPartial<IdentityConfig>,
 ): { truePairs: number; blockedPairs: number; recall: number } {
-  const cap = resolveConfig(config).blocking.maxBlockSize;
+  const blocking = resolveConfig(config).blocking;
+  const capOf = (weight: number) => (weight === STRONG_WEIGHT ? blocking.maxBlockSize : blocking.maxWeakBlockSize);
   const prepared: PreparedRecord[] = records.map(prepareRecord);
   const sizes = new Map<number, number>();
   const stored = prepared.map((p) => blockKeys(p, false));
-  for (const bk of stored) for (const k of bk.keys) sizes.set(k, (sizes.get(k) ?? 0) + 1);
+  // Strong and weak keys live in separate indexes; the weight keeps their counts apart.
+  const sizeKey = (k: number, w: number) => k * 2 + (w === STRONG_WEIGHT ? 1 : 0);
+  for (const bk of stored) bk.keys.forEach((k, i) => {
+    const sk = sizeKey(k, bk.weights[i] as number);
+    sizes.set(sk, (sizes.get(sk) ?? 0) + 1);
+  });
   const byTruth = new Map<string, number[]>();
   prepared.forEach((p, i) => {
     const t = truthOf.get(p.rec.id);
@@ -72,10 +78,13 @@ export function blockingRecall(
         const late = Math.max(members[x] as number, members[y] as number);
         truePairs++;
         const query = blockKeys(prepared[late] as PreparedRecord, true);
-        const filed = new Set((stored[early] as { keys: number[] }).keys);
+        const filedKeys = stored[early] as { keys: number[]; weights: number[] };
+        const filed = new Set(filedKeys.keys.map((k, i) => sizeKey(k, filedKeys.weights[i] as number)));
         let weight = 0;
         query.keys.forEach((k, i) => {
-          if (filed.has(k) && (sizes.get(k) ?? 0) <= cap) weight += query.weights[i] as number;
+          const w = query.weights[i] as number;
+          const sk = sizeKey(k, w);
+          if (filed.has(sk) && (sizes.get(sk) ?? 0) <= capOf(w)) weight += w;
         });
         if (weight >= MIN_BLOCK_WEIGHT) blockedPairs++;
       }

@@ -3,7 +3,7 @@
  * their blocking keys. `resolve` decides for a new record against the whole index; batch `dedupe`
  * is this same loop over a file, so both modes decide alike.
  */
-import { BlockIndex, blockKeys, MIN_BLOCK_WEIGHT } from './blocking.js';
+import { BlockIndex, blockKeys, MIN_BLOCK_WEIGHT, STRONG_WEIGHT } from './blocking.js';
 import { resolveConfig, weightTable, type DeepPartial, type IdentityConfig, type WeightTable } from './config.js';
 import { prepareRecord, type PreparedRecord } from './prepare.js';
 import { decide, evidenceOf, NameFrequencies, scorePair, type ScoreContext, type ScoredPair } from './score.js';
@@ -49,6 +49,7 @@ export class IdentityIndex {
   private readonly ctx: ScoreContext;
   private readonly liveFrequencies: boolean;
   private readonly blocks: BlockIndex;
+  private readonly weakBlocks: BlockIndex;
   private readonly recs: (PreparedRecord | null)[] = [];
   private readonly citizenOf: (string | null)[] = [];
   private readonly members = new Map<string, number[]>();
@@ -64,6 +65,7 @@ export class IdentityIndex {
     this.liveFrequencies = options.frequencies === undefined;
     this.ctx = { config: this.config, weights: this.weights, frequencies: options.frequencies ?? new NameFrequencies() };
     this.blocks = new BlockIndex(this.config.blocking.maxBlockSize);
+    this.weakBlocks = new BlockIndex(this.config.blocking.maxWeakBlockSize);
   }
 
   /** Number of citizens held. */
@@ -97,7 +99,10 @@ export class IdentityIndex {
     const m = this.members.get(citizenId);
     if (m) m.push(recNo);
     else this.members.set(citizenId, [recNo]);
-    for (const k of blockKeys(p, false).keys) this.blocks.add(k, recNo);
+    const bk = blockKeys(p, false);
+    for (let i = 0; i < bk.keys.length; i++) {
+      (bk.weights[i] === STRONG_WEIGHT ? this.blocks : this.weakBlocks).add(bk.keys[i] as number, recNo);
+    }
     if (this.liveFrequencies) this.ctx.frequencies?.add(p.name.phonJoined);
     if (recNo >= this.stamp.length) {
       const s = new Int32Array(this.stamp.length * 2);
@@ -209,11 +214,9 @@ export class IdentityIndex {
     const { keys, weights } = blockKeys(p, true);
     for (let i = 0; i < keys.length; i++) {
       const w = weights[i] as number;
-      const block = this.blocks.get(keys[i] as number);
-      if (block === undefined) continue;
-      const n = typeof block === 'number' ? 1 : block.length;
-      for (let j = 0; j < n; j++) {
-        const recNo = typeof block === 'number' ? block : (block[j] as number);
+      const blocks = w === STRONG_WEIGHT ? this.blocks : this.weakBlocks;
+      for (let e = blocks.first(keys[i] as number); e !== -1; e = blocks.next(e)) {
+        const recNo = blocks.recOf(e);
         if (recs[recNo] === null) continue;
         if (stamp[recNo] !== q) {
           stamp[recNo] = q;
@@ -233,6 +236,8 @@ export class IdentityIndex {
 
   /** Blocking statistics for monitoring. */
   blockStats(): { blocks: number; oversizedBlocks: number } {
-    return this.blocks.stats();
+    const a = this.blocks.stats();
+    const b = this.weakBlocks.stats();
+    return { blocks: a.blocks + b.blocks, oversizedBlocks: a.oversizedBlocks + b.oversizedBlocks };
   }
 }

@@ -65,6 +65,25 @@ function cleanReligion(s: string | null | undefined): string | null {
   return RELIGIONS[k] ?? k;
 }
 
+/** Places, addresses and occupations repeat across records: clean each distinct value once. */
+function memo(fn: (s: string | null | undefined) => string | null): (s: string | null | undefined) => string | null {
+  const cache = new Map<string, string | null>();
+  return (s) => {
+    if (!s) return null;
+    const hit = cache.get(s);
+    if (hit !== undefined) return hit;
+    const v = fn(s);
+    if (cache.size >= 100_000) cache.clear();
+    cache.set(s, v);
+    return v;
+  };
+}
+
+const placeOf = memo(cleanPlace);
+const addressOf = memo(cleanAddress);
+const textOf = memo(clean);
+const religionOf = memo(cleanReligion);
+
 export function prepareRecord(rec: PersonRecord): PreparedRecord {
   const birth = parseDate(rec.birthDate);
   const sex = rec.sex === 'M' || rec.sex === 'F' ? rec.sex : null;
@@ -92,9 +111,9 @@ export function prepareRecord(rec: PersonRecord): PreparedRecord {
     sex,
     mother: mother && mother.tokens.length > 0 ? mother : null,
     village: villageDigits.length === 10 ? villageDigits : null,
-    birthPlace: cleanPlace(rec.birthPlace),
-    address: cleanAddress(rec.address),
-    religion: cleanReligion(rec.religion),
-    occupation: clean(rec.occupation),
+    birthPlace: placeOf(rec.birthPlace),
+    address: addressOf(rec.address),
+    religion: religionOf(rec.religion),
+    occupation: textOf(rec.occupation),
   };
 }
