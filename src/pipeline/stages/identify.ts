@@ -34,8 +34,8 @@ export interface IdentityDecision {
   recordId: number;
   outcome: 'match' | 'new' | 'possible';
   citizen: CitizenRef;
-  /** For `possible`: the existing citizen the record may be; a review case is opened. */
-  candidateCitizenId?: number;
+  /** For `possible`: the citizen the record may be; a review case is opened. */
+  candidateCitizen?: CitizenRef;
   score?: number;
   evidence?: unknown;
 }
@@ -44,7 +44,7 @@ export interface IdentityDecision {
 export interface Resolver {
   resolve(tx: Tx, inputs: IdentityInput[]): Promise<{ decisions: IdentityDecision[]; newCitizens: Map<number, Person> }>;
   /** Called after the batch committed, with the ids the new citizens received. */
-  committed?(decisions: IdentityDecision[], newIds: Map<number, number>, inputs: IdentityInput[]): void;
+  committed?(decisions: IdentityDecision[], newIds: Map<number, number>, inputs: IdentityInput[], watermark?: number): void;
   /** Called when the batch rolled back. */
   aborted?(): void;
 }
@@ -119,7 +119,7 @@ async function insertCitizens(tx: Tx, people: Map<number, Person>): Promise<Map<
  */
 export async function identifyStage(ctx: PipelineContext, ids: number[], kind: RecordKind = 'registration', resolver: Resolver = exactNikResolver): Promise<number[]> {
   const source = SOURCES[kind];
-  let done: { decisions: IdentityDecision[]; newIds: Map<number, number>; inputs: IdentityInput[] } | null = null;
+  let done: { decisions: IdentityDecision[]; newIds: Map<number, number>; inputs: IdentityInput[]; watermark: number } | null = null;
   try {
     done = await ctx.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${IDENTIFY_LOCK})`);
@@ -129,7 +129,8 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
       const inputs: IdentityInput[] = found.map((f) => ({ kind, recordId: f.id, villageCode: f.village_code, person: f.person }));
       const { decisions, newCitizens } = await resolver.resolve(tx, inputs);
       const newIds = await insertCitizens(tx, newCitizens);
-      const citizenOf = (d: IdentityDecision) => (typeof d.citizen === 'number' ? d.citizen : newIds.get(d.citizen.newKey)!);
+      const idOf = (ref: CitizenRef) => (typeof ref === 'number' ? ref : newIds.get(ref.newKey)!);
+      const citizenOf = (d: IdentityDecision) => idOf(d.citizen);
       const villageOf = new Map(inputs.map((i) => [i.recordId, i.person.villageCode ?? i.villageCode]));
 
       const recIds = arrayParam(decisions.map((d) => d.recordId), 'int');
@@ -142,14 +143,14 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
           ${arrayParam(jsonTexts(decisions.map((d) => d.evidence ?? null)), 'text')}) as u(citizen, rec, village, link, score, evidence)
         on conflict (record_kind, record_id) do update set citizen_id = excluded.citizen_id, village_code = excluded.village_code,
           link = excluded.link, score = excluded.score, evidence = excluded.evidence`);
-      const possible = decisions.filter((d) => d.outcome === 'possible' && d.candidateCitizenId !== undefined);
+      const possible = decisions.filter((d) => d.outcome === 'possible' && d.candidateCitizen !== undefined);
       if (possible.length) {
         await tx.execute(sql`
           insert into review_cases (kecamatan_code, record_kind, record_id, citizen_id, candidate_citizen_id, score, evidence)
           select left(u.village, 6), ${kind}, u.rec, u.citizen, u.candidate, u.score, u.evidence::jsonb
           from unnest(${arrayParam(possible.map((d) => villageOf.get(d.recordId)), 'text')},
             ${arrayParam(possible.map((d) => d.recordId), 'int')}, ${arrayParam(possible.map(citizenOf), 'int')},
-            ${arrayParam(possible.map((d) => d.candidateCitizenId), 'int')}, ${arrayParam(possible.map((d) => d.score ?? null), 'real')},
+            ${arrayParam(possible.map((d) => idOf(d.candidateCitizen!)), 'int')}, ${arrayParam(possible.map((d) => d.score ?? null), 'real')},
             ${arrayParam(jsonTexts(possible.map((d) => d.evidence ?? null)), 'text')}) as u(village, rec, citizen, candidate, score, evidence)
           on conflict (record_kind, record_id, candidate_citizen_id) do nothing`);
       }
@@ -166,14 +167,15 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
           from unnest(${recIds}, ${citizenIds}) as u(id, citizen)
           where r.id = u.id and r.status = 'accepted'`);
       }
-      return { decisions, newIds, inputs };
+      const [mark] = await rows<{ max: number }>(tx, sql`select coalesce(max(id), 0)::int as max from citizen_records`);
+      return { decisions, newIds, inputs, watermark: mark!.max };
     });
   } catch (err) {
     resolver.aborted?.();
     throw err;
   }
   if (!done) return [];
-  resolver.committed?.(done.decisions, done.newIds, done.inputs);
+  resolver.committed?.(done.decisions, done.newIds, done.inputs, done.watermark);
   const identified = done.decisions.map((d) => d.recordId);
   if (kind === 'registration') await ctx.queues.enqueue('route', identified);
   return identified;

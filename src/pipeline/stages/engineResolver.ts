@@ -1,0 +1,121 @@
+import { sql } from 'drizzle-orm';
+import { rows, type Tx } from '../../db/client.js';
+import { arrayParam } from '../../db/sqlArrays.js';
+import { IdentityIndex, type PersonRecord } from '../identity/index.js';
+import type { DeepPartial, IdentityConfig } from '../identity/index.js';
+import type { RecordKind } from '../queues.js';
+import type { CitizenRef, IdentityDecision, IdentityInput, Person, Resolver } from './identify.js';
+
+interface LinkedRow { crid: number; citizen_id: number; record_kind: RecordKind; record_id: number; person: Person }
+
+const TEMP = 'n:';
+
+function personRecord(kind: RecordKind, id: number, p: Person): PersonRecord {
+  return {
+    id: `${kind}:${id}`, fullName: p.fullName, nik: p.nik, kk: p.kk, sex: p.sex, birthDate: p.birthDate,
+    birthPlace: p.birthPlace, motherName: p.motherName, address: p.address, villageCode: p.villageCode,
+  };
+}
+
+/**
+ * The identify stage's resolver on the matching engine: an in-memory index of every linked record,
+ * loaded from Postgres once and then kept current from citizen_records by id watermark (identify
+ * batches are serialized by an advisory lock, so the watermark read inside a batch is exact). A
+ * reviewer's decision moves records between citizens, so it triggers a full reload; a rolled-back
+ * batch drops the index, which is rebuilt on the next batch.
+ */
+export class EngineResolver implements Resolver {
+  private index: IdentityIndex | null = null;
+  private watermark = 0;
+  private reviews = '';
+  private temps: string[] = [];
+
+  constructor(private readonly config?: DeepPartial<IdentityConfig>) {}
+
+  private async load(tx: Tx, after: number): Promise<void> {
+    const linked = await rows<LinkedRow>(tx, sql`
+      select cr.id as crid, cr.citizen_id, cr.record_kind, cr.record_id,
+        case when cr.record_kind = 'registration' then r.applicant
+             else jsonb_build_object('nik', rr.nik, 'kk', rr.kk, 'fullName', rr.full_name, 'sex', rr.sex,
+               'birthDate', rr.birth_date, 'birthPlace', rr.birth_place, 'motherName', rr.mother_name,
+               'address', rr.address, 'villageCode', rr.village_code) end as person
+      from citizen_records cr
+      left join registrations r on cr.record_kind = 'registration' and r.id = cr.record_id
+      left join resident_records rr on cr.record_kind = 'resident' and rr.id = cr.record_id
+      where cr.id > ${after} order by cr.id`);
+    for (const l of linked) {
+      this.index!.add(String(l.citizen_id), personRecord(l.record_kind, l.record_id, l.person));
+      this.watermark = l.crid;
+    }
+  }
+
+  private async refresh(tx: Tx): Promise<void> {
+    const [r] = await rows<{ fp: string }>(tx, sql`
+      select count(*) filter (where status <> 'open') || '/' || coalesce(max(decided_at)::text, '') as fp from review_cases`);
+    if (!this.index || r!.fp !== this.reviews) {
+      this.index = new IdentityIndex(this.config);
+      this.watermark = 0;
+      this.reviews = r!.fp;
+      await this.load(tx, 0);
+    } else {
+      await this.load(tx, this.watermark);
+    }
+  }
+
+  async resolve(tx: Tx, inputs: IdentityInput[]) {
+    await this.refresh(tx);
+    const index = this.index!;
+    const kind = inputs[0]?.kind ?? 'registration';
+    const rejected = new Set((await rows<{ record_id: number; candidate_citizen_id: number }>(tx, sql`
+      select record_id, candidate_citizen_id from review_cases
+      where status = 'different' and record_kind = ${kind} and record_id = any(${arrayParam(inputs.map((i) => i.recordId), 'int')})`))
+      .map((r) => `${r.record_id}/${r.candidate_citizen_id}`));
+    const newCitizens = new Map<number, Person>();
+    const refOf = (cid: string): CitizenRef => (cid.startsWith(TEMP) ? { newKey: Number(cid.slice(TEMP.length)) } : Number(cid));
+    const fresh = (input: IdentityInput): string => {
+      const key = newCitizens.size;
+      newCitizens.set(key, input.person);
+      const cid = `${TEMP}${key}`;
+      this.temps.push(cid);
+      return cid;
+    };
+
+    const decisions = inputs.map((input): IdentityDecision => {
+      const rec = personRecord(input.kind, input.recordId, input.person);
+      const res = index.resolve(rec);
+      // A pair a reviewer called different never comes back for the same record.
+      const vetoed = res.citizenId !== undefined && rejected.has(`${input.recordId}/${res.citizenId}`);
+      let decision: IdentityDecision;
+      if (res.outcome === 'match' && !vetoed) {
+        decision = { recordId: input.recordId, outcome: 'match', citizen: refOf(res.citizenId!), score: res.score, evidence: res.evidence };
+        index.add(res.citizenId!, rec);
+        return decision;
+      }
+      const cid = fresh(input);
+      index.add(cid, rec);
+      if (res.outcome === 'possible' && !vetoed) {
+        return { recordId: input.recordId, outcome: 'possible', citizen: refOf(cid), candidateCitizen: refOf(res.citizenId!), score: res.score, evidence: res.evidence };
+      }
+      return { recordId: input.recordId, outcome: 'new', citizen: refOf(cid), score: res.score, ...(res.candidates.length ? { evidence: res.evidence } : {}) };
+    });
+    return { decisions, newCitizens };
+  }
+
+  committed(_decisions: IdentityDecision[], newIds: Map<number, number>, _inputs: IdentityInput[], watermark?: number): void {
+    const index = this.index;
+    if (!index) return;
+    for (const cid of this.temps) {
+      const real = newIds.get(Number(cid.slice(TEMP.length)));
+      const recs = index.recordsOf(cid);
+      index.removeCitizen(cid);
+      if (real !== undefined) for (const r of recs) index.add(String(real), r);
+    }
+    this.temps = [];
+    if (watermark !== undefined) this.watermark = watermark;
+  }
+
+  aborted(): void {
+    this.index = null;
+    this.temps = [];
+  }
+}
