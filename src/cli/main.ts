@@ -11,6 +11,7 @@ const COMMANDS: Record<string, { about: string; load: () => Promise<{ default: C
   worker: { about: 'run the pipeline workers only', load: () => import('./commands/worker.js') },
   migrate: { about: 'apply database migrations', load: () => import('./commands/migrate.js') },
   demo: { about: 'start the hub on embedded defaults with demo keys and example curl commands', load: () => import('./commands/demo.js') },
+  dedup: { about: 'dedup --in FILE --out FILE [--review FILE] [--strict]: batch identity resolution of NDJSON or CSV', load: () => import('./commands/dedup.js') },
   keys: { about: 'keys create --village <code> | --agency <code> [--kecamatan <code>]: make an API key', load: () => import('./commands/keys.js') },
 };
 
