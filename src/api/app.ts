@@ -12,6 +12,13 @@ import { healthRoutes } from './health.js';
 import { catalogueRoutes } from './catalogue.js';
 import { registrationRoutes } from './registrations.js';
 import { agencyQueueRoutes } from './agencyQueue.js';
+import { reviewCaseRoutes } from './reviewCases.js';
+import { citizenRoutes } from './citizens.js';
+import { residentRoutes } from './residents.js';
+import { quarantineRoutes } from './quarantine.js';
+import { importRoutes } from './imports.js';
+import { opendkRoutes } from '../connectors/opendk/routes.js';
+import type { PipelineContext } from '../pipeline/context.js';
 
 declare module 'fastify' {
   interface FastifySchema { summary?: string; description?: string; tags?: string[] }
@@ -24,6 +31,8 @@ export interface AppDeps {
   keys: KeyStore;
   limiter: RateLimiter;
   redisPing: () => Promise<unknown>;
+  /** What the intake functions (ingestResidents, replay) need, as the pipeline workers have it. */
+  ctx: PipelineContext;
 }
 
 export interface BuildOptions {
@@ -69,10 +78,17 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const deps: AppDeps = {
     db: opts.db, config: opts.config, queues: opts.queues, redisPing: opts.redisPing,
     keys: new KeyStore(opts.db), limiter: new RateLimiter(opts.rateLimitPerMinute ?? 600),
+    ctx: { db: opts.db, config: opts.config, queues: opts.queues, log: opts.log },
   };
   await app.register(healthRoutes, deps);
   await app.register(catalogueRoutes, deps);
   await app.register(registrationRoutes, deps);
   await app.register(agencyQueueRoutes, deps);
+  await app.register(reviewCaseRoutes, deps);
+  await app.register(citizenRoutes, deps);
+  await app.register(residentRoutes, deps);
+  await app.register(quarantineRoutes, deps);
+  await app.register(importRoutes, deps);
+  await app.register(opendkRoutes, { ...deps, prefix: '/api/v1' });
   return app;
 }

@@ -1,0 +1,113 @@
+import { sql } from 'drizzle-orm';
+import { rows, type Tx } from '../../db/client.js';
+import { allocateIds, arrayParam, jsonTexts } from '../../db/sqlArrays.js';
+import type { RegistrationCheck } from '../validate/registration.js';
+import type { RecordError } from '../validate/recordError.js';
+
+export interface RegistrationAnswer {
+  externalId: string | null;
+  id: number | null;
+  status: 'accepted' | 'rejected';
+  duplicate?: true;
+  quarantineId?: number;
+  errors?: RecordError[];
+  warnings?: RecordError[];
+}
+
+export interface RegistrationSubmission {
+  channel: 'push' | 'opendk' | 'import' | 'pull';
+  villageCode: string;
+  apiKeyId: number | null;
+  idempotencyKey?: string | null;
+  /** Stored as the inbox payload, as received. */
+  payload: unknown;
+  /** The raw records, parallel to `checks`; a rejected one is quarantined as it came. */
+  list: unknown[];
+  checks: RegistrationCheck[];
+  /**
+   * A corrected registration replayed from quarantine replaces the one the validate stage quarantined
+   * (same village and externalId) and starts the pipeline again; a plain resend never does.
+   */
+  reviveQuarantined?: boolean;
+}
+
+export interface StoredRegistrations {
+  response: { submissionId: number; records: RegistrationAnswer[] };
+  /** Registrations to enqueue for the validate stage. */
+  newIds: number[];
+}
+
+/**
+ * Stores one submission inside the caller's transaction: the inbox row, the valid registrations
+ * (a known externalId of the village is answered as a duplicate), the rejected ones in quarantine,
+ * and the answer in inbox.response for Idempotency-Key replays. Null when the Idempotency-Key was
+ * committed meanwhile by a concurrent request.
+ */
+export async function storeRegistrations(tx: Tx, s: RegistrationSubmission): Promise<StoredRegistrations | null> {
+  let inboxId: number;
+  try {
+    [{ id: inboxId }] = await rows<{ id: number }>(tx, sql`
+      insert into inbox (channel, kind, village_code, api_key_id, idempotency_key, record_count, payload)
+      values (${s.channel}, 'registration', ${s.villageCode}, ${s.apiKeyId}, ${s.idempotencyKey ?? null}, ${s.list.length}, ${JSON.stringify(s.payload)}::jsonb)
+      returning id`) as [{ id: number }];
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505' && s.idempotencyKey) return null;
+    throw err;
+  }
+  const { checks } = s;
+  const valid = checks.flatMap((c) => (c.ok ? [c.value] : []));
+  const fresh = new Map<string, number>();
+  const existing = new Map<string, number>();
+  if (valid.length) {
+    const onConflict = s.reviveQuarantined
+      ? sql`on conflict (village_code, external_id) do update set inbox_id = excluded.inbox_id, service_code = excluded.service_code,
+          submitted_at = excluded.submitted_at, applicant = excluded.applicant, details = excluded.details, status = 'accepted',
+          errors = null, warnings = null, updated_at = now()
+        where registrations.status = 'quarantined'`
+      : sql`on conflict (village_code, external_id) do nothing`;
+    const inserted = await rows<{ id: number; external_id: string }>(tx, sql`
+      insert into registrations (inbox_id, village_code, external_id, service_code, submitted_at, applicant, details)
+      select ${inboxId}, ${s.villageCode}, u.ext, u.svc, u.sub, u.app::jsonb, u.det::jsonb
+      from unnest(${arrayParam(valid.map((v) => v.externalId), 'text')}, ${arrayParam(valid.map((v) => v.service.code), 'text')},
+        ${arrayParam(valid.map((v) => v.submittedAt), 'timestamptz')}, ${arrayParam(jsonTexts(valid.map((v) => v.applicant)), 'text')},
+        ${arrayParam(jsonTexts(valid.map((v) => v.details)), 'text')}) as u(ext, svc, sub, app, det)
+      ${onConflict}
+      returning id, external_id`);
+    for (const r of inserted) fresh.set(r.external_id, r.id);
+    const dup = valid.filter((v) => !fresh.has(v.externalId)).map((v) => v.externalId);
+    if (dup.length) {
+      for (const r of await rows<{ id: number; external_id: string }>(tx, sql`
+        select id, external_id from registrations where village_code = ${s.villageCode} and external_id = any(${arrayParam(dup, 'text')})`)) {
+        existing.set(r.external_id, r.id);
+      }
+    }
+  }
+  const rejected = checks.flatMap((c, i) => (c.ok ? [] : [{ c, raw: s.list[i] }]));
+  const qIds = await allocateIds(tx, 'quarantine', rejected.length);
+  if (rejected.length) {
+    await tx.execute(sql`
+      insert into quarantine (id, inbox_id, kind, village_code, external_id, payload, errors)
+      overriding system value
+      select u.id, ${inboxId}, 'registration', ${s.villageCode}, u.ext, u.payload::jsonb, u.errors::jsonb
+      from unnest(${arrayParam(qIds, 'int')}, ${arrayParam(rejected.map((r) => (r.c.ok ? null : r.c.externalId)), 'text')},
+        ${arrayParam(jsonTexts(rejected.map((r) => r.raw)), 'text')}, ${arrayParam(jsonTexts(rejected.map((r) => (r.c.ok ? [] : r.c.errors))), 'text')}) as u(id, ext, payload, errors)`);
+  }
+  const answers: RegistrationAnswer[] = [];
+  let q = 0;
+  for (const c of checks) {
+    if (!c.ok) {
+      answers.push({ externalId: c.externalId, id: null, status: 'rejected', quarantineId: qIds[q++]!, errors: c.errors });
+      continue;
+    }
+    const ext = c.value.externalId;
+    const id = fresh.get(ext) ?? existing.get(ext)!;
+    answers.push({
+      externalId: ext, id, status: 'accepted',
+      ...(fresh.has(ext) ? {} : { duplicate: true as const }),
+      ...(c.warnings.length ? { warnings: c.warnings } : {}),
+    });
+  }
+  const response = { submissionId: inboxId, records: answers };
+  await tx.execute(sql`update inbox set response = ${JSON.stringify(response)}::jsonb where id = ${inboxId}`);
+  return { response, newIds: [...fresh.values()] };
+}
