@@ -290,6 +290,10 @@ class PopulationBuilder {
       if (names.indexOf(n) < 0) names.push(n);
       else break;
     }
+    // Muslim families put Muhammad or Siti (or Nur) before many given names.
+    if (first !== 'Muhammad' && first !== 'Siti' && this.chance(0.12)) {
+      names.unshift(sex === 'M' ? 'Muhammad' : this.chance(0.7) ? 'Siti' : 'Nur');
+    }
     if (first === 'Muhammad' || first === 'Ahmad' || first === 'Abdul' || first === 'Siti' || first === 'Nur') {
       if (names.length === 1) names.push(this.pick(second));
     }
@@ -414,7 +418,7 @@ class PopulationBuilder {
       const res = this.resident(p, village, kk, dusun, rt, rw, noNik ? this.tempNik(village.code) : p.nik);
       this.residents.push(res);
       this.records.push(this.toRecord(res, false));
-      if (this.chance(this.dupRate)) this.duplicates(p, res, members);
+      if (this.chance(this.dupRate)) this.duplicates(p, res);
     }
   }
 
@@ -485,7 +489,7 @@ class PopulationBuilder {
   }
 
   /** The same person registered again: moved to another tiyuh, re-entered, or re-synced with errors. */
-  private duplicates(p: Person, res: Resident, household: Person[]): void {
+  private duplicates(p: Person, res: Resident): void {
     const copies = this.chance(0.15) ? 2 : 1;
     for (let c = 0; c < copies; c++) {
       const moved = this.chance(0.55);
@@ -497,10 +501,10 @@ class PopulationBuilder {
       const dupRes = this.resident(p, village, kk, dusun, rt, rw, p.nik);
       dupRes.status = moved ? 1 : res.status;
       dupRes.motherName = p.motherName;
+      this.residents.push(dupRes);
       const rec = this.toRecord(dupRes, true);
       this.corrupt(rec, p, village.code);
       this.records.push(rec);
-      void household;
     }
   }
 

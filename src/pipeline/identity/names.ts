@@ -73,7 +73,7 @@ export function nameParts(raw: string): NameParts {
     s = tailAreDegrees ? head : commaParts.join(' ');
   }
   // Remove apostrophes inside words (Ma'ruf), then split on anything that is not a letter.
-  let words = s.replace(/['`’‘]/g, '').split(/\s+/).filter((w) => w.length > 0);
+  const words = s.replace(/['`’‘]/g, '').split(/\s+/).filter((w) => w.length > 0);
   // Trailing degrees written without a comma: "Budi Santoso S.Pd.I".
   while (words.length > 1) {
     const last = words[words.length - 1] ?? '';

@@ -1,0 +1,113 @@
+import t from 'tap';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import dedupCommand from '../../../src/cli/commands/dedup.js';
+
+/** Runs the command with stderr captured. */
+async function run(argv: string[]): Promise<{ code: number; stderr: string }> {
+  const chunks: string[] = [];
+  const orig = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    const code = await dedupCommand(argv);
+    return { code, stderr: chunks.join('') };
+  } finally {
+    process.stderr.write = orig;
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'dedup-'));
+const lines = (path: string) => readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+const good = [
+  { id: 'r1', fullName: 'Ahmad Fauzi', nik: '1812051708850003', sex: 'M', birthDate: '1985-08-17', villageCode: '1812012002', motherName: 'Siti Aminah' },
+  { id: 'r2', fullName: 'H. ACHMAD FAUZI', nik: '1812051708850003', sex: 'M', birthDate: '1985-08-17', villageCode: '1812022003' },
+  { id: 'r3', fullName: 'Sri Wahyuni', sex: 'F', birthDate: '1979-04-21', villageCode: '1812012002' },
+  { id: 'r4', fullName: 'Ahmad Fauzi', nik: '1812051708850004', sex: 'M', birthDate: '1985-08-17', villageCode: '1812012002', motherName: 'Siti Aminah' },
+];
+
+t.test('one output line per valid id, clusters and review pairs', async (t) => {
+  const inPath = join(dir, 'in.ndjson');
+  writeFileSync(inPath, good.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const out = join(dir, 'out.ndjson');
+  const review = join(dir, 'review.ndjson');
+  const { code, stderr } = await run(['--in', inPath, '--out', out, '--review', review]);
+  t.equal(code, 0);
+  const rows = lines(out);
+  t.same(rows.map((r) => r.id), ['r1', 'r2', 'r3', 'r4']);
+  const cluster = new Map(rows.map((r) => [r.id, r.clusterId]));
+  t.equal(cluster.get('r2'), cluster.get('r1'));
+  t.not(cluster.get('r3'), cluster.get('r1'));
+  t.not(cluster.get('r4'), cluster.get('r1'), 'another valid NIK is not auto-merged');
+  const pairs = lines(review);
+  t.ok(pairs.some((p) => p.a === 'r4'), 'r4 goes to review');
+  const ev = pairs[0]?.evidence as { fields: unknown[]; score: number; guards: unknown[] } | undefined;
+  t.ok(ev && ev.fields.length > 0 && typeof ev.score === 'number' && Array.isArray(ev.guards), 'with evidence');
+  t.match(stderr, /summary: 4 records, 3 clusters, \d+ possible pairs, 0 malformed lines/);
+});
+
+t.test('malformed lines are reported with their line number and left out', async (t) => {
+  const inPath = join(dir, 'bad.ndjson');
+  writeFileSync(inPath, [
+    JSON.stringify(good[0]),
+    '{not json',
+    JSON.stringify({ id: 'x', fullName: '' }),
+    JSON.stringify(good[2]),
+    JSON.stringify({ ...good[2], fullName: 'Duplicate Id' }),
+    JSON.stringify({ id: 'd', fullName: 'Bad Date', birthDate: '1985-02-30' }),
+    JSON.stringify({ id: 'n', fullName: 'Numeric NIK', nik: 1812051708850003 }),
+    '',
+    JSON.stringify({ id: 's', fullName: 'Bad Sex', sex: 'L' }),
+  ].join('\n'));
+  const out = join(dir, 'bad-out.ndjson');
+  const { code, stderr } = await run(['--in', inPath, '--out', out]);
+  t.equal(code, 0);
+  t.same(lines(out).map((r) => r.id), ['r1', 'r3']);
+  for (const n of [2, 3, 5, 6, 7, 9]) t.match(stderr, new RegExp(`line ${n}: malformed`), `line ${n} reported`);
+  t.notMatch(stderr, /line 8: malformed/, 'blank lines are skipped');
+  t.match(stderr, /duplicate id "r3"/);
+  t.match(stderr, /6 malformed lines/);
+});
+
+t.test('--strict exits non-zero on a malformed line and writes nothing', async (t) => {
+  const inPath = join(dir, 'strict.ndjson');
+  writeFileSync(inPath, `${JSON.stringify(good[0])}\n{broken\n${JSON.stringify(good[2])}\n`);
+  const out = join(dir, 'strict-out.ndjson');
+  const { code, stderr } = await run(['--in', inPath, '--out', out, '--strict']);
+  t.not(code, 0);
+  t.match(stderr, /line 2: malformed/);
+  t.throws(() => readFileSync(out), 'no output file');
+});
+
+t.test('CSV input with a header (by extension and by content)', async (t) => {
+  const csv = [
+    'id,fullName,nik,sex,birthDate,villageCode,motherName',
+    'c1,"Fauzi, Ahmad",,M,1985-08-17,1812012002,Siti Aminah',
+    'c2,Ahmad Fauzi,1812051708850003,M,1985-08-17,1812012002,Siti Aminah',
+    'c3,H. Ahmad Fauzi,1812051708850003,M,1985-08-17,1812042003,',
+    'c4,too,few',
+  ].join('\n');
+  for (const name of ['in.csv', 'in-csv.txt']) {
+    const inPath = join(dir, name);
+    writeFileSync(inPath, csv);
+    const out = join(dir, `${name}.out`);
+    const { code, stderr } = await run(['--in', inPath, '--out', out]);
+    t.equal(code, 0, name);
+    const rows = lines(out);
+    t.same(rows.map((r) => r.id), ['c1', 'c2', 'c3'], name);
+    const cluster = new Map(rows.map((r) => [r.id, r.clusterId]));
+    t.equal(cluster.get('c3'), cluster.get('c2'), `${name}: same NIK and name`);
+    t.match(stderr, /line 5: malformed: expected 7 columns/);
+  }
+});
+
+t.test('usage errors', async (t) => {
+  t.equal((await run([])).code, 2);
+  t.equal((await run(['--in', 'x'])).code, 2);
+  t.equal((await run(['--bogus'])).code, 2);
+  t.equal((await run(['--in', join(dir, 'missing.ndjson'), '--out', join(dir, 'o')])).code, 2);
+});
