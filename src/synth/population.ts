@@ -521,7 +521,10 @@ class PopulationBuilder {
     if (rec.birthDate) {
       const b = p.birth;
       if (d < 0.03 * n && b.d <= 12 && b.d !== b.m) rec.birthDate = ymd({ y: b.y, m: b.d, d: b.m });
-      else if (d < 0.06 * n) rec.birthDate = ymd({ y: b.y + (this.chance(0.5) ? 1 : -1), m: b.m, d: Math.min(b.d, 28) });
+      else if (d < 0.06 * n) {
+        // Only 29 February has to move when the year changes.
+        rec.birthDate = ymd({ y: b.y + (this.chance(0.5) ? 1 : -1), m: b.m, d: b.m === 2 && b.d === 29 ? 28 : b.d });
+      }
       else if (d < 0.08 * n) rec.birthDate = ymd({ y: b.y, m: 1, d: 1 });
       else if (d < 0.1 * n) rec.birthDate = ymd({ y: b.y, m: b.m, d: b.d <= 20 ? b.d + this.int(1, 8) : b.d - this.int(1, 9) });
     }

@@ -54,7 +54,7 @@ export interface IdentityConfig {
 }
 
 export const defaultIdentityConfig: IdentityConfig = {
-  thresholds: { match: 18, possible: 11 },
+  thresholds: { match: 16, possible: 11 },
   fields: {
     nik: {
       exact: { m: 0.8, u: 0.000002 },

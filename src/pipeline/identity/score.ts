@@ -121,8 +121,9 @@ export function decide(sp: ScoredPair, guards: GuardHit[], config: IdentityConfi
   if (sp.score < t.possible) return 'distinct';
   if (sp.score < t.match) return 'possible';
   if (guards.length > 0) return 'possible';
-  // A shared NIK under an unrelated name is a registration error (or a reused NIK), not proof.
-  if (sp.cmp.nik === 'exact' && sp.cmp.name === 'different') return 'possible';
+  // A shared NIK under an unrelated name is a registration error (or a reused NIK), not proof,
+  // unless the birth dates agree too (a short name mistyped: Dwi / Di).
+  if (sp.cmp.nik === 'exact' && sp.cmp.name === 'different' && sp.cmp.birthDate !== 'exact') return 'possible';
   const nikAgrees = sp.cmp.nik === 'exact';
   // Without a date, the mother's name tells a parent from a namesake child.
   if (config.guards.requireDateOrNik && sp.cmp.birthDate === 'missing' && !nikAgrees && sp.cmp.motherName !== 'agree') {
