@@ -149,10 +149,12 @@ export class IdentityIndex {
   resolvePrepared(p: PreparedRecord): ResolveResult {
     const candidates = this.candidateRecords(p);
     const best = new Map<string, { recNo: number; sp: ScoredPair }>();
+    const scoredRecs = new Map<number, ScoredPair>();
     for (const recNo of candidates) {
       const c = this.recs[recNo] as PreparedRecord;
       const cid = this.citizenOf[recNo] as string;
       const sp = scorePair(p, c, this.ctx);
+      scoredRecs.set(recNo, sp);
       this.comparisons++;
       const cur = best.get(cid);
       if (!cur || sp.score > cur.sp.score) best.set(cid, { recNo, sp });
@@ -161,7 +163,7 @@ export class IdentityIndex {
     const possibleMin = this.config.thresholds.possible;
     for (const [cid, { recNo, sp }] of best) {
       if (sp.score < possibleMin) continue;
-      const guards = this.citizenGuards(p, cid, recNo, sp);
+      const guards = this.citizenGuards(p, cid, recNo, sp, scoredRecs);
       scored.push({ cid, recNo, sp, guards, outcome: decide(sp, guards, this.config) });
     }
     scored.sort((x, y) => y.sp.score - x.sp.score || (x.cid < y.cid ? -1 : x.cid > y.cid ? 1 : 0));
@@ -186,7 +188,9 @@ export class IdentityIndex {
    * guards against any member apply, and a member it scores below review level blocks the link.
    * This is what stops chains of weak links from gluing unrelated people together.
    */
-  private citizenGuards(p: PreparedRecord, cid: string, bestRecNo: number, bestSp: ScoredPair): GuardHit[] {
+  private citizenGuards(
+    p: PreparedRecord, cid: string, bestRecNo: number, bestSp: ScoredPair, scored: Map<number, ScoredPair>,
+  ): GuardHit[] {
     const guards: GuardHit[] = [...bestSp.guards];
     const members = this.members.get(cid) ?? [];
     const n = Math.min(members.length, MAX_MEMBERS_CHECKED);
@@ -194,8 +198,11 @@ export class IdentityIndex {
       const recNo = members[k] as number;
       if (recNo === bestRecNo) continue;
       const c = this.recs[recNo] as PreparedRecord;
-      const sp = scorePair(p, c, this.ctx);
-      this.comparisons++;
+      let sp = scored.get(recNo);
+      if (!sp) {
+        sp = scorePair(p, c, this.ctx);
+        this.comparisons++;
+      }
       for (const g of sp.guards) guards.push(g);
       if (sp.score < this.config.thresholds.possible) {
         guards.push({ guard: 'cluster_inconsistent', reason: `scores ${sp.score.toFixed(1)} against another record of this citizen`, recordId: c.rec.id });

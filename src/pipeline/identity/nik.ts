@@ -53,8 +53,16 @@ function emptyInfo(digits: string | null): NikInfo {
 }
 
 /** Parses a NIK. Separators (spaces, dots, dashes) are ignored. */
+const SIXTEEN_DIGITS = /^\d{16}$/;
+
+/** Drops the separators people type into numbers (spaces, dots, dashes). */
+function digitsOf(input: string | null | undefined): string {
+  if (!input) return '';
+  return SIXTEEN_DIGITS.test(input) ? input : input.replace(/[\s.\-]/g, '');
+}
+
 export function parseNik(input: string | null | undefined, referenceYear = 2026): NikInfo {
-  const raw = (input ?? '').replace(/[\s.\-]/g, '');
+  const raw = digitsOf(input);
   const info = emptyInfo(raw.length > 0 ? raw : null);
   if (raw.length === 0 || /^0+$/.test(raw)) {
     info.empty = true;
@@ -164,7 +172,7 @@ export interface KkInfo {
 }
 
 export function parseKk(input: string | null | undefined): KkInfo {
-  const raw = (input ?? '').replace(/[\s.\-]/g, '');
+  const raw = digitsOf(input);
   const info: KkInfo = {
     valid: false, temporary: false, empty: false, digits: raw.length > 0 ? raw : null, regionCode: null,
     recordedDate: null, serial: null, errors: [],

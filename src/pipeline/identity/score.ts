@@ -67,8 +67,13 @@ function nameWeight(a: PreparedRecord, cmp: Comparison, ctx: ScoreContext): { w:
 }
 
 /** Guards that forbid an automatic link whatever the score. `b` is the record the guard names. */
+const NO_GUARDS: GuardHit[] = [];
+
 export function pairGuards(a: PreparedRecord, b: PreparedRecord, cmp: Comparison, config: IdentityConfig): GuardHit[] {
   const hits: GuardHit[] = [];
+  if (!a.nik?.valid && cmp.birthDate !== 'exact' && cmp.birthDate !== 'exact_placeholder' && !namesCompatible(cmp.name)) {
+    return NO_GUARDS;
+  }
   if (
     a.nik?.valid && b.nik?.valid && a.nik.digits !== b.nik.digits && a.nikSelfConsistent && b.nikSelfConsistent
   ) {
@@ -91,7 +96,7 @@ export function pairGuards(a: PreparedRecord, b: PreparedRecord, cmp: Comparison
       hits.push({ guard: 'parent_child', reason: `same name, birth years ${gap} apart`, recordId: b.rec.id });
     }
   }
-  return hits;
+  return hits.length > 0 ? hits : NO_GUARDS;
 }
 
 /** One household shares KK, address and village: they add nothing once the KK agrees. */
