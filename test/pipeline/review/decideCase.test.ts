@@ -2,7 +2,7 @@ import t from 'tap';
 import { sql } from 'drizzle-orm';
 import { rows } from '../../../src/db/client.js';
 import {
-  decideCase, pairKey, refreshGoldenRecords, rejectedCandidates, rejectedPairs, ReviewError, splitCase,
+  decideCase, loadLinkedRecords, loadRecordPerson, pairKey, refreshGoldenRecords, rejectedCandidates, rejectedPairs, ReviewError, splitCase,
 } from '../../../src/pipeline/review/index.js';
 import { eventually, startTestHub } from '../../helpers/hub.js';
 import { PANARAGAN } from '../../helpers/fixtures.js';
@@ -160,4 +160,45 @@ t.test('refreshGoldenRecords recomputes many citizens in one pass and leaves cit
   t.equal(golden.size, 2);
   t.not((await citizenRow(th, c.citizen)).full_name, 'stale');
   t.equal((await citizenRow(th, c.existingCitizen)).address, 'Jl. Lama No. 1');
+});
+
+t.test('a village resident record under review: "same" moves it to the survivor, whose golden record takes its newer address', async (t) => {
+  const pair = samePersonTwice(10);
+  const known = await pushRouted(th, villageKey, pair.existing);
+  const made = await db.transaction(async (tx) => {
+    const [resident] = await rows<{ id: number }>(tx, sql`
+      insert into resident_records (village_code, local_id, nik, full_name, sex, birth_date, address, content_hash, channel, status, source_updated_at)
+      values ('1812052006', 'opensid-4411', null, 'MOH. ALI AKBAR', 'M', ${pair.existing.birthDate}, 'Dusun Sidomulyo RT 002',
+              repeat('0', 40), 'opendk', 'identified', now() + interval '1 minute')
+      returning id`);
+    const [citizen] = await rows<{ id: number }>(tx, sql`
+      insert into citizens (full_name, sex, birth_date, address, village_code) values ('MOH. ALI AKBAR', 'M', ${pair.existing.birthDate}, 'Dusun Sidomulyo RT 002', '1812052006')
+      returning id`);
+    await tx.execute(sql`update resident_records set citizen_id = ${citizen!.id} where id = ${resident!.id}`);
+    await tx.execute(sql`insert into citizen_records (citizen_id, record_kind, record_id, village_code, link, score)
+      values (${citizen!.id}, 'resident', ${resident!.id}, '1812052006', 'possible', 6)`);
+    const [rc] = await rows<{ id: number }>(tx, sql`
+      insert into review_cases (kecamatan_code, record_kind, record_id, citizen_id, candidate_citizen_id, score)
+      values ('181205', 'resident', ${resident!.id}, ${citizen!.id}, ${known.citizen}, 6) returning id`);
+    return { resident: resident!.id, citizen: citizen!.id, caseId: rc!.id };
+  });
+  const person = await loadRecordPerson(db, 'resident', made.resident);
+  t.match(person, { villageCode: '1812052006', person: { fullName: 'MOH. ALI AKBAR', birthDate: pair.existing.birthDate, nik: null } });
+
+  const out = await decideCase(db, queues, made.caseId, 'same', staff, 'the village register has him without NIK');
+  t.match(out, { status: 'same', citizenId: known.citizen, released: [] });
+  const [res] = await rows<{ citizen_id: number }>(db, sql`select citizen_id from resident_records where id = ${made.resident}`);
+  t.equal(res!.citizen_id, known.citizen, 'the resident record follows the survivor');
+  const golden = await citizenRow(th, known.citizen);
+  t.equal(golden.address, 'Dusun Sidomulyo RT 002', 'the village register is the more recent address');
+  t.equal(golden.nik, pair.existing.nik, 'a record without NIK does not remove the citizen\'s');
+  t.equal(golden.full_name, pair.existing.fullName);
+  const linked = await loadLinkedRecords(db, [known.citizen]);
+  t.same(linked.map((l) => l.kind).sort(), ['registration', 'resident']);
+
+  await splitCase(db, made.caseId, staff, 'two men');
+  const [back] = await rows<{ citizen_id: number }>(db, sql`select citizen_id from resident_records where id = ${made.resident}`);
+  t.equal(back!.citizen_id, made.citizen);
+  t.equal((await citizenRow(th, known.citizen)).address, 'Jl. Lama No. 1');
+  t.equal((await citizenRow(th, made.citizen)).full_name, 'MOH. ALI AKBAR', 'casing kept as the village wrote it');
 });
