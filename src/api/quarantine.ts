@@ -97,7 +97,11 @@ export async function replayQuarantine(ctx: PipelineContext, items: { id: number
       byChannel.set(ch, [...(byChannel.get(ch) ?? []), r]);
     }
     for (const [channel, group] of byChannel) {
-      const inputs = group.map((g) => (g.item.payload ?? g.row.payload) as ResidentInput);
+      // A corrected payload may leave the village out: it stays the quarantined record's village.
+      const inputs = group.map((g) => {
+        const input = (g.item.payload ?? g.row.payload) as ResidentInput;
+        return input.villageCode == null && g.row.village_code ? { ...input, villageCode: g.row.village_code } : input;
+      });
       const opts: IngestOptions = { channel: channel as IngestOptions['channel'], allowedVillages: scope.villages, apiKeyId: actor.apiKeyId ?? undefined, raw: { replayOf: group.map((g) => g.row.id), records: inputs } };
       const result = await ingestResidents(ctx, inputs, opts);
       result.records.forEach((r, i) => {

@@ -13,6 +13,9 @@ const COMMANDS: Record<string, { about: string; load: () => Promise<{ default: C
   demo: { about: 'start the hub on embedded defaults with demo keys and example curl commands', load: () => import('./commands/demo.js') },
   dedup: { about: 'dedup --in FILE --out FILE [--review FILE] [--strict]: batch identity resolution of NDJSON or CSV', load: () => import('./commands/dedup.js') },
   keys: { about: 'keys create --village <code> | --agency <code> [--kecamatan <code>]: make an API key', load: () => import('./commands/keys.js') },
+  tokens: { about: 'tokens create --kecamatan <code> | --village <code>: make an OpenDK token for OpenSID "Kirim ke OpenDK"', load: () => import('./commands/tokens.js') },
+  import: { about: 'import FILE --village <code> [--errors FILE.csv]: import residents from a CSV/XLSX', load: () => import('./commands/import.js') },
+  quarantine: { about: 'quarantine list [--village <code>] | replay <id>... [--payload FILE.json]', load: () => import('./commands/quarantine.js') },
 };
 
 function help(): string {
