@@ -1,23 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { sql } from 'drizzle-orm';
 import { rows } from '../db/client.js';
-import { allocateIds, arrayParam, jsonTexts } from '../db/sqlArrays.js';
 import { MAX_BATCH } from '../pipeline/queues.js';
 import { checkRegistration, type RegistrationCheck } from '../pipeline/validate/registration.js';
-import { recordError, type RecordError } from '../pipeline/validate/recordError.js';
+import { recordError } from '../pipeline/validate/recordError.js';
+import { storeRegistrations } from '../pipeline/intake/registrations.js';
 import type { AppDeps } from './app.js';
 import { forbidden, requireKey } from './auth.js';
 import { HubError, notFound } from './problem.js';
-
-interface RecordAnswer {
-  externalId: string | null;
-  id: number | null;
-  status: 'accepted' | 'rejected';
-  duplicate?: true;
-  quarantineId?: number;
-  errors?: RecordError[];
-  warnings?: RecordError[];
-}
 
 const answerSchema = {
   type: 'object',
@@ -95,68 +85,13 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
       throw new HubError(422, errors[0]!.code, errors[0]!.message, errors[0]!.field, errors);
     }
 
-    const answers: RecordAnswer[] = [];
     let newIds: number[] = [];
     const submission = await db.transaction(async (tx) => {
-      let inboxId: number;
-      try {
-        [{ id: inboxId }] = await rows<{ id: number }>(tx, sql`
-          insert into inbox (channel, kind, village_code, api_key_id, idempotency_key, record_count, payload)
-          values ('push', 'registration', ${village}, ${p.keyId}, ${idem ?? null}, ${list.length}, ${JSON.stringify(body)}::jsonb)
-          returning id`) as [{ id: number }];
-      } catch (err) {
-        if ((err as { code?: string }).code === '23505') return null; // same Idempotency-Key committed meanwhile
-        throw err;
-      }
-      const valid = checks.flatMap((c) => (c.ok ? [c.value] : []));
-      const fresh = new Map<string, number>();
-      const existing = new Map<string, number>();
-      if (valid.length) {
-        const inserted = await rows<{ id: number; external_id: string }>(tx, sql`
-          insert into registrations (inbox_id, village_code, external_id, service_code, submitted_at, applicant, details)
-          select ${inboxId}, ${village}, u.ext, u.svc, u.sub, u.app::jsonb, u.det::jsonb
-          from unnest(${arrayParam(valid.map((v) => v.externalId), 'text')}, ${arrayParam(valid.map((v) => v.service.code), 'text')},
-            ${arrayParam(valid.map((v) => v.submittedAt), 'timestamptz')}, ${arrayParam(jsonTexts(valid.map((v) => v.applicant)), 'text')},
-            ${arrayParam(jsonTexts(valid.map((v) => v.details)), 'text')}) as u(ext, svc, sub, app, det)
-          on conflict (village_code, external_id) do nothing
-          returning id, external_id`);
-        for (const r of inserted) fresh.set(r.external_id, r.id);
-        const dup = valid.filter((v) => !fresh.has(v.externalId)).map((v) => v.externalId);
-        if (dup.length) {
-          for (const r of await rows<{ id: number; external_id: string }>(tx, sql`
-            select id, external_id from registrations where village_code = ${village} and external_id = any(${arrayParam(dup, 'text')})`)) {
-            existing.set(r.external_id, r.id);
-          }
-        }
-      }
-      const rejected = checks.flatMap((c, i) => (c.ok ? [] : [{ c, raw: list[i] }]));
-      const qIds = await allocateIds(tx, 'quarantine', rejected.length);
-      if (rejected.length) {
-        await tx.execute(sql`
-          insert into quarantine (id, inbox_id, kind, village_code, external_id, payload, errors)
-          overriding system value
-          select u.id, ${inboxId}, 'registration', ${village}, u.ext, u.payload::jsonb, u.errors::jsonb
-          from unnest(${arrayParam(qIds, 'int')}, ${arrayParam(rejected.map((r) => (r.c.ok ? null : r.c.externalId)), 'text')},
-            ${arrayParam(jsonTexts(rejected.map((r) => r.raw)), 'text')}, ${arrayParam(jsonTexts(rejected.map((r) => (r.c.ok ? [] : r.c.errors))), 'text')}) as u(id, ext, payload, errors)`);
-      }
-      let q = 0;
-      for (const c of checks) {
-        if (!c.ok) {
-          answers.push({ externalId: c.externalId, id: null, status: 'rejected', quarantineId: qIds[q++]!, errors: c.errors });
-          continue;
-        }
-        const ext = c.value.externalId;
-        const id = fresh.get(ext) ?? existing.get(ext)!;
-        answers.push({
-          externalId: ext, id, status: 'accepted',
-          ...(fresh.has(ext) ? {} : { duplicate: true as const }),
-          ...(c.warnings.length ? { warnings: c.warnings } : {}),
-        });
-      }
-      const response = { submissionId: inboxId, records: answers };
-      await tx.execute(sql`update inbox set response = ${JSON.stringify(response)}::jsonb where id = ${inboxId}`);
-      newIds = [...fresh.values()];
-      return response;
+      const stored = await storeRegistrations(tx, {
+        channel: 'push', villageCode: village, apiKeyId: p.keyId, idempotencyKey: idem ?? null, payload: body, list, checks,
+      });
+      newIds = stored?.newIds ?? [];
+      return stored?.response ?? null;
     });
     if (!submission) {
       const [prior] = await rows<{ response: unknown }>(db, sql`select response from inbox where api_key_id = ${p.keyId} and idempotency_key = ${idem!}`);
