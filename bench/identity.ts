@@ -26,20 +26,26 @@ const sampleRss = () => {
 };
 const timer = setInterval(sampleRss, 100);
 
-const tGen = performance.now();
-const pop = generatePopulation({ records: n, seed, noise: Number(values.noise) });
-const genSeconds = (performance.now() - tGen) / 1000;
-const truthOf = new Map(pop.records.map((r) => [r.id, r.truthId]));
+/** Batch part in its own scope, so its data can be collected before the incremental part. */
+function runBatch() {
+  const tGen = performance.now();
+  const pop = generatePopulation({ records: n, seed, noise: Number(values.noise) });
+  const genSeconds = (performance.now() - tGen) / 1000;
+  const truthOf = new Map(pop.records.map((r) => [r.id, r.truthId]));
+  const result = dedupe(pop.records, undefined, {
+    onProgress: (done, total) => process.stderr.write(`\rbatch ${done}/${total}`),
+    progressEvery: 20000,
+  });
+  process.stderr.write('\n');
+  sampleRss();
+  const batchRssMB = Math.round(process.memoryUsage().rss / 1048576);
+  const quality = pairwiseQuality(truthOf, result.clusterOf);
+  const guards = guardViolations(pop.records, result.clusterOf, truthOf, pop.forbidden);
+  const blocking = blockingRecall(pop.records, truthOf);
+  return { genSeconds, truePersons: new Set(truthOf.values()).size, stats: result.stats, quality, guards, blocking, batchRssMB };
+}
 
-const result = dedupe(pop.records, undefined, {
-  onProgress: (done, total) => process.stderr.write(`\rbatch ${done}/${total}`),
-  progressEvery: 20000,
-});
-process.stderr.write('\n');
-sampleRss();
-const quality = pairwiseQuality(truthOf, result.clusterOf);
-const guards = guardViolations(pop.records, result.clusterOf, truthOf, pop.forbidden);
-const blocking = blockingRecall(pop.records, truthOf);
+const { genSeconds, truePersons, stats, quality, guards, blocking, batchRssMB } = runBatch();
 
 // Incremental: an index of n citizens, then fresh records of the same population (some of them
 // the same people) resolved against it.
@@ -58,6 +64,7 @@ const tRes = performance.now();
 let matched = 0;
 for (const q of queries) if (index.resolve(q).outcome === 'match') matched++;
 const resolveSeconds = (performance.now() - tRes) / 1000;
+const incrementalRssMB = Math.round(process.memoryUsage().rss / 1048576);
 sampleRss();
 clearInterval(timer);
 
@@ -66,14 +73,15 @@ console.log(JSON.stringify({
   records: n,
   generateSeconds: r3(genSeconds),
   batch: {
-    seconds: r3(result.stats.seconds),
-    recordsPerSecond: Math.round(n / result.stats.seconds),
-    clusters: result.stats.clusters,
-    truePersons: new Set(truthOf.values()).size,
-    possiblePairs: result.stats.possiblePairs,
-    comparisons: result.stats.comparisons,
-    guardsFired: result.stats.guardsFired,
-    oversizedBlocks: result.stats.oversizedBlocks,
+    seconds: r3(stats.seconds),
+    recordsPerSecond: Math.round(n / stats.seconds),
+    clusters: stats.clusters,
+    truePersons,
+    possiblePairs: stats.possiblePairs,
+    comparisons: stats.comparisons,
+    guardsFired: stats.guardsFired,
+    oversizedBlocks: stats.oversizedBlocks,
+    rssAfterBatchMB: batchRssMB,
   },
   quality: {
     precision: r3(quality.precision), recall: r3(quality.recall), f1: r3(quality.f1),
@@ -88,6 +96,7 @@ console.log(JSON.stringify({
     seconds: r3(resolveSeconds),
     recordsPerSecond: Math.round(queries.length / resolveSeconds),
     matched,
+    rssMB: incrementalRssMB,
   },
   peakRssMB: Math.round(peakRss / 1048576),
 }, null, 2));

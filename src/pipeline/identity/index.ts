@@ -22,3 +22,4 @@ export { decide, evidenceOf, NameFrequencies, pairGuards, scorePair, type ScoreC
 export { IdentityIndex, type CandidateDecision, type IdentityIndexOptions, type ResolveResult } from './incrementalIndex.js';
 export { dedupe, nameFrequenciesOf, type DedupeOptions, type DedupeResult, type DedupeStats } from './batch.js';
 export { blockingRecall, guardViolations, pairwiseQuality, type GuardViolations, type PairwiseQuality } from './evaluate.js';
+export { estimateParameters, type EstimateOptions, type EstimateResult } from './estimate.js';
