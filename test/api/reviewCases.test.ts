@@ -176,6 +176,48 @@ t.test('"different" releases the held registration under its own citizen', async
   t.match((await audit('review.different', c01.caseId))[0], { region_code: '181201', detail: { reason: 'Different mother\'s name' } });
 });
 
+t.test('end to end through the identity engine: a possible pair pushed by two tiyuh, decided by kecamatan staff', async (t) => {
+  const mulyaJaya = await th.key('village', { villageCode: '1812052006' });
+  const push = async (key: string, externalId: string, service: string, applicant: Record<string, unknown>) => {
+    const res = await fetch(`${th.url}/v1/registrations`, {
+      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ externalId, service, applicant }),
+    });
+    return ((await res.json()) as { records: { id: number }[] }).records[0]!.id;
+  };
+  const settled = (id: number) => eventually(async () => {
+    const r = await call('GET', `/v1/registrations/${id}`, adminKey);
+    return ['routed', 'held'].includes(r.body.status) ? r.body : null;
+  });
+  const siti = { fullName: 'Siti Nurhaliza', nik: '1812014708900001', kk: '1812010101100001', sex: 'F', birthDate: '1990-08-07', motherName: 'Aminah', address: 'Dusun 2 RT 003', birthPlace: 'Panaragan' };
+  const known = await settled(await push(villageKey, 'e2e-known', 'KTP_EL_BARU', siti));
+  t.equal(known.status, 'routed');
+  // Same birth date and NIK region, a near name and a NIK one serial apart: maybe the same Siti, maybe not.
+  const nurjanah = { fullName: 'Siti Nurjanah', sex: 'F', birthDate: '1990-08-07', villageCode: '18.12.05.2006', nik: '1812014708900005', kk: '1812050101100009', address: 'Jl. Tiyuh 1' };
+  const aidId = await push(mulyaJaya, 'e2e-aid', 'REKOMENDASI_PBI_JK', nurjanah);
+  t.match(await settled(aidId), { status: 'held', identity: 'provisional' });
+
+  const list = await call('GET', '/v1/review-cases', kec05);
+  const item = list.body.items.find((i: { recordId: number; recordKind: string }) => i.recordKind === 'registration' && i.recordId === aidId);
+  t.ok(item, 'the engine\'s possible pair is in the 18.12.05 staff list');
+  const detail = await call('GET', `/v1/review-cases/${item.id}`, kec05);
+  t.match(detail.body, { record: { person: { fullName: 'Siti Nurjanah' } }, candidate: { golden: { fullName: 'Siti Nurhaliza' } }, evidence: { fields: Array } });
+
+  const decided = await call('POST', `/v1/review-cases/${item.id}/decision`, kec05, { decision: 'different', reason: 'Different NIK serial and mother: two women' });
+  t.match(decided, { status: 200, body: { status: 'different', released: [aidId] } });
+  t.match(await eventually(async () => {
+    const r = await call('GET', `/v1/registrations/${aidId}`, kec05);
+    return r.body.status === 'routed' ? r.body : null;
+  }), { identity: 'confirmed', route: { agency: 'dinsos' } });
+
+  // The same woman applies again: she is herself, and the rejected pair is not proposed again.
+  const again = await settled(await push(mulyaJaya, 'e2e-again', 'REKOMENDASI_PBI_JK', nurjanah));
+  t.match(again, { status: 'routed', identity: 'confirmed' });
+  const reopened = await rows<{ n: number }>(db, sql`
+    select count(*)::int as n from review_cases where status = 'open' and candidate_citizen_id = ${item.candidateCitizenId}`);
+  t.equal(reopened[0]!.n, 0, 'no new case against the citizen staff said she is not');
+});
+
 t.test('no personal data of the reviewed people reaches the logs', async (t) => {
   const logs = th.logs.text;
   for (const p of [samePersonTwice(21), samePersonTwice(22, PANARAGAN)]) {
