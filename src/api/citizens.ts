@@ -5,7 +5,7 @@ import { citizenRoots } from '../pipeline/review/index.js';
 import type { AppDeps } from './app.js';
 import { requireKey } from './auth.js';
 import { HubError } from './problem.js';
-import { GOLDEN_COLUMNS, goldenOut, recordsOut, type GoldenRow } from './reviewCases.js';
+import { GOLDEN_COLUMNS, goldenOut, recordSchema, recordsOut, type GoldenRow } from './reviewCases.js';
 
 const citizenNotFound = new HubError(404, 'CITIZEN_NOT_FOUND', { id: 'Penduduk tidak ditemukan.', en: 'Citizen not found.' }, 'id');
 
@@ -18,6 +18,15 @@ export const citizenRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
       summary: 'A citizen\'s golden record and every source record behind it; the read is audited',
       description: 'A kecamatan key sees a citizen only when one of their records (or of the citizen they were merged into) is in its kecamatan. A merged citizen answers with mergedInto, the surviving citizen.',
       params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1, maximum: 2147483647 } } },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer' }, mergedInto: { type: ['integer', 'null'] }, golden: recordSchema.properties.person,
+            records: { type: 'array', items: recordSchema }, createdAt: { type: 'string' }, updatedAt: { type: 'string' },
+          },
+        },
+      },
     },
   }, async (req) => {
     const p = req.principal;

@@ -88,6 +88,57 @@ const outcomeOut = (o: CaseOutcome) => ({
   ...(o.reason ? { reason: o.reason } : {}),
 });
 
+const text = { type: ['string', 'null'] } as const;
+const personSchema = {
+  type: ['object', 'null'],
+  properties: {
+    nik: text, kk: text, fullName: { type: 'string' }, sex: text, birthDate: text, birthPlace: text, motherName: text,
+    address: text, villageCode: text, seenAt: text,
+  },
+} as const;
+export const recordSchema = {
+  type: 'object',
+  properties: {
+    kind: { enum: ['registration', 'resident'] }, id: { type: 'integer' }, villageCode: text, link: { type: 'string' },
+    score: { type: ['number', 'null'] }, person: personSchema,
+  },
+} as const;
+const caseItemSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' }, kecamatanCode: { type: 'string' }, status: { enum: ['open', 'same', 'different'] }, score: { type: ['number', 'null'] },
+    recordKind: { type: 'string' }, recordId: { type: 'integer' }, citizenId: { type: 'integer' }, candidateCitizenId: { type: 'integer' },
+    createdAt: { type: 'string' },
+  },
+} as const;
+const decidedSchema = { decidedBy: { type: 'string' }, decidedAt: { type: 'string' }, reason: { type: 'string' } } as const;
+const detailSchema = {
+  type: 'object',
+  properties: {
+    ...caseItemSchema.properties,
+    evidence: { description: 'Per-field evidence of the identity engine: what was compared, how it compared, what weight it added' },
+    record: {
+      type: 'object',
+      properties: { kind: { type: 'string' }, id: { type: 'integer' }, villageCode: text, citizenId: { type: 'integer' }, person: personSchema },
+    },
+    candidate: {
+      type: 'object',
+      properties: { citizenId: { type: 'integer' }, golden: personSchema, records: { type: 'array', items: recordSchema } },
+    },
+    ...decidedSchema,
+  },
+} as const;
+const outcomeSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' }, status: { enum: ['open', 'same', 'different'] },
+    changed: { type: 'boolean', description: 'False when the case already stood so (a repeated request)' },
+    citizenId: { type: ['integer', 'null'], description: 'The surviving citizen the case\'s record belongs to now' },
+    released: { type: 'array', items: { type: 'integer' }, description: 'Held registrations sent on to their agency' },
+    ...decidedSchema,
+  },
+} as const;
+
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1, maximum: 2147483647 } } } as const;
 const reasonProperty = { type: 'string', description: 'Why staff decided so (3–500 characters); kept in the audit log' } as const;
 
@@ -119,6 +170,7 @@ export const reviewCaseRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =
           offset: { type: 'integer', minimum: 0, default: 0 },
         },
       },
+      response: { 200: { type: 'object', properties: { total: { type: 'integer' }, items: { type: 'array', items: caseItemSchema } } } },
     },
   }, async (req) => {
     const p = req.principal;
@@ -144,7 +196,7 @@ export const reviewCaseRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =
 
   app.get<{ Params: { id: number } }>('/v1/review-cases/:id', {
     preHandler: staffKey,
-    schema: { summary: 'Both sides of a case with the matching evidence; the read is audited', params: idParams },
+    schema: { summary: 'Both sides of a case with the matching evidence; the read is audited', params: idParams, response: { 200: detailSchema } },
   }, async (req) => {
     const c = await loadCase(req, req.params.id);
     const kind = c.record_kind === 'resident' ? 'resident' : 'registration';
@@ -182,6 +234,7 @@ export const reviewCaseRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =
         type: 'object', additionalProperties: false, required: ['decision'],
         properties: { decision: { enum: ['same', 'different'] }, reason: reasonProperty },
       },
+      response: { 200: outcomeSchema },
     },
   }, async (req) => {
     const c = await loadCase(req, req.params.id);
@@ -202,6 +255,7 @@ export const reviewCaseRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =
       summary: 'Undo a "same" decision: the merged records go back to their own citizen and the case is open again',
       params: idParams,
       body: { type: 'object', additionalProperties: false, properties: { reason: reasonProperty } },
+      response: { 200: outcomeSchema },
     },
   }, async (req) => {
     const c = await loadCase(req, req.params.id);
