@@ -52,9 +52,11 @@ function fullest(cands: Candidate[], value: (r: SourcePerson) => string | null):
   for (const c of cands) {
     const raw = value(c.record);
     if (!raw || !raw.trim()) continue;
-    const { tokens } = nameParts(raw);
+    // The father's name after bin/binti is part of how the person is written in full.
+    const { tokens, patronym } = nameParts(raw);
+    const all = patronym ? [...tokens, ...patronym.split(' ')] : tokens;
     const text = stripTitles(raw);
-    const cur = { c, parts: tokens.length, letters: tokens.join('').length, text };
+    const cur = { c, parts: all.length, letters: all.join('').length, text };
     if (!best) { best = cur; continue; }
     const diff = cur.parts - best.parts || cur.letters - best.letters || cur.text.length - best.text.length || -byRecency(cur.c, best.c);
     if (diff > 0) best = cur;

@@ -79,6 +79,8 @@ t.test('the fullest name without titles wins, as written', async (t) => {
   t.equal(g.from.fullName, 1);
   const spelled = goldenRecord([rec({ fullName: 'Hj. Moh. Siti' }), rec({ fullName: 'Muhammad Siti' })])!;
   t.equal(spelled.fullName, 'Muhammad Siti', 'same name parts: the written-out form is fuller than the abbreviation');
+  const patronym = goldenRecord([rec({ fullName: 'Ahmad Salim', seenAt: '2026-09-01T00:00:00Z' }), rec({ fullName: 'Ahmad bin Salim Umar', seenAt: '2020-01-01T00:00:00Z' })])!;
+  t.equal(patronym.fullName, 'Ahmad bin Salim Umar', 'the father\'s name after bin counts towards the full name');
   const titled = goldenRecord([rec({ fullName: 'Drs. H. SUPARNO, M.Pd' })])!;
   t.equal(titled.fullName, 'SUPARNO');
 });
