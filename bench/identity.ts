@@ -3,6 +3,7 @@
  * incremental resolve against a full index. Prints one JSON object.
  *   npm run bench:identity -- --records 300000
  */
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
   blockingRecall, dedupe, guardViolations, IdentityIndex, nameFrequenciesOf, pairwiseQuality, prepareRecord,
@@ -15,8 +16,12 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1812' },
     queries: { type: 'string', default: '50000' },
     noise: { type: 'string', default: '1' },
+    only: { type: 'string' },
   },
 });
+// `--only batch` or `--only incremental` measures one part in its own process (clean peak RSS).
+const doBatch = values.only !== 'incremental';
+const doIncremental = values.only !== 'batch';
 const n = Number(values.records);
 const seed = Number(values.seed);
 
@@ -45,58 +50,67 @@ function runBatch() {
   return { genSeconds, truePersons: new Set(truthOf.values()).size, stats: result.stats, quality, guards, blocking, batchRssMB };
 }
 
-const { genSeconds, truePersons, stats, quality, guards, blocking, batchRssMB } = runBatch();
+const batch = doBatch ? runBatch() : null;
 
-// Incremental: an index of n citizens, then fresh records of the same population (some of them
-// the same people) resolved against it.
-const nQueries = Number(values.queries);
-const fresh = generatePopulation({ records: n + nQueries, seed: seed + 1, noise: Number(values.noise) }).records;
-const prepared = fresh.slice(0, n).map(prepareRecord);
-const index = new IdentityIndex(undefined, { frequencies: nameFrequenciesOf(prepared) });
-const tLoad = performance.now();
-prepared.forEach((p, i) => index.addPrepared(`C${i}`, p));
-prepared.length = 0;
-const loadSeconds = (performance.now() - tLoad) / 1000;
-sampleRss();
-const queries = fresh.slice(n);
-fresh.length = 0;
-const tRes = performance.now();
-let matched = 0;
-for (const q of queries) if (index.resolve(q).outcome === 'match') matched++;
-const resolveSeconds = (performance.now() - tRes) / 1000;
-const incrementalRssMB = Math.round(process.memoryUsage().rss / 1048576);
-sampleRss();
+/** Incremental part: an index of n citizens, then fresh records of the same population (some of
+ * them the same people) resolved against it. */
+function runIncremental() {
+  const nQueries = Number(values.queries);
+  const fresh = generatePopulation({ records: n + nQueries, seed: seed + 1, noise: Number(values.noise) }).records;
+  const prepared = fresh.slice(0, n).map(prepareRecord);
+  const index = new IdentityIndex(undefined, { frequencies: nameFrequenciesOf(prepared) });
+  const tLoad = performance.now();
+  prepared.forEach((p, i) => index.addPrepared(`C${i}`, p));
+  prepared.length = 0;
+  const loadSeconds = (performance.now() - tLoad) / 1000;
+  sampleRss();
+  const queries = fresh.slice(n);
+  fresh.length = 0;
+  const tRes = performance.now();
+  let matched = 0;
+  for (const q of queries) if (index.resolve(q).outcome === 'match') matched++;
+  const resolveSeconds = (performance.now() - tRes) / 1000;
+  sampleRss();
+  return {
+    indexCitizens: index.citizenCount,
+    loadSeconds,
+    resolves: queries.length,
+    seconds: resolveSeconds,
+    recordsPerSecond: Math.round(queries.length / resolveSeconds),
+    matched,
+    rssMB: Math.round(process.memoryUsage().rss / 1048576),
+  };
+}
+
+const incremental = doIncremental ? runIncremental() : null;
 clearInterval(timer);
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 console.log(JSON.stringify({
   records: n,
-  generateSeconds: r3(genSeconds),
-  batch: {
-    seconds: r3(stats.seconds),
-    recordsPerSecond: Math.round(n / stats.seconds),
-    clusters: stats.clusters,
-    truePersons,
-    possiblePairs: stats.possiblePairs,
-    comparisons: stats.comparisons,
-    guardsFired: stats.guardsFired,
-    oversizedBlocks: stats.oversizedBlocks,
-    rssAfterBatchMB: batchRssMB,
-  },
-  quality: {
-    precision: r3(quality.precision), recall: r3(quality.recall), f1: r3(quality.f1),
-    truePairs: quality.truePairs, predictedPairs: quality.predictedPairs, correctPairs: quality.correctPairs,
-  },
-  blockingRecall: r3(blocking.recall),
-  guardViolations: guards,
-  incremental: {
-    indexCitizens: index.citizenCount,
-    loadSeconds: r3(loadSeconds),
-    resolves: queries.length,
-    seconds: r3(resolveSeconds),
-    recordsPerSecond: Math.round(queries.length / resolveSeconds),
-    matched,
-    rssMB: incrementalRssMB,
-  },
+  ...(batch ? {
+    generateSeconds: r3(batch.genSeconds),
+    batch: {
+      seconds: r3(batch.stats.seconds),
+      recordsPerSecond: Math.round(n / batch.stats.seconds),
+      clusters: batch.stats.clusters,
+      truePersons: batch.truePersons,
+      possiblePairs: batch.stats.possiblePairs,
+      comparisons: batch.stats.comparisons,
+      guardsFired: batch.stats.guardsFired,
+      oversizedBlocks: batch.stats.oversizedBlocks,
+      rssAfterBatchMB: batch.batchRssMB,
+    },
+    quality: {
+      precision: r3(batch.quality.precision), recall: r3(batch.quality.recall), f1: r3(batch.quality.f1),
+      truePairs: batch.quality.truePairs, predictedPairs: batch.quality.predictedPairs, correctPairs: batch.quality.correctPairs,
+    },
+    blockingRecall: r3(batch.blocking.recall),
+    guardViolations: batch.guards,
+  } : {}),
+  ...(incremental ? {
+    incremental: { ...incremental, loadSeconds: r3(incremental.loadSeconds), seconds: r3(incremental.seconds) },
+  } : {}),
   peakRssMB: Math.round(peakRss / 1048576),
+  loadAverage: loadavg().map((x) => Math.round(x * 10) / 10),
 }, null, 2));
