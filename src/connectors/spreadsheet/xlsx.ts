@@ -16,10 +16,14 @@ function unescapeXml(s: string): string {
     .replace(/_x([0-9a-fA-F]{4})_/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
 
+const SIMPLE_RUN = /^<(?:\w+:)?t(?:\s[^>]*)?>([^<]*)<\/(?:\w+:)?t>$/;
+
 /** The text of every `<t>` run, leaving out phonetic guides (`<rPh>`). */
 function runsText(xml: string): string {
+  const simple = SIMPLE_RUN.exec(xml);
+  if (simple) return unescapeXml(simple[1]!);
   let text = '';
-  const body = xml.replace(/<(?:\w+:)?rPh\b[\s\S]*?<\/(?:\w+:)?rPh>/g, '');
+  const body = xml.includes('rPh') ? xml.replace(/<(?:\w+:)?rPh\b[\s\S]*?<\/(?:\w+:)?rPh>/g, '') : xml;
   for (const m of body.matchAll(/<(?:\w+:)?t\b[^>]*?(?:\/>|>([\s\S]*?)<\/(?:\w+:)?t>)/g)) text += m[1] ?? '';
   return unescapeXml(text);
 }
@@ -29,7 +33,8 @@ function sharedStrings(xml: string | undefined): string[] {
   return [...xml.matchAll(/<(?:\w+:)?si\b[^>]*?(?:\/>|>([\s\S]*?)<\/(?:\w+:)?si>)/g)].map((m) => runsText(m[1] ?? ''));
 }
 
-const attr = (attrs: string, name: string) => new RegExp(`\\b${name}="([^"]*)"`).exec(attrs)?.[1];
+const ATTR = { r: /\br="([^"]*)"/, t: /\bt="([^"]*)"/, Id: /\bId="([^"]*)"/, Target: /\bTarget="([^"]*)"/ };
+const attr = (attrs: string, name: keyof typeof ATTR) => ATTR[name].exec(attrs)?.[1];
 
 /** "AB12" → 27 (zero-based column). */
 function columnIndex(ref: string): number {
@@ -103,15 +108,19 @@ export function readXlsx(bytes: Uint8Array, maxRows: number): Sheet {
   return { rows, rowNumbers };
 }
 
+const FORMULA = /<(?:\w+:)?f\b[^>]*?(?:\/>|>([\s\S]*?)<\/(?:\w+:)?f>)/;
+const INLINE = /<(?:\w+:)?is\b[^>]*>([\s\S]*?)<\/(?:\w+:)?is>/;
+const VALUE = /<(?:\w+:)?v\b[^>]*>([\s\S]*?)<\/(?:\w+:)?v>/;
+
 function cellText(attrs: string, inner: string, strings: string[]): string {
-  const formula = /<(?:\w+:)?f\b[^>]*?(?:\/>|>([\s\S]*?)<\/(?:\w+:)?f>)/.exec(inner);
+  const formula = inner.includes('f') ? FORMULA.exec(inner) : null;
   if (formula) return `=${unescapeXml(formula[1] ?? '')}`;
   const type = attr(attrs, 't');
   if (type === 'inlineStr') {
-    const is = /<(?:\w+:)?is\b[^>]*>([\s\S]*?)<\/(?:\w+:)?is>/.exec(inner);
+    const is = INLINE.exec(inner);
     return is ? runsText(is[1]!) : '';
   }
-  const v = /<(?:\w+:)?v\b[^>]*>([\s\S]*?)<\/(?:\w+:)?v>/.exec(inner)?.[1];
+  const v = VALUE.exec(inner)?.[1];
   if (v === undefined) return '';
   if (type === 's') return strings[Number(v)] ?? '';
   if (type === 'b') return v === '1' ? 'TRUE' : 'FALSE';

@@ -1,0 +1,61 @@
+/**
+ * Spreadsheet and OpenDK intake throughput: a village file of N rows (default 10,000) read, mapped and
+ * ingested in chunks of 1,000 through ingestResidents — as `POST /v1/imports` and `tiyuh-hub import` do —
+ * then the same file again (every row unchanged), then the same rows as an OpenSID "Kirim ke OpenDK" ZIP.
+ * Real Postgres (a fresh database) and Redis; workers off, so the clock measures intake only.
+ *   npm run bench:import -- --rows 10000
+ */
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { loadEnv } from '../src/config/env.js';
+import { createLogger } from '../src/runtime/logger.js';
+import { startHub } from '../src/runtime/hub.js';
+import { importResidentFile } from '../src/connectors/spreadsheet/residentImport.js';
+import { readPendudukZip } from '../src/connectors/opendk/penduduk.js';
+import { ingestRows } from '../src/connectors/spreadsheet/residentFile.js';
+import { createTestDatabase } from '../test/helpers/database.js';
+import { applicant } from '../test/helpers/fixtures.js';
+import { pendudukRow, pendudukZip } from '../test/connectors/opensidFiles.js';
+
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '10000' } } });
+const total = Number(values.rows);
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const db = await createTestDatabase();
+const prefix = `bench${randomBytes(4).toString('hex')}`;
+const env = loadEnv({ ...process.env, DATABASE_URL: db.url, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', PORT: '0' });
+const hub = await startHub(env, createLogger('warn'), { api: false, workers: false });
+
+const header = ['nama', 'nik', 'no_kk', 'jenis_kelamin', 'tempatlahir', 'tanggallahir', 'agama_id', 'status_kawin', 'kk_level', 'pekerjaan_id', 'nama_ibu', 'alamat', 'rt', 'rw', 'dusun'];
+const lines = [header.join(';')];
+for (let i = 0; i < total; i++) {
+  const a = applicant(i);
+  lines.push([a.fullName, a.nik, a.kk, a.sex === 'M' ? 'LAKI-LAKI' : 'PEREMPUAN', a.birthPlace, a.birthDate, '1', '2', '4', '9', a.motherName, a.address, a.rt, a.rw, a.dusun].join(';'));
+}
+const csv = new TextEncoder().encode(lines.join('\r\n'));
+
+const report = (label: string, rows: number, ms: number, extra: string) =>
+  console.log(`${label.padEnd(34)} ${rows} rows in ${(ms / 1000).toFixed(2)} s = ${Math.round(rows / (ms / 1000))} rows/s  (${extra})`);
+
+let t0 = performance.now();
+const first = await importResidentFile(hub.ctx, csv, { villageCode: '1812012002', fileName: 'bench.csv' });
+report('CSV import, new rows', first.rows, performance.now() - t0, `${first.created} created, ${first.quarantined} quarantined`);
+
+t0 = performance.now();
+const again = await importResidentFile(hub.ctx, csv, { villageCode: '1812012002', fileName: 'bench.csv' });
+report('CSV import, same file again', again.rows, performance.now() - t0, `${again.unchanged} unchanged`);
+
+const zip = pendudukZip(Array.from({ length: total }, (_, i) => pendudukRow(i, '18.12.01.2003')), { photos: 0 });
+t0 = performance.now();
+const parsed = readPendudukZip(zip);
+const parseMs = performance.now() - t0;
+const opendk = await ingestRows(hub.ctx, parsed.inputs, parsed.rowNumbers, { channel: 'opendk', allowedVillages: new Set(['1812012003']) });
+report('OpenDK ZIP (XLSX), new rows', opendk.rows, performance.now() - t0, `ZIP ${(zip.length / 1024).toFixed(0)} KB, read in ${Math.round(parseMs)} ms; ${opendk.created} created`);
+
+await hub.close();
+const redis = new Redis(redisUrl);
+const keys = await redis.keys(`${prefix}:*`);
+if (keys.length) await redis.del(...keys);
+await redis.quit();
+await db.drop();
