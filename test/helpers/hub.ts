@@ -63,12 +63,12 @@ export async function startTestHub(t: Test, opts: Partial<StartOptions> = {}, en
 }
 
 /** Polls until `check` returns a truthy value or the time runs out (then fails with the last value). */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000, everyMs = 50): Promise<NonNullable<T>> {
   const until = Date.now() + timeoutMs;
   let last: T;
   for (;;) {
     last = await check();
-    if (last) return last;
+    if (last) return last as NonNullable<T>;
     if (Date.now() > until) throw new Error(`condition not met in ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
     await new Promise((r) => setTimeout(r, everyMs));
   }

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { rows, type Tx } from '../../db/client.js';
-import { arrayParam } from '../../db/sqlArrays.js';
+import { rejectedCandidates } from '../review/index.js';
 import { IdentityIndex, type PersonRecord } from '../identity/index.js';
 import type { DeepPartial, IdentityConfig } from '../identity/index.js';
 import type { RecordKind } from '../queues.js';
@@ -66,10 +66,8 @@ export class EngineResolver implements Resolver {
     await this.refresh(tx);
     const index = this.index!;
     const kind = inputs[0]?.kind ?? 'registration';
-    const rejected = new Set((await rows<{ record_id: number; candidate_citizen_id: number }>(tx, sql`
-      select record_id, candidate_citizen_id from review_cases
-      where status = 'different' and record_kind = ${kind} and record_id = any(${arrayParam(inputs.map((i) => i.recordId), 'int')})`))
-      .map((r) => `${r.record_id}/${r.candidate_citizen_id}`));
+    // Follows merges: a candidate rejected before it was merged stays rejected as its survivor.
+    const rejected = await rejectedCandidates(tx, kind, inputs.map((i) => i.recordId));
     const newCitizens = new Map<number, Person>();
     const refOf = (cid: string): CitizenRef => (cid.startsWith(TEMP) ? { newKey: Number(cid.slice(TEMP.length)) } : Number(cid));
     const fresh = (input: IdentityInput): string => {
@@ -84,7 +82,7 @@ export class EngineResolver implements Resolver {
       const rec = personRecord(input.kind, input.recordId, input.person);
       const res = index.resolve(rec);
       // A pair a reviewer called different never comes back for the same record.
-      const vetoed = res.citizenId !== undefined && rejected.has(`${input.recordId}/${res.citizenId}`);
+      const vetoed = res.citizenId !== undefined && !!rejected.get(input.recordId)?.has(Number(res.citizenId));
       let decision: IdentityDecision;
       if (res.outcome === 'match' && !vetoed) {
         decision = { recordId: input.recordId, outcome: 'match', citizen: refOf(res.citizenId!), score: res.score, evidence: res.evidence };

@@ -3,6 +3,7 @@ import { rows, type Tx } from '../../db/client.js';
 import { allocateIds, arrayParam, jsonTexts } from '../../db/sqlArrays.js';
 import type { PipelineContext } from '../context.js';
 import type { RecordKind } from '../queues.js';
+import { refreshGoldenRecords } from '../review/index.js';
 
 /** The identifying part of a person, as registrations' applicants and resident records both carry it. */
 export interface Person {
@@ -167,6 +168,8 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
           from unnest(${recIds}, ${citizenIds}) as u(id, citizen)
           where r.id = u.id and r.status = 'accepted'`);
       }
+      // The golden record follows its sources: titles stripped, the consistent NIK, the newest address.
+      await refreshGoldenRecords(tx, decisions.map(citizenOf));
       const [mark] = await rows<{ max: number }>(tx, sql`select coalesce(max(id), 0)::int as max from citizen_records`);
       return { decisions, newIds, inputs, watermark: mark!.max };
     });
