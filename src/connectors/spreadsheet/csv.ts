@@ -15,8 +15,24 @@ export function decodeText(bytes: Uint8Array): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    return new TextDecoder('windows-1252').decode(bytes);
+    return decodeWindows1252(bytes);
   }
+}
+
+/** 0x80–0x9F of Windows-1252 (undefined bytes kept as their Latin-1 code point). */
+const CP1252_HIGH = [
+  0x20ac, 0x81, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8d, 0x017d, 0x8f,
+  0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x9d, 0x017e, 0x0178,
+];
+
+/** Node's TextDecoder('windows-1252') decodes as plain Latin-1 (nodejs/node#56542), which turns “ ” € into control characters. */
+function decodeWindows1252(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 8192) {
+    const codes = Array.from(bytes.subarray(i, i + 8192), (b) => (b >= 0x80 && b <= 0x9f ? CP1252_HIGH[b - 0x80]! : b));
+    out += String.fromCharCode(...codes);
+  }
+  return out;
 }
 
 /** Indonesian Excel writes `;` (the decimal separator is a comma); others write `,` or a tab. */
@@ -31,25 +47,26 @@ export function readCsv(bytes: Uint8Array, maxRows: number): Sheet {
   if (text.includes('\u0000')) {
     throw refuse('FILE_NOT_TEXT', 'Berkas bukan CSV (berisi data biner); kirim CSV atau XLSX.', 'The file is not a CSV (it holds binary data); send CSV or XLSX.');
   }
-  let records: { record: string[]; info: { lines: number } }[];
+  let records: { record: string[]; raw: string }[];
   try {
     records = parse(text, {
-      delimiter: delimiterOf(text), relax_column_count: true, skip_empty_lines: true, info: true, bom: true,
-      to_line: maxRows + 2,
-    }) as unknown as { record: string[]; info: { lines: number } }[];
+      delimiter: delimiterOf(text), relax_column_count: true, skip_empty_lines: false, raw: true, bom: true,
+    }) as unknown as { record: string[]; raw: string }[];
   } catch (err) {
     const e = err as { code?: string; lines?: number; message: string };
     throw refuse('CSV_INVALID', `CSV tidak dapat dibaca${e.lines ? ` (baris ${e.lines})` : ''}: periksa tanda kutip.`, `The CSV cannot be parsed: ${e.message}`);
   }
-  if (records.length > maxRows + 1) throw tooManyRows(maxRows);
   const rows: string[][] = [];
   const rowNumbers: number[] = [];
-  for (const { record, info } of records) {
-    if (record.every((c) => c.trim() === '')) continue;
-    // info.lines is the line a record ends on; a quoted value may span several lines.
-    const spanned = record.reduce((n, c) => n + (c.match(/\n/g)?.length ?? 0), 0);
-    rows.push(record);
-    rowNumbers.push(info.lines - spanned);
+  // csv-parse's own line count drifts on CRLF inside quotes; counted here from each record's raw text.
+  let line = 1;
+  for (const { record, raw } of records) {
+    if (!record.every((c) => c.trim() === '')) {
+      rows.push(record);
+      rowNumbers.push(line);
+    }
+    line += 1 + (raw.match(/\n/g)?.length ?? 0);
   }
+  if (rows.length > maxRows + 1) throw tooManyRows(maxRows);
   return { rows, rowNumbers };
 }

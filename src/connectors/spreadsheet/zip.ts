@@ -49,6 +49,9 @@ export function readZip(bytes: Uint8Array, limits: ZipLimits, wanted: EntryFilte
   if (!isZip(bytes)) {
     throw refuse('FILE_NOT_ZIP', 'Berkas bukan arsip ZIP.', 'The file is not a ZIP archive.');
   }
+  if (!hasEndRecord(bytes)) {
+    throw refuse('ZIP_CORRUPT', 'Arsip ZIP rusak atau terpotong (akhir arsip tidak ditemukan).', 'The ZIP archive is damaged or truncated (no end of central directory).');
+  }
   const out = new Map<string, Uint8Array>();
   const chunks = new Map<string, Uint8Array[]>();
   let entries = 0;
@@ -114,6 +117,14 @@ export function readZip(bytes: Uint8Array, limits: ZipLimits, wanted: EntryFilte
     if (!out.has(name)) throw refuse('ZIP_CORRUPT', `Berkas "${name}" di dalam ZIP terpotong.`, `Entry "${name}" of the ZIP is truncated.`);
   }
   return out;
+}
+
+/** A complete ZIP ends with its end-of-central-directory record, within the last 64 KiB + 22 bytes. */
+function hasEndRecord(bytes: Uint8Array): boolean {
+  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 65_557); i--) {
+    if (bytes[i] === 0x50 && bytes[i + 1] === 0x4b && bytes[i + 2] === 0x05 && bytes[i + 3] === 0x06) return true;
+  }
+  return false;
 }
 
 function tooBig(max: number): FileRefusal {
