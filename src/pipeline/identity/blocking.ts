@@ -113,95 +113,97 @@ export interface BlockIndexStats {
  * A block that outgrows the cap is dropped from lookups for good (its entries stay, unused).
  */
 export class BlockIndex {
-  private slotKey: Int32Array;
-  private slotHead: Int32Array;
-  private slotCount: Int32Array;
+  /** Open-addressing table, three ints a slot (key, first entry, count): one cache line a probe. */
+  private table: Int32Array;
   private slots = 0;
-  private entryRec: Int32Array;
-  private entryNext: Int32Array;
-  private entries = 0;
+  /** Entries, two ints each (record number, next entry). */
+  private entries: Int32Array;
+  private entryCount = 0;
   private oversized = 0;
 
   constructor(private readonly maxBlockSize: number, initialSlots = 1 << 16) {
-    this.slotKey = new Int32Array(initialSlots).fill(-1);
-    this.slotHead = new Int32Array(initialSlots).fill(-1);
-    this.slotCount = new Int32Array(initialSlots);
-    this.entryRec = new Int32Array(initialSlots);
-    this.entryNext = new Int32Array(initialSlots);
+    this.table = BlockIndex.emptyTable(initialSlots);
+    this.entries = new Int32Array(initialSlots * 2);
   }
 
+  private static emptyTable(slots: number): Int32Array {
+    const t = new Int32Array(slots * 3);
+    for (let i = 0; i < t.length; i += 3) {
+      t[i] = -1;
+      t[i + 1] = -1;
+    }
+    return t;
+  }
+
+  /** Offset of key's slot in the table, or of the empty slot where it would go. */
   private find(key: number): number {
-    const mask = this.slotKey.length - 1;
+    const t = this.table;
+    const slots = t.length / 3;
+    const mask = slots - 1;
     let i = Math.imul(key, 0x9e3779b1) & mask;
     for (;;) {
-      const k = this.slotKey[i] as number;
-      if (k === key || k === -1) return i;
+      const k = t[i * 3] as number;
+      if (k === key || k === -1) return i * 3;
       i = (i + 1) & mask;
     }
   }
 
   private grow(): void {
-    const oldKey = this.slotKey;
-    const oldHead = this.slotHead;
-    const oldCount = this.slotCount;
-    const n = oldKey.length * 2;
-    this.slotKey = new Int32Array(n).fill(-1);
-    this.slotHead = new Int32Array(n).fill(-1);
-    this.slotCount = new Int32Array(n);
-    for (let i = 0; i < oldKey.length; i++) {
-      const k = oldKey[i] as number;
+    const old = this.table;
+    this.table = BlockIndex.emptyTable((old.length / 3) * 2);
+    for (let i = 0; i < old.length; i += 3) {
+      const k = old[i] as number;
       if (k === -1) continue;
       const j = this.find(k);
-      this.slotKey[j] = k;
-      this.slotHead[j] = oldHead[i] as number;
-      this.slotCount[j] = oldCount[i] as number;
+      this.table[j] = k;
+      this.table[j + 1] = old[i + 1] as number;
+      this.table[j + 2] = old[i + 2] as number;
     }
   }
 
   add(key: number, recNo: number): void {
-    if ((this.slots + 1) * 2 > this.slotKey.length) this.grow();
+    if ((this.slots + 1) * 2 > this.table.length / 3) this.grow();
+    const t = this.table;
     const i = this.find(key);
-    if (this.slotKey[i] === -1) {
-      this.slotKey[i] = key;
+    if (t[i] === -1) {
+      t[i] = key;
       this.slots++;
     }
-    const count = this.slotCount[i] as number;
+    const count = t[i + 2] as number;
     if (count > this.maxBlockSize) return;
-    const head = this.slotHead[i] as number;
-    if (head !== -1 && this.entryRec[head] === recNo) return;
+    const head = t[i + 1] as number;
+    if (head !== -1 && this.entries[head * 2] === recNo) return;
     if (count === this.maxBlockSize) {
-      this.slotCount[i] = count + 1;
+      t[i + 2] = count + 1;
       this.oversized++;
       return;
     }
-    if (this.entries === this.entryRec.length) {
-      const r = new Int32Array(this.entries * 2);
-      r.set(this.entryRec);
-      this.entryRec = r;
-      const x = new Int32Array(this.entries * 2);
-      x.set(this.entryNext);
-      this.entryNext = x;
+    if (this.entryCount * 2 === this.entries.length) {
+      const e = new Int32Array(this.entries.length * 2);
+      e.set(this.entries);
+      this.entries = e;
     }
-    const e = this.entries++;
-    this.entryRec[e] = recNo;
-    this.entryNext[e] = head;
-    this.slotHead[i] = e;
-    this.slotCount[i] = count + 1;
+    const e = this.entryCount++;
+    this.entries[e * 2] = recNo;
+    this.entries[e * 2 + 1] = head;
+    t[i + 1] = e;
+    t[i + 2] = count + 1;
   }
 
   /** First entry of the block for key, or -1 (none, or an oversized block). Walk with next()/recOf(). */
   first(key: number): number {
     const i = this.find(key);
-    if (this.slotKey[i] === -1 || (this.slotCount[i] as number) > this.maxBlockSize) return -1;
-    return this.slotHead[i] as number;
+    const t = this.table;
+    if (t[i] === -1 || (t[i + 2] as number) > this.maxBlockSize) return -1;
+    return t[i + 1] as number;
   }
 
   next(entry: number): number {
-    return this.entryNext[entry] as number;
+    return this.entries[entry * 2 + 1] as number;
   }
 
   recOf(entry: number): number {
-    return this.entryRec[entry] as number;
+    return this.entries[entry * 2] as number;
   }
 
   stats(): BlockIndexStats {

@@ -52,6 +52,8 @@ export class IdentityIndex {
   private readonly weakBlocks: BlockIndex;
   private readonly recs: (PreparedRecord | null)[] = [];
   private readonly citizenOf: (string | null)[] = [];
+  /** 1 while a record's citizen exists: a small array the candidate scan can check without touching records. */
+  private alive = new Uint8Array(1024);
   private readonly members = new Map<string, number[]>();
   private stamp = new Int32Array(1024);
   private hits = new Int32Array(1024);
@@ -104,6 +106,12 @@ export class IdentityIndex {
       (bk.weights[i] === STRONG_WEIGHT ? this.blocks : this.weakBlocks).add(bk.keys[i] as number, recNo);
     }
     if (this.liveFrequencies) this.ctx.frequencies?.add(p.name.phonJoined);
+    if (recNo >= this.alive.length) {
+      const a = new Uint8Array(this.alive.length * 2);
+      a.set(this.alive);
+      this.alive = a;
+    }
+    this.alive[recNo] = 1;
     if (recNo >= this.stamp.length) {
       const s = new Int32Array(this.stamp.length * 2);
       s.set(this.stamp);
@@ -123,6 +131,7 @@ export class IdentityIndex {
       if (p && this.liveFrequencies) this.ctx.frequencies?.remove(p.name.phonJoined);
       this.recs[i] = null;
       this.citizenOf[i] = null;
+      this.alive[i] = 0;
     }
     this.members.delete(citizenId);
     return true;
@@ -217,14 +226,14 @@ export class IdentityIndex {
     const stamp = this.stamp;
     const hits = this.hits;
     const seen: number[] = [];
-    const recs = this.recs;
+    const alive = this.alive;
     const { keys, weights } = blockKeys(p, true);
     for (let i = 0; i < keys.length; i++) {
       const w = weights[i] as number;
       const blocks = w === STRONG_WEIGHT ? this.blocks : this.weakBlocks;
       for (let e = blocks.first(keys[i] as number); e !== -1; e = blocks.next(e)) {
         const recNo = blocks.recOf(e);
-        if (recs[recNo] === null) continue;
+        if (alive[recNo] === 0) continue;
         if (stamp[recNo] !== q) {
           stamp[recNo] = q;
           hits[recNo] = w;
