@@ -168,7 +168,12 @@ export const quarantineRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =
   }, async (req) => {
     const p = req.principal;
     const village = req.query.village ? requestedVillage(p, config, req.query.village) : undefined;
-    return listQuarantine(ctx, scopeOf(p), { ...req.query, village });
+    const result = await listQuarantine(ctx, scopeOf(p), { ...req.query, village });
+    // Raw payloads hold personal data: the read is audited like a resident listing.
+    await ctx.db.execute(sql`insert into audit_log (actor, action, target_type, target_id, region_code, detail)
+      values (${`${p.role}-key:${p.keyId}`}, 'quarantine.read', 'village', ${village ?? p.villageCode ?? p.kecamatanCode}, ${village ?? p.villageCode ?? p.kecamatanCode},
+              ${JSON.stringify({ label: p.label, count: result.items.length, ids: result.items.map((i) => i.id) })}::jsonb)`);
+    return result;
   });
 
   app.post('/v1/quarantine/replay', {

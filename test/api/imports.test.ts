@@ -3,7 +3,11 @@ import { sql } from 'drizzle-orm';
 import { rows } from '../../src/db/client.js';
 import { startTestHub } from '../helpers/hub.js';
 import { applicant, MULYA_JAYA_05, PANARAGAN } from '../helpers/fixtures.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { buildXlsx } from '../connectors/opensidFiles.js';
+import { runCli } from '../connectors/cli.js';
 
 const th = await startTestHub(t);
 const db = th.hub.database.db;
@@ -113,4 +117,20 @@ t.test('10,000 rows are imported in chunks of at most 1,000', async (t) => {
     select count(*)::int as n, max(record_count)::int as max from inbox where channel = 'import' and id >= ${res.body.importId}`);
   t.same(chunks[0], { n: 10, max: 1000 });
   t.comment(`10,000 rows in ${Date.now() - started} ms`);
+});
+
+t.test('tiyuh-hub import FILE --village: progress on stderr, summary on stdout, row errors to a CSV', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tiyuh-import-'));
+  const file = path.join(dir, 'penduduk.csv');
+  writeFileSync(file, opensidCsv(40_000, 1500, (cells, i) => { if (i === 40_010) cells[6] = '9'; }));
+  const errors = path.join(dir, 'errors.csv');
+  const res = await runCli(th, ['import', file, '--village', '18.12.01.2002', '--errors', errors]);
+  t.equal(res.code, 0, res.stderr);
+  t.match(res.stderr, /\[#+\] 1500\/1500 rows/, 'a progress bar');
+  t.match(res.stdout, /import #\d+: 1500 rows in [\d.]+ s \(\d+ rows\/s\): 1499 created, 0 updated, 0 unchanged, 1 quarantined/);
+  t.match(readFileSync(errors, 'utf8'), /\r\n12,\d+,quarantined,error,CODE_UNKNOWN,religion,/, 'row 12 of the file');
+  const refused = await runCli(th, ['import', path.join(dir, 'errors.csv'), '--village', '18.12.01.2002']);
+  t.equal(refused.code, 1, 'a file without the name column is refused');
+  t.match(refused.stderr, /HEADER_MISSING_COLUMN/);
+  t.equal((await runCli(th, ['import', file])).code, 2, '--village is required');
 });

@@ -44,6 +44,8 @@ t.test('quarantined records are listed with payload and errors; a village sees o
   t.equal((await call('GET', '/v1/quarantine?village=18.12.01.2002', otherVillageKey)).status, 403);
   const kec = await call('GET', '/v1/quarantine?village=18.12.01.2002', kecamatanKey);
   t.equal(kec.body.total, 3, 'the kecamatan sees its villages');
+  const audited = await rows<{ n: number }>(db, sql`select count(*)::int as n from audit_log where action = 'quarantine.read'`);
+  t.equal(audited[0]!.n, 3, 'each successful read of raw payloads is audited');
 });
 
 t.test('a corrected record is replayed through intake; one still wrong is quarantined again, never dropped', async (t) => {

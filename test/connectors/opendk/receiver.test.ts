@@ -6,6 +6,7 @@ import { OPENSID_PENDUDUK_HEADER } from '../../../src/connectors/opendk/penduduk
 import { startTestHub } from '../../helpers/hub.js';
 import { PANARAGAN } from '../../helpers/fixtures.js';
 import { buildXlsx, pendudukRow, pendudukZip } from '../opensidFiles.js';
+import { runCli } from '../cli.js';
 
 const th = await startTestHub(t);
 const db = th.hub.database.db;
@@ -212,3 +213,17 @@ function lieAboutSize(zip: Uint8Array): Uint8Array {
   view.setUint32(22, 1, true);
   return out;
 }
+
+t.test('tiyuh-hub tokens create prints a working OpenDK token alone on its last line', async (t) => {
+  const made = await runCli(th, ['tokens', 'create', '--village', '18.12.01.2002', '--label', 'Panaragan OpenSID']);
+  t.equal(made.code, 0, made.stderr);
+  const token = made.stdout.trim().split('\n').pop()!;
+  t.match(token, /^tho_\S+$/);
+  const [row] = await rows<{ role: string; village_code: string }>(db, sql`select role, village_code from api_keys order by id desc limit 1`);
+  t.same(row, { role: 'opendk', village_code: '1812012002' });
+  t.match(await send('/test', token, undefined, 'GET'), { status: 200, body: { status: 'success' } });
+  const kec = await runCli(th, ['tokens', 'create', '--kecamatan', '18.12.01']);
+  t.equal(kec.code, 0, kec.stderr);
+  t.equal((await runCli(th, ['tokens', 'create', '--kecamatan', '18.12.99'])).code, 2, 'an unknown kecamatan');
+  t.equal((await runCli(th, ['tokens', 'create'])).code, 2, 'a scope is required');
+});
