@@ -16,7 +16,7 @@ import { readPendudukZip } from '../src/connectors/opendk/penduduk.js';
 import { ingestRows } from '../src/connectors/spreadsheet/residentFile.js';
 import { createTestDatabase } from '../test/helpers/database.js';
 import { applicant } from '../test/helpers/fixtures.js';
-import { pendudukRow, pendudukZip } from '../test/connectors/opensidFiles.js';
+import { pendudukRow, pendudukZip } from '../test/connectors/opendk/fixtures/opensidFiles.js';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '10000' } } });
 const total = Number(values.rows);

@@ -6,8 +6,8 @@ import { applicant, MULYA_JAYA_05, PANARAGAN } from '../helpers/fixtures.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildXlsx } from '../connectors/opensidFiles.js';
-import { runCli } from '../connectors/cli.js';
+import { buildXlsx } from '../connectors/opendk/fixtures/opensidFiles.js';
+import { runCli } from '../connectors/opendk/fixtures/cli.js';
 
 const th = await startTestHub(t);
 const db = th.hub.database.db;

@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import { rows } from '../../src/db/client.js';
 import { eventually, startTestHub } from '../helpers/hub.js';
 import { applicant, MULYA_JAYA_05, PANARAGAN } from '../helpers/fixtures.js';
-import { runCli } from '../connectors/cli.js';
+import { runCli } from '../connectors/opendk/fixtures/cli.js';
 
 const th = await startTestHub(t);
 const db = th.hub.database.db;

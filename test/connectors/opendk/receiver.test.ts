@@ -5,8 +5,8 @@ import { rows } from '../../../src/db/client.js';
 import { OPENSID_PENDUDUK_HEADER } from '../../../src/connectors/opendk/penduduk.js';
 import { startTestHub } from '../../helpers/hub.js';
 import { PANARAGAN } from '../../helpers/fixtures.js';
-import { buildXlsx, pendudukRow, pendudukZip } from '../opensidFiles.js';
-import { runCli } from '../cli.js';
+import { buildXlsx, pendudukRow, pendudukZip } from './fixtures/opensidFiles.js';
+import { runCli } from './fixtures/cli.js';
 
 const th = await startTestHub(t);
 const db = th.hub.database.db;

@@ -6,7 +6,7 @@ import { decodeText, readCsv } from '../../../src/connectors/spreadsheet/csv.js'
 import { excelSerialToText, residentRows } from '../../../src/connectors/spreadsheet/residentColumns.js';
 import { chunkById, problemsCsv, readSheet } from '../../../src/connectors/spreadsheet/residentFile.js';
 import { FileRefusal } from '../../../src/connectors/spreadsheet/refusal.js';
-import { buildXlsx } from '../opensidFiles.js';
+import { buildXlsx } from '../opendk/fixtures/opensidFiles.js';
 
 const limits = { maxEntries: 10, maxTotalBytes: 10_000 };
 const refusal = (fn: () => unknown): string => {
