@@ -48,11 +48,15 @@ await Promise.all(Array.from({ length: concurrency }, async () => {
   }
 }));
 const pushed = performance.now();
+// Poll the in-flight partial index (cheap), not a count over all registrations.
 for (;;) {
-  const [r] = await rows<{ n: number }>(hub.database.db, sql`select count(*)::int as n from registrations where status = 'routed'`);
-  if (r!.n >= total) break;
-  await new Promise((res) => setTimeout(res, 20));
+  const [r] = await rows<{ moving: boolean }>(hub.database.db, sql`
+    select exists(select 1 from registrations where status in ('accepted', 'validated', 'identified')) as moving`);
+  if (!r!.moving) break;
+  await new Promise((res) => setTimeout(res, 50));
 }
+const [routed] = await rows<{ n: number }>(hub.database.db, sql`select count(*)::int as n from registrations where status = 'routed'`);
+if (routed!.n !== total) throw new Error(`only ${routed!.n} of ${total} routed`);
 const seconds = (performance.now() - started) / 1000;
 console.log(JSON.stringify({
   records: total, seconds: Number(seconds.toFixed(2)), recordsPerSecond: Math.round(total / seconds),

@@ -2,13 +2,21 @@ import { sql } from 'drizzle-orm';
 import { rows, type Tx } from '../../db/client.js';
 import { rejectedCandidates } from '../review/index.js';
 import { IdentityIndex, type PersonRecord } from '../identity/index.js';
-import type { DeepPartial, IdentityConfig } from '../identity/index.js';
+import type { DeepPartial, Evidence, IdentityConfig } from '../identity/index.js';
 import type { RecordKind } from '../queues.js';
 import type { CitizenRef, IdentityDecision, IdentityInput, Person, Resolver } from './identify.js';
 
 interface LinkedRow { crid: number; citizen_id: number; record_kind: RecordKind; record_id: number; person: Person }
 
 const TEMP = 'n:';
+
+/**
+ * The link keeps levels and weights only: the values compared are the records themselves, and
+ * repeating them in every link would double what identify writes.
+ */
+function compact(e: Evidence): unknown {
+  return { score: e.score, fields: e.fields.map((f) => ({ field: f.field, level: f.level, weight: f.weight, ...(f.note ? { note: f.note } : {}) })), guards: e.guards };
+}
 
 function personRecord(kind: RecordKind, id: number, p: Person): PersonRecord {
   return {
@@ -85,16 +93,19 @@ export class EngineResolver implements Resolver {
       const vetoed = res.citizenId !== undefined && !!rejected.get(input.recordId)?.has(Number(res.citizenId));
       let decision: IdentityDecision;
       if (res.outcome === 'match' && !vetoed) {
-        decision = { recordId: input.recordId, outcome: 'match', citizen: refOf(res.citizenId!), score: res.score, evidence: res.evidence };
+        decision = { recordId: input.recordId, outcome: 'match', citizen: refOf(res.citizenId!), score: res.score, evidence: compact(res.evidence) };
         index.add(res.citizenId!, rec);
         return decision;
       }
       const cid = fresh(input);
       index.add(cid, rec);
       if (res.outcome === 'possible' && !vetoed) {
-        return { recordId: input.recordId, outcome: 'possible', citizen: refOf(cid), candidateCitizen: refOf(res.citizenId!), score: res.score, evidence: res.evidence };
+        return {
+          recordId: input.recordId, outcome: 'possible', citizen: refOf(cid), candidateCitizen: refOf(res.citizenId!), score: res.score,
+          evidence: compact(res.evidence), reviewEvidence: res.evidence,
+        };
       }
-      return { recordId: input.recordId, outcome: 'new', citizen: refOf(cid), score: res.score, ...(res.candidates.length ? { evidence: res.evidence } : {}) };
+      return { recordId: input.recordId, outcome: 'new', citizen: refOf(cid), score: res.score, ...(res.candidates.length ? { evidence: compact(res.evidence) } : {}) };
     });
     return { decisions, newCitizens };
   }

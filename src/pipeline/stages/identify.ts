@@ -3,7 +3,7 @@ import { rows, type Tx } from '../../db/client.js';
 import { allocateIds, arrayParam, jsonTexts } from '../../db/sqlArrays.js';
 import type { PipelineContext } from '../context.js';
 import type { RecordKind } from '../queues.js';
-import { refreshGoldenRecords } from '../review/index.js';
+import { goldenRecord, refreshGoldenRecords } from '../review/index.js';
 
 /** The identifying part of a person, as registrations' applicants and resident records both carry it. */
 export interface Person {
@@ -38,7 +38,10 @@ export interface IdentityDecision {
   /** For `possible`: the citizen the record may be; a review case is opened. */
   candidateCitizen?: CitizenRef;
   score?: number;
+  /** Why, per field (compact: levels and weights), kept with the link. */
   evidence?: unknown;
+  /** For `possible`: the full evidence with both values side by side, for the reviewer. */
+  reviewEvidence?: unknown;
 }
 
 /** Decides records in order; may look at what it decided earlier in the same batch. */
@@ -101,7 +104,11 @@ async function insertCitizens(tx: Tx, people: Map<number, Person>): Promise<Map<
   const allocated = await allocateIds(tx, 'citizens', people.size);
   const keys = [...people.keys()];
   keys.forEach((k, i) => ids.set(k, allocated[i]!));
-  const list = keys.map((k) => people.get(k)!);
+  // A new citizen's golden record is its one source record, computed here rather than re-read.
+  const list = keys.map((k) => {
+    const p = people.get(k)!;
+    return goldenRecord([{ ...p, seenAt: null }]) ?? p;
+  });
   const col = <T>(f: (p: Person) => T) => list.map(f);
   await tx.execute(sql`
     insert into citizens (id, nik, kk, full_name, sex, birth_date, birth_place, mother_name, address, village_code)
@@ -152,7 +159,7 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
           from unnest(${arrayParam(possible.map((d) => villageOf.get(d.recordId)), 'text')},
             ${arrayParam(possible.map((d) => d.recordId), 'int')}, ${arrayParam(possible.map(citizenOf), 'int')},
             ${arrayParam(possible.map((d) => idOf(d.candidateCitizen!)), 'int')}, ${arrayParam(possible.map((d) => d.score ?? null), 'real')},
-            ${arrayParam(jsonTexts(possible.map((d) => d.evidence ?? null)), 'text')}) as u(village, rec, citizen, candidate, score, evidence)
+            ${arrayParam(jsonTexts(possible.map((d) => d.reviewEvidence ?? d.evidence ?? null)), 'text')}) as u(village, rec, citizen, candidate, score, evidence)
           on conflict (record_kind, record_id, candidate_citizen_id) do nothing`);
       }
       const outcomes = arrayParam(decisions.map((d) => d.outcome), 'text');
@@ -168,8 +175,8 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
           from unnest(${recIds}, ${citizenIds}) as u(id, citizen)
           where r.id = u.id and r.status = 'accepted'`);
       }
-      // The golden record follows its sources: titles stripped, the consistent NIK, the newest address.
-      await refreshGoldenRecords(tx, decisions.map(citizenOf));
+      // A citizen that gained a record gets its golden record again: the consistent NIK, the newest address.
+      await refreshGoldenRecords(tx, decisions.filter((d) => d.outcome === 'match' && typeof d.citizen === 'number').map(citizenOf));
       const [mark] = await rows<{ max: number }>(tx, sql`select coalesce(max(id), 0)::int as max from citizen_records`);
       return { decisions, newIds, inputs, watermark: mark!.max };
     });
