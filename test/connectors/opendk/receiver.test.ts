@@ -3,7 +3,8 @@ import { sql } from 'drizzle-orm';
 import { strToU8, zipSync } from 'fflate';
 import { rows } from '../../../src/db/client.js';
 import { OPENSID_PENDUDUK_HEADER } from '../../../src/connectors/opendk/penduduk.js';
-import { startTestHub } from '../../helpers/hub.js';
+import { Redis } from 'ioredis';
+import { eventually, startTestHub, TEST_REDIS_URL } from '../../helpers/hub.js';
 import { PANARAGAN } from '../../helpers/fixtures.js';
 import { buildXlsx, pendudukRow, pendudukZip } from './fixtures/opensidFiles.js';
 import { runCli } from './fixtures/cli.js';
@@ -50,7 +51,20 @@ t.test('a ZIP built the way OpenSID builds it is accepted and its rows flow into
   t.equal(first.extra?.foto, batch[0]!.foto, 'other columns are kept as they came');
   const hist = await count(`select count(*)::int as n from resident_history where change = 'created'`);
   t.equal(hist, 30);
+  const identified = await eventually(async () => {
+    const [r] = await rows<{ n: number }>(db, sql`select count(*)::int as n from resident_records where status = 'identified' and citizen_id is not null`);
+    return r!.n === 30 ? r!.n : 0;
+  });
+  t.equal(identified, 30, 'every row went on through the identify stage to a citizen');
   t.notOk(th.logs.text.includes(String(batch[0]!.nomor_nik)), 'no NIK in the logs');
+  const redis = new Redis(TEST_REDIS_URL);
+  let jobs = '';
+  for (const key of await redis.keys(`${th.prefix}:*`)) {
+    if ((await redis.type(key)) === 'hash') jobs += JSON.stringify(await redis.hgetall(key));
+  }
+  await redis.quit();
+  t.ok(jobs.includes('"ids'), 'jobs were enqueued');
+  t.notOk(jobs.includes(String(batch[0]!.nomor_nik)) || jobs.includes(String(batch[0]!.nama)), 'jobs carry ids, no NIK or name');
   t.notOk(th.logs.text.includes(String(batch[0]!.nama)), 'no name in the logs');
 });
 
