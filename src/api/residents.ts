@@ -125,6 +125,11 @@ export const residentRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
     const replay = async () => {
       const [prior] = await rows<{ response: { hubAnswer?: unknown } | null }>(db, sql`
         select response from inbox where api_key_id = ${p.keyId} and idempotency_key = ${idem!}`);
+      if (prior && !prior.response?.hubAnswer) {
+        // Committed by a request that has not written its answer yet: the sender retries in a moment.
+        throw new HubError(409, 'IDEMPOTENCY_IN_PROGRESS', { id: 'Kiriman dengan Idempotency-Key ini sedang diproses; coba lagi sebentar.', en: 'A request with this Idempotency-Key is still being processed; retry shortly.' },
+          'Idempotency-Key', undefined, { 'Retry-After': '1' });
+      }
       return prior?.response?.hubAnswer;
     };
     if (idem) {

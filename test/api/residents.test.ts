@@ -57,6 +57,17 @@ t.test('an Idempotency-Key replays the first answer, stored in Postgres', async 
   t.equal(await count(`select count(*)::int as n from resident_records where local_id = '512'`), 0);
 });
 
+t.test('a repeat while the first request with the key has not answered yet gets 409 and Retry-After', async (t) => {
+  const key = await th.key('village', { villageCode: PANARAGAN });
+  const [k] = await rows<{ id: number }>(db, sql`select max(id)::int as id from api_keys`);
+  await db.execute(sql`insert into inbox (channel, kind, village_code, api_key_id, idempotency_key, record_count, payload, response)
+    values ('push', 'resident', ${PANARAGAN}, ${k!.id}, 'in-flight-1', 1, '{}'::jsonb, '{"inboxId": 0}'::jsonb)`);
+  const res = await call('POST', '/v1/residents', key, { residents: [resident(90)] }, { 'idempotency-key': 'in-flight-1' });
+  t.equal(res.status, 409);
+  t.equal(res.body.code, 'IDEMPOTENCY_IN_PROGRESS');
+  t.equal(res.headers.get('retry-after'), '1');
+});
+
 t.test('a request is refused whole when it is malformed or too large', async (t) => {
   const before = await count('select count(*)::int as n from inbox');
   const unknownField = await call('POST', '/v1/residents', villageKey, { residents: [{ ...resident(20), fulName: 'x' }] });
