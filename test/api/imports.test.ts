@@ -63,6 +63,10 @@ t.test('a CSV in OpenSID\'s export columns is imported; bad rows are quarantined
   t.match(lines[1], /^4,.*,quarantined,error,NIK_INVALID_FORMAT,nik,/, 'row 4 of the file (header is row 1)');
   t.match(lines[2], /^6,.*,quarantined,error,DATE_INVALID,birthDate,/);
   t.equal((await get(res.body.errorsCsv, otherVillageKey)).status, 404, 'another village cannot read it');
+  const summary = await get(`/v1/imports/${res.body.importId}`, kecamatanKey);
+  t.equal(summary.status, 200);
+  t.match(JSON.parse(summary.text), { importId: res.body.importId, rows: 6, created: 4, quarantined: 2, problemRows: 2 });
+  t.notOk('problems' in JSON.parse(summary.text), 'the summary holds counts, not rows');
 
   const again = await upload(utf8Bom(csv), 'penduduk.csv');
   t.match(again.body, { created: 0, unchanged: 4, quarantined: 2 }, 'a re-import changes nothing');
