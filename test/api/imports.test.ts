@@ -98,6 +98,8 @@ t.test('a broken file is refused whole with its reason', async (t) => {
   const before = await count('select count(*)::int as n from inbox');
   const noName = await upload(utf8Bom('nik;alamat\n1812010101900001;x\n'), 'a.csv');
   t.match(noName, { status: 400, body: { code: 'HEADER_MISSING_COLUMN', field: 'file', message: { id: /nama/, en: /nama/ } } });
+  const otherVillage = await upload(utf8Bom('nama;nik;desa_id\nSiti;1;18.12.01.2002\nBudi;2;18.12.05.2006\n'), 'v.csv');
+  t.match(otherVillage, { status: 400, body: { code: 'VILLAGE_OUT_OF_SCOPE', message: { id: /Baris ke-3 .*18\.12\.05\.2006/ } } });
   const xls = await upload(new Uint8Array([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0]), 'old.xls');
   t.match(xls, { status: 400, body: { code: 'FILE_XLS_UNSUPPORTED' } });
   const headerOnly = await upload(utf8Bom('nama,nik\n'), 'h.csv');

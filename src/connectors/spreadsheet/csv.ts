@@ -65,7 +65,8 @@ export function readCsv(bytes: Uint8Array, maxRows: number): Sheet {
       rows.push(record);
       rowNumbers.push(line);
     }
-    line += 1 + (raw.match(/\n/g)?.length ?? 0);
+    // `raw` ends with "\n" for LF files but stops before it for CRLF ones.
+    line += (raw.match(/\n/g)?.length ?? 0) + (raw.endsWith('\n') ? 0 : 1);
   }
   if (rows.length > maxRows + 1) throw tooManyRows(maxRows);
   return { rows, rowNumbers };

@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { rows } from '../../db/client.js';
 import type { PipelineContext } from '../../pipeline/context.js';
+import { dottedRegion, regionDigits } from '../../config/regionCode.js';
+import { refuse } from './refusal.js';
 import { residentRows } from './residentColumns.js';
 import { ingestRows, readSheet, type FileIngestResult, type RowOutcome } from './residentFile.js';
 
@@ -30,6 +32,15 @@ export async function importResidentFile(
   const started = performance.now();
   const sheet = readSheet(bytes);
   const { inputs, rowNumbers } = residentRows(sheet, { required: ['fullName'], defaultVillage: opts.villageCode, nikAsLocalId: true });
+  // A file is one village's; a row naming another would be quarantined under that village, where its staff would see it.
+  inputs.forEach((input, i) => {
+    const raw = String(input.villageCode ?? '').trim();
+    if (regionDigits(raw) !== opts.villageCode) {
+      throw refuse('VILLAGE_OUT_OF_SCOPE', `Baris ke-${rowNumbers[i]} berisi kode desa ${raw}, bukan desa impor ini (${dottedRegion(opts.villageCode)}).`,
+        `Row ${rowNumbers[i]} names village ${raw}, not this import's village (${dottedRegion(opts.villageCode)}).`);
+    }
+    input.villageCode = opts.villageCode;
+  });
   const result: FileIngestResult = await ingestRows(ctx, inputs, rowNumbers,
     { channel: 'import', allowedVillages: new Set([opts.villageCode]), apiKeyId: opts.apiKeyId }, opts.onProgress);
   const summary: ImportSummary = {

@@ -70,7 +70,9 @@ t.test('CSV: encodings, separators and line numbers', async (t) => {
   const semi = readCsv(strToU8('nama;nik\r\nSiti;1\r\n\r\n"Budi\r\nSantoso";2\r\nAni;3\r\n'), 100);
   t.same(semi.rows, [['nama', 'nik'], ['Siti', '1'], ['Budi\r\nSantoso', '2'], ['Ani', '3']]);
   t.same(semi.rowNumbers, [1, 2, 4, 6], 'line numbers as an editor shows them');
-  t.same(readCsv(strToU8('a\tb\n1\t2\n'), 10).rows, [['a', 'b'], ['1', '2']], 'tab separated');
+  const lf = readCsv(strToU8('a\tb\n1\t2\n\n"x\ny"\t3\n4\t5\n'), 10);
+  t.same(lf.rows, [['a', 'b'], ['1', '2'], ['x\ny', '3'], ['4', '5']], 'tab separated, LF line ends');
+  t.same(lf.rowNumbers, [1, 2, 4, 6]);
   t.equal(refusal(() => readCsv(strToU8('nama,nik\n"open,1\n'), 10)), 'CSV_INVALID');
   t.equal(refusal(() => readCsv(strToU8(`nama\n${'x\n'.repeat(20)}`), 10)), 'FILE_TOO_MANY_ROWS');
   t.equal(refusal(() => readSheet(new Uint8Array([0xd0, 0xcf, 0x11, 0xe0]))), 'FILE_XLS_UNSUPPORTED');

@@ -1,0 +1,46 @@
+import type { ResidentInput } from '../pipeline/intake/residents.js';
+import { SyncError, type Cursor, type Page } from './types.js';
+
+type Attrs = Record<string, unknown>;
+const obj = (v: unknown): Attrs => (v && typeof v === 'object' ? (v as Attrs) : {});
+
+/**
+ * One resident of OpenSID's PendudukTransformer (tweb_penduduk columns plus relations). The village
+ * comes from `config.kode_desa` (Gabungan: many villages in one database) or the source's own village.
+ * status_kawin may be the relation object {id, nama}: the intake reads its id.
+ */
+export function residentFromOpensid(item: { id?: unknown; attributes?: unknown }, fallbackVillage: string | null): ResidentInput {
+  const a = obj(item.attributes);
+  const cluster = obj(a.cluster_desa);
+  const keluarga = obj(a.keluarga);
+  return {
+    localId: String(a.id ?? item.id ?? ''),
+    villageCode: String(obj(a.config).kode_desa ?? fallbackVillage ?? ''),
+    nik: a.nik, kk: keluarga.no_kk ?? a.no_kk, fullName: a.nama, sex: a.sex, birthDate: a.tanggallahir,
+    birthPlace: a.tempatlahir, religion: a.agama_id, maritalStatus: a.status_kawin, familyRole: a.kk_level,
+    education: a.pendidikan_kk_id, occupation: a.pekerjaan_id, citizenship: a.warganegara_id,
+    fatherName: a.nama_ayah, motherName: a.nama_ibu, address: a.alamat_sekarang ?? keluarga.alamat,
+    dusun: cluster.dusun ?? a.dusun, rt: cluster.rt ?? a.rt, rw: cluster.rw ?? a.rw,
+    statusDasar: a.status_dasar, sourceUpdatedAt: a.updated_at,
+  };
+}
+
+/**
+ * Reads one JSON:API page (`data[]`, `meta.pagination`) and checks it is whole: a page shorter than
+ * its own count, or short before the last page, was cut off and is fetched again rather than trusted.
+ */
+export function jsonApiPage(body: unknown, cursor: Cursor, fallbackVillage: string | null): Page {
+  const b = obj(body);
+  const p = obj(obj(b.meta).pagination);
+  if (!Array.isArray(b.data) || typeof p.total_pages !== 'number' || typeof p.current_page !== 'number') {
+    throw new SyncError('PAGE_INVALID', 'the answer has no data[] or meta.pagination', true);
+  }
+  const data = b.data as { id?: unknown; attributes?: unknown }[];
+  const perPage = Number(p.per_page);
+  const lastPage = p.current_page >= p.total_pages;
+  if ((typeof p.count === 'number' && data.length !== p.count) || (!lastPage && data.length < perPage)) {
+    throw new SyncError('PAGE_TRUNCATED', `page ${cursor.page} holds ${data.length} of ${String(p.count ?? perPage)} records`, true);
+  }
+  if (p.current_page !== cursor.page) throw new SyncError('PAGE_INVALID', `asked for page ${cursor.page}, got ${p.current_page}`, true);
+  return { residents: data.map((d) => residentFromOpensid(d, fallbackVillage)), next: lastPage ? null : { page: cursor.page + 1 } };
+}

@@ -1,0 +1,55 @@
+import type { ResidentInput } from '../pipeline/intake/residents.js';
+
+/** A source as the sync engine reads it from the sources table. */
+export interface SourceRow {
+  id: string;
+  villageCode: string | null;
+  kecamatanCode: string | null;
+  connector: string;
+  enabled: boolean;
+  settings: Record<string, unknown>;
+}
+
+/** Where a pull stands: the next page to fetch. Stored in sources.cursor. */
+export interface Cursor { page: number }
+
+export interface Page {
+  residents: ResidentInput[];
+  /** The cursor after this page, or null when it was the last. */
+  next: Cursor | null;
+}
+
+/** Settings every pull connector shares: timeouts, politeness and retries. */
+export interface CommonSettings {
+  timeoutMs: number;
+  minPageIntervalMs: number;
+  attempts: number;
+  backoffMs: number;
+}
+
+export interface Connector<S extends CommonSettings = CommonSettings> {
+  /** ajv schema of source.settings; secrets carry writeOnly: true and never leave the hub. */
+  settingsSchema: object;
+  firstCursor(): Cursor;
+  /** Can the hub reach the server and log in. */
+  check(source: SourceRow, settings: S): Promise<{ detail: string }>;
+  fetchPage(source: SourceRow, settings: S, cursor: Cursor): Promise<Page>;
+}
+
+/**
+ * Why a pull failed, with a stable code. Retryable failures (network, timeouts, 5xx, broken pages) are
+ * retried with backoff; the others end the run at once (a refused login must not be repeated: the
+ * Gabungan server blocks a user after five).
+ */
+export class SyncError extends Error {
+  constructor(readonly code: string, message: string, readonly retryable: boolean) {
+    super(`${code}: ${message}`);
+  }
+}
+
+export const commonSettingsProperties = {
+  timeoutMs: { type: 'integer', minimum: 100, maximum: 300_000, default: 30_000 },
+  minPageIntervalMs: { type: 'integer', minimum: 0, maximum: 600_000, default: 250 },
+  attempts: { type: 'integer', minimum: 1, maximum: 20, default: 5 },
+  backoffMs: { type: 'integer', minimum: 10, maximum: 600_000, default: 2000 },
+} as const;
