@@ -3,7 +3,6 @@
  * union of keys catches what one key misses (a NIK typo, a missing birth date, a moved family); keys
  * are hashed to 32-bit numbers (a collision only adds a candidate, never loses one).
  */
-import { COMMON_NAME_PARTS } from './names.js';
 import type { PreparedRecord } from './prepare.js';
 
 
@@ -30,18 +29,12 @@ export function hashKey(kind: number, s: string, n = -1): number {
 
 const K = {
   nik: 1, nikNoSerial: 2, nikNoRegion: 3, kk: 4, date: 5, nameYear: 6, nameVillage: 7, nameOnly: 8, motherYear: 9,
-  partYear: 10,
+  partYear: 10, partVillage: 11, initialDate: 12,
 } as const;
 
 /** Day and month in either order, so a swapped date lands in the same block. */
 function unorderedDate(y: number, m: number, d: number): number {
   return y * 10000 + (m <= d ? m * 100 + d : d * 100 + m);
-}
-
-function distinctiveParts(p: PreparedRecord): string[] {
-  const out: string[] = [];
-  for (const t of p.name.phon) if (t.length >= 3 && !COMMON_NAME_PARTS.has(t) && out.indexOf(t) < 0) out.push(t);
-  return out;
 }
 
 /**
@@ -75,18 +68,35 @@ export function blockKeys(p: PreparedRecord, forQuery: boolean): BlockKeys {
   }
   if (p.kk) push(out, hashKey(K.kk, p.kk), WEAK);
   const b = p.birthForGuards;
-  if (p.birth) push(out, hashKey(K.date, '', unorderedDate(p.birth.y, p.birth.m, p.birth.d)), WEAK);
   const name = p.name.phonJoined;
+  if (p.birth) {
+    const date = unorderedDate(p.birth.y, p.birth.m, p.birth.d);
+    push(out, hashKey(K.date, '', date), WEAK);
+    // With the date key, the initial and sex find "S. Rahayu" / "Sri Rahayu" and a dropped first part.
+    if (name.length > 0 && p.sex) push(out, hashKey(K.initialDate, name[0] + p.sex, date), WEAK);
+  }
   if (name.length > 0) {
+    const parts = p.name.distinctive;
     if (b) {
       push(out, hashKey(K.nameYear, name, b.y), STRONG);
+      if (p.name.phonSorted !== null) push(out, hashKey(K.nameYear, p.name.phonSorted, b.y), STRONG);
       if (forQuery) {
         push(out, hashKey(K.nameYear, name, b.y - 1), STRONG);
         push(out, hashKey(K.nameYear, name, b.y + 1), STRONG);
       }
-      for (const part of distinctiveParts(p)) push(out, hashKey(K.partYear, part, b.y), WEAK);
+      for (const part of parts) {
+        push(out, hashKey(K.partYear, part, b.y), WEAK);
+        if (forQuery) {
+          push(out, hashKey(K.partYear, part, b.y - 1), WEAK);
+          push(out, hashKey(K.partYear, part, b.y + 1), WEAK);
+        }
+      }
     }
-    if (p.village) push(out, hashKey(K.nameVillage, `${name}:${p.village}`), STRONG);
+    if (p.village) {
+      push(out, hashKey(K.nameVillage, name, Number(p.village.slice(4))), STRONG);
+      // A dropped or split part in the same village: "Siti Halizah" / "Siti Nurhaliza".
+      for (const part of parts) push(out, hashKey(K.partVillage, part, Number(p.village.slice(4))), WEAK);
+    }
     if (!b) push(out, hashKey(K.nameOnly, name), STRONG);
   }
   if (p.mother && b) push(out, hashKey(K.motherYear, p.mother.phonJoined, b.y), WEAK);

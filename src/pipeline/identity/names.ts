@@ -150,7 +150,9 @@ function computePhoneticToken(token: string): string {
     .replace(/dh/g, 'd')
     .replace(/sy|sh|ts/g, 's')
     .replace(/ie/g, 'i')
-    .replace(/ey|ay$/g, (m) => (m === 'ey' ? 'i' : 'ai'));
+    .replace(/ey|ay$/g, (m) => (m === 'ey' ? 'i' : 'ai'))
+    // Abdul assimilates before sun letters: Abdul Rahman = Abdurrahman, Abdul Salam = Abdussalam.
+    .replace(/abdul(?=[dnrstjl])/g, 'abdu');
   let out = '';
   for (let i = 0; i < s.length; i++) {
     const c = s[i] ?? '';
@@ -181,9 +183,51 @@ export interface NameInfo {
   phon: string[];
   /** Canonical tokens joined without spaces: "Nur Hayati" and "Nurhayati" agree. */
   joined: string;
-  /** Phonetic tokens joined without spaces. */
+  /** Phonetic key of the joined canonical tokens (the same however the name is split). */
   phonJoined: string;
+  /** The same key with the parts in sorted order, or null when sorting does not change it. */
+  phonSorted: string | null;
+  /**
+   * Phonetic keys of the parts that say something about identity (not Siti, Muhammad, ...), also of
+   * what follows a common prefix written joined (Nurhaliza -> haliza), for blocking.
+   */
+  distinctive: string[];
   patronym: string | null;
+}
+
+/** Common parts often written joined to the next one: Nurhaliza = Nur Haliza, Sriwahyuni = Sri Wahyuni. */
+const JOINED_PREFIXES = ['muhammad', 'nurul', 'siti', 'abdul', 'nur', 'sri', 'dwi', 'tri', 'eka'];
+
+function isCommon(token: string, phon: string): boolean {
+  return COMMON_NAME_PARTS.has(token) || COMMON_NAME_PARTS.has(phon);
+}
+
+function distinctiveParts(tokens: string[], phon: string[]): string[] {
+  const out: string[] = [];
+  const add = (k: string) => {
+    if (k.length >= 3 && out.indexOf(k) < 0) out.push(k);
+  };
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as string;
+    const k = phon[i] as string;
+    if (!isCommon(t, k)) add(k);
+    for (const prefix of JOINED_PREFIXES) {
+      if (t.length - prefix.length >= 4 && t.startsWith(prefix)) {
+        const rest = t.slice(prefix.length);
+        const rk = phoneticToken(rest);
+        if (!isCommon(rest, rk)) add(rk);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+function sortedKey(tokens: string[], phon: string[], phonJoined: string): string | null {
+  if (tokens.length < 2) return null;
+  const order = tokens.map((_, i) => i).sort((x, y) => ((phon[x] as string) < (phon[y] as string) ? -1 : (phon[x] as string) > (phon[y] as string) ? 1 : 0));
+  const key = phoneticToken(order.map((i) => tokens[i] as string).join(''));
+  return key === phonJoined ? null : key;
 }
 
 /** Name details for comparison; cached by the raw string (treat the result as read-only). */
@@ -192,7 +236,14 @@ export function nameInfo(raw: string): NameInfo {
   if (cached !== undefined) return cached;
   const { tokens, patronym } = nameParts(raw);
   const phon = tokens.map(phoneticToken);
-  const info: NameInfo = { raw, tokens, phon, joined: tokens.join(''), phonJoined: phon.join(''), patronym };
+  const joined = tokens.join('');
+  // Keyed on the joined letters, not the joined part keys: "h" is dropped inside a part but kept
+  // at its start, so Nurhaliza and Nur Haliza would otherwise get different keys.
+  const phonJoined = phoneticToken(joined);
+  const info: NameInfo = {
+    raw, tokens, phon, joined, phonJoined, phonSorted: sortedKey(tokens, phon, phonJoined),
+    distinctive: distinctiveParts(tokens, phon), patronym,
+  };
   if (nameInfoCache.size >= CACHE_LIMIT) nameInfoCache.clear();
   nameInfoCache.set(raw, info);
   return info;

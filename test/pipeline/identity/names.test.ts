@@ -91,3 +91,14 @@ t.test('name comparison levels', async (t) => {
   t.equal(cmp('Bambang', 'Sulastri'), 'different');
   t.equal(cmp('Bambang', ''), 'missing');
 });
+
+t.test('the joined phonetic key does not depend on how the name is split', async (t) => {
+  t.equal(nameInfo('Siti Nurhaliza').phonJoined, nameInfo('SITI NUR HALIZA').phonJoined);
+  t.equal(nameInfo('Abd. Rahman').phonJoined, nameInfo('Abdurrahman').phonJoined, 'abdul assimilates');
+  t.equal(nameInfo('Abdul Salam').phonJoined, nameInfo('Abdussalam').phonJoined);
+  t.not(nameInfo('Abdullah').phonJoined, nameInfo('Abdurrahman').phonJoined);
+  t.equal(nameInfo('Ahmad Fauzi').phonSorted, null, 'already in order');
+  t.equal(nameInfo('Wulandari Rahayu Sri').phonSorted, nameInfo('Rahayu Sri Wulandari').phonJoined);
+  t.ok(nameInfo('Siti Nurhaliza').distinctive.includes(nameInfo('Haliza').phonJoined), 'the part after a joined Nur');
+  t.notOk(nameInfo('Siti Nurhaliza').distinctive.includes('siti'), 'common parts are left out');
+});
