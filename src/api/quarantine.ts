@@ -132,7 +132,7 @@ export async function replayQuarantine(ctx: PipelineContext, items: { id: number
       ? { id: row.id, kind: 'registration', status: 'accepted', recordId: a.id!, outcome: a.duplicate ? 'unchanged' : 'created' }
       : { id: row.id, kind: 'registration', status: 'rejected', quarantineId: a.quarantineId, errors: a.errors });
     if (stored!.newIds.length) {
-      await ctx.queues.enqueue('validate', stored!.newIds, `replay${row.id}`).catch((err: Error) =>
+      await ctx.queues.enqueue('identify', stored!.newIds, `replay${row.id}`).catch((err: Error) =>
         ctx.log.warn({ err: err.message, quarantineId: row.id }, 'enqueue failed; left to the recovery sweep'));
     }
   }

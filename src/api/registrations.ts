@@ -98,7 +98,8 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
       return reply.code(202).header('Idempotent-Replayed', 'true').send(prior!.response);
     }
     try {
-      await deps.queues.enqueue('validate', newIds, `inbox${submission.submissionId}`);
+      // Checked in the request (the sender gets the answer), so the records start at identify.
+      await deps.queues.enqueue('identify', newIds, `inbox${submission.submissionId}`);
     } catch (err) {
       // Committed in Postgres already: the recovery sweep enqueues these records when Redis is back.
       req.log.warn({ err: (err as Error).message, submissionId: submission.submissionId }, 'enqueue failed; left to the recovery sweep');

@@ -1,11 +1,14 @@
 import { Queue, type JobsOptions, type ConnectionOptions } from 'bullmq';
 
-/** The stages a record passes through, in order, and the registration status each one consumes. */
-export const STAGES = ['validate', 'identify', 'route'] as const;
+/**
+ * The stages a record passes through, in order, and the registration status each one consumes.
+ * Validation happens at intake, in every channel, so a sender gets its answer (or its quarantine)
+ * at once; what reaches the queues is already valid.
+ */
+export const STAGES = ['identify', 'route'] as const;
 export type Stage = (typeof STAGES)[number];
 
 export const STAGE_INPUT_STATUS: Record<Stage, string> = {
-  validate: 'accepted',
   identify: 'validated',
   route: 'identified',
 };

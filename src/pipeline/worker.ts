@@ -2,7 +2,6 @@ import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PipelineContext } from './context.js';
 import { queueName, STAGES, type Stage, type StageJob } from './queues.js';
-import { validateStage } from './stages/validate.js';
 import { identifyStage, type Resolver } from './stages/identify.js';
 import { EngineResolver } from './stages/engineResolver.js';
 import { routeStage } from './stages/route.js';
@@ -24,7 +23,6 @@ export async function startWorkers(ctx: PipelineContext, connection: () => Redis
   // One resolver per process: it holds the in-memory identity index.
   const resolver = opts.resolver ?? new EngineResolver();
   const run: Record<Stage, (job: StageJob) => Promise<unknown>> = {
-    validate: (job) => validateStage(ctx, job.ids),
     // Identify serializes on a Postgres advisory lock; more concurrency would only wait on it.
     identify: (job) => identifyStage(ctx, job.ids, job.kind, resolver),
     route: (job) => routeStage(ctx, job.ids),

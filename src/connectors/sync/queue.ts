@@ -12,7 +12,7 @@ const queues = new WeakMap<StageQueues, Queue<SyncJob>>();
 export function syncQueueOf(stageQueues: StageQueues): Queue<SyncJob> {
   let q = queues.get(stageQueues);
   if (!q) {
-    const connection = stageQueues.queues.validate.opts.connection as ConnectionOptions;
+    const connection = stageQueues.queues.identify.opts.connection as ConnectionOptions;
     q = new Queue<SyncJob>(SYNC_QUEUE, { connection, prefix: stageQueues.prefix });
     queues.set(stageQueues, q);
   }

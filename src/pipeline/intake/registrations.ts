@@ -33,7 +33,7 @@ export interface RegistrationSubmission {
 
 export interface StoredRegistrations {
   response: { submissionId: number; records: RegistrationAnswer[] };
-  /** Registrations to enqueue for the validate stage. */
+  /** Registrations to enqueue for the identify stage (they were validated on the way in). */
   newIds: number[];
 }
 
@@ -61,16 +61,17 @@ export async function storeRegistrations(tx: Tx, s: RegistrationSubmission): Pro
   if (valid.length) {
     const onConflict = s.reviveQuarantined
       ? sql`on conflict (village_code, external_id) do update set inbox_id = excluded.inbox_id, service_code = excluded.service_code,
-          submitted_at = excluded.submitted_at, applicant = excluded.applicant, details = excluded.details, status = 'accepted',
-          errors = null, warnings = null, updated_at = now()
+          submitted_at = excluded.submitted_at, applicant = excluded.applicant, details = excluded.details, status = 'validated',
+          errors = null, warnings = excluded.warnings, updated_at = now()
         where registrations.status = 'quarantined'`
       : sql`on conflict (village_code, external_id) do nothing`;
     const inserted = await rows<{ id: number; external_id: string }>(tx, sql`
-      insert into registrations (inbox_id, village_code, external_id, service_code, submitted_at, applicant, details)
-      select ${inboxId}, ${s.villageCode}, u.ext, u.svc, u.sub, u.app::jsonb, u.det::jsonb
+      insert into registrations (inbox_id, village_code, external_id, service_code, submitted_at, applicant, details, status, warnings)
+      select ${inboxId}, ${s.villageCode}, u.ext, u.svc, u.sub, u.app::jsonb, u.det::jsonb, 'validated', u.warn::jsonb
       from unnest(${arrayParam(valid.map((v) => v.externalId), 'text')}, ${arrayParam(valid.map((v) => v.service.code), 'text')},
         ${arrayParam(valid.map((v) => v.submittedAt), 'timestamptz')}, ${arrayParam(jsonTexts(valid.map((v) => v.applicant)), 'text')},
-        ${arrayParam(jsonTexts(valid.map((v) => v.details)), 'text')}) as u(ext, svc, sub, app, det)
+        ${arrayParam(jsonTexts(valid.map((v) => v.details)), 'text')},
+        ${arrayParam(jsonTexts(checks.flatMap((c) => (c.ok ? [c.warnings.length ? c.warnings : null] : []))), 'text')}) as u(ext, svc, sub, app, det, warn)
       ${onConflict}
       returning id, external_id`);
     for (const r of inserted) fresh.set(r.external_id, r.id);

@@ -104,6 +104,16 @@ function fieldValue(row: Existing, col: string): unknown {
 }
 
 /**
+ * The village a quarantined row is filed under, where that village's staff will see it. A row naming a
+ * village outside the sender's scope is not filed there: that village did not send it.
+ */
+function quarantineVillage(r: IngestRecordResult, input: ResidentInput): string | null {
+  if (r.errors?.some((e) => e.code === 'VILLAGE_OUT_OF_SCOPE')) return null;
+  const named = r.villageCode ?? regionDigits(String(input.villageCode ?? ''));
+  return named && named.length === 10 ? named : null;
+}
+
+/**
  * Takes a page or file of population records in one transaction: one inbox row, every record
  * validated, valid ones upserted on (village, village resident id) — a resend is `unchanged`, a change
  * is written with its history — invalid ones quarantined with their raw input and errors. When it
@@ -190,7 +200,7 @@ export async function ingestResidents(ctx: PipelineContext, inputs: ResidentInpu
         insert into quarantine (id, inbox_id, kind, village_code, external_id, payload, errors)
         overriding system value
         select u.id, ${inboxId}, 'resident', u.village, u.local, u.payload::jsonb, u.errors::jsonb
-        from unnest(${arrayParam(qIds, 'int')}, ${arrayParam(bad.map((b) => b.villageCode ?? regionDigits(String(inputs[b.index]!.villageCode ?? ''))?.slice(0, 10) ?? null), 'text')},
+        from unnest(${arrayParam(qIds, 'int')}, ${arrayParam(bad.map((b) => quarantineVillage(b, inputs[b.index]!)), 'text')},
           ${arrayParam(bad.map((b) => b.localId.slice(0, 64) || null), 'text')}, ${arrayParam(jsonTexts(bad.map((b) => inputs[b.index])), 'text')},
           ${arrayParam(jsonTexts(bad.map((b) => b.errors)), 'text')}) as u(id, village, local, payload, errors)`);
       bad.forEach((b, i) => { b.quarantineId = qIds[i]!; });
