@@ -126,7 +126,7 @@ export const residentRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
       const [prior] = await rows<{ response: { hubAnswer?: unknown } | null }>(db, sql`
         select response from inbox where api_key_id = ${p.keyId} and idempotency_key = ${idem!}`);
       if (prior && !prior.response?.hubAnswer) {
-        // Committed by a request that has not written its answer yet: the sender retries in a moment.
+        // The first request with this key has not committed yet: the sender retries in a moment.
         throw new HubError(409, 'IDEMPOTENCY_IN_PROGRESS', { id: 'Kiriman dengan Idempotency-Key ini sedang diproses; coba lagi sebentar.', en: 'A request with this Idempotency-Key is still being processed; retry shortly.' },
           'Idempotency-Key', undefined, { 'Retry-After': '1' });
       }
@@ -143,17 +143,16 @@ export const residentRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
     const inputs = list.map((r) => ({ ...r, villageCode: r.villageCode ?? p.villageCode ?? '' }));
     let result: IngestResult;
     try {
-      result = await ingestResidents(ctx, inputs, { channel: 'push', allowedVillages: villageScope(p, config), apiKeyId: p.keyId, idempotencyKey: idem, raw: req.body });
+      result = await ingestResidents(ctx, inputs, {
+        channel: 'push', allowedVillages: villageScope(p, config), apiKeyId: p.keyId, idempotencyKey: idem, raw: req.body, answer: answerOf,
+      });
     } catch (err) {
       // The same Idempotency-Key committed by a concurrent request: answer with its result.
       const prior = (err as { code?: string }).code === '23505' && idem ? await replay() : undefined;
       if (prior) return reply.code(202).header('Idempotent-Replayed', 'true').send(prior);
       throw err;
     }
-    const answer = answerOf(result);
-    await db.execute(sql`update inbox set response = coalesce(response, '{}'::jsonb) || jsonb_build_object('hubAnswer', ${JSON.stringify(answer)}::jsonb)
-      where id = ${result.inboxId}`);
-    return reply.code(202).send(answer);
+    return reply.code(202).send(answerOf(result));
   });
 
   app.get<{ Querystring: { village?: string; state?: string; limit: number; offset: number } }>('/v1/residents', {

@@ -18,6 +18,8 @@ export interface IngestOptions {
   idempotencyKey?: string;
   /** Stored as the inbox payload; defaults to the inputs. */
   raw?: unknown;
+  /** The answer for the sender, stored in the same transaction so an Idempotency-Key replay always finds it. */
+  answer?: (result: IngestResult) => unknown;
 }
 
 export interface IngestRecordResult {
@@ -212,7 +214,8 @@ export async function ingestResidents(ctx: PipelineContext, inputs: ResidentInpu
       unchanged: records.filter((r) => r.status === 'unchanged').length,
       quarantined: bad.length,
     };
-    await tx.execute(sql`update inbox set response = ${JSON.stringify(summary)}::jsonb where id = ${inboxId}`);
+    const response = opts.answer ? { ...summary, hubAnswer: opts.answer({ ...summary, records }) } : summary;
+    await tx.execute(sql`update inbox set response = ${JSON.stringify(response)}::jsonb where id = ${inboxId}`);
     return { ...summary, records, toIdentify: [...newIds, ...changed.filter((c) => c.reidentify).map((c) => c.id)] };
   });
   const { toIdentify, ...out } = result;
