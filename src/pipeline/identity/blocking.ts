@@ -29,8 +29,13 @@ export function hashKey(kind: number, s: string, n = -1): number {
 
 const K = {
   nik: 1, nikNoSerial: 2, nikNoRegion: 3, kk: 4, date: 5, nameYear: 6, nameVillage: 7, nameOnly: 8, motherYear: 9,
-  partYear: 10, partVillage: 11, initialDate: 12,
+  partYear: 10, partVillage: 11, initialDate: 12, dayMonthVillage: 13,
 } as const;
+
+/** Village codes all start with the kabupaten (1812): the rest fits a small integer. */
+function villageNumber(code: string): number {
+  return Number(code.slice(4));
+}
 
 /** Day and month in either order, so a swapped date lands in the same block. */
 function unorderedDate(y: number, m: number, d: number): number {
@@ -84,18 +89,15 @@ export function blockKeys(p: PreparedRecord, forQuery: boolean): BlockKeys {
         push(out, hashKey(K.nameYear, name, b.y - 1), STRONG);
         push(out, hashKey(K.nameYear, name, b.y + 1), STRONG);
       }
-      for (const part of parts) {
-        push(out, hashKey(K.partYear, part, b.y), WEAK);
-        if (forQuery) {
-          push(out, hashKey(K.partYear, part, b.y - 1), WEAK);
-          push(out, hashKey(K.partYear, part, b.y + 1), WEAK);
-        }
-      }
+      for (const part of parts) push(out, hashKey(K.partYear, part, b.y), WEAK);
     }
     if (p.village) {
-      push(out, hashKey(K.nameVillage, name, Number(p.village.slice(4))), STRONG);
-      // A dropped or split part in the same village: "Siti Halizah" / "Siti Nurhaliza".
-      for (const part of parts) push(out, hashKey(K.partVillage, part, Number(p.village.slice(4))), WEAK);
+      const village = villageNumber(p.village);
+      push(out, hashKey(K.nameVillage, name, village), STRONG);
+      // A dropped or split part in the same village ("Siti Halizah" / "Siti Nurhaliza"); with the
+      // day and month in the village it also survives a mistyped birth year.
+      for (const part of parts) push(out, hashKey(K.partVillage, part, village), WEAK);
+      if (p.birth) push(out, hashKey(K.dayMonthVillage, p.village, unorderedDate(0, p.birth.m, p.birth.d)), WEAK);
     }
     if (!b) push(out, hashKey(K.nameOnly, name), STRONG);
   }
@@ -130,6 +132,8 @@ export class BlockIndex {
   private entries: Int32Array;
   private entryCount = 0;
   private oversized = 0;
+  /** Entry count at which the entries are next rewritten in block order. */
+  private compactAt = 1 << 16;
 
   constructor(private readonly maxBlockSize: number, initialSlots = 1 << 16) {
     this.table = BlockIndex.emptyTable(initialSlots);
@@ -188,6 +192,12 @@ export class BlockIndex {
       this.oversized++;
       return;
     }
+    if (this.entryCount >= this.compactAt) {
+      this.compact();
+      this.compactAt = Math.max(1 << 16, this.entryCount * 2);
+      this.add(key, recNo);
+      return;
+    }
     if (this.entryCount * 2 === this.entries.length) {
       const e = new Int32Array(this.entries.length * 2);
       e.set(this.entries);
@@ -198,6 +208,37 @@ export class BlockIndex {
     this.entries[e * 2 + 1] = head;
     t[i + 1] = e;
     t[i + 2] = count + 1;
+  }
+
+  /**
+   * Rewrites the entries so that each block's lie next to each other, newest first, and drops
+   * those of oversized blocks. Entries are appended in arrival order, so without this a block walk
+   * jumps across the whole array (a cache miss per entry); it runs each time the entries double.
+   */
+  compact(): void {
+    const t = this.table;
+    const old = this.entries;
+    const out = new Int32Array(Math.max(old.length, 2));
+    let n = 0;
+    for (let i = 0; i < t.length; i += 3) {
+      if (t[i] === -1) continue;
+      let e = t[i + 1] as number;
+      if ((t[i + 2] as number) > this.maxBlockSize) {
+        t[i + 1] = -1;
+        continue;
+      }
+      if (e === -1) continue;
+      t[i + 1] = n;
+      while (e !== -1) {
+        const next = old[e * 2 + 1] as number;
+        out[n * 2] = old[e * 2] as number;
+        out[n * 2 + 1] = next === -1 ? -1 : n + 1;
+        n++;
+        e = next;
+      }
+    }
+    this.entries = out;
+    this.entryCount = n;
   }
 
   /** First entry of the block for key, or -1 (none, or an oversized block). Walk with next()/recOf(). */

@@ -55,8 +55,8 @@ export class IdentityIndex {
   /** 1 while a record's citizen exists: a small array the candidate scan can check without touching records. */
   private alive = new Uint8Array(1024);
   private readonly members = new Map<string, number[]>();
-  private stamp = new Int32Array(1024);
-  private hits = new Int32Array(1024);
+  /** Per record: query number that last saw it, and the block weight it shared with that query. */
+  private marks = new Int32Array(2048);
   private queryNo = 0;
   /** Pairs scored so far (for statistics). */
   comparisons = 0;
@@ -112,13 +112,10 @@ export class IdentityIndex {
       this.alive = a;
     }
     this.alive[recNo] = 1;
-    if (recNo >= this.stamp.length) {
-      const s = new Int32Array(this.stamp.length * 2);
-      s.set(this.stamp);
-      this.stamp = s;
-      const h = new Int32Array(this.hits.length * 2);
-      h.set(this.hits);
-      this.hits = h;
+    if (recNo * 2 >= this.marks.length) {
+      const s = new Int32Array(this.marks.length * 2);
+      s.set(this.marks);
+      this.marks = s;
     }
   }
 
@@ -223,9 +220,8 @@ export class IdentityIndex {
   /** Live records sharing enough usable block weight, most shared weight first, capped. */
   private candidateRecords(p: PreparedRecord): number[] {
     const q = ++this.queryNo;
-    const stamp = this.stamp;
-    const hits = this.hits;
-    const seen: number[] = [];
+    const marks = this.marks;
+    const found: number[] = [];
     const alive = this.alive;
     const { keys, weights } = blockKeys(p, true);
     for (let i = 0; i < keys.length; i++) {
@@ -234,19 +230,21 @@ export class IdentityIndex {
       for (let e = blocks.first(keys[i] as number); e !== -1; e = blocks.next(e)) {
         const recNo = blocks.recOf(e);
         if (alive[recNo] === 0) continue;
-        if (stamp[recNo] !== q) {
-          stamp[recNo] = q;
-          hits[recNo] = w;
-          seen.push(recNo);
+        const m = recNo * 2;
+        if (marks[m] !== q) {
+          marks[m] = q;
+          marks[m + 1] = w;
+          if (w >= MIN_BLOCK_WEIGHT) found.push(recNo);
         } else {
-          hits[recNo] = (hits[recNo] as number) + w;
+          const before = marks[m + 1] as number;
+          marks[m + 1] = before + w;
+          if (before < MIN_BLOCK_WEIGHT && before + w >= MIN_BLOCK_WEIGHT) found.push(recNo);
         }
       }
     }
-    const found = seen.filter((r) => (hits[r] as number) >= MIN_BLOCK_WEIGHT);
     const max = this.config.blocking.maxCandidates;
     if (found.length <= max) return found;
-    found.sort((a, b) => (hits[b] as number) - (hits[a] as number) || a - b);
+    found.sort((a, b) => (marks[b * 2 + 1] as number) - (marks[a * 2 + 1] as number) || a - b);
     return found.slice(0, max);
   }
 
