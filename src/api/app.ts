@@ -18,6 +18,7 @@ import { residentRoutes } from './residents.js';
 import { quarantineRoutes } from './quarantine.js';
 import { importRoutes } from './imports.js';
 import { opendkRoutes } from '../connectors/opendk/routes.js';
+import { sourceRoutes } from './sources.js';
 import type { PipelineContext } from '../pipeline/context.js';
 
 declare module 'fastify' {
@@ -90,5 +91,6 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(quarantineRoutes, deps);
   await app.register(importRoutes, deps);
   await app.register(opendkRoutes, { ...deps, prefix: '/api/v1' });
+  await app.register(sourceRoutes, deps);
   return app;
 }

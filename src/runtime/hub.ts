@@ -8,6 +8,8 @@ import { arrayParam, jsonTexts } from '../db/sqlArrays.js';
 import { buildApp } from '../api/app.js';
 import { StageQueues } from '../pipeline/queues.js';
 import { startWorkers, type PipelineWorkers } from '../pipeline/worker.js';
+import { startSyncWorkers, type SyncWorkers } from '../connectors/sync/worker.js';
+import { registerSyncSchedules } from '../connectors/sync/schedules.js';
 import type { PipelineContext } from '../pipeline/context.js';
 import type { Logger } from './logger.js';
 import { producerConnection, resolveRedis, workerConnection, type RedisEndpoint } from './redis.js';
@@ -20,6 +22,7 @@ export interface Hub {
   ctx: PipelineContext;
   app?: FastifyInstance;
   workers?: PipelineWorkers;
+  syncWorkers?: SyncWorkers;
   /** The address the API listens on, when it does. */
   url?: string;
   close(): Promise<void>;
@@ -76,6 +79,9 @@ export async function startHub(env: Env, log: Logger, opts: StartOptions): Promi
     if (opts.workers) {
       hub.workers = await startWorkers(ctx, () => workerConnection(redis.url), { concurrency: env.workerConcurrency });
       cleanups.push(() => hub.workers!.close());
+      await registerSyncSchedules(ctx, config.sources);
+      hub.syncWorkers = await startSyncWorkers(ctx, () => workerConnection(redis.url));
+      cleanups.push(() => hub.syncWorkers!.close());
     }
     if (opts.api) {
       const app = await buildApp({ db: database.db, config, queues, log, redisPing: () => producer.ping(), rateLimitPerMinute: env.rateLimitPerMinute });

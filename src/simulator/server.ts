@@ -1,0 +1,230 @@
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { generatePopulation, tubabaVillages, type SyntheticRecord } from '../synth/population.js';
+
+/** A fault the simulator injects on matching requests, `times` times (default once). */
+export interface FaultRule {
+  kind: '5xx' | 'timeout' | 'slow' | 'malformed' | 'truncated' | 'short' | 'expire-token';
+  /** penduduk (both APIs), signin (Gabungan and OpenSID login); any when unset. */
+  path?: 'penduduk' | 'signin';
+  page?: number;
+  times?: number;
+  delayMs?: number;
+}
+
+export interface SimulatorOptions {
+  port?: number;
+  host?: string;
+  seed?: number;
+  /** Residents served in total (across the villages). */
+  residents?: number;
+  /** Only these villages (10 digits); all 103 when unset. */
+  villages?: string[];
+  /** Every n-th resident carries an invalid value (impossible date, unknown sex code); 0: none. */
+  invalidEvery?: number;
+  credentials?: { email: string; password: string };
+  /** A token stops working after this many data requests (an expired token). */
+  tokenMaxUses?: number;
+  /** Added to every data response. */
+  latencyMs?: number;
+  faults?: FaultRule[];
+}
+
+export interface Simulator {
+  url: string;
+  /** Residents per village code, for tests and the demo. */
+  villageCounts: Map<string, number>;
+  total: number;
+  fault(rule: FaultRule): void;
+  clearFaults(): void;
+  /** While down, every connection is reset: the village server has gone away. */
+  setDown(down: boolean): void;
+  stats: { dataRequests: number; logins: number; failedLogins: number; pageRequests: Map<string, number> };
+  close(): Promise<void>;
+}
+
+const STATUS_KAWIN = ['BELUM KAWIN', 'KAWIN', 'CERAI HIDUP', 'CERAI MATI'];
+const DEFAULT_CREDENTIALS = { email: 'operator@tubaba.test', password: 'rahasia-simulasi' };
+
+interface Row { id: number; rec: SyntheticRecord; village: string; kec: string; invalid: boolean }
+
+function dmy(ymd: string | null): string | null {
+  if (!ymd) return null;
+  const [y, m, d] = ymd.split('-');
+  return `${d}-${m}-${y}`;
+}
+
+/** The attributes of OpenSID's PendudukTransformer (Gabungan: d-m-Y dates, status_kawin object). */
+function attributes(row: Row, gabungan: boolean, villageNames: Map<string, string>) {
+  const r = row.rec;
+  const marital = r.kkLevel === 1 || r.kkLevel === 3 ? 2 : 1;
+  const birth = row.invalid ? (row.id % 2 ? '1990-02-31' : r.birthDate) : r.birthDate;
+  return {
+    id: row.id,
+    config_id: Number(row.village.slice(6)),
+    nik: r.nik,
+    nama: r.fullName,
+    sex: row.invalid && row.id % 2 === 0 ? 9 : r.sex === 'F' ? 2 : r.sex === 'M' ? 1 : null,
+    tempatlahir: r.birthPlace,
+    tanggallahir: gabungan ? dmy(birth ?? null) : birth,
+    agama_id: r.religion === 'ISLAM' || r.religion === 'Islam' ? 1 : r.religion === 'KRISTEN' ? 2 : r.religion === 'KATHOLIK' ? 3 : r.religion === 'HINDU' ? 4 : 5,
+    pendidikan_kk_id: 3,
+    pekerjaan_id: 9,
+    status_kawin: gabungan ? { id: marital, nama: STATUS_KAWIN[marital - 1] } : marital,
+    kk_level: r.kkLevel,
+    warganegara_id: 1,
+    nama_ibu: r.motherName,
+    nama_ayah: null,
+    status_dasar: r.status,
+    alamat_sekarang: r.address,
+    updated_at: '2026-11-01 08:00:00',
+    keluarga: { no_kk: r.kk },
+    config: { kode_desa: row.village, nama_desa: villageNames.get(row.village) ?? '', kode_kecamatan: row.kec },
+    cluster_desa: { dusun: r.dusun, rw: r.rw, rt: r.rt },
+  };
+}
+
+/**
+ * A village-server stand-in: the OpenSID Database Gabungan API (kabupaten-wide, Sanctum bearer, JSON:API
+ * pages of up to 500) and one OpenSID API per village under /desa/<kode_desa> (JWT admin, pages of up to
+ * 100), over a generated population, with switchable faults. A real HTTP server, so connectors meet
+ * real sockets, timeouts and broken bodies.
+ */
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+  const wanted = opts.villages ? new Set(opts.villages) : null;
+  const total = opts.residents ?? 1000;
+  const villageNames = new Map(tubabaVillages().map((v) => [v.code, v.name]));
+  const share = wanted ? wanted.size / villageNames.size : 1;
+  // The generator spreads households over all villages; a subset takes its share of a larger run.
+  let records: SyntheticRecord[] = [];
+  for (let factor = 1.15; records.length < total; factor *= 1.3) {
+    const all = generatePopulation({ records: Math.ceil((total / share) * factor) + 50, seed: opts.seed ?? 1812 }).records;
+    records = wanted ? all.filter((r) => wanted.has(r.villageCode ?? '')) : all;
+  }
+  records = records.slice(0, total);
+  records.sort((a, b) => (a.villageCode === b.villageCode ? a.residentId - b.residentId : (a.villageCode ?? '') < (b.villageCode ?? '') ? -1 : 1));
+  const invalidEvery = opts.invalidEvery ?? 0;
+  const rows: Row[] = records.map((rec, i) => ({ id: i + 1, rec, village: rec.villageCode ?? '', kec: (rec.villageCode ?? '').slice(0, 6), invalid: invalidEvery > 0 && (i + 1) % invalidEvery === 0 }));
+  const byVillage = new Map<string, Row[]>();
+  const byKecamatan = new Map<string, Row[]>();
+  for (const r of rows) {
+    (byVillage.get(r.village) ?? byVillage.set(r.village, []).get(r.village)!).push(r);
+    (byKecamatan.get(r.kec) ?? byKecamatan.set(r.kec, []).get(r.kec)!).push(r);
+  }
+  const credentials = opts.credentials ?? DEFAULT_CREDENTIALS;
+  const tokens = new Map<string, number>();
+  const faults: FaultRule[] = [...(opts.faults ?? [])];
+  const stats = { dataRequests: 0, logins: 0, failedLogins: 0, pageRequests: new Map<string, number>() };
+  let down = false;
+  let tokenSeq = 0;
+  const sockets = new Set<Socket>();
+
+  const takeFault = (path: 'penduduk' | 'signin', page: number | null): FaultRule | null => {
+    const i = faults.findIndex((f) => (!f.path || f.path === path) && (f.page === undefined || f.page === page));
+    if (i < 0) return null;
+    const f = faults[i]!;
+    const left = (f.times ?? 1) - 1;
+    if (left <= 0) faults.splice(i, 1);
+    else faults[i] = { ...f, times: left };
+    return f;
+  };
+
+  const json = (res: http.ServerResponse, status: number, body: unknown) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  };
+  const readBody = (req: http.IncomingMessage) => new Promise<Record<string, unknown>>((resolve) => {
+    let s = '';
+    req.on('data', (c: Buffer) => { s += c.toString(); });
+    req.on('end', () => { try { resolve(JSON.parse(s || '{}') as Record<string, unknown>); } catch { resolve({}); } });
+  });
+
+  async function login(req: http.IncomingMessage, res: http.ServerResponse) {
+    const f = takeFault('signin', null);
+    if (f?.kind === '5xx') return json(res, 503, { message: 'Service Unavailable' });
+    if (f?.kind === 'timeout') return;
+    const body = await readBody(req);
+    stats.logins += 1;
+    if (body.email !== credentials.email || body.password !== credentials.password) {
+      stats.failedLogins += 1;
+      return json(res, 401, { message: 'Email atau password salah' });
+    }
+    const token = `${++tokenSeq}|sim${Math.random().toString(36).slice(2)}`;
+    tokens.set(token, 0);
+    json(res, 200, { message: 'Login Success ', access_token: token, token_type: 'Bearer' });
+  }
+
+  function page(req: http.IncomingMessage, res: http.ServerResponse, url: URL, list: Row[], gabungan: boolean) {
+    const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const uses = auth ? tokens.get(auth) : undefined;
+    if (uses === undefined || (opts.tokenMaxUses && uses >= opts.tokenMaxUses)) return json(res, 401, { message: 'Unauthenticated.' });
+    tokens.set(auth!, uses + 1);
+    const max = gabungan ? 500 : 100;
+    const size = Math.min(max, Math.max(1, Number(url.searchParams.get('page[size]') ?? (gabungan ? 30 : 15)) || 15));
+    const number = Math.max(1, Number(url.searchParams.get('page[number]') ?? 1) || 1);
+    stats.dataRequests += 1;
+    const key = `${url.pathname}#${number}`;
+    stats.pageRequests.set(key, (stats.pageRequests.get(key) ?? 0) + 1);
+    const f = takeFault('penduduk', number);
+    if (f?.kind === 'expire-token') { tokens.delete(auth!); return json(res, 401, { message: 'Unauthenticated.' }); }
+    if (f?.kind === '5xx') return json(res, 500, { message: 'Server Error' });
+    if (f?.kind === 'timeout') return;
+    const totalPages = Math.max(1, Math.ceil(list.length / size));
+    let slice = list.slice((number - 1) * size, number * size);
+    if (f?.kind === 'short') slice = slice.slice(0, Math.floor(slice.length / 2));
+    const body = JSON.stringify({
+      data: slice.map((r) => ({ type: 'penduduk', id: String(r.id), attributes: attributes(r, gabungan, villageNames) })),
+      meta: { pagination: { total: list.length, count: f?.kind === 'short' ? Math.min(size, list.length - (number - 1) * size) : slice.length, per_page: size, current_page: number, total_pages: totalPages } },
+      links: { self: `${url.pathname}?page[number]=${number}` },
+    });
+    const send = () => {
+      if (f?.kind === 'malformed') { res.writeHead(200, { 'content-type': 'application/json' }); return res.end(body.slice(0, body.length - 7) + '<br/>'); }
+      if (f?.kind === 'truncated') {
+        // Content-Length promises the whole page; the connection drops halfway.
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.write(body.slice(0, Math.floor(body.length / 2)));
+        return setTimeout(() => res.socket?.destroy(), 5);
+      }
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    const delay = (f?.kind === 'slow' ? f.delayMs ?? 2000 : 0) + (opts.latencyMs ?? 0);
+    if (delay > 0) setTimeout(send, delay); else send();
+  }
+
+  const server = http.createServer((req, res) => {
+    if (down) { req.socket.destroy(); return; }
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const p = url.pathname;
+    if (req.method === 'POST' && p === '/api/v1/signin') return void login(req, res);
+    if (req.method === 'GET' && p === '/api/v1/penduduk') {
+      const kec = url.searchParams.get('kode_kecamatan') ?? url.searchParams.get('filter[kode_kecamatan]');
+      const desa = url.searchParams.get('config_desa') ?? url.searchParams.get('filter[kode_desa]');
+      const list = desa ? byVillage.get(desa.replace(/\./g, '')) ?? [] : kec ? byKecamatan.get(kec.replace(/\./g, '')) ?? [] : rows;
+      return page(req, res, url, list, true);
+    }
+    const m = /^\/desa\/(\d{10})(\/.*)$/.exec(p);
+    if (m && byVillage.has(m[1]!)) {
+      if (req.method === 'POST' && m[2] === '/api/admin/login') return void login(req, res);
+      if (req.method === 'GET' && m[2] === '/api/v1/admin/penduduk') return page(req, res, url, byVillage.get(m[1]!)!, false);
+    }
+    json(res, 404, { message: 'Not Found' });
+  });
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
+  const addr = server.address() as AddressInfo;
+  return {
+    url: `http://${addr.address}:${addr.port}`,
+    villageCounts: new Map([...byVillage].map(([v, list]) => [v, list.length])),
+    total: rows.length,
+    fault: (rule) => { faults.push(rule); },
+    clearFaults: () => { faults.length = 0; },
+    setDown: (d) => { down = d; if (d) for (const s of sockets) s.destroy(); },
+    stats,
+    close: () => new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
