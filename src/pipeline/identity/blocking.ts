@@ -6,6 +6,22 @@
 import type { PreparedRecord } from './prepare.js';
 
 
+/** hashKey over s.slice(start, end), without making the slice. */
+export function hashRange(kind: number, s: string, start: number, end: number, n: number): number {
+  let h = (0x811c9dc5 ^ kind) >>> 0;
+  for (let i = start; i < end; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= 0x3a;
+  h = Math.imul(h, 0x01000193);
+  h ^= n & 0xffff;
+  h = Math.imul(h, 0x01000193);
+  h ^= n >>> 16;
+  h = Math.imul(h, 0x01000193);
+  return (h >>> 2) & 0x3fffffff;
+}
+
 /**
  * FNV-1a over the string and an optional number, with the key kind folded in, cut to 30 bits so
  * V8 keeps map keys as small integers (a collision only adds a candidate).
@@ -29,7 +45,7 @@ export function hashKey(kind: number, s: string, n = -1): number {
 
 const K = {
   nik: 1, nikNoSerial: 2, nikNoRegion: 3, kk: 4, date: 5, nameYear: 6, nameVillage: 7, nameOnly: 8, motherYear: 9,
-  partYear: 10, partVillage: 11, initialDate: 12, dayMonthVillage: 13,
+  partYear: 10, partVillage: 11, initialDate: 12, dayMonthVillage: 13, nameDayMonth: 14,
 } as const;
 
 /** Village codes all start with the kabupaten (1812): the rest fits a small integer. */
@@ -57,23 +73,28 @@ export interface BlockKeys {
 export const MIN_BLOCK_WEIGHT = 2;
 
 /**
- * Keys a record is filed under; with `forQuery` also the neighbouring birth years of the name key,
- * so a year typo still meets its twin record.
+ * Keys a record is filed under and looked up by. Filing and lookup use the same keys; `forQuery`
+ * is kept for callers that tell the two apart.
  */
-export function blockKeys(p: PreparedRecord, forQuery: boolean): BlockKeys {
+export function blockKeys(p: PreparedRecord, _forQuery = false): BlockKeys {
   const out: BlockKeys = { keys: [], weights: [] };
-  const nik = p.rec.nik ? p.rec.nik.replace(/[\s.\-]/g, '') : '';
+  const name = p.name.phonJoined;
   if (p.nik?.digits) {
-    push(out, hashKey(K.nik, p.nik.digits), STRONG);
-    push(out, hashKey(K.nikNoSerial, p.nik.digits.slice(0, 12)), STRONG);
-    push(out, hashKey(K.nikNoRegion, p.nik.digits.slice(6)), STRONG);
-  } else if (nik.length === 16 && nik[0] === '0' && !/^0+$/.test(nik)) {
+    const d = p.nik.digits;
+    push(out, hashKey(K.nik, d), STRONG);
+    // A NIK with a typo in its serial or region. Both halves mostly encode the birth date (and
+    // serials start at 0001), so alone they mostly meet strangers born the same day: the name's
+    // initial goes with them.
+    const initial = name.length > 0 ? name.charCodeAt(0) : 0;
+    push(out, hashRange(K.nikNoSerial, d, 0, 12, initial), STRONG);
+    push(out, hashRange(K.nikNoRegion, d, 6, 16, initial), STRONG);
+  } else if (p.rec.nik) {
+    const nik = p.rec.nik.replace(/[\s.\-]/g, '');
     // A temporary NIK is unique within its village and stable across re-syncs.
-    push(out, hashKey(K.nik, nik), STRONG);
+    if (nik.length === 16 && nik[0] === '0' && !/^0+$/.test(nik)) push(out, hashKey(K.nik, nik), STRONG);
   }
   if (p.kk) push(out, hashKey(K.kk, p.kk), WEAK);
   const b = p.birthForGuards;
-  const name = p.name.phonJoined;
   if (p.birth) {
     const date = unorderedDate(p.birth.y, p.birth.m, p.birth.d);
     push(out, hashKey(K.date, '', date), WEAK);
@@ -85,10 +106,8 @@ export function blockKeys(p: PreparedRecord, forQuery: boolean): BlockKeys {
     if (b) {
       push(out, hashKey(K.nameYear, name, b.y), STRONG);
       if (p.name.phonSorted !== null) push(out, hashKey(K.nameYear, p.name.phonSorted, b.y), STRONG);
-      if (forQuery) {
-        push(out, hashKey(K.nameYear, name, b.y - 1), STRONG);
-        push(out, hashKey(K.nameYear, name, b.y + 1), STRONG);
-      }
+      // A mistyped year keeps the day and month; neighbouring years would bring every namesake.
+      push(out, hashKey(K.nameDayMonth, name, unorderedDate(0, b.m, b.d)), STRONG);
       for (const part of parts) push(out, hashKey(K.partYear, part, b.y), WEAK);
     }
     if (p.village) {

@@ -71,7 +71,10 @@ const NO_GUARDS: GuardHit[] = [];
 
 export function pairGuards(a: PreparedRecord, b: PreparedRecord, cmp: Comparison, config: IdentityConfig): GuardHit[] {
   const hits: GuardHit[] = [];
-  if (!a.nik?.valid && cmp.birthDate !== 'exact' && cmp.birthDate !== 'exact_placeholder' && !namesCompatible(cmp.name)) {
+  if (
+    !a.nik?.valid && cmp.birthDate !== 'exact' && cmp.birthDate !== 'exact_placeholder' && !namesCompatible(cmp.name) &&
+    cmp.kk !== 'same' && cmp.motherName !== 'agree'
+  ) {
     return NO_GUARDS;
   }
   if (
@@ -89,6 +92,10 @@ export function pairGuards(a: PreparedRecord, b: PreparedRecord, cmp: Comparison
     ((sameFamily && !namesSame) || (cmp.village === 'same' && !namesCompatible(cmp.name)))
   ) {
     hits.push({ guard: 'twins', reason: 'same family or village, same birth date, different given names', recordId: b.rec.id });
+  } else if (sameFamily && !namesSame && cmp.nik !== 'exact' && cmp.birthDate !== 'missing' && !sameDate) {
+    // Within one family a name and a birth date that both differ describe a sibling (or a twin
+    // with a mistyped year) more often than one person written twice.
+    hits.push({ guard: 'twins', reason: 'same family, given names and birth dates both differ', recordId: b.rec.id });
   }
   if (namesCompatible(cmp.name) && a.birthForGuards && b.birthForGuards) {
     const gap = Math.abs(a.birthForGuards.y - b.birthForGuards.y);

@@ -141,3 +141,20 @@ t.test('thresholds are configurable', async (t) => {
   t.equal(dedupe([a, b], { thresholds: { match: 1000, possible: 500 } }).clusterOf.get('b'), 'b');
   t.equal(dedupe([a, b]).clusterOf.get('b'), 'a');
 });
+
+t.test('in one family, a different given name and a different birth date are not linked automatically', async (t) => {
+  const suparmi: PersonRecord = {
+    id: 'a', ...base, fullName: 'Suparmi', sex: 'F', nik: '3205015409830002', birthDate: '1983-09-14', motherName: 'Harini Setyowati',
+  };
+  // Her twin, written with a mistyped birth year and an extra part.
+  const twin: PersonRecord = { ...suparmi, id: 'b', fullName: 'Suwarni Parmi', nik: '0', birthDate: '1984-09-14' };
+  const idx = new IdentityIndex();
+  idx.add('A', suparmi);
+  const res = idx.resolve(twin);
+  t.not(res.outcome, 'match');
+  t.ok(guardsOf(idx, twin).includes('twins'));
+  const rini: PersonRecord = { id: 'ri', ...base, fullName: 'Rini Wulandari', sex: 'F', birthDate: '2013-05-06' };
+  const idx2 = new IdentityIndex();
+  idx2.add('R', { id: 'ra', ...base, fullName: 'Rina Wulandari', sex: 'F', birthDate: '2012-05-06' });
+  t.not(idx2.resolve(rini).outcome, 'match', 'Rina / Rini a year apart');
+});
