@@ -55,8 +55,12 @@ export class IdentityIndex {
   /** 1 while a record's citizen exists: a small array the candidate scan can check without touching records. */
   private alive = new Uint8Array(1024);
   private readonly members = new Map<string, number[]>();
-  /** Per record: query number that last saw it, and the block weight it shared with that query. */
-  private marks = new Int32Array(2048);
+  /**
+   * Records met by the current query and the block weight each shares with it: an open-addressing
+   * table of (query number, record, weight) triples, small enough to stay in L1/L2 cache where a
+   * per-record array over the whole index would cost a cache miss per block entry.
+   */
+  private seen: Int32Array = new Int32Array(3 * 1024);
   private queryNo = 0;
   /** Pairs scored so far (for statistics). */
   comparisons = 0;
@@ -112,11 +116,6 @@ export class IdentityIndex {
       this.alive = a;
     }
     this.alive[recNo] = 1;
-    if (recNo * 2 >= this.marks.length) {
-      const s = new Int32Array(this.marks.length * 2);
-      s.set(this.marks);
-      this.marks = s;
-    }
   }
 
   /** Forgets a citizen and all its records (their block entries become dead and are skipped). */
@@ -154,21 +153,30 @@ export class IdentityIndex {
 
   resolvePrepared(p: PreparedRecord): ResolveResult {
     const candidates = this.candidateRecords(p);
+    const possibleMin = this.config.thresholds.possible;
+    // Nearly every candidate scores below review level: keep the pairs in arrays and build the
+    // per-citizen view only from those that reach it (a citizen below it is dropped anyway).
+    const pairs: ScoredPair[] = new Array<ScoredPair>(candidates.length);
+    let reaching = 0;
+    for (let k = 0; k < candidates.length; k++) {
+      const sp = scorePair(p, this.recs[candidates[k] as number] as PreparedRecord, this.ctx);
+      pairs[k] = sp;
+      if (sp.score >= possibleMin) reaching++;
+    }
+    this.comparisons += candidates.length;
+    if (reaching === 0) return { outcome: 'distinct', score: 0, evidence: NO_EVIDENCE, candidates: [] };
     const best = new Map<string, { recNo: number; sp: ScoredPair }>();
-    const scoredRecs = new Map<number, ScoredPair>();
-    for (const recNo of candidates) {
-      const c = this.recs[recNo] as PreparedRecord;
+    for (let k = 0; k < candidates.length; k++) {
+      const sp = pairs[k] as ScoredPair;
+      if (sp.score < possibleMin) continue;
+      const recNo = candidates[k] as number;
       const cid = this.citizenOf[recNo] as string;
-      const sp = scorePair(p, c, this.ctx);
-      scoredRecs.set(recNo, sp);
-      this.comparisons++;
       const cur = best.get(cid);
       if (!cur || sp.score > cur.sp.score) best.set(cid, { recNo, sp });
     }
+    const scoredRecs = { candidates, pairs };
     const scored: Array<{ cid: string; recNo: number; sp: ScoredPair; guards: GuardHit[]; outcome: Outcome }> = [];
-    const possibleMin = this.config.thresholds.possible;
     for (const [cid, { recNo, sp }] of best) {
-      if (sp.score < possibleMin) continue;
       const guards = this.citizenGuards(p, cid, recNo, sp, scoredRecs);
       scored.push({ cid, recNo, sp, guards, outcome: decide(sp, guards, this.config) });
     }
@@ -195,7 +203,8 @@ export class IdentityIndex {
    * This is what stops chains of weak links from gluing unrelated people together.
    */
   private citizenGuards(
-    p: PreparedRecord, cid: string, bestRecNo: number, bestSp: ScoredPair, scored: Map<number, ScoredPair>,
+    p: PreparedRecord, cid: string, bestRecNo: number, bestSp: ScoredPair,
+    scored: { candidates: number[]; pairs: ScoredPair[] },
   ): GuardHit[] {
     const guards: GuardHit[] = [...bestSp.guards];
     const members = this.members.get(cid) ?? [];
@@ -204,7 +213,8 @@ export class IdentityIndex {
       const recNo = members[k] as number;
       if (recNo === bestRecNo) continue;
       const c = this.recs[recNo] as PreparedRecord;
-      let sp = scored.get(recNo);
+      const at = scored.candidates.indexOf(recNo);
+      let sp = at >= 0 ? scored.pairs[at] : undefined;
       if (!sp) {
         sp = scorePair(p, c, this.ctx);
         this.comparisons++;
@@ -220,7 +230,9 @@ export class IdentityIndex {
   /** Live records sharing enough usable block weight, most shared weight first, capped. */
   private candidateRecords(p: PreparedRecord): number[] {
     const q = ++this.queryNo;
-    const marks = this.marks;
+    let seen: Int32Array = this.seen;
+    let mask = seen.length / 3 - 1;
+    let distinct = 0;
     const found: number[] = [];
     const alive = this.alive;
     const { keys, weights } = blockKeys(p, true);
@@ -229,23 +241,54 @@ export class IdentityIndex {
       const blocks = w === STRONG_WEIGHT ? this.blocks : this.weakBlocks;
       for (let e = blocks.first(keys[i] as number); e !== -1; e = blocks.next(e)) {
         const recNo = blocks.recOf(e);
-        if (alive[recNo] === 0) continue;
-        const m = recNo * 2;
-        if (marks[m] !== q) {
-          marks[m] = q;
-          marks[m + 1] = w;
-          if (w >= MIN_BLOCK_WEIGHT) found.push(recNo);
-        } else {
-          const before = marks[m + 1] as number;
-          marks[m + 1] = before + w;
-          if (before < MIN_BLOCK_WEIGHT && before + w >= MIN_BLOCK_WEIGHT) found.push(recNo);
+        let slot = Math.imul(recNo, 0x9e3779b1) & mask;
+        for (;;) {
+          const o = slot * 3;
+          if (seen[o] !== q) {
+            seen[o] = q;
+            seen[o + 1] = recNo;
+            seen[o + 2] = w;
+            if (w >= MIN_BLOCK_WEIGHT && alive[recNo] === 1) found.push(recNo);
+            if (++distinct * 2 > mask) {
+              seen = this.growSeen(q);
+              mask = seen.length / 3 - 1;
+            }
+            break;
+          }
+          if (seen[o + 1] === recNo) {
+            const before = seen[o + 2] as number;
+            seen[o + 2] = before + w;
+            if (before < MIN_BLOCK_WEIGHT && before + w >= MIN_BLOCK_WEIGHT && alive[recNo] === 1) found.push(recNo);
+            break;
+          }
+          slot = (slot + 1) & mask;
         }
       }
     }
     const max = this.config.blocking.maxCandidates;
     if (found.length <= max) return found;
-    found.sort((a, b) => (marks[b * 2 + 1] as number) - (marks[a * 2 + 1] as number) || a - b);
+    const weightOf = new Map<number, number>();
+    for (let o = 0; o < seen.length; o += 3) if (seen[o] === q) weightOf.set(seen[o + 1] as number, seen[o + 2] as number);
+    found.sort((a, b) => (weightOf.get(b) as number) - (weightOf.get(a) as number) || a - b);
     return found.slice(0, max);
+  }
+
+  /** Doubles the query table, keeping the current query's records. */
+  private growSeen(q: number): Int32Array {
+    const old = this.seen;
+    const next = new Int32Array(old.length * 2);
+    const mask = next.length / 3 - 1;
+    for (let o = 0; o < old.length; o += 3) {
+      if (old[o] !== q) continue;
+      const recNo = old[o + 1] as number;
+      let slot = Math.imul(recNo, 0x9e3779b1) & mask;
+      while (next[slot * 3] === q) slot = (slot + 1) & mask;
+      next[slot * 3] = q;
+      next[slot * 3 + 1] = recNo;
+      next[slot * 3 + 2] = old[o + 2] as number;
+    }
+    this.seen = next;
+    return next;
   }
 
   /** Blocking statistics for monitoring. */

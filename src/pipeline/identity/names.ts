@@ -132,8 +132,11 @@ export function phoneticToken(token: string): string {
   return key;
 }
 
-/** Name parts repeat endlessly in a population; their keys are computed once. */
-const CACHE_LIMIT = 200_000;
+/**
+ * Name parts repeat endlessly in a population; their keys are computed once. The index keeps every
+ * record's NameInfo anyway, so a cache as large as a kabupaten's population costs little more.
+ */
+const CACHE_LIMIT = 1_000_000;
 const phoneticCache = new Map<string, string>();
 const nameInfoCache = new Map<string, NameInfo>();
 
