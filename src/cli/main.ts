@@ -15,6 +15,9 @@ const COMMANDS: Record<string, { about: string; load: () => Promise<{ default: C
   keys: { about: 'keys create --village <code> | --agency <code> [--kecamatan <code>]: make an API key', load: () => import('./commands/keys.js') },
   tokens: { about: 'tokens create --kecamatan <code> | --village <code>: make an OpenDK token for OpenSID "Kirim ke OpenDK"', load: () => import('./commands/tokens.js') },
   import: { about: 'import FILE --village <code> [--errors FILE.csv]: import residents from a CSV/XLSX', load: () => import('./commands/import.js') },
+  sources: { about: 'sources [--json]: each source\'s last success, lag, records and last error', load: () => import('./commands/sources.js') },
+  sync: { about: 'sync <sourceId> [--wait]: start a pull of a source now', load: () => import('./commands/sync.js') },
+  simulate: { about: 'simulate [--port N] [--residents N] [--sources-out FILE]: serve simulated OpenSID village servers', load: () => import('./commands/simulate.js') },
   quarantine: { about: 'quarantine list [--village <code>] | replay <id>... [--payload FILE.json]', load: () => import('./commands/quarantine.js') },
 };
 

@@ -1,0 +1,85 @@
+/**
+ * Scheduled-sync throughput: the simulator (a child process, as a village server is another machine)
+ * serves N generated residents through the Database Gabungan API; the hub pulls them with one
+ * Gabungan source per kecamatan (pages of 500, no politeness delay), page jobs through BullMQ, each
+ * page committed by ingestResidents and the cursor advanced. Real Postgres (a fresh database) and
+ * Redis; the identity pipeline is off, so the clock measures pull → committed. Then the same again
+ * (every record unchanged).
+ *   npm run bench:sync -- --residents 100000 [--sources 9|1] [--concurrency 4]
+ */
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { sql } from 'drizzle-orm';
+import { loadEnv } from '../src/config/env.js';
+import { createLogger } from '../src/runtime/logger.js';
+import { startHub } from '../src/runtime/hub.js';
+import { workerConnection } from '../src/runtime/redis.js';
+import { rows } from '../src/db/client.js';
+import { arrayParam } from '../src/db/sqlArrays.js';
+import { startSyncWorkers } from '../src/connectors/sync/worker.js';
+import { requestSync } from '../src/connectors/sync/runs.js';
+import { syncQueueOf } from '../src/connectors/sync/queue.js';
+import { createTestDatabase } from '../test/helpers/database.js';
+import { configWithSources, SIM_LOGIN } from '../test/connectors/fixtures/syncConfig.js';
+
+const { values } = parseArgs({ options: { residents: { type: 'string', default: '100000' }, sources: { type: 'string', default: '9' }, concurrency: { type: 'string', default: '4' } } });
+const total = Number(values.residents);
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'simulate', '--port', '0', '--villages', 'all', '--residents', String(total), '--invalid-every', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const simUrl = await new Promise<string>((resolve, reject) => {
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); const m = / at (http:\/\/\S+)/.exec(out); if (m) resolve(m[1]!); });
+  child.once('exit', (code) => reject(new Error(`simulator exited ${code}`)));
+});
+console.log(`simulator ready at ${simUrl}`);
+
+const kecamatans = ['181201', '181202', '181203', '181204', '181205', '181206', '181207', '181208', '181209'];
+const settings = { baseUrl: simUrl, ...SIM_LOGIN, pageSize: 500, minPageIntervalMs: 0, timeoutMs: 60_000 };
+const sources = values.sources === '1'
+  ? [{ id: 'gabungan-kab', connector: 'opensid-gabungan', enabled: true, settings }]
+  : kecamatans.map((k) => ({ id: `gabungan-${k}`, kecamatanCode: k, connector: 'opensid-gabungan', enabled: true, settings }));
+
+const db = await createTestDatabase();
+const prefix = `bench${randomBytes(4).toString('hex')}`;
+const env = loadEnv({ ...process.env, DATABASE_URL: db.url, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', PORT: '0', CONFIG_DIR: configWithSources(sources) });
+const hub = await startHub(env, createLogger('warn'), { api: false, workers: false });
+const workers = await startSyncWorkers(hub.ctx, () => workerConnection(redisUrl), { concurrency: Number(values.concurrency) });
+const queue = syncQueueOf(hub.ctx.queues);
+
+async function pullAll(label: string) {
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const runIds: number[] = [];
+  for (const s of sources) {
+    const r = await requestSync(hub.ctx, queue, s.id, 'manual');
+    if (r.status !== 'started') throw new Error(`${s.id}: ${r.status}`);
+    runIds.push(r.runId);
+  }
+  for (;;) {
+    const [x] = await rows<{ running: number; failed: number; accepted: number; quarantined: number; pages: number }>(hub.database.db, sql`
+      select count(*) filter (where status = 'running')::int as running, count(*) filter (where status = 'failed')::int as failed,
+        sum(records_accepted)::int as accepted, sum(records_quarantined)::int as quarantined, sum(pages)::int as pages
+      from sync_runs where id = any(${arrayParam(runIds, 'int')})`);
+    if (x!.running === 0) {
+      const s = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      console.log(`${label.padEnd(26)} ${x!.accepted + x!.quarantined} residents (${x!.accepted} accepted, ${x!.quarantined} quarantined, ${x!.pages} pages, ${x!.failed} failed runs) ` +
+        `in ${s.toFixed(2)} s = ${Math.round((x!.accepted + x!.quarantined) / s)} residents/s; hub CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+await pullAll(`first pull (${sources.length} source${sources.length > 1 ? 's' : ''})`);
+await pullAll('re-pull, all unchanged');
+const [n] = await rows<{ n: number; d: number }>(hub.database.db, sql`select count(*)::int as n, count(distinct (village_code, local_id))::int as d from resident_records`);
+console.log(`resident_records: ${n!.n} rows, ${n!.d} distinct (village, id); load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+await workers.close();
+await queue.close();
+await hub.close();
+child.kill('SIGTERM');
+await db.drop();

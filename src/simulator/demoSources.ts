@@ -1,0 +1,17 @@
+/** Ten tiyuh of different kecamatan, each with its own simulated OpenSID API, for the demo. */
+export const DEMO_TIYUH = [
+  '1812012002', '1812022002', '1812032001', '1812042002', '1812052001',
+  '1812062001', '1812072001', '1812082001', '1812092001', '1812012003',
+];
+
+/** Entries for config/sources.json pointing at a simulator: ten tiyuh syncing every minute, staggered. */
+export function demoSources(simulatorUrl: string, villages: string[] = DEMO_TIYUH) {
+  return villages.map((v, i) => ({
+    id: `tiyuh-${v}`,
+    villageCode: v,
+    connector: 'opensid-api',
+    enabled: true,
+    schedule: `${(i * 6) % 60} * * * * *`,
+    settings: { baseUrl: `${simulatorUrl}/desa/${v}`, email: 'operator@tubaba.test', password: 'rahasia-simulasi', pageSize: 100, minPageIntervalMs: 200 },
+  }));
+}
