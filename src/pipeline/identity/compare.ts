@@ -137,7 +137,8 @@ function eq(a: string | null, b: string | null): 'agree' | 'different' | 'missin
   return a === b ? 'agree' : 'different';
 }
 
-export function compareRecords(a: PreparedRecord, b: PreparedRecord): Comparison {
+/** With `withMother` false the mothers' names are left 'missing' for the caller to compare later. */
+export function compareRecords(a: PreparedRecord, b: PreparedRecord, withMother = true): Comparison {
   let nik: NikLevel = 'missing';
   if (a.nik?.digits && b.nik?.digits) nik = compareNikDigits(a.nik.digits, b.nik.digits);
   const sex = a.sex && b.sex ? (a.sex === b.sex ? 'agree' : 'disagree') : 'missing';
@@ -160,7 +161,7 @@ export function compareRecords(a: PreparedRecord, b: PreparedRecord): Comparison
     name: compareNames(a.name, b.name),
     birthDate: compareDates(a.birth, b.birth),
     sex,
-    motherName: compareMothers(a.mother, b.mother),
+    motherName: withMother ? compareMothers(a.mother, b.mother) : 'missing',
     kk,
     village,
     birthPlace,

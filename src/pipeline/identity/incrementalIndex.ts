@@ -6,7 +6,7 @@
 import { BlockIndex, blockKeys, MIN_BLOCK_WEIGHT, STRONG_WEIGHT } from './blocking.js';
 import { resolveConfig, weightTable, type DeepPartial, type IdentityConfig, type WeightTable } from './config.js';
 import { prepareRecord, type PreparedRecord } from './prepare.js';
-import { decide, evidenceOf, NameFrequencies, scorePair, type ScoreContext, type ScoredPair } from './score.js';
+import { decide, evidenceOf, NameFrequencies, scorePair, scorePairAbove, type ScoreContext, type ScoredPair } from './score.js';
 import type { Evidence, GuardHit, Outcome, PersonRecord } from './types.js';
 
 export interface CandidateDecision {
@@ -156,19 +156,19 @@ export class IdentityIndex {
     const possibleMin = this.config.thresholds.possible;
     // Nearly every candidate scores below review level: keep the pairs in arrays and build the
     // per-citizen view only from those that reach it (a citizen below it is dropped anyway).
-    const pairs: ScoredPair[] = new Array<ScoredPair>(candidates.length);
+    const pairs: (ScoredPair | null)[] = new Array<ScoredPair | null>(candidates.length);
     let reaching = 0;
     for (let k = 0; k < candidates.length; k++) {
-      const sp = scorePair(p, this.recs[candidates[k] as number] as PreparedRecord, this.ctx);
+      const sp = scorePairAbove(p, this.recs[candidates[k] as number] as PreparedRecord, this.ctx, possibleMin);
       pairs[k] = sp;
-      if (sp.score >= possibleMin) reaching++;
+      if (sp) reaching++;
     }
     this.comparisons += candidates.length;
     if (reaching === 0) return { outcome: 'distinct', score: 0, evidence: NO_EVIDENCE, candidates: [] };
     const best = new Map<string, { recNo: number; sp: ScoredPair }>();
     for (let k = 0; k < candidates.length; k++) {
-      const sp = pairs[k] as ScoredPair;
-      if (sp.score < possibleMin) continue;
+      const sp = pairs[k];
+      if (!sp) continue;
       const recNo = candidates[k] as number;
       const cid = this.citizenOf[recNo] as string;
       const cur = best.get(cid);
@@ -204,7 +204,7 @@ export class IdentityIndex {
    */
   private citizenGuards(
     p: PreparedRecord, cid: string, bestRecNo: number, bestSp: ScoredPair,
-    scored: { candidates: number[]; pairs: ScoredPair[] },
+    scored: { candidates: number[]; pairs: (ScoredPair | null)[] },
   ): GuardHit[] {
     const guards: GuardHit[] = [...bestSp.guards];
     const members = this.members.get(cid) ?? [];
@@ -214,10 +214,11 @@ export class IdentityIndex {
       if (recNo === bestRecNo) continue;
       const c = this.recs[recNo] as PreparedRecord;
       const at = scored.candidates.indexOf(recNo);
+      // A member left unscored below review level is scored in full: its guards and score are reported.
       let sp = at >= 0 ? scored.pairs[at] : undefined;
       if (!sp) {
         sp = scorePair(p, c, this.ctx);
-        this.comparisons++;
+        if (at < 0) this.comparisons++;
       }
       for (const g of sp.guards) guards.push(g);
       if (sp.score < this.config.thresholds.possible) {

@@ -1,5 +1,5 @@
 /** Fellegi–Sunter scoring of a compared pair, term-frequency adjustment, guards and the decision. */
-import { compareRecords, FIELDS, namesAgreeEnough, namesCompatible, type Comparison } from './compare.js';
+import { compareMothers, compareRecords, FIELDS, namesAgreeEnough, namesCompatible, type Comparison } from './compare.js';
 import type { IdentityConfig, WeightTable } from './config.js';
 import { formatYmd } from './dates.js';
 import type { PreparedRecord } from './prepare.js';
@@ -116,14 +116,42 @@ function villageWeight(cmp: Comparison, w: WeightTable): number {
 }
 
 export function scorePair(a: PreparedRecord, b: PreparedRecord, ctx: ScoreContext): ScoredPair {
-  const cmp = compareRecords(a, b);
+  return scorePairAbove(a, b, ctx, -Infinity) as ScoredPair;
+}
+
+function maxWeight(levels: Record<string, number>): number {
+  let m = 0;
+  for (const v of Object.values(levels)) if (v > m) m = v;
+  return m;
+}
+
+const motherMaxCache = new WeakMap<WeightTable, number>();
+
+/**
+ * The scored pair, or null when it cannot reach `floor`. The mothers' names (a full name
+ * comparison) are compared last, and only when their best weight could still lift the pair to
+ * `floor`: most candidates are strangers that fall short without them.
+ */
+export function scorePairAbove(a: PreparedRecord, b: PreparedRecord, ctx: ScoreContext, floor: number): ScoredPair | null {
+  const cmp = compareRecords(a, b, false);
   const w = ctx.weights;
   const nw = nameWeight(a, cmp, ctx);
-  const score =
+  let score =
     (w.nik[cmp.nik] ?? 0) + nw.w + (w.birthDate[cmp.birthDate] ?? 0) + (w.sex[cmp.sex] ?? 0) +
-    (w.motherName[cmp.motherName] ?? 0) + (w.kk[cmp.kk] ?? 0) + villageWeight(cmp, w) +
+    (w.kk[cmp.kk] ?? 0) + villageWeight(cmp, w) +
     (w.birthPlace[cmp.birthPlace] ?? 0) + addressWeight(cmp, w) + (w.religion[cmp.religion] ?? 0) +
     (w.occupation[cmp.occupation] ?? 0);
+  if (a.mother && b.mother) {
+    let motherMax = motherMaxCache.get(w);
+    if (motherMax === undefined) {
+      motherMax = maxWeight(w.motherName);
+      motherMaxCache.set(w, motherMax);
+    }
+    if (score + motherMax < floor) return null;
+    cmp.motherName = compareMothers(a.mother, b.mother);
+    score += w.motherName[cmp.motherName] ?? 0;
+  }
+  if (score < floor) return null;
   return { cmp, score, nameWeight: nw.w, nameNote: nw.note, guards: pairGuards(a, b, cmp, ctx.config) };
 }
 
