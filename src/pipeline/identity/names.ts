@@ -62,7 +62,11 @@ export interface NameParts {
 }
 
 /** Splits a raw name into canonical tokens. */
+/** Letters and single spaces only: most names from SIAK and OpenSID, which skip the slow path. */
+const PLAIN_NAME = /^[A-Za-z]+(?: [A-Za-z]+)*$/;
+
 export function nameParts(raw: string): NameParts {
+  if (PLAIN_NAME.test(raw)) return plainNameParts(raw.toLowerCase().split(' '), true);
   let s = raw.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
   // Degrees usually follow a comma: "Budi Santoso, S.Pd., M.Pd".
   const commaParts = s.split(',');
@@ -83,6 +87,20 @@ export function nameParts(raw: string): NameParts {
   const tokens: string[] = [];
   for (const w of words) {
     for (const piece of w.split(/[^a-z]+/)) if (piece.length > 0) tokens.push(piece);
+  }
+  return plainNameParts(tokens, false);
+}
+
+/**
+ * The rest of nameParts, on lower-case letter-only words (modified in place); `dropDegrees` for
+ * words that did not go through the degree removal above.
+ */
+function plainNameParts(tokens: string[], dropDegrees: boolean): NameParts {
+  // Degrees written without dots at the end: "Budi Santoso SPd".
+  while (dropDegrees && tokens.length > 1) {
+    const last = tokens[tokens.length - 1] as string;
+    if (last.length <= 5 && DEGREES.has(last)) tokens.pop();
+    else break;
   }
   // Leading titles: "Hj. Siti", "Drs. H. Ahmad".
   while (tokens.length > 1 && LEADING_TITLES.has(tokens[0] ?? '')) tokens.shift();
@@ -205,20 +223,21 @@ function isCommon(token: string, phon: string): boolean {
   return COMMON_NAME_PARTS.has(token) || COMMON_NAME_PARTS.has(phon);
 }
 
+function addPart(out: string[], k: string): void {
+  if (k.length >= 3 && out.indexOf(k) < 0) out.push(k);
+}
+
 function distinctiveParts(tokens: string[], phon: string[]): string[] {
   const out: string[] = [];
-  const add = (k: string) => {
-    if (k.length >= 3 && out.indexOf(k) < 0) out.push(k);
-  };
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as string;
     const k = phon[i] as string;
-    if (!isCommon(t, k)) add(k);
+    if (!isCommon(t, k)) addPart(out, k);
     for (const prefix of JOINED_PREFIXES) {
       if (t.length - prefix.length >= 4 && t.startsWith(prefix)) {
         const rest = t.slice(prefix.length);
         const rk = phoneticToken(rest);
-        if (!isCommon(rest, rk)) add(rk);
+        if (!isCommon(rest, rk)) addPart(out, rk);
         break;
       }
     }
@@ -227,9 +246,19 @@ function distinctiveParts(tokens: string[], phon: string[]): string[] {
 }
 
 function sortedKey(tokens: string[], phon: string[], phonJoined: string): string | null {
-  if (tokens.length < 2) return null;
-  const order = tokens.map((_, i) => i).sort((x, y) => ((phon[x] as string) < (phon[y] as string) ? -1 : (phon[x] as string) > (phon[y] as string) ? 1 : 0));
-  const key = phoneticToken(order.map((i) => tokens[i] as string).join(''));
+  let sorted = true;
+  for (let i = 1; i < phon.length && sorted; i++) if ((phon[i - 1] as string) > (phon[i] as string)) sorted = false;
+  if (sorted) return null;
+  // Insertion sort of the part numbers by phonetic key: names have a handful of parts.
+  const order: number[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    let j = order.length;
+    while (j > 0 && (phon[order[j - 1] as number] as string) > (phon[i] as string)) j--;
+    order.splice(j, 0, i);
+  }
+  let joined = '';
+  for (const i of order) joined += tokens[i] as string;
+  const key = phoneticToken(joined);
   return key === phonJoined ? null : key;
 }
 
