@@ -23,7 +23,7 @@ import { syncQueueOf } from '../src/connectors/sync/queue.js';
 import { createTestDatabase } from '../test/helpers/database.js';
 import { configWithSources, SIM_LOGIN } from '../test/connectors/fixtures/syncConfig.js';
 
-const { values } = parseArgs({ options: { residents: { type: 'string', default: '100000' }, sources: { type: 'string', default: '9' }, concurrency: { type: 'string', default: '4' } } });
+const { values } = parseArgs({ options: { residents: { type: 'string', default: '100000' }, sources: { type: 'string', default: '9' }, concurrency: { type: 'string', default: '4' }, 'pages-per-job': { type: 'string', default: '6' } } });
 const total = Number(values.residents);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -36,7 +36,7 @@ const simUrl = await new Promise<string>((resolve, reject) => {
 console.log(`simulator ready at ${simUrl}`);
 
 const kecamatans = ['181201', '181202', '181203', '181204', '181205', '181206', '181207', '181208', '181209'];
-const settings = { baseUrl: simUrl, ...SIM_LOGIN, pageSize: 500, minPageIntervalMs: 0, timeoutMs: 60_000 };
+const settings = { baseUrl: simUrl, ...SIM_LOGIN, pageSize: 500, pagesPerJob: Number(values['pages-per-job']), minPageIntervalMs: 0, timeoutMs: 60_000 };
 const sources = values.sources === '1'
   ? [{ id: 'gabungan-kab', connector: 'opensid-gabungan', enabled: true, settings }]
   : kecamatans.map((k) => ({ id: `gabungan-${k}`, kecamatanCode: k, connector: 'opensid-gabungan', enabled: true, settings }));

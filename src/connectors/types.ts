@@ -25,6 +25,7 @@ export interface CommonSettings {
   minPageIntervalMs: number;
   attempts: number;
   backoffMs: number;
+  pagesPerJob: number;
 }
 
 export interface Connector<S extends CommonSettings = CommonSettings> {
@@ -52,4 +53,6 @@ export const commonSettingsProperties = {
   minPageIntervalMs: { type: 'integer', minimum: 0, maximum: 600_000, default: 250 },
   attempts: { type: 'integer', minimum: 1, maximum: 20, default: 5 },
   backoffMs: { type: 'integer', minimum: 10, maximum: 600_000, default: 2000 },
+  /** Consecutive pages fetched by one job and committed together (the cursor moves past all of them). */
+  pagesPerJob: { type: 'integer', minimum: 1, maximum: 20, default: 1 },
 } as const;

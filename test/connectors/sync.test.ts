@@ -110,10 +110,11 @@ t.test('a page that keeps failing fails the run with its reason; the cursor stay
 });
 
 t.test('a server that disappears mid-sync fails the run; when it is back, the next run resumes', async (t) => {
-  sim.fault({ kind: 'slow', path: 'penduduk', page: 3, delayMs: 300 });
+  sim.fault({ kind: 'slow', path: 'penduduk', page: 3, delayMs: 1000 });
   const started = await requestSync(ctx, queue, 'gab-tbt', 'manual');
   t.equal(started.status, 'started');
-  await new Promise((r) => setTimeout(r, 150));
+  const runId = (started as { runId: number }).runId;
+  await eventually(async () => ((await rows<{ pages: number }>(db, sql`select pages from sync_runs where id = ${runId}`))[0]!.pages >= 2 ? true : null));
   sim.setDown(true);
   const failed = await eventually(async () => {
     const [x] = await rows<{ status: string; error: string }>(db, sql`select status, error from sync_runs where id = ${(started as { runId: number }).runId}`);
@@ -213,4 +214,20 @@ t.test('a source disabled during a run fails it as gone', async (t) => {
   t.equal(done.status, 'failed');
   t.match(done.error, /^SOURCE_GONE/);
   await hub.database.db.execute(sql`update sources set enabled = true where id = 'gab-tbt'`);
+});
+
+t.test('several pages per job are committed together and the cursor moves past all of them', async (t) => {
+  const hub = th.hub;
+  await hub.database.db.execute(sql`update sources set settings = settings || '{"pagesPerJob": 3}'::jsonb where id = 'gab-tbt'`);
+  sim.fault({ kind: '5xx', path: 'penduduk', page: 5 });
+  const r = await requestSync(hub.ctx, syncQueueOf(hub.ctx.queues), 'gab-tbt', 'manual');
+  const done = await eventually(async () => {
+    const [x] = await rows<{ status: string; pages: number; records_accepted: number; records_quarantined: number }>(hub.database.db, sql`
+      select status, pages, records_accepted, records_quarantined from sync_runs where id = ${(r as { runId: number }).runId}`);
+    return x!.status !== 'running' ? x : null;
+  }, 30_000);
+  t.equal(done.status, 'succeeded');
+  t.equal(done.pages, pages);
+  t.equal(done.records_accepted + done.records_quarantined, expected);
+  t.same(await residents('gab-tbt'), { n: valid, distinct: valid });
 });

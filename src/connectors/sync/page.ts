@@ -7,7 +7,7 @@ import { ingestResidents, type ResidentInput } from '../../pipeline/intake/resid
 import { checkResident } from '../../pipeline/validate/resident.js';
 import { PULL_CONNECTORS } from '../registry.js';
 import { checkedSettings } from '../settings.js';
-import { SyncError, type CommonSettings, type Cursor, type SourceRow } from '../types.js';
+import { SyncError, type CommonSettings, type Cursor, type Page, type SourceRow } from '../types.js';
 import { failRun, jobOptions } from './runs.js';
 import { pageJobId, seqOfPageJob, type SyncJob } from './queue.js';
 
@@ -68,9 +68,16 @@ export async function processPage(ctx: PipelineContext, queue: Queue<SyncJob>, j
     return 'page already committed';
   }
   const cursor = source.cursor ?? connector.firstCursor();
-  let page;
+  // Up to pagesPerJob consecutive pages go to the intake as one transaction: its cost is mostly per call.
+  const page: Page = { residents: [], next: cursor };
+  let fetched = 0;
   try {
-    page = await connector.fetchPage(source, settings, cursor);
+    while (page.next && fetched < settings.pagesPerJob) {
+      const one = await connector.fetchPage(source, settings, page.next);
+      page.residents.push(...one.residents);
+      page.next = one.next;
+      fetched += 1;
+    }
   } catch (err) {
     const e = err instanceof SyncError ? err : new SyncError('INTERNAL', (err as Error).message, true);
     const attempts = job.opts.attempts ?? 1;
@@ -91,7 +98,7 @@ export async function processPage(ctx: PipelineContext, queue: Queue<SyncJob>, j
   const next = page.next;
   const advanced = await ctx.db.transaction(async (tx) => {
     const [r] = await rows<{ id: number }>(tx, sql`
-      update sync_runs set pages = pages + 1, records_accepted = records_accepted + ${accepted},
+      update sync_runs set pages = pages + ${fetched}, records_accepted = records_accepted + ${accepted},
         records_quarantined = records_quarantined + ${result.quarantined + known}, cursor_to = ${JSON.stringify(next ?? cursor)}::jsonb,
         status = ${next ? 'running' : 'succeeded'}, finished_at = ${next ? null : sql`now()`}
       where id = ${runId!} and pages = ${seq} and status = 'running' returning id`);
@@ -102,7 +109,7 @@ export async function processPage(ctx: PipelineContext, queue: Queue<SyncJob>, j
     return true;
   });
   if (advanced && next) {
-    await queue.add('page', { sourceId, runId }, { jobId: pageJobId(sourceId, runId!, seq + 1), ...jobOptions(settings, settings.minPageIntervalMs) });
+    await queue.add('page', { sourceId, runId }, { jobId: pageJobId(sourceId, runId!, seq + fetched), ...jobOptions(settings, settings.minPageIntervalMs) });
   }
-  return advanced ? `page ${cursor.page}: ${accepted} accepted, ${result.quarantined + known} quarantined` : 'page counted by another attempt';
+  return advanced ? `pages from ${cursor.page} (${fetched}): ${accepted} accepted, ${result.quarantined + known} quarantined` : 'page counted by another attempt';
 }
