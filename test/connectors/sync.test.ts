@@ -218,7 +218,7 @@ t.test('a source disabled during a run fails it as gone', async (t) => {
 
 t.test('several pages per job are committed together and the cursor moves past all of them', async (t) => {
   const hub = th.hub;
-  await hub.database.db.execute(sql`update sources set settings = settings || '{"pagesPerJob": 3}'::jsonb where id = 'gab-tbt'`);
+  await hub.database.db.execute(sql`update sources set settings = settings || '{"pagesPerJob": 3}'::jsonb, cursor = null where id = 'gab-tbt'`);
   sim.fault({ kind: '5xx', path: 'penduduk', page: 5 });
   const r = await requestSync(hub.ctx, syncQueueOf(hub.ctx.queues), 'gab-tbt', 'manual');
   const done = await eventually(async () => {
