@@ -4,19 +4,32 @@ import { startHub } from '../../runtime/hub.js';
 import { createKey } from '../../api/keys.js';
 import { dottedRegion } from '../../config/regionCode.js';
 import { closeOnSignal } from './serve.js';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { startSimulator } from '../../simulator/server.js';
+import { DEMO_TIYUH, demoSources } from '../../simulator/demoSources.js';
 
 const DEMO_VILLAGE = '1812012002'; // Tiyuh Panaragan, Kecamatan Tulang Bawang Tengah
 
 /** Starts the hub (API + workers) and prints keys and curl commands a newcomer can paste. */
 export default async function demo(_argv: string[]): Promise<number> {
-  const env = loadEnv({ LOG_LEVEL: 'warn', ...process.env });
+  const base = loadEnv({ LOG_LEVEL: 'warn', ...process.env });
+  // Ten simulated tiyuh (OpenSID API) that the hub pulls on schedule; the demo's config is a copy of
+  // config/ with those sources, so the repository's config stays as it is.
+  const simulator = await startSimulator({ villages: DEMO_TIYUH, residents: 5000, invalidEvery: 200 });
+  const configDir = path.join(base.dataDir, 'demo-config');
+  mkdirSync(configDir, { recursive: true });
+  for (const f of ['regions.csv', 'agencies.json', 'services.json']) copyFileSync(path.join(base.configDir, f), path.join(configDir, f));
+  writeFileSync(path.join(configDir, 'sources.json'), JSON.stringify({ sources: demoSources(simulator.url) }, null, 2));
+  const env = { ...base, configDir };
   const hub = await startHub(env, createLogger(env.logLevel), { api: true, workers: true });
   const services = [...hub.config.services.values()];
   const service = services.find((s) => s.agency === 'disdukcapil' && !s.detailsSchema && !s.holdUntilIdentityResolved)
     ?? services.find((s) => !s.detailsSchema && !s.holdUntilIdentityResolved)!;
   const village = await createKey(hub.database.db, { role: 'village', villageCode: DEMO_VILLAGE, label: 'demo village' });
   const agency = await createKey(hub.database.db, { role: 'agency', agencyCode: service.agency, label: 'demo agency' });
-  const base = hub.url!.replace('[::1]', 'localhost');
+  const admin = await createKey(hub.database.db, { role: 'admin', label: 'demo admin' });
+  const url = hub.url!.replace('[::1]', 'localhost');
   const externalId = `demo-${Date.now()}`;
   const body = JSON.stringify({
     externalId, service: service.code,
@@ -28,7 +41,7 @@ export default async function demo(_argv: string[]): Promise<number> {
   });
   const queue = service.level === 'kabupaten' ? '' : `?kecamatan=${DEMO_VILLAGE.slice(0, 6)}`;
   console.log(`
-Tiyuh Hub demo is running at ${base}
+Tiyuh Hub demo is running at ${url}
   database: ${hub.database.describe}
   redis:    ${hub.redis.describe}
 
@@ -38,16 +51,20 @@ Agency key (${hub.config.agencies.get(service.agency)?.name}):
   ${agency.secret}
 
 1) Register "${service.name}" (${service.code}) for a citizen of the tiyuh:
-curl -s -X POST ${base}/v1/registrations -H 'Authorization: Bearer ${village.secret}' -H 'Content-Type: application/json' -d '${body}'
+curl -s -X POST ${url}/v1/registrations -H 'Authorization: Bearer ${village.secret}' -H 'Content-Type: application/json' -d '${body}'
 
 2) See it waiting in the ${service.agency} queue (within a second):
-curl -s ${base}/v1/agencies/${service.agency}/items${queue} -H 'Authorization: Bearer ${agency.secret}'
+curl -s ${url}/v1/agencies/${service.agency}/items${queue} -H 'Authorization: Bearer ${agency.secret}'
 
 3) Claim it as the agency operator:
-curl -s -X POST ${base}/v1/agencies/${service.agency}/items/claim -H 'Authorization: Bearer ${agency.secret}' -H 'Content-Type: application/json' -d '{"max": 5}'
+curl -s -X POST ${url}/v1/agencies/${service.agency}/items/claim -H 'Authorization: Bearer ${agency.secret}' -H 'Content-Type: application/json' -d '{"max": 5}'
 
-The catalogue: curl -s ${base}/v1/services      Stop with Ctrl-C.
+4) Ten simulated tiyuh (${simulator.url}) sync every minute; watch them catch up:
+curl -s ${url}/v1/sources -H 'Authorization: Bearer ${admin.secret}'
+
+The catalogue: curl -s ${url}/v1/services      Stop with Ctrl-C.
 `);
   await closeOnSignal(hub);
+  await simulator.close();
   return 0;
 }
