@@ -137,7 +137,8 @@ export async function replayQuarantine(ctx: PipelineContext, items: { id: number
     }
   }
 
-  const replayed = [...answers.values()].filter((a) => a.status !== 'refused').map((a) => a.id);
+  // A record replayed unchanged and still wrong keeps its one open entry (intake finds it again).
+  const replayed = [...answers.values()].filter((a) => a.status !== 'refused' && !('quarantineId' in a && a.quarantineId === a.id)).map((a) => a.id);
   if (replayed.length) {
     await ctx.db.execute(sql`update quarantine set status = 'replayed', resolved_at = now()
       where id = any(${arrayParam(replayed, 'int')}) and status = 'open'`);

@@ -56,10 +56,14 @@ t.test('a corrected record is replayed through intake; one still wrong is quaran
   t.equal(res.status, 200);
   const [fixed, still] = res.body.records;
   t.match(fixed, { id: badDate!.quarantineId, kind: 'resident', status: 'accepted', outcome: 'created', recordId: Number });
-  t.match(still, { id: badReligion!.quarantineId, status: 'rejected', quarantineId: Number, errors: [{ code: 'CODE_UNKNOWN', field: 'religion' }] });
+  t.match(still, { id: badReligion!.quarantineId, status: 'rejected', quarantineId: badReligion!.quarantineId, errors: [{ code: 'CODE_UNKNOWN', field: 'religion' }] });
   t.equal(await qStatus(badDate!.quarantineId), 'replayed');
+  t.equal(await qStatus(badReligion!.quarantineId), 'open', 'replayed unchanged and still wrong: it keeps waiting under its one entry');
+  const changedButWrong = await call('POST', '/v1/quarantine/replay', villageKey, [{ id: badReligion!.quarantineId, payload: { ...resident(2), religion: 9 } }]);
+  const moved = changedButWrong.body.records[0];
+  t.not(moved.quarantineId, badReligion!.quarantineId, 'a corrected payload that is still wrong gets a new entry');
   t.equal(await qStatus(badReligion!.quarantineId), 'replayed');
-  t.equal(await qStatus(still.quarantineId), 'open', 'the record waits again under its new id');
+  t.equal(await qStatus(moved.quarantineId), 'open', 'the record waits again under its new id');
   const [rec] = await rows<{ local_id: string; birth_date: string }>(db, sql`select local_id, to_char(birth_date, 'YYYY-MM-DD') as birth_date from resident_records where id = ${fixed.recordId}`);
   t.same(rec, { local_id: '701', birth_date: applicant(1).birthDate });
   const twice = await call('POST', '/v1/quarantine/replay', villageKey, [{ id: badDate!.quarantineId }]);

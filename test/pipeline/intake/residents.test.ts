@@ -67,6 +67,10 @@ t.test('invalid rows are quarantined with their errors; the rest of the page is 
   const q = await rows<{ payload: { localId: number }; errors: unknown[] }>(db, sql`select payload, errors from quarantine where inbox_id = ${res.inboxId} order by id`);
   t.equal(q.length, 6);
   t.equal(q[0]!.payload.localId, 1101, 'the raw row is kept');
+  const again = await ingestResidents(ctx, [resident(101, { nik: '18120199139000' }), resident(102, { birthDate: '31-02-1990' })], opts);
+  t.same(again.records.map((r) => r.quarantineId), [res.records[1]!.quarantineId, res.records[2]!.quarantineId], 'the same broken rows sent again point at their open quarantine entries');
+  const [open] = await rows<{ n: number }>(db, sql`select count(*)::int as n from quarantine where external_id in ('1101', '1102') and status = 'open'`);
+  t.equal(open!.n, 2, 'not quarantined twice');
 });
 
 t.test('a NIK disagreeing with the birth date is a warning', async (t) => {
