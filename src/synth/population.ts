@@ -5,6 +5,7 @@
  * real registers carry (name variants, typos, upper-case SIAK style, titles, missing or mistyped NIK
  * digits, OpenSID temporary NIKs, swapped and placeholder dates).
  */
+import { rngFor } from '../pipeline/identity/random.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { PersonRecord } from '../pipeline/identity/types.js';
@@ -72,17 +73,6 @@ export interface Population {
   forbidden: ForbiddenPair[];
 }
 
-/** mulberry32: small, fast, good enough for synthetic data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Village {
   code: string;
@@ -240,7 +230,7 @@ class PopulationBuilder {
   readonly forbidden: ForbiddenPair[] = [];
 
   constructor(seed: number, private readonly dupRate: number, private readonly noise: number) {
-    this.r = rng(seed);
+    this.r = rngFor(seed);
   }
 
   private int(lo: number, hi: number): number {
@@ -630,7 +620,7 @@ export function generatePopulation(options: PopulationOptions): Population {
   while (g.records.length < options.records) g.household();
   g.records.length = options.records;
   // Registers are not sorted by person: shuffle deterministically so copies arrive far apart.
-  const r = rng((options.seed ?? 1812) ^ 0x5bd1e995);
+  const r = rngFor((options.seed ?? 1812) ^ 0x5bd1e995);
   const recs = g.records;
   for (let i = recs.length - 1; i > 0; i--) {
     const j = Math.floor(r() * (i + 1));

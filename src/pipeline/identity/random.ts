@@ -1,4 +1,4 @@
-/** A small seeded generator (mulberry32) so sampling in estimation is repeatable. */
+/** A small seeded generator (mulberry32): repeatable sampling in estimation and synthetic data. */
 export function rngFor(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

@@ -3,20 +3,11 @@ import { rows, type Tx } from '../../db/client.js';
 import { allocateIds, arrayParam, jsonTexts } from '../../db/sqlArrays.js';
 import type { PipelineContext } from '../context.js';
 import type { RecordKind } from '../queues.js';
+import type { Applicant } from '../validate/registration.js';
 import { goldenRecord, refreshGoldenRecords } from '../review/index.js';
 
 /** The identifying part of a person, as registrations' applicants and resident records both carry it. */
-export interface Person {
-  nik: string | null;
-  kk: string | null;
-  fullName: string;
-  sex: 'M' | 'F' | null;
-  birthDate: string | null;
-  birthPlace: string | null;
-  motherName: string | null;
-  address: string | null;
-  villageCode: string;
-}
+export type Person = Pick<Applicant, 'nik' | 'kk' | 'fullName' | 'sex' | 'birthDate' | 'birthPlace' | 'motherName' | 'address' | 'villageCode'>;
 
 /** A record to identify: a registration's applicant or a village's resident record. */
 export interface IdentityInput {
