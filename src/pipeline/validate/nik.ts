@@ -1,11 +1,6 @@
 import type { RecordError } from './recordError.js';
 import { recordError } from './recordError.js';
-
-/** Kemendagri province codes (the first two NIK digits), including the Papua provinces of 2022. */
-const PROVINCES = new Set([
-  11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 31, 32, 33, 34, 35, 36, 51, 52, 53,
-  61, 62, 63, 64, 65, 71, 72, 73, 74, 75, 76, 81, 82, 91, 92, 93, 94, 95, 96,
-]);
+import { parseNik } from '../identity/nik.js';
 
 export interface NikCheck {
   /** The NIK when it is a real one, null when absent or an OpenSID placeholder. */
@@ -13,10 +8,6 @@ export interface NikCheck {
   temporary: boolean;
   errors: RecordError[];
   warnings: RecordError[];
-}
-
-function daysIn(month: number, year: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 /**
@@ -27,34 +18,36 @@ export function isPlaceholderNumber(value: string): boolean {
   return /^0+$/.test(value) || (value.length === 16 && value.startsWith('0'));
 }
 
-/** Checks a NIK's structure and its agreement with the record's birth date and sex. */
+const NIK_ERRORS: Record<string, (field: string, raw: string) => RecordError> = {
+  NIK_NOT_DIGITS: (f) => recordError('NIK_INVALID_FORMAT', f),
+  NIK_LENGTH: (f) => recordError('NIK_INVALID_FORMAT', f),
+  NIK_INVALID_PROVINCE: (f, raw) => recordError('NIK_INVALID_PROVINCE', f, raw.slice(0, 2)),
+  NIK_INVALID_REGION: (f, raw) => recordError('NIK_INVALID_REGION', f, raw.slice(0, 6)),
+  NIK_INVALID_SERIAL: (f) => recordError('NIK_INVALID_SERIAL', f),
+  NIK_INVALID_DATE: (f, raw) => recordError('NIK_INVALID_DATE', f, raw.slice(6, 12)),
+};
+
+/**
+ * Checks a NIK's structure (the identity engine's parser: one reading of a NIK in the whole hub) and
+ * its agreement with the record's birth date and sex; a disagreement is a warning, not an error.
+ */
 export function checkNik(raw: string | null | undefined, field: string, birthDate?: string | null, sex?: 'M' | 'F' | null): NikCheck {
   const out: NikCheck = { nik: null, temporary: false, errors: [], warnings: [] };
-  if (raw == null) return out;
-  const value = raw.replace(/[\s.-]/g, '');
-  if (value === '') return out;
-  if (isPlaceholderNumber(value) && /^\d+$/.test(value)) { out.temporary = true; return out; }
-  if (!/^\d{16}$/.test(value)) { out.errors.push(recordError('NIK_INVALID_FORMAT', field)); return out; }
-  const province = Number(value.slice(0, 2));
-  if (!PROVINCES.has(province)) out.errors.push(recordError('NIK_INVALID_PROVINCE', field, value.slice(0, 2)));
-  let day = Number(value.slice(6, 8));
-  const month = Number(value.slice(8, 10));
-  const yy = Number(value.slice(10, 12));
-  const female = day > 40;
-  if (female) day -= 40;
-  if (month < 1 || month > 12) out.errors.push(recordError('NIK_INVALID_DATE', field, `bulan ${value.slice(8, 10)}`));
-  else if (day < 1 || day > 31 || day > daysIn(month, 2000 + yy)) {
-    out.errors.push(recordError('NIK_INVALID_DATE', field, `tanggal ${value.slice(6, 8)}`));
-  }
+  if (raw == null || raw.trim() === '') return out;
+  const info = parseNik(raw);
+  if (info.empty) return out;
+  if (info.temporary) { out.temporary = true; return out; }
+  const digits = info.digits ?? '';
+  out.errors = [...new Set(info.errors)].map((code) => (NIK_ERRORS[code] ?? NIK_ERRORS.NIK_LENGTH!)(field, digits));
   if (out.errors.length) return out;
-  out.nik = value;
+  out.nik = digits;
   if (birthDate) {
     const [y, m, d] = birthDate.split('-');
-    if (y?.slice(2) !== value.slice(10, 12) || Number(m) !== month || Number(d) !== day) {
+    if (y?.slice(2) !== digits.slice(10, 12) || Number(m) !== info.month || Number(d) !== info.day) {
       out.warnings.push(recordError('NIK_BIRTHDATE_MISMATCH', field));
     }
   }
-  if (sex && (sex === 'F') !== female) out.warnings.push(recordError('NIK_SEX_MISMATCH', field));
+  if (sex && info.sex && sex !== info.sex) out.warnings.push(recordError('NIK_SEX_MISMATCH', field));
   return out;
 }
 
