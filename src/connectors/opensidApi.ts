@@ -1,27 +1,15 @@
-import { commonSettingsProperties, SyncError, type CommonSettings, type Connector } from './types.js';
+import { SyncError, type Connector } from './types.js';
 import { jsonApiPage } from './opensidPenduduk.js';
-import { authorizedGet, checkLogin, type LoginSpec } from './tokenSession.js';
+import { authorizedGet, checkLogin } from './tokenSession.js';
+import { passwordLogin, passwordLoginSchema, type PasswordLoginSettings } from './passwordLogin.js';
 
-export interface OpensidApiSettings extends CommonSettings { baseUrl: string; email: string; password: string; pageSize: number }
+export type OpensidApiSettings = PasswordLoginSettings;
 
-const loginSpec = (s: OpensidApiSettings): LoginSpec => ({
-  url: `${s.baseUrl.replace(/\/$/, '')}/api/admin/login`, body: { email: s.email, password: s.password }, tokenPath: 'access_token', timeoutMs: s.timeoutMs,
-});
+const loginSpec = passwordLogin('/api/admin/login');
 
 /** OpenSID API of one village (JWT admin login): residents from GET /api/v1/admin/penduduk, pages of up to 100. */
 export const opensidApiConnector: Connector<OpensidApiSettings> = {
-  settingsSchema: {
-    type: 'object',
-    required: ['baseUrl', 'email', 'password'],
-    additionalProperties: false,
-    properties: {
-      baseUrl: { type: 'string', pattern: '^https?://' },
-      email: { type: 'string', minLength: 1 },
-      password: { type: 'string', minLength: 1, writeOnly: true },
-      pageSize: { type: 'integer', minimum: 1, maximum: 100, default: 100 },
-      ...commonSettingsProperties,
-    },
-  },
+  settingsSchema: passwordLoginSchema(100),
   firstCursor: () => ({ page: 1 }),
   async check(source, s) {
     await checkLogin(source, loginSpec(s));
