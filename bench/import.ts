@@ -6,26 +6,18 @@
  *   npm run bench:import -- --rows 10000
  */
 import { parseArgs } from 'node:util';
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { loadEnv } from '../src/config/env.js';
-import { createLogger } from '../src/runtime/logger.js';
-import { startHub } from '../src/runtime/hub.js';
 import { importResidentFile } from '../src/connectors/spreadsheet/residentImport.js';
 import { readPendudukZip } from '../src/connectors/opendk/penduduk.js';
 import { ingestRows } from '../src/connectors/spreadsheet/residentFile.js';
-import { createTestDatabase } from '../test/helpers/database.js';
+import { startBenchHub } from './benchHub.js';
 import { applicant } from '../test/helpers/fixtures.js';
 import { pendudukRow, pendudukZip } from '../test/connectors/opendk/fixtures/opensidFiles.js';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '10000' } } });
 const total = Number(values.rows);
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-const db = await createTestDatabase();
-const prefix = `bench${randomBytes(4).toString('hex')}`;
-const env = loadEnv({ ...process.env, DATABASE_URL: db.url, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', PORT: '0' });
-const hub = await startHub(env, createLogger('warn'), { api: false, workers: false });
+const bench = await startBenchHub({ api: false, workers: false });
+const { hub } = bench;
 
 const header = ['nama', 'nik', 'no_kk', 'jenis_kelamin', 'tempatlahir', 'tanggallahir', 'agama_id', 'status_kawin', 'kk_level', 'pekerjaan_id', 'nama_ibu', 'alamat', 'rt', 'rw', 'dusun'];
 const lines = [header.join(';')];
@@ -58,9 +50,4 @@ const parseMs = performance.now() - t0;
 const opendk = await ingestRows(hub.ctx, parsed.inputs, parsed.rowNumbers, { channel: 'opendk', allowedVillages: new Set(['1812012003']) });
 report('OpenDK ZIP (XLSX), new rows', opendk.rows, performance.now() - t0, `ZIP ${(zip.length / 1024).toFixed(0)} KB, read in ${Math.round(parseMs)} ms; ${opendk.created} created`);
 
-await hub.close();
-const redis = new Redis(redisUrl);
-const keys = await redis.keys(`${prefix}:*`);
-if (keys.length) await redis.del(...keys);
-await redis.quit();
-await db.drop();
+await bench.close();

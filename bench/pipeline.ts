@@ -4,26 +4,18 @@
  *   npm run bench -- --records 100000 --concurrency 4
  */
 import { parseArgs } from 'node:util';
-import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { Redis } from 'ioredis';
-import { loadEnv } from '../src/config/env.js';
-import { createLogger } from '../src/runtime/logger.js';
-import { startHub } from '../src/runtime/hub.js';
 import { createKey } from '../src/api/keys.js';
 import { rows } from '../src/db/client.js';
-import { createTestDatabase } from '../test/helpers/database.js';
+import { startBenchHub } from './benchHub.js';
 import { applicant } from '../test/helpers/fixtures.js';
 
 const { values } = parseArgs({ options: { records: { type: 'string', default: '100000' }, concurrency: { type: 'string', default: '4' } } });
 const total = Number(values.records);
 const concurrency = Number(values.concurrency);
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-const db = await createTestDatabase();
-const prefix = `bench${randomBytes(4).toString('hex')}`;
-const env = loadEnv({ ...process.env, DATABASE_URL: db.url, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', PORT: '0' });
-const hub = await startHub(env, createLogger('warn'), { api: true, workers: true });
+const bench = await startBenchHub({ api: true, workers: true });
+const { hub } = bench;
 const key = (await createKey(hub.database.db, { role: 'village', villageCode: '1812012002' })).secret;
 
 // Bodies are built before the clock starts: the benchmark measures the hub, not the generator.
@@ -63,9 +55,4 @@ console.log(JSON.stringify({
   acceptSeconds: Number(((pushed - started) / 1000).toFixed(2)), database: 'postgres', batch: 1000, concurrency,
 }));
 
-await hub.close();
-const redis = new Redis(redisUrl);
-const keys = await redis.keys(`${prefix}:*`);
-if (keys.length) await redis.del(...keys);
-await redis.quit();
-await db.drop();
+await bench.close();

@@ -8,24 +8,19 @@
  *   npm run bench:sync -- --residents 100000 [--sources 9|1] [--concurrency 4]
  */
 import { parseArgs } from 'node:util';
-import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { sql } from 'drizzle-orm';
-import { loadEnv } from '../src/config/env.js';
-import { createLogger } from '../src/runtime/logger.js';
-import { startHub } from '../src/runtime/hub.js';
 import { workerConnection } from '../src/runtime/redis.js';
 import { rows } from '../src/db/client.js';
 import { arrayParam } from '../src/db/sqlArrays.js';
 import { startSyncWorkers } from '../src/connectors/sync/worker.js';
 import { requestSync } from '../src/connectors/sync/runs.js';
 import { syncQueueOf } from '../src/connectors/sync/queue.js';
-import { createTestDatabase } from '../test/helpers/database.js';
+import { BENCH_REDIS_URL, startBenchHub } from './benchHub.js';
 import { configWithSources, SIM_LOGIN } from '../test/connectors/fixtures/syncConfig.js';
 
 const { values } = parseArgs({ options: { residents: { type: 'string', default: '100000' }, sources: { type: 'string', default: '9' }, concurrency: { type: 'string', default: '4' }, 'pages-per-job': { type: 'string', default: '6' } } });
 const total = Number(values.residents);
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'simulate', '--port', '0', '--villages', 'all', '--residents', String(total), '--invalid-every', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const simUrl = await new Promise<string>((resolve, reject) => {
@@ -41,11 +36,9 @@ const sources = values.sources === '1'
   ? [{ id: 'gabungan-kab', connector: 'opensid-gabungan', enabled: true, settings }]
   : kecamatans.map((k) => ({ id: `gabungan-${k}`, kecamatanCode: k, connector: 'opensid-gabungan', enabled: true, settings }));
 
-const db = await createTestDatabase();
-const prefix = `bench${randomBytes(4).toString('hex')}`;
-const env = loadEnv({ ...process.env, DATABASE_URL: db.url, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', PORT: '0', CONFIG_DIR: configWithSources(sources) });
-const hub = await startHub(env, createLogger('warn'), { api: false, workers: false });
-const workers = await startSyncWorkers(hub.ctx, () => workerConnection(redisUrl), { concurrency: Number(values.concurrency) });
+const bench = await startBenchHub({ api: false, workers: false }, { CONFIG_DIR: configWithSources(sources) });
+const { hub } = bench;
+const workers = await startSyncWorkers(hub.ctx, () => workerConnection(BENCH_REDIS_URL), { concurrency: Number(values.concurrency) });
 const queue = syncQueueOf(hub.ctx.queues);
 
 async function pullAll(label: string) {
@@ -80,6 +73,5 @@ console.log(`resident_records: ${n!.n} rows, ${n!.d} distinct (village, id); loa
 
 await workers.close();
 await queue.close();
-await hub.close();
+await bench.close();
 child.kill('SIGTERM');
-await db.drop();
