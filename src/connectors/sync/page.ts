@@ -4,7 +4,7 @@ import { rows } from '../../db/client.js';
 import { arrayParam, jsonTexts } from '../../db/sqlArrays.js';
 import type { PipelineContext } from '../../pipeline/context.js';
 import { ingestResidents, type ResidentInput } from '../../pipeline/intake/residents.js';
-import { checkResident } from '../../pipeline/validate/resident.js';
+import { checkResident, type ResidentCheck } from '../../pipeline/validate/resident.js';
 import { PULL_CONNECTORS } from '../registry.js';
 import { checkedSettings } from '../settings.js';
 import { SyncError, type CommonSettings, type Cursor, type Page, type SourceRow } from '../types.js';
@@ -18,23 +18,22 @@ function allowedVillages(ctx: PipelineContext, source: SourceRow): Set<string> |
 }
 
 /**
- * Rows that fail validation exactly as they did before are already waiting in quarantine: a full
- * re-pull must not quarantine them again on every run.
+ * Validates the page once (the intake takes these checks as they are). Rows that fail validation
+ * exactly as they did before are already waiting in quarantine: a full re-pull must not quarantine
+ * them again on every run.
  */
-async function withoutKnownBad(ctx: PipelineContext, inputs: ResidentInput[], allowed: Set<string> | null): Promise<{ fresh: ResidentInput[]; known: number }> {
+async function withoutKnownBad(ctx: PipelineContext, inputs: ResidentInput[], allowed: Set<string> | null): Promise<{ fresh: ResidentInput[]; checks: ResidentCheck[]; known: number }> {
   const today = new Date().toISOString().slice(0, 10);
-  const bad = inputs.flatMap((input, i) => {
-    const c = checkResident(input, ctx.config, allowed, today);
-    return c.ok || !c.villageCode ? [] : [{ i, village: c.villageCode, local: c.localId }];
-  });
-  if (bad.length === 0) return { fresh: inputs, known: 0 };
+  const checks = inputs.map((input) => checkResident(input, ctx.config, allowed, today));
+  const bad = checks.flatMap((c, i) => (c.ok || !c.villageCode ? [] : [{ i, village: c.villageCode, local: c.localId }]));
+  if (bad.length === 0) return { fresh: inputs, checks, known: 0 };
   const hits = await rows<{ i: number }>(ctx.db, sql`
     select u.i from unnest(${arrayParam(bad.map((b) => b.i), 'int')}, ${arrayParam(bad.map((b) => b.village), 'text')},
       ${arrayParam(bad.map((b) => b.local), 'text')}, ${arrayParam(jsonTexts(bad.map((b) => inputs[b.i])), 'text')}) as u(i, v, l, p)
     where exists (select 1 from quarantine q where q.kind = 'resident' and q.status = 'open' and q.village_code = u.v
       and q.external_id = u.l and q.payload = u.p::jsonb)`);
   const skip = new Set(hits.map((h) => h.i));
-  return { fresh: inputs.filter((_, i) => !skip.has(i)), known: skip.size };
+  return { fresh: inputs.filter((_, i) => !skip.has(i)), checks: checks.filter((_, i) => !skip.has(i)), known: skip.size };
 }
 
 /**
@@ -90,9 +89,9 @@ export async function processPage(ctx: PipelineContext, queue: Queue<SyncJob>, j
     throw e;
   }
   const allowed = allowedVillages(ctx, source);
-  const { fresh, known } = await withoutKnownBad(ctx, page.residents, allowed);
+  const { fresh, checks, known } = await withoutKnownBad(ctx, page.residents, allowed);
   const result = fresh.length
-    ? await ingestResidents(ctx, fresh, { channel: 'pull', allowedVillages: allowed, sourceId, idempotencyKey: `sync.${runId}.${seq}` })
+    ? await ingestResidents(ctx, fresh, { channel: 'pull', allowedVillages: allowed, sourceId, idempotencyKey: `sync.${runId}.${seq}`, checks })
     : { created: 0, updated: 0, unchanged: 0, quarantined: 0 };
   const accepted = result.created + result.updated + result.unchanged;
   const next = page.next;

@@ -5,7 +5,7 @@ import { allocateIds, arrayParam, jsonTexts } from '../../db/sqlArrays.js';
 import { regionDigits } from '../../config/regionCode.js';
 import type { PipelineContext } from '../context.js';
 import { recordError, type RecordError } from '../validate/recordError.js';
-import { checkResident, type Resident, type ResidentInput } from '../validate/resident.js';
+import { checkResident, type Resident, type ResidentCheck, type ResidentInput } from '../validate/resident.js';
 
 export type { ResidentInput } from '../validate/resident.js';
 
@@ -16,10 +16,16 @@ export interface IngestOptions {
   apiKeyId?: number;
   sourceId?: string;
   idempotencyKey?: string;
-  /** Stored as the inbox payload; defaults to the inputs. */
+  /**
+   * Stored as the inbox payload; defaults to the inputs. A pull stores only the rows it wrote or
+   * quarantined: a scheduled full re-pull would otherwise copy the whole population into the inbox on
+   * every run, while an unchanged row is already held as it was.
+   */
   raw?: unknown;
   /** The answer for the sender, stored in the same transaction so an Idempotency-Key replay always finds it. */
   answer?: (result: IngestResult) => unknown;
+  /** checkResident of each input when the caller has already run it (with the same allowedVillages). */
+  checks?: ResidentCheck[];
 }
 
 export interface IngestRecordResult {
@@ -60,10 +66,9 @@ function extraOf(r: Resident): Record<string, unknown> | null {
 }
 
 function hashOf(r: Resident): string {
-  const h = createHash('sha1');
-  for (const [, field] of COLUMNS) if (field !== 'sourceUpdatedAt') h.update(`${r[field] ?? ''}\u0001`);
-  h.update(JSON.stringify(extraOf(r)));
-  return h.digest('hex');
+  let text = '';
+  for (const [, field] of COLUMNS) if (field !== 'sourceUpdatedAt') text += `${r[field] ?? ''}\u0001`;
+  return createHash('sha1').update(text + JSON.stringify(extraOf(r))).digest('hex');
 }
 
 interface Existing { id: number; village_code: string; local_id: string; content_hash: string; state: string; deleted_at: Date | null; [col: string]: unknown }
@@ -123,7 +128,7 @@ function quarantineVillage(r: IngestRecordResult, input: ResidentInput): string 
  */
 export async function ingestResidents(ctx: PipelineContext, inputs: ResidentInput[], opts: IngestOptions): Promise<IngestResult> {
   const today = new Date().toISOString().slice(0, 10);
-  const checks = inputs.map((i) => checkResident(i, ctx.config, opts.allowedVillages, today));
+  const checks = opts.checks ? [...opts.checks] : inputs.map((i) => checkResident(i, ctx.config, opts.allowedVillages, today));
   const seen = new Set<string>();
   for (let i = checks.length - 1; i >= 0; i--) {
     const c = checks[i]!;
@@ -140,7 +145,7 @@ export async function ingestResidents(ctx: PipelineContext, inputs: ResidentInpu
     const [inbox] = await rows<{ id: number }>(tx, sql`
       insert into inbox (channel, kind, village_code, api_key_id, source_id, idempotency_key, record_count, payload)
       values (${opts.channel}, 'resident', ${inboxVillage}, ${opts.apiKeyId ?? null}, ${opts.sourceId ?? null},
-              ${opts.idempotencyKey ?? null}, ${inputs.length}, ${JSON.stringify(opts.raw ?? inputs)}::jsonb)
+              ${opts.idempotencyKey ?? null}, ${inputs.length}, ${opts.channel === 'pull' && !opts.raw ? '[]' : JSON.stringify(opts.raw ?? inputs)}::jsonb)
       returning id`);
     const inboxId = inbox!.id;
     const records: IngestRecordResult[] = checks.map((c, index) => (c.ok
@@ -230,7 +235,8 @@ export async function ingestResidents(ctx: PipelineContext, inputs: ResidentInpu
       quarantined: bad.length,
     };
     const response = opts.answer ? { ...summary, hubAnswer: opts.answer({ ...summary, records }) } : summary;
-    await tx.execute(sql`update inbox set response = ${JSON.stringify(response)}::jsonb where id = ${inboxId}`);
+    const written = opts.channel === 'pull' && !opts.raw ? JSON.stringify(records.filter((r) => r.status !== 'unchanged').map((r) => inputs[r.index])) : null;
+    await tx.execute(sql`update inbox set response = ${JSON.stringify(response)}::jsonb, payload = coalesce(${written}::jsonb, payload) where id = ${inboxId}`);
     return { ...summary, records, toIdentify: [...newIds, ...changed.filter((c) => c.reidentify).map((c) => c.id)] };
   });
   const { toIdentify, ...out } = result;

@@ -79,27 +79,57 @@ function sexOf(v: unknown, errors: RecordError[]): 'M' | 'F' | null {
   return s ?? null;
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** y-m-d as numbers, or null when no such day exists (no Date object: this runs for every record). */
+function isoDay(y: number, m: number, d: number): string | null {
+  if (m < 1 || m > 12 || d < 1) return null;
+  const leap = m === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  if (d > DAYS_IN_MONTH[m - 1]! + (leap ? 1 : 0)) return null;
+  return `${String(y).padStart(4, '0')}-${m < 10 ? '0' : ''}${m}-${d < 10 ? '0' : ''}${d}`;
+}
+
+const YMD = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$/;
+const DMY = /^(\d{1,2})[-/](\d{1,2})[-/](\d{4})(?:[ T].*)?$/;
+
 /** Dates arrive `Y-m-d` (OpenSID export) or `d-m-Y` (Gabungan API); MySQL's zero date means unknown. */
 export function parseDay(v: unknown): string | null | undefined {
   if (v == null || v === '') return null;
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? undefined : v.toISOString().slice(0, 10);
   const s = String(v).trim();
-  if (/^0{4}-0{2}-0{2}/.test(s) || /^0{2}-0{2}-0{4}/.test(s)) return null;
-  let m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$/.exec(s);
-  let iso: string | undefined;
-  if (m) iso = `${m[1]}-${m[2]!.padStart(2, '0')}-${m[3]!.padStart(2, '0')}`;
-  else if ((m = /^(\d{1,2})[-/](\d{1,2})[-/](\d{4})(?:[ T].*)?$/.exec(s))) iso = `${m[3]}-${m[2]!.padStart(2, '0')}-${m[1]!.padStart(2, '0')}`;
-  if (!iso) return undefined;
-  const d = new Date(`${iso}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === iso ? iso : undefined;
+  let m = YMD.exec(s);
+  if (m) {
+    if (m[1] === '0000' && Number(m[2]) === 0 && Number(m[3]) === 0) return null;
+    return isoDay(Number(m[1]), Number(m[2]), Number(m[3])) ?? undefined;
+  }
+  if ((m = DMY.exec(s))) {
+    if (m[3] === '0000' && Number(m[2]) === 0 && Number(m[1]) === 0) return null;
+    return isoDay(Number(m[3]), Number(m[2]), Number(m[1])) ?? undefined;
+  }
+  return undefined;
 }
 
-function timestampOf(v: unknown): string | null {
+const LOCAL_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/;
+let lastStamp: [string, string | null] = ['', null];
+
+/** A source's updated_at: local Jakarta time (UTC+7) unless it names its zone. */
+export function timestampOf(v: unknown): string | null {
   if (v == null || v === '') return null;
   const s = String(v).trim();
-  const day = parseDay(s);
-  const t = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}/.test(s) ? new Date(s.replace(' ', 'T') + (/[zZ]|[+-]\d{2}:?\d{2}$/.test(s) ? '' : '+07:00')) : day ? new Date(`${day}T00:00:00+07:00`) : null;
-  return t && !Number.isNaN(t.getTime()) ? t.toISOString() : null;
+  // Whole pages often share one updated_at (a bulk import); the last answer is kept.
+  if (s === lastStamp[0]) return lastStamp[1];
+  let out: string | null = null;
+  const m = LOCAL_TIME.exec(s);
+  if (m) {
+    const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]) - 7, Number(m[5]), Number(m[6] ?? 0));
+    out = isoDay(Number(m[1]), Number(m[2]), Number(m[3])) && Number(m[4]) < 24 && Number(m[5]) < 60 ? new Date(t).toISOString() : null;
+  } else {
+    const day = parseDay(s);
+    const t = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}/.test(s) ? new Date(s.replace(' ', 'T') + (/[zZ]|[+-]\d{2}:?\d{2}$/.test(s) ? '' : '+07:00')) : day ? new Date(`${day}T00:00:00+07:00`) : null;
+    out = t && !Number.isNaN(t.getTime()) ? t.toISOString() : null;
+  }
+  lastStamp = [s, out];
+  return out;
 }
 
 /**
