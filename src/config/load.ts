@@ -5,6 +5,7 @@ import path from 'node:path';
 import jsonMap, { type Pointer } from 'json-source-map';
 import { agenciesFileSchema, servicesFileSchema, sourcesFileSchema, type ApplicantField, type Level } from './schemas.js';
 import { regionDigits } from './regionCode.js';
+import { PULL_CONNECTORS } from '../connectors/registry.js';
 
 export interface Region {
   /** Digit form: 2 (provinsi), 4 (kabupaten), 6 (kecamatan) or 10 (village) digits. */
@@ -180,6 +181,13 @@ export function loadConfig(configDir: string, kabupatenCode = '1812'): HubConfig
       const k = regionDigits(source.kecamatanCode);
       if (!k || !kecamatans.has(k)) throw new ConfigError(sourcesFile, at('kecamatanCode'), `/sources/${i}/kecamatanCode: "${source.kecamatanCode}" is not a kecamatan of ${kabupatenCode}`);
       out.kecamatanCode = k;
+    }
+    // A connector's mapping onto the catalogue (letter types → services) must name services that exist.
+    for (const ref of PULL_CONNECTORS[source.connector]?.serviceCodes?.(source.settings ?? {}) ?? []) {
+      if (!services.has(ref.code)) {
+        const field = `/sources/${i}/settings${ref.pointer}`;
+        throw new ConfigError(sourcesFile, src.lineAt(field), `${field}: unknown service "${ref.code}" (not in services.json)`);
+      }
     }
     sources.push(out);
   });

@@ -26,10 +26,10 @@ export function residentFromOpensid(item: { id?: unknown; attributes?: unknown }
 }
 
 /**
- * Reads one JSON:API page (`data[]`, `meta.pagination`) and checks it is whole: a page shorter than
+ * The items of one JSON:API page (`data[]`, `meta.pagination`), checked whole: a page shorter than
  * its own count, or short before the last page, was cut off and is fetched again rather than trusted.
  */
-export function jsonApiPage(body: unknown, cursor: Cursor, fallbackVillage: string | null): Page {
+export function jsonApiItems(body: unknown, cursor: Cursor): { data: { id?: unknown; attributes?: unknown }[]; last: boolean } {
   const b = obj(body);
   const p = obj(obj(b.meta).pagination);
   if (!Array.isArray(b.data) || typeof p.total_pages !== 'number' || typeof p.current_page !== 'number') {
@@ -37,10 +37,16 @@ export function jsonApiPage(body: unknown, cursor: Cursor, fallbackVillage: stri
   }
   const data = b.data as { id?: unknown; attributes?: unknown }[];
   const perPage = Number(p.per_page);
-  const lastPage = p.current_page >= p.total_pages;
-  if ((typeof p.count === 'number' && data.length !== p.count) || (!lastPage && data.length < perPage)) {
+  const last = p.current_page >= p.total_pages;
+  if ((typeof p.count === 'number' && data.length !== p.count) || (!last && data.length < perPage)) {
     throw new SyncError('PAGE_TRUNCATED', `page ${cursor.page} holds ${data.length} of ${String(p.count ?? perPage)} records`, true);
   }
   if (p.current_page !== cursor.page) throw new SyncError('PAGE_INVALID', `asked for page ${cursor.page}, got ${p.current_page}`, true);
-  return { residents: data.map((d) => residentFromOpensid(d, fallbackVillage)), next: lastPage ? null : { page: cursor.page + 1 } };
+  return { data, last };
+}
+
+/** One JSON:API page of residents. */
+export function jsonApiPage(body: unknown, cursor: Cursor, fallbackVillage: string | null): Page {
+  const { data, last } = jsonApiItems(body, cursor);
+  return { residents: data.map((d) => residentFromOpensid(d, fallbackVillage)), next: last ? null : { page: cursor.page + 1 } };
 }

@@ -10,11 +10,34 @@ export interface SourceRow {
   settings: Record<string, unknown>;
 }
 
-/** Where a pull stands: the next page to fetch. Stored in sources.cursor. */
-export interface Cursor { page: number }
+/**
+ * Where a pull stands: the next page to fetch, and of which stream (residents when unset, so cursors
+ * stored before there were streams still read). Stored in sources.cursor.
+ */
+export interface Cursor { page: number; stream?: 'permohonan' }
+
+/**
+ * A citizen's service request as a village system holds it, before the hub has resolved its applicant
+ * or checked it: the sync stores it as a registration (externalId `permohonan-<id>`).
+ */
+export interface PulledRegistration {
+  externalId: string;
+  /** The catalogue service its letter type maps to in the source's settings; null when unmapped. */
+  serviceCode: string | null;
+  /** The letter type as the village names it, for the operator who has to map it. */
+  letter: string;
+  cancelled: boolean;
+  submittedAt: string | null;
+  /** What the village says about the applicant; the hub resolves it against the village's residents. */
+  pemohon: { residentId: string | null; nik: string | null; name: string | null; phone: string | null };
+  /** The item as received. */
+  raw: unknown;
+}
 
 export interface Page {
   residents: ResidentInput[];
+  /** Service requests (connectors that pull them); absent means none on this page. */
+  registrations?: PulledRegistration[];
   /** The cursor after this page, or null when it was the last. */
   next: Cursor | null;
 }
@@ -32,6 +55,11 @@ export interface Connector<S extends CommonSettings = CommonSettings> {
   /** ajv schema of source.settings; secrets carry writeOnly: true and never leave the hub. */
   settingsSchema: object;
   firstCursor(): Cursor;
+  /**
+   * Catalogue service codes the settings name, with where (a JSON pointer below settings): checked
+   * against config/services.json when the config is loaded. Reads unchecked settings defensively.
+   */
+  serviceCodes?(settings: Record<string, unknown>): { pointer: string; code: string }[];
   /** Can the hub reach the server and log in. */
   check(source: SourceRow, settings: S): Promise<{ detail: string }>;
   fetchPage(source: SourceRow, settings: S, cursor: Cursor): Promise<Page>;

@@ -9,6 +9,7 @@ import { PULL_CONNECTORS } from '../registry.js';
 import { checkedSettings } from '../settings.js';
 import { SyncError, type CommonSettings, type Cursor, type Page, type SourceRow } from '../types.js';
 import { failRun, jobOptions } from './runs.js';
+import { ingestPulledRegistrations } from './pulledRegistrations.js';
 import { pageJobId, seqOfPageJob, type SyncJob } from './queue.js';
 
 function allowedVillages(ctx: PipelineContext, source: SourceRow): Set<string> | null {
@@ -68,12 +69,13 @@ export async function processPage(ctx: PipelineContext, queue: Queue<SyncJob>, j
   }
   const cursor = source.cursor ?? connector.firstCursor();
   // Up to pagesPerJob consecutive pages go to the intake as one transaction: its cost is mostly per call.
-  const page: Page = { residents: [], next: cursor };
+  const page: Page & { registrations: NonNullable<Page['registrations']> } = { residents: [], registrations: [], next: cursor };
   let fetched = 0;
   try {
     while (page.next && fetched < settings.pagesPerJob) {
       const one = await connector.fetchPage(source, settings, page.next);
       page.residents.push(...one.residents);
+      page.registrations.push(...(one.registrations ?? []));
       page.next = one.next;
       fetched += 1;
     }
@@ -93,12 +95,15 @@ export async function processPage(ctx: PipelineContext, queue: Queue<SyncJob>, j
   const result = fresh.length
     ? await ingestResidents(ctx, fresh, { channel: 'pull', allowedVillages: allowed, sourceId, idempotencyKey: `sync.${runId}.${seq}`, checks })
     : { created: 0, updated: 0, unchanged: 0, quarantined: 0 };
-  const accepted = result.created + result.updated + result.unchanged;
+  // After the residents: a request's applicant may be among the residents of this very page.
+  const regs = await ingestPulledRegistrations(ctx, source, page.registrations, `sync.${runId}.${seq}`);
+  const accepted = result.created + result.updated + result.unchanged + regs.accepted;
+  const quarantinedCount = result.quarantined + known + regs.quarantined + regs.known;
   const next = page.next;
   const advanced = await ctx.db.transaction(async (tx) => {
     const [r] = await rows<{ id: number }>(tx, sql`
       update sync_runs set pages = pages + ${fetched}, records_accepted = records_accepted + ${accepted},
-        records_quarantined = records_quarantined + ${result.quarantined + known}, cursor_to = ${JSON.stringify(next ?? cursor)}::jsonb,
+        records_quarantined = records_quarantined + ${quarantinedCount}, cursor_to = ${JSON.stringify(next ?? cursor)}::jsonb,
         status = ${next ? 'running' : 'succeeded'}, finished_at = ${next ? null : sql`now()`}
       where id = ${runId!} and pages = ${seq} and status = 'running' returning id`);
     if (!r) return false;
@@ -110,5 +115,7 @@ export async function processPage(ctx: PipelineContext, queue: Queue<SyncJob>, j
   if (advanced && next) {
     await queue.add('page', { sourceId, runId }, { jobId: pageJobId(sourceId, runId!, seq + fetched), ...jobOptions(settings, settings.minPageIntervalMs) });
   }
-  return advanced ? `pages from ${cursor.page} (${fetched}): ${accepted} accepted, ${result.quarantined + known} quarantined` : 'page counted by another attempt';
+  return advanced
+    ? `pages from ${cursor.stream ?? 'residents'} ${cursor.page} (${fetched}): ${accepted} accepted, ${quarantinedCount} quarantined${regs.cancelled ? `, ${regs.cancelled} cancelled` : ''}`
+    : 'page counted by another attempt';
 }

@@ -37,6 +37,8 @@ const CATALOGUE: Record<string, Text> = {
   EXTERNAL_ID_DUPLICATE: (f, d) => ({ id: `externalId "${d}" muncul lebih dari sekali dalam kiriman ini.`, en: `externalId "${d}" appears more than once in this batch.` }),
   VILLAGE_OUT_OF_SCOPE: (f, d) => ({ id: `Kode desa ${d} tidak terdaftar di kecamatan untuk token ini.`, en: `Village ${d} is outside the scope of this key.` }),
   LOCAL_ID_DUPLICATE: (f, d) => ({ id: `id penduduk ${d} muncul lebih dari sekali dalam kiriman ini.`, en: `Resident id ${d} appears more than once in this submission.` }),
+  LETTER_TYPE_UNMAPPED: (f, d) => ({ id: `Jenis surat "${d}" belum dipetakan ke layanan MPP; tambahkan pada letterServices sumber data desa ini.`, en: `Letter type "${d}" is not mapped to an MPP service; add it to this village source's letterServices.` }),
+  APPLICANT_NOT_FOUND: (f, d) => ({ id: `Pemohon${d ? ` (${d})` : ''} tidak ditemukan di antara penduduk desa yang diterima hub; perbaiki atau kirim data penduduknya terlebih dahulu.`, en: `The applicant${d ? ` (${d})` : ''} is not among the village residents the hub holds; correct or send the resident first.` }),
   CODE_UNKNOWN: (f, d) => ({ id: `Kode ${f} "${d}" tidak dikenal.`, en: `${f} code "${d}" is not known.` }),
 };
 
