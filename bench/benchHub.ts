@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { sql } from 'drizzle-orm';
+import { rows } from '../src/db/client.js';
 import { Redis } from 'ioredis';
 import { loadEnv } from '../src/config/env.js';
 import { createLogger } from '../src/runtime/logger.js';
@@ -27,4 +30,23 @@ export async function startBenchHub(opts: StartOptions, env: Record<string, stri
       await db.drop();
     },
   };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); 0 where unreadable. */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU seconds of the Postgres backends serving this hub's database: the server's share of a run, which
+ * the hub's own process.cpuUsage does not show. Read before and after a phase; the pool keeps them open.
+ */
+export async function postgresCpuSeconds(hub: Hub): Promise<number> {
+  const pids = await rows<{ pid: number }>(hub.ctx.db, sql`select pid from pg_stat_activity where datname = current_database()`);
+  return pids.reduce((sum, p) => sum + processCpuSeconds(p.pid), 0);
 }

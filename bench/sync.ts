@@ -16,7 +16,7 @@ import { arrayParam } from '../src/db/sqlArrays.js';
 import { startSyncWorkers } from '../src/connectors/sync/worker.js';
 import { requestSync } from '../src/connectors/sync/runs.js';
 import { syncQueueOf } from '../src/connectors/sync/queue.js';
-import { BENCH_REDIS_URL, startBenchHub } from './benchHub.js';
+import { BENCH_REDIS_URL, postgresCpuSeconds, processCpuSeconds, startBenchHub } from './benchHub.js';
 import { configWithSources, SIM_LOGIN } from '../test/connectors/fixtures/syncConfig.js';
 
 const { values } = parseArgs({ options: { residents: { type: 'string', default: '100000' }, sources: { type: 'string', default: '9' }, concurrency: { type: 'string', default: '4' }, 'pages-per-job': { type: 'string', default: '6' } } });
@@ -44,6 +44,8 @@ const queue = syncQueueOf(hub.ctx.queues);
 async function pullAll(label: string) {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
+  const pg0 = await postgresCpuSeconds(hub);
+  const sim0 = processCpuSeconds(child.pid!);
   const runIds: number[] = [];
   for (const s of sources) {
     const r = await requestSync(hub.ctx, queue, s.id, 'manual');
@@ -58,8 +60,10 @@ async function pullAll(label: string) {
     if (x!.running === 0) {
       const s = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
+      const pg = (await postgresCpuSeconds(hub)) - pg0;
+      const sim = processCpuSeconds(child.pid!) - sim0;
       console.log(`${label.padEnd(26)} ${x!.accepted + x!.quarantined} residents (${x!.accepted} accepted, ${x!.quarantined} quarantined, ${x!.pages} pages, ${x!.failed} failed runs) ` +
-        `in ${s.toFixed(2)} s = ${Math.round((x!.accepted + x!.quarantined) / s)} residents/s; hub CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`);
+        `in ${s.toFixed(2)} s = ${Math.round((x!.accepted + x!.quarantined) / s)} residents/s; CPU s: hub ${((cpu.user + cpu.system) / 1e6).toFixed(1)}, postgres ${pg.toFixed(1)}, simulator ${sim.toFixed(1)}`);
       return;
     }
     await new Promise((r) => setTimeout(r, 50));

@@ -69,6 +69,10 @@ t.test('a full pull commits every valid resident once and quarantines the invali
   t.equal(await quarantined(), r.records_quarantined, 'rows already in quarantine are not quarantined again');
   const [changed] = await rows<{ n: number }>(db, sql`select count(*)::int as n from resident_history where change <> 'created'`);
   t.equal(changed!.n, 0, 'the re-pull found every record unchanged');
+  const inboxRows = await rows<{ payload: { sourceId: string; pages: number; rows: number }; record_count: number }>(db, sql`
+    select payload, record_count from inbox where channel = 'pull' and source_id = 'gab-tbt'`);
+  t.ok(inboxRows.length > 0 && inboxRows.every((i) => i.payload.sourceId === 'gab-tbt' && i.payload.pages >= 1 && i.payload.rows >= i.record_count),
+    'each committed batch of pages is in the inbox by reference, not as a second copy of its rows');
   const [dates] = await rows<{ n: number }>(db, sql`select count(*)::int as n from resident_records where source_id = 'gab-tbt' and birth_date is null`);
   t.ok(dates!.n < expected / 10, 'd-m-Y birth dates were read');
   const [married] = await rows<{ n: number }>(db, sql`select count(*)::int as n from resident_records where source_id = 'gab-tbt' and marital_status = 2`);

@@ -93,7 +93,12 @@ export async function processPage(ctx: PipelineContext, queue: Queue<SyncJob>, j
   const allowed = allowedVillages(ctx, source);
   const { fresh, checks, known } = await withoutKnownBad(ctx, page.residents, allowed);
   const result = fresh.length
-    ? await ingestResidents(ctx, fresh, { channel: 'pull', allowedVillages: allowed, sourceId, idempotencyKey: `sync.${runId}.${seq}`, checks })
+    ? await ingestResidents(ctx, fresh, {
+      channel: 'pull', allowedVillages: allowed, sourceId, idempotencyKey: `sync.${runId}.${seq}`, checks,
+      // The inbox names the pages, not their rows: the rows are already mapped from the API's shape and
+      // held in resident_records (history keeps every change), so a copy here only doubled each pull.
+      raw: { sourceId, runId, from: cursor, to: page.next, pages: fetched, rows: page.residents.length },
+    })
     : { created: 0, updated: 0, unchanged: 0, quarantined: 0 };
   // After the residents: a request's applicant may be among the residents of this very page.
   const regs = await ingestPulledRegistrations(ctx, source, page.registrations, `sync.${runId}.${seq}`);

@@ -16,11 +16,7 @@ export interface IngestOptions {
   apiKeyId?: number;
   sourceId?: string;
   idempotencyKey?: string;
-  /**
-   * Stored as the inbox payload; defaults to the inputs. A pull stores only the rows it wrote or
-   * quarantined: a scheduled full re-pull would otherwise copy the whole population into the inbox on
-   * every run, while an unchanged row is already held as it was.
-   */
+  /** Stored as the inbox payload; defaults to the inputs. */
   raw?: unknown;
   /** The answer for the sender, stored in the same transaction so an Idempotency-Key replay always finds it. */
   answer?: (result: IngestResult) => unknown;
@@ -73,34 +69,38 @@ function hashOf(r: Resident): string {
 
 interface Existing { id: number; village_code: string; local_id: string; content_hash: string; state: string; deleted_at: Date | null; [col: string]: unknown }
 
-function columnArrays(list: Resident[]) {
-  return COLUMNS.map(([, field, type]) => arrayParam(list.map((r) => r[field] ?? null), type));
+/**
+ * The rows as one JSON array keyed by column name, read on the server with json_populate_recordset:
+ * one parameter that JSON.stringify writes natively, where twenty-odd text arrays were escaped in JS.
+ */
+function rowsJson(list: { r: Resident; hash: string; id?: number }[]): string {
+  return JSON.stringify(list.map(({ r, hash, id }) => {
+    const row: Record<string, unknown> = { id, village_code: r.villageCode, local_id: r.localId, extra: extraOf(r), content_hash: hash };
+    for (const [col, field] of COLUMNS) row[col] = r[field];
+    return row;
+  }));
 }
 
-async function insertResidents(tx: Tx, list: Resident[], opts: IngestOptions, inboxId: number): Promise<number[]> {
-  const ids = await allocateIds(tx, 'resident_records', list.length);
-  const cols = COLUMNS.map(([c]) => sql.raw(c));
-  await tx.execute(sql`
-    insert into resident_records (id, village_code, local_id, ${sql.join(cols, sql`, `)}, extra, content_hash, channel, source_id, inbox_id)
-    overriding system value
-    select u.*, ${opts.channel}, ${opts.sourceId ?? null}, ${inboxId}
-    from unnest(${arrayParam(ids, 'int')}, ${arrayParam(list.map((r) => r.villageCode), 'text')}, ${arrayParam(list.map((r) => r.localId), 'text')},
-      ${sql.join(columnArrays(list), sql`, `)}, ${arrayParam(jsonTexts(list.map(extraOf)), 'text')}::jsonb[],
-      ${arrayParam(list.map(hashOf), 'text')}) as u`);
-  return ids;
+const COLUMN_LIST = sql.raw(COLUMNS.map(([c]) => c).join(', '));
+
+async function insertResidents(tx: Tx, list: { r: Resident; hash: string }[], opts: IngestOptions, inboxId: number): Promise<number[]> {
+  const made = await rows<{ id: number; village_code: string; local_id: string }>(tx, sql`
+    insert into resident_records (village_code, local_id, ${COLUMN_LIST}, extra, content_hash, channel, source_id, inbox_id)
+    select village_code, local_id, ${COLUMN_LIST}, extra, content_hash, ${opts.channel}, ${opts.sourceId ?? null}, ${inboxId}
+    from json_populate_recordset(null::resident_records, ${rowsJson(list)}::json)
+    returning id, village_code, local_id`);
+  const ids = new Map(made.map((m) => [`${m.village_code}/${m.local_id}`, m.id]));
+  return list.map(({ r }) => ids.get(`${r.villageCode}/${r.localId}`)!);
 }
 
-async function updateResidents(tx: Tx, list: { id: number; r: Resident; reidentify: boolean }[], opts: IngestOptions, inboxId: number): Promise<void> {
-  const names = COLUMNS.map(([c]) => c);
-  const sets = names.map((c) => sql.raw(`${c} = u.${c}`));
+async function updateResidents(tx: Tx, list: { id: number; r: Resident; hash: string; reidentify: boolean }[], opts: IngestOptions, inboxId: number): Promise<void> {
+  const sets = COLUMNS.map(([c]) => sql.raw(`${c} = u.${c}`));
+  const reidentify = list.filter((x) => x.reidentify).map((x) => x.id);
   await tx.execute(sql`
     update resident_records t set ${sql.join(sets, sql`, `)}, extra = u.extra, content_hash = u.content_hash,
       channel = ${opts.channel}, source_id = coalesce(${opts.sourceId ?? null}, t.source_id), inbox_id = ${inboxId},
-      status = case when u.reidentify then 'accepted' else t.status end, deleted_at = null, updated_at = now()
-    from unnest(${arrayParam(list.map((x) => x.id), 'int')}, ${sql.join(columnArrays(list.map((x) => x.r)), sql`, `)},
-      ${arrayParam(jsonTexts(list.map((x) => extraOf(x.r))), 'text')}::jsonb[], ${arrayParam(list.map((x) => hashOf(x.r)), 'text')},
-      ${arrayParam(list.map((x) => x.reidentify), 'bool')})
-      as u(id, ${sql.raw(names.join(', '))}, extra, content_hash, reidentify)
+      status = case when t.id = any(${arrayParam(reidentify, 'int')}) then 'accepted' else t.status end, deleted_at = null, updated_at = now()
+    from json_populate_recordset(null::resident_records, ${rowsJson(list)}::json) u
     where t.id = u.id`);
 }
 
@@ -145,7 +145,7 @@ export async function ingestResidents(ctx: PipelineContext, inputs: ResidentInpu
     const [inbox] = await rows<{ id: number }>(tx, sql`
       insert into inbox (channel, kind, village_code, api_key_id, source_id, idempotency_key, record_count, payload)
       values (${opts.channel}, 'resident', ${inboxVillage}, ${opts.apiKeyId ?? null}, ${opts.sourceId ?? null},
-              ${opts.idempotencyKey ?? null}, ${inputs.length}, ${opts.channel === 'pull' && !opts.raw ? '[]' : JSON.stringify(opts.raw ?? inputs)}::jsonb)
+              ${opts.idempotencyKey ?? null}, ${inputs.length}, ${JSON.stringify(opts.raw ?? inputs)}::jsonb)
       returning id`);
     const inboxId = inbox!.id;
     const records: IngestRecordResult[] = checks.map((c, index) => (c.ok
@@ -153,23 +153,31 @@ export async function ingestResidents(ctx: PipelineContext, inputs: ResidentInpu
       : { index, localId: c.localId, villageCode: c.villageCode, status: 'quarantined', errors: c.errors }));
 
     const valid = checks.flatMap((c, index) => (c.ok ? [{ index, r: c.value }] : []));
-    const existing = new Map<string, Existing>();
+    const hashes = valid.map((v) => hashOf(v.r));
+    // Keys and hashes first: in a re-pull most rows are unchanged, and only changed ones need their columns.
+    // One index probe per row (lateral): a join let the planner hash the whole table for every page.
+    const existing = new Map<string, Pick<Existing, 'id' | 'content_hash' | 'deleted_at'>>();
     if (valid.length) {
       for (const e of await rows<Existing>(tx, sql`
-        select t.* from resident_records t
-        join unnest(${arrayParam(valid.map((v) => v.r.villageCode), 'text')}, ${arrayParam(valid.map((v) => v.r.localId), 'text')}) as k(v, l)
-          on t.village_code = k.v and t.local_id = k.l
-        for update of t`)) {
+        select t.* from unnest(${arrayParam(valid.map((v) => v.r.villageCode), 'text')}, ${arrayParam(valid.map((v) => v.r.localId), 'text')}) as k(v, l)
+        cross join lateral (select id, village_code, local_id, content_hash, deleted_at from resident_records
+          where village_code = k.v::bpchar and local_id = k.l for update) t`)) {
         existing.set(`${e.village_code}/${e.local_id}`, e);
       }
     }
-    const fresh: typeof valid = [];
-    const changed: { index: number; id: number; r: Resident; reidentify: boolean; diff: Record<string, [unknown, unknown]>; change: string }[] = [];
-    for (const v of valid) {
+    const fresh: { index: number; r: Resident; hash: string }[] = [];
+    const differing: { v: (typeof valid)[number]; id: number; hash: string }[] = [];
+    valid.forEach((v, i) => {
       const e = existing.get(`${v.r.villageCode}/${v.r.localId}`);
-      if (!e) { fresh.push(v); continue; }
+      if (!e) { fresh.push({ ...v, hash: hashes[i]! }); return; }
       records[v.index]!.id = e.id;
-      if (e.content_hash === hashOf(v.r) && !e.deleted_at) continue;
+      if (e.content_hash !== hashes[i] || e.deleted_at) differing.push({ v, id: e.id, hash: hashes[i]! });
+    });
+    const before = new Map(differing.length ? (await rows<Existing>(tx, sql`
+      select * from resident_records where id = any(${arrayParam(differing.map((d) => d.id), 'int')})`)).map((e) => [e.id, e]) : []);
+    const changed: { index: number; id: number; r: Resident; hash: string; reidentify: boolean; diff: Record<string, [unknown, unknown]>; change: string }[] = [];
+    for (const { v, id, hash } of differing) {
+      const e = before.get(id)!;
       const diff: Record<string, [unknown, unknown]> = {};
       for (const [col, field] of COLUMNS) {
         if (field === 'sourceUpdatedAt') continue;
@@ -179,10 +187,10 @@ export async function ingestResidents(ctx: PipelineContext, inputs: ResidentInpu
       }
       const reidentify = IDENTITY_FIELDS.some((f) => f in diff);
       const change = e.deleted_at ? 'restored' : 'state' in diff ? 'state' : 'updated';
-      changed.push({ index: v.index, id: e.id, r: v.r, reidentify, diff, change });
+      changed.push({ index: v.index, id, r: v.r, hash, reidentify, diff, change });
     }
 
-    const newIds = await insertResidents(tx, fresh.map((f) => f.r), opts, inboxId);
+    const newIds = await insertResidents(tx, fresh, opts, inboxId);
     fresh.forEach((f, i) => { records[f.index]!.status = 'created'; records[f.index]!.id = newIds[i]!; });
     if (changed.length) {
       await updateResidents(tx, changed, opts, inboxId);
@@ -235,8 +243,7 @@ export async function ingestResidents(ctx: PipelineContext, inputs: ResidentInpu
       quarantined: bad.length,
     };
     const response = opts.answer ? { ...summary, hubAnswer: opts.answer({ ...summary, records }) } : summary;
-    const written = opts.channel === 'pull' && !opts.raw ? JSON.stringify(records.filter((r) => r.status !== 'unchanged').map((r) => inputs[r.index])) : null;
-    await tx.execute(sql`update inbox set response = ${JSON.stringify(response)}::jsonb, payload = coalesce(${written}::jsonb, payload) where id = ${inboxId}`);
+    await tx.execute(sql`update inbox set response = ${JSON.stringify(response)}::jsonb where id = ${inboxId}`);
     return { ...summary, records, toIdentify: [...newIds, ...changed.filter((c) => c.reidentify).map((c) => c.id)] };
   });
   const { toIdentify, ...out } = result;

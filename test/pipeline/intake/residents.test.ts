@@ -96,15 +96,3 @@ t.test('the same person in two villages is one citizen', async (t) => {
   const linked = await rows<{ citizen_id: number }>(db, sql`select distinct citizen_id from resident_records where nik = ${applicant(300).nik}`);
   t.equal(linked.length, 1);
 });
-
-t.test('a pull keeps in its inbox row only the rows it wrote or quarantined', async (t) => {
-  const pull = { allowedVillages: null, channel: 'pull' as const };
-  const page = [resident(400), resident(401), resident(402, { birthDate: '31-02-1990' })];
-  const first = await ingestResidents(ctx, page, pull);
-  const changed = [resident(400), resident(401, { address: 'DUSUN BARU' }), resident(402, { birthDate: '31-02-1990' })];
-  const second = await ingestResidents(ctx, changed, pull);
-  t.match(second, { created: 0, updated: 1, unchanged: 1, quarantined: 1 });
-  const stored = await rows<{ id: number; payload: ResidentInput[] }>(db, sql`select id, payload from inbox where id in (${first.inboxId}, ${second.inboxId}) order by id`);
-  t.same(stored[0]!.payload.map((p) => p.localId), [1400, 1401, 1402], 'the first pull wrote every row');
-  t.same(stored[1]!.payload.map((p) => p.localId), [1401, 1402], 'the unchanged row is not copied again');
-});
