@@ -4,6 +4,17 @@ export const DEMO_TIYUH = [
   '1812062001', '1812072001', '1812082001', '1812092001', '1812012003',
 ];
 
+/**
+ * The simulated tiyuh's letter types (as the OpenSID listing names them) and the MPP services their
+ * requests become. "Keterangan Jual Beli" is left unmapped: its requests wait in quarantine.
+ */
+export const DEMO_LETTER_SERVICES = {
+  'Pengantar Surat Keterangan Catatan Kepolisian': 'PENGANTAR_SKCK',
+  'Keterangan KTP dalam Proses': 'KTP_EL_BARU',
+  'Keterangan Kurang Mampu': 'REKOMENDASI_PBI_JK',
+  'Keterangan Belum Pernah Menikah': 'SK_BELUM_MENIKAH',
+};
+
 /** Entries for config/sources.json pointing at a simulator: ten tiyuh syncing every minute, staggered. */
 export function demoSources(simulatorUrl: string, villages: string[] = DEMO_TIYUH) {
   return villages.map((v, i) => ({
@@ -12,6 +23,7 @@ export function demoSources(simulatorUrl: string, villages: string[] = DEMO_TIYU
     connector: 'opensid-api',
     enabled: true,
     schedule: `${(i * 6) % 60} * * * * *`,
-    settings: { baseUrl: `${simulatorUrl}/desa/${v}`, email: 'operator@tubaba.test', password: 'rahasia-simulasi', pageSize: 100, minPageIntervalMs: 200 },
+    settings: { baseUrl: `${simulatorUrl}/desa/${v}`, email: 'operator@tubaba.test', password: 'rahasia-simulasi', pageSize: 100, minPageIntervalMs: 200,
+      letterServices: DEMO_LETTER_SERVICES },
   }));
 }

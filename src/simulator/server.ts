@@ -5,8 +5,8 @@ import { generatePopulation, tubabaVillages, type SyntheticRecord } from '../syn
 /** A fault the simulator injects on matching requests, `times` times (default once). */
 export interface FaultRule {
   kind: '5xx' | 'timeout' | 'slow' | 'malformed' | 'truncated' | 'short' | 'expire-token';
-  /** penduduk (both APIs), signin (Gabungan and OpenSID login); any when unset. */
-  path?: 'penduduk' | 'signin';
+  /** penduduk (both APIs), permohonan (letter requests), signin (Gabungan and OpenSID login); any when unset. */
+  path?: 'penduduk' | 'permohonan' | 'signin';
   page?: number;
   times?: number;
   delayMs?: number;
@@ -34,6 +34,10 @@ export interface Simulator {
   url: string;
   /** Residents per village code, for tests and the demo. */
   villageCounts: Map<string, number>;
+  /** The letter requests (permohonan surat) each village serves, oldest first. */
+  permohonan: Map<string, SimPermohonan[]>;
+  /** A citizen cancels a request (status 5 Dibatalkan). */
+  cancelPermohonan(village: string, id: number): void;
   total: number;
   fault(rule: FaultRule): void;
   clearFaults(): void;
@@ -44,6 +48,29 @@ export interface Simulator {
 }
 
 const STATUS_KAWIN = ['BELUM KAWIN', 'KAWIN', 'CERAI HIDUP', 'CERAI MATI'];
+
+/** Letter types (tweb_surat_format: nama, url_surat, kode_surat) of a stock OpenSID; the last one is rarely asked for. */
+export const SIM_LETTERS = [
+  { nama: 'Pengantar Surat Keterangan Catatan Kepolisian', url_surat: 'surat_ket_catatan_kriminal', kode_surat: 'S-07' },
+  { nama: 'Keterangan KTP dalam Proses', url_surat: 'surat_ket_ktp_dalam_proses', kode_surat: 'S-08' },
+  { nama: 'Keterangan Kurang Mampu', url_surat: 'surat_ket_kurang_mampu', kode_surat: 'S-11' },
+  { nama: 'Keterangan Belum Pernah Menikah', url_surat: 'surat_ket_belum_menikah', kode_surat: 'S-22' },
+  { nama: 'Keterangan Jual Beli', url_surat: 'surat_ket_jual_beli', kode_surat: 'S-05' },
+] as const;
+
+/** permohonan_surat.status (OpenSID since 2023): the listing answers the label. */
+export const PERMOHONAN_STATUS = ['Belum Lengkap', 'Sedang Diperiksa', 'Menunggu Tandatangan', 'Siap Diambil', 'Sudah Diambil', 'Dibatalkan'] as const;
+
+export interface SimPermohonan {
+  id: number;
+  letter: (typeof SIM_LETTERS)[number];
+  status: number;
+  /** The applicant's row in this village's resident listing; null: someone the listing does not hold. */
+  residentId: number | null;
+  nik: string | null;
+  name: string;
+  createdAt: string;
+}
 const DEFAULT_CREDENTIALS = { email: 'operator@tubaba.test', password: 'rahasia-simulasi' };
 
 interface Row { id: number; rec: SyntheticRecord; village: string; kec: string; invalid: boolean }
@@ -111,6 +138,29 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     (byVillage.get(r.village) ?? byVillage.set(r.village, []).get(r.village)!).push(r);
     (byKecamatan.get(r.kec) ?? byKecamatan.set(r.kec, []).get(r.kec)!).push(r);
   }
+  // About one request per 20 residents: mostly the first four letter types, every 13th the rarely
+  // asked one, every 9th cancelled, every 17th by someone outside the village's listing (a resident of
+  // another tiyuh asking this one for a letter).
+  const permohonan = new Map<string, SimPermohonan[]>();
+  let permohonanSeq = 0;
+  for (const [village, list] of byVillage) {
+    const out: SimPermohonan[] = [];
+    const others = rows.filter((r) => r.village !== village);
+    for (let k = 1; k <= Math.ceil(list.length / 20); k++) {
+      const outsider = k % 17 === 0;
+      const r = outsider && others.length ? others[(k * 31) % others.length]! : list[(k * 7919) % list.length]!;
+      out.push({
+        id: ++permohonanSeq,
+        letter: k % 13 === 0 ? SIM_LETTERS[4] : SIM_LETTERS[k % 4]!,
+        status: k % 9 === 0 ? 5 : [1, 2, 3, 4, 0][k % 5]!,
+        residentId: outsider ? null : r.id,
+        nik: outsider && !others.length ? null : r.rec.nik ?? null,
+        name: outsider && !others.length ? 'Warga Pendatang' : r.rec.fullName,
+        createdAt: new Date(Date.UTC(2026, 9, 1) + permohonanSeq * 3_600_000).toISOString().replace('.000Z', '.000000Z'),
+      });
+    }
+    permohonan.set(village, out);
+  }
   const credentials = opts.credentials ?? DEFAULT_CREDENTIALS;
   const tokens = new Map<string, number>();
   const faults: FaultRule[] = [...(opts.faults ?? [])];
@@ -119,7 +169,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   let tokenSeq = 0;
   const sockets = new Set<Socket>();
 
-  const takeFault = (path: 'penduduk' | 'signin', page: number | null): FaultRule | null => {
+  const takeFault = (path: 'penduduk' | 'permohonan' | 'signin', page: number | null): FaultRule | null => {
     const i = faults.findIndex((f) => (!f.path || f.path === path) && (f.page === undefined || f.page === page));
     if (i < 0) return null;
     const f = faults[i]!;
@@ -155,18 +205,18 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     json(res, 200, { message: 'Login Success ', access_token: token, token_type: 'Bearer' });
   }
 
-  function page(req: http.IncomingMessage, res: http.ServerResponse, url: URL, list: Row[], gabungan: boolean) {
+  /** One JSON:API page of `list` behind a bearer token, with the faults of `path`. */
+  function page<T>(req: http.IncomingMessage, res: http.ServerResponse, url: URL, list: T[], path: 'penduduk' | 'permohonan', max: number, item: (x: T) => unknown) {
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const uses = auth ? tokens.get(auth) : undefined;
     if (uses === undefined || (opts.tokenMaxUses && uses >= opts.tokenMaxUses)) return json(res, 401, { message: 'Unauthenticated.' });
     tokens.set(auth!, uses + 1);
-    const max = gabungan ? 500 : 100;
-    const size = Math.min(max, Math.max(1, Number(url.searchParams.get('page[size]') ?? (gabungan ? 30 : 15)) || 15));
+    const size = Math.min(max, Math.max(1, Number(url.searchParams.get('page[size]') ?? (max > 100 ? 30 : 15)) || 15));
     const number = Math.max(1, Number(url.searchParams.get('page[number]') ?? 1) || 1);
     stats.dataRequests += 1;
     const key = `${url.pathname}#${number}`;
     stats.pageRequests.set(key, (stats.pageRequests.get(key) ?? 0) + 1);
-    const f = takeFault('penduduk', number);
+    const f = takeFault(path, number);
     if (f?.kind === 'expire-token') { tokens.delete(auth!); return json(res, 401, { message: 'Unauthenticated.' }); }
     if (f?.kind === '5xx') return json(res, 500, { message: 'Server Error' });
     if (f?.kind === 'timeout') return;
@@ -174,7 +224,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     let slice = list.slice((number - 1) * size, number * size);
     if (f?.kind === 'short') slice = slice.slice(0, Math.floor(slice.length / 2));
     const body = JSON.stringify({
-      data: slice.map((r) => ({ type: 'penduduk', id: String(r.id), attributes: attributes(r, gabungan, villageNames) })),
+      data: slice.map(item),
       meta: { pagination: { total: list.length, count: f?.kind === 'short' ? Math.min(size, list.length - (number - 1) * size) : slice.length, per_page: size, current_page: number, total_pages: totalPages } },
       links: { self: `${url.pathname}?page[number]=${number}` },
     });
@@ -193,6 +243,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     if (delay > 0) setTimeout(send, delay); else send();
   }
 
+  const pendudukItem = (gabungan: boolean) => (r: Row) => ({ type: 'penduduk', id: String(r.id), attributes: attributes(r, gabungan, villageNames) });
+  const permohonanItem = (p: SimPermohonan) => ({
+    type: 'surat', id: String(p.id),
+    attributes: { id: p.id, nama_penduduk: p.name, nama_surat: p.letter.nama, nik: p.nik, status: PERMOHONAN_STATUS[p.status], tanggal: p.createdAt, tinymce: true },
+  });
+
   const server = http.createServer((req, res) => {
     if (down) { req.socket.destroy(); return; }
     const url = new URL(req.url ?? '/', 'http://sim');
@@ -202,12 +258,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       const kec = url.searchParams.get('kode_kecamatan') ?? url.searchParams.get('filter[kode_kecamatan]');
       const desa = url.searchParams.get('config_desa') ?? url.searchParams.get('filter[kode_desa]');
       const list = desa ? byVillage.get(desa.replace(/\./g, '')) ?? [] : kec ? byKecamatan.get(kec.replace(/\./g, '')) ?? [] : rows;
-      return page(req, res, url, list, true);
+      return page(req, res, url, list, 'penduduk', 500, pendudukItem(true));
     }
     const m = /^\/desa\/(\d{10})(\/.*)$/.exec(p);
     if (m && byVillage.has(m[1]!)) {
       if (req.method === 'POST' && m[2] === '/api/admin/login') return void login(req, res);
-      if (req.method === 'GET' && m[2] === '/api/v1/admin/penduduk') return page(req, res, url, byVillage.get(m[1]!)!, false);
+      if (req.method === 'GET' && m[2] === '/api/v1/admin/penduduk') return page(req, res, url, byVillage.get(m[1]!)!, 'penduduk', 100, pendudukItem(false));
+      // The admin listing of self-service letter requests (LayananMandiriController::index, PermohonanMandiriTransformer).
+      if (req.method === 'GET' && m[2] === '/api/admin/surat/mandiri') return page(req, res, url, permohonan.get(m[1]!) ?? [], 'permohonan', 100, permohonanItem);
     }
     json(res, 404, { message: 'Not Found' });
   });
@@ -217,6 +275,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   return {
     url: `http://${addr.address}:${addr.port}`,
     villageCounts: new Map([...byVillage].map(([v, list]) => [v, list.length])),
+    permohonan,
+    cancelPermohonan: (village, id) => {
+      const p = permohonan.get(village)?.find((x) => x.id === id);
+      if (!p) throw new Error(`no permohonan ${id} in ${village}`);
+      p.status = 5;
+    },
     total: rows.length,
     fault: (rule) => { faults.push(rule); },
     clearFaults: () => { faults.length = 0; },

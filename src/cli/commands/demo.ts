@@ -61,6 +61,10 @@ curl -s -X POST ${url}/v1/agencies/${service.agency}/items/claim -H 'Authorizati
 
 4) Ten simulated tiyuh (${simulator.url}) sync every minute; watch them catch up:
 curl -s ${url}/v1/sources -H 'Authorization: Bearer ${admin.secret}'
+   Their citizens' letter requests (permohonan surat) become registrations too: "Keterangan KTP dalam Proses"
+   lands in the queue of step 2, an unmapped letter type in quarantine (GET /v1/quarantine?kind=registration).
+   Can the hub reach a tiyuh and log in?
+curl -s -X POST ${url}/v1/sources/tiyuh-${DEMO_VILLAGE}/check -H 'Authorization: Bearer ${admin.secret}'
 
 The catalogue: curl -s ${url}/v1/services      Stop with Ctrl-C.
 `);
