@@ -4,6 +4,7 @@ import { rows, type Queryable } from '../db/client.js';
 import { arrayParam } from '../db/sqlArrays.js';
 import { circuitOf, requestSync } from '../connectors/sync/runs.js';
 import { syncQueueOf } from '../connectors/sync/queue.js';
+import { checkMeaning, checkSource } from '../connectors/sync/check.js';
 import type { PipelineContext } from '../pipeline/context.js';
 import type { AppDeps } from './app.js';
 import { forbidden, requireKey } from './auth.js';
@@ -105,12 +106,32 @@ export const sourceRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     preHandler: staff,
     schema: { summary: 'Start a sync run now', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } },
   }, async (req, reply) => {
-    await sourceOf(req.params.id, scope(req.principal));
+    const s = await sourceOf(req.params.id, scope(req.principal));
     const r = await requestSync(deps.ctx, syncQueueOf(deps.queues), req.params.id, 'manual');
+    await deps.db.execute(sql`insert into audit_log (actor, action, target_type, target_id, region_code, detail)
+      values (${req.principal.label}, 'source.sync', 'sources', ${s.id}, ${s.kecamatan_code}, ${JSON.stringify({ outcome: r.status })}::jsonb)`);
     if (r.status === 'started') return reply.code(202).send({ runId: r.runId, status: 'started' });
     if (r.status === 'running') {
       throw new HubError(409, 'SYNC_RUNNING', { id: `Sinkronisasi #${r.runId} masih berjalan.`, en: `Run #${r.runId} is still running.` });
     }
     throw new HubError(409, 'SOURCE_DISABLED', { id: 'Sumber data tidak aktif atau bukan konektor tarik.', en: 'The source is disabled or not a pull connector.' });
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/sources/:id/check', {
+    preHandler: staff,
+    schema: {
+      summary: 'Can the hub reach the source\'s server and log in (nothing is pulled); a failure is a problem with the connector\'s code',
+      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } },
+      response: { 200: { type: 'object', properties: { ok: { type: 'boolean' }, detail: { type: 'string' } } } },
+    },
+  }, async (req) => {
+    await sourceOf(req.params.id, scope(req.principal));
+    const r = await checkSource(deps.ctx, req.params.id, req.principal.label);
+    if (r.status === 'unknown') throw notFound('Sumber data', 'id');
+    if (r.status === 'not-pull') {
+      throw new HubError(409, 'SOURCE_NOT_PULL', { id: 'Sumber data ini bukan konektor tarik; tidak ada server yang diperiksa.', en: 'The source is not a pull connector; there is no server to check.' });
+    }
+    if (r.ok) return { ok: true, detail: r.detail };
+    throw new HubError(r.code === 'SETTINGS_INVALID' ? 409 : 502, r.code, { id: checkMeaning(r.code), en: r.detail });
   });
 };

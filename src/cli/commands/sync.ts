@@ -20,6 +20,8 @@ export default async function sync(argv: string[]): Promise<number> {
   try {
     const r = await requestSync(hub.ctx, syncQueueOf(hub.ctx.queues), sourceId, 'manual');
     if (r.status === 'unknown') { console.error(`unknown source "${sourceId}"`); return 1; }
+    await hub.database.db.execute(sql`insert into audit_log (actor, action, target_type, target_id, detail)
+      values (${`cli:${process.env.USER ?? 'operator'}`}, 'source.sync', 'sources', ${sourceId}, ${JSON.stringify({ outcome: r.status })}::jsonb)`);
     if (r.status === 'disabled') { console.error(`source "${sourceId}" is disabled or not a pull connector`); return 1; }
     if (r.status === 'running') { console.log(`run #${r.runId} of ${sourceId} is already running`); return 0; }
     if (r.status !== 'started') return 1;
