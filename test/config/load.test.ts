@@ -97,6 +97,21 @@ t.test('sources name real villages', async (t) => {
   t.equal(loadConfig(dir).sources[0]?.villageCode, '1812012002', 'stored in the 10-digit form');
 });
 
+t.test('an OpenSID API source maps letter types onto services that exist in the catalogue', async (t) => {
+  const dir = copyConfig();
+  const source = (letterServices: Record<string, string>) => ({ sources: [{
+    id: 'desa-1', connector: 'opensid-api', villageCode: '1812012002',
+    settings: { baseUrl: 'http://127.0.0.1:4010/desa/1812012002', email: 'a@b.c', password: 'x', letterServices },
+  }] });
+  writeFileSync(path.join(dir, 'sources.json'), JSON.stringify(source({ 'Keterangan Kurang Mampu': 'REKOMENDASI_PBI_JK' }), null, 2));
+  t.equal(loadConfig(dir).sources.length, 1, 'a known service loads');
+  writeFileSync(path.join(dir, 'sources.json'), JSON.stringify(source({ 'Keterangan Kurang Mampu': 'REKOMENDASI_PBI_JK', 'surat_ket/usaha': 'SK_USAHA' }), null, 2));
+  const e = loadError(dir);
+  t.equal(e.file, path.join(dir, 'sources.json'));
+  t.equal(e.where, '13', 'the line of the unknown code');
+  t.equal(e.reason, '/sources/0/settings/letterServices/surat_ket~1usaha: unknown service "SK_USAHA" (not in services.json)');
+});
+
 t.test('environment is validated once', async (t) => {
   const env = loadEnv({ PORT: '8080' });
   t.equal(env.port, 8080);
