@@ -35,9 +35,25 @@ function tokenFound(t: string, others: string[]): 'same' | 'close' | 'initial' |
     const la = t.length;
     const lb = o.length;
     if ((la < lb ? la / lb : lb / la) < 0.5) continue;
-    if (jaroWinkler(t, o) >= TOKEN_CLOSE) return 'close';
+    if (jaroWinkler(t, o) >= TOKEN_CLOSE || (la === lb && oneSibilant(t, o))) return 'close';
   }
   return best;
+}
+
+/**
+ * Same letters but one s against a j (from z) after the first: Rizki/Riski, Faizal/Faisal are one
+ * name written two ways, where Jaro-Winkler of a short part falls just under the close level.
+ */
+function oneSibilant(a: string, b: string): boolean {
+  let diff = -1;
+  for (let i = 1; i < a.length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (diff >= 0 || !((x === 106 && y === 115) || (x === 115 && y === 106))) return false;
+    diff = i;
+  }
+  return diff > 0 && a.charCodeAt(0) === b.charCodeAt(0);
 }
 
 /**
@@ -55,18 +71,22 @@ export function compareNames(a: NameInfo | null, b: NameInfo | null): NameLevel 
   const jw = jaroWinkler(a.phonJoined, b.phonJoined);
   // Cheap exit (most candidate pairs): unlike strings that share no part and no initial.
   if (jw < 0.75 && !sharesPart(a.phon, b.phon)) return 'different';
-  const [short, long] = a.phon.length <= b.phon.length ? [a.phon, b.phon] : [b.phon, a.phon];
+  const shortName = a.phon.length <= b.phon.length ? a : b;
+  const short = shortName.phon;
+  const long = shortName === a ? b.phon : a.phon;
   let allFound = true;
   let distinctiveFound = false;
   let initials = 0;
-  for (const t of short) {
+  for (let i = 0; i < short.length; i++) {
+    const t = short[i] as string;
     const f = tokenFound(t, long);
     if (f === null) {
       allFound = false;
       break;
     }
     if (f === 'initial') initials++;
-    else if (!COMMON_NAME_PARTS.has(t) && t.length > 2) distinctiveFound = true;
+    // Common parts are listed as written (muhammad, ahmad, dewi), not by their phonetic keys.
+    else if (!COMMON_NAME_PARTS.has(shortName.tokens[i] as string) && t.length > 2) distinctiveFound = true;
   }
   if (allFound) {
     if (short.length === long.length && initials === 0) return 'close';
@@ -79,6 +99,31 @@ export function compareNames(a: NameInfo | null, b: NameInfo | null): NameLevel 
   }
   if (a.phon.length === b.phon.length && oneTypo(a.phon, b.phon)) return 'typo';
   return jw >= 0.85 ? 'similar' : 'different';
+}
+
+/**
+ * The same number of parts, at least one distinctive part (not Muhammad, Siti, Ni Made ...) the
+ * same in both, and every other part the same, close, or an initial of its counterpart:
+ * "Sukamto B." / "Sukamto Budiono". Parents do not give twins the same distinctive name with the
+ * same initials, so within a family this is one person written short. Only for the guards.
+ */
+export function sameGivenNameWithInitials(a: NameInfo, b: NameInfo): boolean {
+  if (a.phon.length !== b.phon.length || a.phon.length < 2) return false;
+  let distinctive = false;
+  let initials = 0;
+  for (let i = 0; i < a.phon.length; i++) {
+    const x = a.phon[i] as string;
+    const y = b.phon[i] as string;
+    if (x.length === 1 || y.length === 1) {
+      if (x.charCodeAt(0) !== y.charCodeAt(0)) return false;
+      initials++;
+    } else if (x === y) {
+      if (!COMMON_NAME_PARTS.has(a.tokens[i] as string) && x.length > 2) distinctive = true;
+    } else if (jaroWinkler(x, y) < TOKEN_CLOSE) {
+      return false;
+    }
+  }
+  return distinctive && initials > 0;
 }
 
 /** Whether two names share a phonetic part or the first letter of a one-letter part. */

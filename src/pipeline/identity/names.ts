@@ -18,7 +18,25 @@ const DEGREES = new Set([
   'sikom', 'sgz', 'sst', 'str', 'sth', 'stptk', 'amd', 'ama', 'amdkeb', 'amdkep', 'amdkes', 'amdfarm', 'amk',
   'amdpd', 'apt', 'mpd', 'mpdi', 'msi', 'mm', 'mh', 'mkes', 'mag', 'mt', 'mkom', 'me', 'msc', 'ma', 'mba',
   'mhum', 'mkm', 'msos', 'mip', 'map', 'phd', 'ners', 'bsc', 'ba', 'spog', 'spa', 'sppd', 'mpdsd', 'lc',
-  'dipl', 'ing', 'ssit', 'sa', 'sadm', 'sip', 'skg', 'sked',
+  'dipl', 'ing', 'ssit', 'sa', 'sadm', 'sip', 'skg', 'sked', 'ssosi', 'sthi', 'sesy', 'ns', 'gr', 'strkes', 'strkeb',
+  'strkep', 'strt', 'strak', 'strpar', 'strsos', 'strikom', 'mkep', 'mfarm', 'meng', 'mak', 'mpsi', 'mhi', 'mesy', 'mkn',
+]);
+
+/** Written after a name but not part of it: the deceased (Alm./Almh.). */
+const TRAILING_MARKS = new Set(['alm', 'almh', 'almarhum', 'almarhumah']);
+
+/** Start an alias ("Budi Santoso als Bejo"): the name is what comes before. */
+const ALIAS = new Set(['als', 'alias']);
+
+/**
+ * Balinese names: I (male) / Ni (female), then birth order, caste and sex parts. Registers drop the
+ * I/Ni and abbreviate the parts ("Ni Md. Sukarini", "I Wyn Suarta", "I Gst Ngurah").
+ */
+const BALI_BIRTH_ORDER = new Set(['wayan', 'made', 'nyoman', 'ketut', 'putu', 'gede', 'kadek', 'komang', 'nengah', 'luh', 'gusti']);
+const BALI_ABBREVIATIONS = new Map([
+  ['wyn', 'wayan'], ['md', 'made'], ['nym', 'nyoman'], ['nyn', 'nyoman'], ['kt', 'ketut'], ['ktt', 'ketut'], ['pt', 'putu'],
+  ['gd', 'gede'], ['kd', 'kadek'], ['kdk', 'kadek'], ['kmg', 'komang'], ['gst', 'gusti'], ['ngr', 'ngurah'], ['dw', 'dewa'],
+  ['agg', 'agung'], ['ag', 'agung'],
 ]);
 
 /** Spellings that all denote Muhammad when written as a separate name part. */
@@ -37,9 +55,14 @@ export const COMMON_NAME_PARTS = new Set([
 
 const PATRONYMIC = new Set(['bin', 'binti', 'bt', 'bte', 'binte']);
 
+const OLD_SPELLING = /oe|dj|tj|sj|nj/;
+const OLD_J = /(^|[^dtsn])j/g;
+
 /** Rewrites pre-1972 (Van Ophuijsen / Soewandi) spelling to EYD. Applied to lower-case letters only. */
 export function modernSpelling(s: string): string {
-  return s
+  // Where the old spelling shows (oe, dj, tj, sj, nj), its j is today's y: Tjahjo = Cahyo, Soerjo = Suryo.
+  const old = OLD_SPELLING.test(s);
+  return (old ? s.replace(OLD_J, '$1y') : s)
     .replace(/oe/g, 'u')
     .replace(/dj/g, 'j')
     .replace(/tj/g, 'c')
@@ -51,7 +74,24 @@ export function modernSpelling(s: string): string {
 function isDegreeToken(raw: string): boolean {
   const bare = raw.replace(/[.\s]/g, '');
   if (bare.length === 0) return true;
-  return DEGREES.has(bare);
+  return DEGREES.has(bare) || TRAILING_MARKS.has(bare);
+}
+
+/**
+ * After a comma, a dotted abbreviation in the shape of an Indonesian degree is a degree even when
+ * the list above lacks it: Sarjana, Ahli Madya, Doktor, or a three-part Magister ("S.Tr.Kes",
+ * "A.Md.Kes", "M.Pd.I"). "A.R." (initials) and "M.Ali" do not have that shape.
+ */
+function isDegreeSegment(part: string): boolean {
+  const t = part.trim();
+  if (t.length === 0) return true;
+  if (isDegreeToken(t)) return true;
+  if (t.split(/\s+/).every((w) => isDegreeToken(w))) return true;
+  const segs = t.replace(/\s+/g, '').split('.').filter((x) => x.length > 0);
+  if (segs.length < 2 || !t.includes('.')) return false;
+  const first = segs[0] as string;
+  if (!(first === 's' || first === 'a' || first === 'd' || (first === 'm' && segs.length >= 3))) return false;
+  return (segs[1] as string).length >= 2 && segs.every((x) => x.length <= 4 && /^[a-z]+$/.test(x));
 }
 
 export interface NameParts {
@@ -68,13 +108,17 @@ const PLAIN_NAME = /^[A-Za-z]+(?: [A-Za-z]+)*$/;
 export function nameParts(raw: string): NameParts {
   if (PLAIN_NAME.test(raw)) return plainNameParts(raw.toLowerCase().split(' '), true);
   let s = raw.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
-  // Degrees usually follow a comma: "Budi Santoso, S.Pd., M.Pd".
+  // A remark in parentheses is not part of the name: "Budi Santoso (Alm)", "Siti (Bejo)".
+  if (s.includes('(')) {
+    const bare = s.replace(/\([^)]*\)?/g, ' ');
+    if (/[a-z]/.test(bare)) s = bare;
+  }
+  // Degrees usually follow a comma: "Budi Santoso, S.Pd., M.Pd", "SITI AMINAH, S. PD".
   const commaParts = s.split(',');
   if (commaParts.length > 1) {
     const head = commaParts[0] ?? '';
     const tail = commaParts.slice(1);
-    const tailAreDegrees = tail.every((p) => p.trim().split(/\s+/).every((w) => isDegreeToken(w)));
-    s = tailAreDegrees ? head : commaParts.join(' ');
+    s = tail.every(isDegreeSegment) ? head : commaParts.join(' ');
   }
   // Remove apostrophes inside words (Ma'ruf), then split on anything that is not a letter.
   const words = s.replace(/['`’‘]/g, '').split(/\s+/).filter((w) => w.length > 0);
@@ -97,22 +141,40 @@ export function nameParts(raw: string): NameParts {
  */
 function plainNameParts(tokens: string[], dropDegrees: boolean): NameParts {
   // Degrees written without dots at the end: "Budi Santoso SPd".
-  while (dropDegrees && tokens.length > 1) {
+  while (tokens.length > 1) {
     const last = tokens[tokens.length - 1] as string;
-    if (last.length <= 5 && DEGREES.has(last)) tokens.pop();
+    if ((dropDegrees && last.length <= 5 && DEGREES.has(last)) || TRAILING_MARKS.has(last)) tokens.pop();
     else break;
   }
   // Leading titles: "Hj. Siti", "Drs. H. Ahmad".
   while (tokens.length > 1 && LEADING_TITLES.has(tokens[0] ?? '')) tokens.shift();
+  // Balinese: drop I/Ni (often left out, and a mistyped "I Wyan" must still agree with "Wayan") and
+  // expand abbreviated parts ("Ni Md. Sukarini").
+  let bali = false;
+  if (tokens.length >= 2 && (tokens[0] === 'i' || tokens[0] === 'ni')) {
+    bali = true;
+    tokens.shift();
+  } else if (tokens.length >= 2) {
+    // Written joined: "Iwayan", "NINYOMAN".
+    const first = tokens[0] as string;
+    const rest = first.startsWith('ni') ? first.slice(2) : first.startsWith('i') ? first.slice(1) : '';
+    if (BALI_BIRTH_ORDER.has(rest)) {
+      bali = true;
+      tokens[0] = rest;
+    }
+  }
   const out: string[] = [];
   let patronym: string | null = null;
   for (let i = 0; i < tokens.length; i++) {
     const raw0 = tokens[i] ?? '';
+    if (ALIAS.has(raw0) && out.length > 0 && i < tokens.length - 1) break;
     if (PATRONYMIC.has(raw0) && out.length > 0 && i < tokens.length - 1) {
       patronym = tokens.slice(i + 1).map((t) => canonicalToken(t, false)).join(' ');
       break;
     }
-    out.push(canonicalToken(raw0, i < tokens.length - 1));
+    const hasNext = i < tokens.length - 1;
+    const baliPart = bali && hasNext ? BALI_ABBREVIATIONS.get(raw0) : undefined;
+    out.push(baliPart ?? canonicalToken(raw0, hasNext));
   }
   return { tokens: out.length > 0 ? out : tokens.map((t) => canonicalToken(t, false)), patronym };
 }
@@ -137,7 +199,7 @@ const VOWEL = /[aiueo]/;
 /**
  * Indonesian phonetic key of one name part. Rules, in order: EYD spelling; kh/ch -> h; q -> k;
  * z -> j; v/f/ph -> p (Sundanese and Javanese speakers write Arif/Arip, Fitri/Pitri); th/dh -> t/d;
- * sy/sh/ts -> s; ie -> i; drop h unless it starts the part or stands between vowels (ahmad = amad
+ * sy/sh/ts -> s; iya -> ia; ie -> i; drop h unless it starts the part or stands between vowels (ahmad = amad
  * = achmad, fatimah = fatima); vowels e->i and o->u (Slamet/Slamat stays apart but Saleh/Salih,
  * Joko/Juku agree); y after a consonant -> i; doubled letters collapse.
  */
@@ -170,6 +232,8 @@ function computePhoneticToken(token: string): string {
     .replace(/th/g, 't')
     .replace(/dh/g, 'd')
     .replace(/sy|sh|ts/g, 's')
+    // "iya" and "ia" are written either way: Supriyadi/Supriadi, Qomariyah/Komariah, Kurniyawan.
+    .replace(/iya/g, 'ia')
     .replace(/ie/g, 'i')
     .replace(/ey|ay$/g, (m) => (m === 'ey' ? 'i' : 'ai'))
     // Abdul assimilates before sun letters: Abdul Rahman = Abdurrahman, Abdul Salam = Abdussalam.

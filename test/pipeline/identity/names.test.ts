@@ -51,7 +51,7 @@ t.test('Siti/St. and Abdul/Abd.', async (t) => {
 t.test('old spelling', async (t) => {
   t.equal(normalizeName('Soeharto'), 'suharto');
   t.equal(normalizeName('Djoko'), 'joko');
-  t.equal(normalizeName('Tjahjono'), 'cahjono');
+  t.equal(normalizeName('Tjahjono'), 'cahyono', "the old j is today's y");
   t.equal(normalizeName('Sjamsul'), 'syamsul');
   t.equal(normalizeName('Soenjoto'), 'sunyoto');
   t.equal(phoneticKey('Achmad'), phoneticKey('Ahmad'));
@@ -101,4 +101,54 @@ t.test('the joined phonetic key does not depend on how the name is split', async
   t.equal(nameInfo('Wulandari Rahayu Sri').phonSorted, nameInfo('Rahayu Sri Wulandari').phonJoined);
   t.ok(nameInfo('Siti Nurhaliza').distinctive.includes(nameInfo('Haliza').phonJoined), 'the part after a joined Nur');
   t.notOk(nameInfo('Siti Nurhaliza').distinctive.includes('siti'), 'common parts are left out');
+});
+
+t.test('degree lists after a comma, however they are spaced and spelled', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['SITI AMINAH, S.PD., M.PD', 'siti aminah'],
+    ['Siti Aminah, S. Pd', 'siti aminah'],
+    ['Budi Santoso, S.Sos.I', 'budi santoso'],
+    ['Budi Santoso, S.Kep., Ns.', 'budi santoso'],
+    ['Budi Santoso, S.Tr.Kes', 'budi santoso'],
+    ['Budi Santoso, S.Pd, Gr.', 'budi santoso'],
+    ['Rina Marlina, A.Md.Kep.', 'rina marlina'],
+    ['Heru Purnomo, S.Pd.,M.Pd.I', 'heru purnomo'],
+  ];
+  for (const [raw, want] of cases) t.equal(normalizeName(raw), want, raw);
+  t.equal(normalizeName('Santoso, Budi'), 'santoso budi', 'a name after a comma is kept');
+  t.equal(normalizeName('Budi, A.R.'), 'budi a r', 'initials after a comma are not a degree');
+});
+
+t.test('remarks that are not part of the name: Alm./Almh., parentheses, alias', async (t) => {
+  t.equal(normalizeName('Budi Santoso Alm.'), 'budi santoso');
+  t.equal(normalizeName('BUDI SANTOSO ALM'), 'budi santoso');
+  t.equal(normalizeName('Siti Aminah (Almh)'), 'siti aminah');
+  t.equal(normalizeName('Sutrisno (Bejo)'), 'sutrisno');
+  t.equal(normalizeName('Budi Santoso als Bejo'), 'budi santoso');
+  t.equal(normalizeName('Budi Santoso Alias Bejo'), 'budi santoso');
+});
+
+t.test('Balinese names: I/Ni left out, parts abbreviated or joined', async (t) => {
+  const cmp = (a: string, b: string) => compareNames(nameInfo(a), nameInfo(b));
+  t.equal(cmp('I Made Sudarsana', 'Made Sudarsana'), 'exact');
+  t.equal(cmp('Ni Kadek Ariani', 'KADEK ARIANI'), 'exact');
+  t.equal(cmp('Ni Made Sukarini', 'Ni Md. Sukarini'), 'exact', 'Md. after Ni is Made, not Muhammad');
+  t.equal(cmp('I Wayan Suarta', 'I Wyn Suarta'), 'exact');
+  t.equal(cmp('I Gusti Ngurah Agung', 'I Gst Ngr Agung'), 'exact');
+  t.equal(cmp('I Wayan Suarta', 'Iwayan Suarta'), 'exact');
+  t.equal(cmp('Ni Nyoman Suastini', 'NINYOMAN SUASTINI'), 'exact');
+  t.equal(normalizeName('Md. Yusuf'), 'muhammad yusuf', 'outside a Balinese name Md. is still Muhammad');
+  t.not(cmp('I Wayan Suarta', 'I Made Suarta'), 'exact', 'birth order names still count');
+});
+
+t.test('spelling variants of one name', async (t) => {
+  const cmp = (a: string, b: string) => compareNames(nameInfo(a), nameInfo(b));
+  t.equal(cmp('Supriyadi', 'Supriadi'), 'phonetic');
+  t.equal(cmp('Siti Qomariyah', 'Siti Komariah'), 'phonetic');
+  t.equal(cmp('Tjahjo Kumolo', 'Cahyo Kumolo'), 'exact', 'old spelling j = y');
+  t.equal(cmp('Soerjono', 'Suryono'), 'exact');
+  t.equal(cmp('Muhammad Rizki', 'MUHAMAD RISKI'), 'close', 'z and s');
+  t.equal(cmp('Faizal Anwar', 'Faisal Anwar'), 'close');
+  t.equal(normalizeName('Jusuf Hidayat'), 'jusuf hidayat', 'without old-spelling marks a j stays a j');
+  t.not(cmp('Jaka', 'Saka'), 'close', 'a first letter is not a sibilant variant');
 });
