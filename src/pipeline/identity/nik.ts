@@ -41,6 +41,9 @@ const PROVINCES = new Set([
 
 const HOME_REGION = '1812';
 
+/** Kecamatan of 18.12 (config/regions.csv): a NIK issued here names one of them. */
+const HOME_KECAMATAN = new Set(['01', '02', '03', '04', '05', '06', '07', '08', '09']);
+
 /** Kabupaten/kota of Lampung (18): a NIK issued in Lampung must name one of them. */
 const LAMPUNG_KABUPATEN = new Set(['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12', '13', '71', '72']);
 
@@ -88,9 +91,13 @@ export function parseNik(input: string | null | undefined, referenceYear = 2026)
   info.regionCode = raw.slice(0, 6);
   info.serial = raw.slice(12);
   if (!PROVINCES.has(info.provinceCode)) info.errors.push('NIK_INVALID_PROVINCE');
+  const kab = Number(raw.slice(2, 4));
   if (
     raw.slice(2, 4) === '00' || raw.slice(4, 6) === '00' ||
-    (info.provinceCode === '18' && !LAMPUNG_KABUPATEN.has(raw.slice(2, 4)))
+    // Kabupaten are numbered 01-29 and kota 71-79 in every province.
+    (kab > 29 && kab < 71) || kab > 79 ||
+    (info.provinceCode === '18' && !LAMPUNG_KABUPATEN.has(raw.slice(2, 4))) ||
+    (raw.startsWith(HOME_REGION) && !HOME_KECAMATAN.has(raw.slice(4, 6)))
   ) {
     info.errors.push('NIK_INVALID_REGION');
   }

@@ -83,3 +83,13 @@ t.test('KK: region, recording date without +40, serial', async (t) => {
   t.ok(parseKk('1812056512190007').errors.includes('KK_INVALID_DATE'), 'no +40 in a KK');
   t.ok(parseKk('0181201200200001').temporary);
 });
+
+t.test('region codes that exist nowhere are invalid', async (t) => {
+  t.ok(parseNik('3361017001440001').errors.includes('NIK_INVALID_REGION'), 'kabupaten 61: no province has kabupaten 30-70');
+  t.ok(parseNik('3385017001440001').errors.includes('NIK_INVALID_REGION'), 'kota above 79');
+  t.ok(parseNik('1812154409670001').errors.includes('NIK_INVALID_REGION'), '18.12 has kecamatan 01-09 only');
+  t.ok(parseNik('1812094409670001').valid);
+  t.ok(parseNik('3529014409670001').valid, 'Sumenep, kabupaten 29');
+  t.ok(parseNik('3579014409670001').valid, 'Kota Batu, kota 79');
+  t.ok(parseNik('1805154409670001').valid, 'other kabupaten: kecamatan not checked');
+});
