@@ -1,5 +1,7 @@
 /** Fellegi–Sunter scoring of a compared pair, term-frequency adjustment, guards and the decision. */
-import { compareMothers, compareRecords, FIELDS, namesAgreeEnough, namesCompatible, type Comparison } from './compare.js';
+import {
+  compareMothers, compareRecords, FIELDS, namesAgreeEnough, namesCompatible, sameGivenNameWithInitials, type Comparison,
+} from './compare.js';
 import type { IdentityConfig, WeightTable } from './config.js';
 import { formatYmd } from './dates.js';
 import type { PreparedRecord } from './prepare.js';
@@ -83,16 +85,24 @@ export function pairGuards(a: PreparedRecord, b: PreparedRecord, cmp: Comparison
     hits.push({ guard: 'nik_conflict', reason: 'two valid NIKs, each consistent with its own birth date and sex', recordId: b.rec.id });
   }
   const sameDate = cmp.birthDate === 'exact' || cmp.birthDate === 'exact_placeholder';
-  // Twins cannot share a NIK, so an agreeing NIK means a misspelt name, not a twin. Within one
-  // family even a name that contains the other ("Yusril" / "Rizal Yusril") may be the twin.
+  // Twins cannot share a NIK, so an agreeing NIK means a misspelt name, not a twin. Twins' NIKs
+  // differ only in the serial and both fit the shared birth date: NIKs a digit apart where one does
+  // not fit its record are one NIK mistyped, which says "one person" as an agreeing NIK does.
+  const nikSaysSame =
+    cmp.nik === 'exact' ||
+    ((cmp.nik === 'one_digit' || cmp.nik === 'transposed') && !(a.nikSelfConsistent && b.nikSelfConsistent));
+  // Within one family even a name that contains the other ("Yusril" / "Rizal Yusril") may be the
+  // twin; the same given name with the rest as matching initials ("Sukamto B.") is not.
   const sameFamily = cmp.kk === 'same' || cmp.motherName === 'agree';
-  const namesSame = cmp.name === 'exact' || cmp.name === 'phonetic' || cmp.name === 'close';
+  const namesSame =
+    cmp.name === 'exact' || cmp.name === 'phonetic' || cmp.name === 'close' ||
+    (cmp.name === 'partial' && sameFamily && sameGivenNameWithInitials(a.name, b.name));
   if (
-    sameDate && cmp.nik !== 'exact' &&
+    sameDate && !nikSaysSame &&
     ((sameFamily && !namesSame) || (cmp.village === 'same' && !namesCompatible(cmp.name)))
   ) {
     hits.push({ guard: 'twins', reason: 'same family or village, same birth date, different given names', recordId: b.rec.id });
-  } else if (sameFamily && !namesSame && cmp.nik !== 'exact' && cmp.birthDate !== 'missing' && !sameDate) {
+  } else if (sameFamily && !namesSame && !nikSaysSame && cmp.birthDate !== 'missing' && !sameDate) {
     // Within one family a name and a birth date that both differ describe a sibling (or a twin
     // with a mistyped year) more often than one person written twice.
     hits.push({ guard: 'twins', reason: 'same family, given names and birth dates both differ', recordId: b.rec.id });

@@ -158,3 +158,22 @@ t.test('in one family, a different given name and a different birth date are not
   idx2.add('R', { id: 'ra', ...base, fullName: 'Rina Wulandari', sex: 'F', birthDate: '2012-05-06' });
   t.not(idx2.resolve(rini).outcome, 'match', 'Rina / Rini a year apart');
 });
+
+t.test('in one family, the same person written short or with a mistyped NIK is not taken for a twin', async (t) => {
+  const full: PersonRecord = { id: 'a', ...base, fullName: 'Sukamto Budiono', nik: '1812051708850003' };
+  // The given name in full and the rest as its initial, in another register without NIK.
+  const short: PersonRecord = { ...full, id: 'b', fullName: 'Sukamto B.', nik: null, villageCode: '1812022003', kk: '1812021001200001', address: null };
+  t.equal(dedupe([full, short]).clusterOf.get('b'), 'a');
+  // A digit of the date part mistyped (the NIK no longer fits the birth date) and a typo in the name.
+  const typo: PersonRecord = { ...full, id: 'c', fullName: 'Sukamto Budiomo', nik: '1812051798850003' };
+  t.equal(dedupe([full, typo]).clusterOf.get('c'), 'a');
+  // Twins' NIKs differ in the serial and both fit the date: still kept apart.
+  const twin: PersonRecord = { ...full, id: 'd', fullName: 'Sukamti Budiono', sex: 'M', nik: '1812051708850004' };
+  t.not(dedupe([full, twin]).clusterOf.get('d'), 'a');
+  // Twins sharing a common first part, one written with an initial: review, not a link.
+  const m1: PersonRecord = { id: 'm1', ...base, fullName: 'Muhammad Rizal', birthDate: '2010-03-04', nik: null };
+  const m2: PersonRecord = { ...m1, id: 'm2', fullName: 'Muhammad R.' };
+  const idx = new IdentityIndex();
+  idx.add('M', m1);
+  t.not(idx.resolve(m2).outcome, 'match');
+});
