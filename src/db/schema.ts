@@ -239,6 +239,7 @@ export const residentRecords = pgTable('resident_records', {
   contentHash: char('content_hash', { length: 40 }).notNull(),
   channel: varchar('channel', { length: 16 }).notNull(),
   sourceId: varchar('source_id', { length: 64 }),
+  /** The submission that first brought the record; each later change is in resident_history with its own. */
   inboxId: integer('inbox_id'),
   /** Pipeline position: accepted → identified. */
   status: varchar('status', { length: 16 }).notNull().default('accepted'),
@@ -259,7 +260,7 @@ export const residentHistory = pgTable('resident_history', {
   id: id(),
   residentId: integer('resident_id').notNull().references(() => residentRecords.id),
   at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
-  change: varchar('change', { length: 16 }).notNull(), // created | updated | state | deleted | restored
+  change: varchar('change', { length: 16 }).notNull(), // updated | state | deleted | restored (creation is the record's own row)
   /** Changed fields: { field: [before, after] }. */
   diff: jsonb('diff'),
   inboxId: integer('inbox_id'),

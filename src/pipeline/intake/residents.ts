@@ -98,7 +98,7 @@ async function updateResidents(tx: Tx, list: { id: number; r: Resident; hash: st
   const reidentify = list.filter((x) => x.reidentify).map((x) => x.id);
   await tx.execute(sql`
     update resident_records t set ${sql.join(sets, sql`, `)}, extra = u.extra, content_hash = u.content_hash,
-      channel = ${opts.channel}, source_id = coalesce(${opts.sourceId ?? null}, t.source_id), inbox_id = ${inboxId},
+      channel = ${opts.channel}, source_id = coalesce(${opts.sourceId ?? null}, t.source_id),
       status = case when t.id = any(${arrayParam(reidentify, 'int')}) then 'accepted' else t.status end, deleted_at = null, updated_at = now()
     from json_populate_recordset(null::resident_records, ${rowsJson(list)}::json) u
     where t.id = u.id`);
@@ -196,10 +196,9 @@ export async function ingestResidents(ctx: PipelineContext, inputs: ResidentInpu
       await updateResidents(tx, changed, opts, inboxId);
       for (const c of changed) records[c.index]!.status = 'updated';
     }
-    const history = [
-      ...newIds.map((id) => ({ id, change: 'created', diff: null as unknown })),
-      ...changed.map((c) => ({ id: c.id, change: c.change, diff: c.diff as unknown })),
-    ];
+    // A new record's creation is the row itself (created_at, inbox_id); history holds what changed after,
+    // so a first pull of a whole population does not write every row twice.
+    const history = changed.map((c) => ({ id: c.id, change: c.change, diff: c.diff as unknown }));
     if (history.length) {
       await tx.execute(sql`
         insert into resident_history (resident_id, change, diff, inbox_id)
@@ -266,7 +265,7 @@ export async function deleteResidents(ctx: PipelineContext, items: { villageCode
               ${opts.apiKeyId ?? null}, ${opts.sourceId ?? null}, ${items.length}, ${JSON.stringify(opts.raw ?? items)}::jsonb)
       returning id`);
     const marked = keys.length ? await rows<{ id: number; state: string }>(tx, sql`
-      update resident_records t set deleted_at = now(), state = 'deleted', updated_at = now(), inbox_id = ${inbox!.id}
+      update resident_records t set deleted_at = now(), state = 'deleted', updated_at = now()
       from unnest(${arrayParam(keys.map((k) => k.village), 'text')}, ${arrayParam(keys.map((k) => k.local), 'text')}) as k(v, l)
       where t.village_code = k.v and t.local_id = k.l and t.deleted_at is null
       returning t.id, t.state`) : [];
