@@ -22,13 +22,18 @@ const TOKEN_CLOSE = 0.9;
 /** One part this close to its counterpart is probably a typo (or the sibling's name: Rina/Rini). */
 const TOKEN_TYPO = 0.84;
 
+/** First letters of phonetic keys that an initial may stand for: kh/ch become h, but "K." is written for Khotimah. */
+function sameInitial(a: number, b: number): boolean {
+  return a === b || (a === 104 && (b === 107 || b === 99)) || (b === 104 && (a === 107 || a === 99));
+}
+
 /** How one phonetic part of the shorter name is found in the longer one. */
 function tokenFound(t: string, others: string[]): 'same' | 'close' | 'initial' | null {
   for (const o of others) if (o === t) return 'same';
   let best: 'close' | 'initial' | null = null;
   for (const o of others) {
     if (t.length === 1 || o.length === 1) {
-      if (t.charCodeAt(0) === o.charCodeAt(0)) best = best ?? 'initial';
+      if (sameInitial(t.charCodeAt(0), o.charCodeAt(0))) best = best ?? 'initial';
       continue;
     }
     // Jaro-Winkler >= 0.9 needs Jaro >= 0.83, out of reach when one part is over twice the other.
@@ -115,7 +120,7 @@ export function sameGivenNameWithInitials(a: NameInfo, b: NameInfo): boolean {
     const x = a.phon[i] as string;
     const y = b.phon[i] as string;
     if (x.length === 1 || y.length === 1) {
-      if (x.charCodeAt(0) !== y.charCodeAt(0)) return false;
+      if (!sameInitial(x.charCodeAt(0), y.charCodeAt(0))) return false;
       initials++;
     } else if (x === y) {
       if (!COMMON_NAME_PARTS.has(a.tokens[i] as string) && x.length > 2) distinctive = true;
@@ -131,7 +136,7 @@ function sharesPart(a: string[], b: string[]): boolean {
   for (const x of a) {
     for (const y of b) {
       if (x === y) return true;
-      if ((x.length === 1 || y.length === 1) && x.charCodeAt(0) === y.charCodeAt(0)) return true;
+      if ((x.length === 1 || y.length === 1) && sameInitial(x.charCodeAt(0), y.charCodeAt(0))) return true;
     }
   }
   return false;

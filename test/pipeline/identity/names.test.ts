@@ -152,3 +152,10 @@ t.test('spelling variants of one name', async (t) => {
   t.equal(normalizeName('Jusuf Hidayat'), 'jusuf hidayat', 'without old-spelling marks a j stays a j');
   t.not(cmp('Jaka', 'Saka'), 'close', 'a first letter is not a sibilant variant');
 });
+
+t.test('an initial stands for a part written with kh or ch', async (t) => {
+  const cmp = (a: string, b: string) => compareNames(nameInfo(a), nameInfo(b));
+  t.equal(cmp('Siti K.', 'Siti Khotimah'), 'partial');
+  t.equal(cmp('Siti C.', 'Siti Chotimah'), 'partial');
+  t.not(cmp('Siti K.', 'Siti Aminah'), 'partial');
+});
