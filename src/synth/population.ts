@@ -544,14 +544,16 @@ class PopulationBuilder {
     for (let k = 0; k < ops; k++) {
       const x = this.r();
       if (x < 0.22) s = s.toUpperCase();
-      else if (x < 0.34) s = s.replace(/^(Muhammad|Mohammad)\b/i, () => this.pick(['M.', 'Moh.', 'Mochammad', 'Muhamad', 'Mohamad', 'Muh.', 'Mhd.', 'MUHAMMAD']));
-      else if (x < 0.4) s = s.replace(/^Siti\b/i, 'St.').replace(/^Abdul\b/i, 'Abd.');
-      else if (x < 0.48) s = this.oldSpelling(s);
-      else if (x < 0.56) s = this.title(s);
-      else if (x < 0.64) s = this.joinSplit(s);
-      else if (x < 0.7) s = this.dropPart(s);
+      else if (x < 0.32) s = s.replace(/^(Muhammad|Mohammad)\b/i, () => this.pick(['M.', 'Moh.', 'Mochammad', 'Muhamad', 'Mohamad', 'Muh.', 'Mhd.', 'MUHAMMAD']));
+      else if (x < 0.37) s = s.replace(/^Siti\b/i, 'St.').replace(/^Abdul\b/i, 'Abd.');
+      else if (x < 0.44) s = this.oldSpelling(s);
+      else if (x < 0.52) s = this.title(s);
+      else if (x < 0.58) s = this.joinSplit(s);
+      else if (x < 0.64) s = this.dropPart(s);
+      else if (x < 0.72) s = this.spellingVariant(s);
       else if (x < 0.86) s = this.typo(s);
-      else if (x < 0.92) s = s.replace(/([aiueolmnrst])(?=[aiueo])/i, (m) => (this.chance(0.5) ? m + m : m));
+      // Clerks double a consonant inside a name (Muhamad/Muhammad, Hasanah/Hassanah), not its first letter.
+      else if (x < 0.92) s = s.replace(/(?<=[a-z])([lmnrstdk])(?=[aiueo])/i, (m) => (this.chance(0.5) ? m + m : m));
       else s = s.replace(/\s+/g, '  ').replace(/\.$/, '');
     }
     return s;
@@ -567,16 +569,48 @@ class PopulationBuilder {
       .replace(/kh/i, 'ch');
   }
 
+  /**
+   * One name written another accepted way: f/p, kh/h, iya/ia, z/s, a/o in Arabic names, a final
+   * i/y; Balinese I/Ni left out or a part abbreviated.
+   */
+  private spellingVariant(s: string): string {
+    const variants: Array<[RegExp, string]> = [
+      [/^(I|Ni) (?=\S+ )/i, ''],
+      [/\bWayan\b/i, 'Wyn'],
+      [/\bMade\b/i, 'Md.'],
+      [/\bNyoman\b/i, 'Nym'],
+      [/\bKetut\b/i, 'Kt.'],
+      [/f/i, 'p'],
+      [/kh/i, 'h'],
+      [/iya/i, 'ia'],
+      [/(?<=[a-z])ia(?=[a-z])/i, 'iya'],
+      [/(?<=[a-z])z/i, 's'],
+      [/^Z/, 'J'],
+      [/(?<=^(R|M|S|Kh|Ch))a(?=[hs])/i, 'o'],
+      [/(?<=[kr])i\b/i, 'y'],
+    ];
+    const applicable = variants.filter(([re]) => re.test(s));
+    if (applicable.length === 0) return s;
+    const [re, to] = this.pick(applicable);
+    const out = s.replace(re, to);
+    return s === s.toUpperCase() ? out.toUpperCase() : out;
+  }
+
   private title(s: string): string {
     const x = this.r();
     if (x < 0.4) return `${this.pick(['H.', 'Hj.', 'Drs.', 'Dra.', 'Ir.', 'dr.'])} ${s}`;
-    return `${s}, ${this.pick(['S.Pd', 'S.Pd.I', 'S.E.', 'S.H.', 'A.Md', 'S.Kom', 'M.Pd', 'S.Ag', 'S.Sos', 'S.IP', 'A.Md.Keb'])}`;
+    const degree = () => this.pick(['S.Pd', 'S.Pd.I', 'S.E.', 'S.H.', 'A.Md', 'S.Kom', 'M.Pd', 'S.Ag', 'S.Sos', 'S.IP', 'A.Md.Keb', 'S.Kep., Ns.', 'S.Tr.Kes']);
+    // Teachers and officials often carry two: "Siti Aminah, S.Pd., M.Pd".
+    return this.chance(0.25) ? `${s}, ${degree()}., ${degree()}` : `${s}, ${degree()}`;
   }
 
   private joinSplit(s: string): string {
     const parts = s.split(' ');
-    if (parts.length >= 2 && this.chance(0.6)) {
-      const i = this.int(0, parts.length - 2);
+    // Common first parts are written joined to the next (Nurhayati, Sriwahyuni); other parts only
+    // when a space is forgotten.
+    const prefixed = /^(Nur|Nurul|Sri|Siti|Abdul|Dwi|Tri|Eka|Muhammad|I|Ni) \S/i.test(s);
+    if (parts.length >= 2 && this.chance(prefixed ? 0.7 : 0.25)) {
+      const i = prefixed ? 0 : this.int(0, parts.length - 2);
       return [...parts.slice(0, i), (parts[i] ?? '') + (parts[i + 1] ?? '').toLowerCase(), ...parts.slice(i + 2)].join(' ');
     }
     const m = /^(Nur|Sri|Siti|Abdul|Dwi|Tri)([a-z]{3,})/i.exec(s);
