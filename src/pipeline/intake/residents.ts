@@ -93,7 +93,7 @@ async function insertResidents(tx: Tx, list: { r: Resident; hash: string }[], op
   return list.map(({ r }) => ids.get(`${r.villageCode}/${r.localId}`)!);
 }
 
-async function updateResidents(tx: Tx, list: { id: number; r: Resident; hash: string; reidentify: boolean }[], opts: IngestOptions, inboxId: number): Promise<void> {
+async function updateResidents(tx: Tx, list: { id: number; r: Resident; hash: string; reidentify: boolean }[], opts: IngestOptions): Promise<void> {
   const sets = COLUMNS.map(([c]) => sql.raw(`${c} = u.${c}`));
   const reidentify = list.filter((x) => x.reidentify).map((x) => x.id);
   await tx.execute(sql`
@@ -193,7 +193,7 @@ export async function ingestResidents(ctx: PipelineContext, inputs: ResidentInpu
     const newIds = await insertResidents(tx, fresh, opts, inboxId);
     fresh.forEach((f, i) => { records[f.index]!.status = 'created'; records[f.index]!.id = newIds[i]!; });
     if (changed.length) {
-      await updateResidents(tx, changed, opts, inboxId);
+      await updateResidents(tx, changed, opts);
       for (const c of changed) records[c.index]!.status = 'updated';
     }
     // A new record's creation is the row itself (created_at, inbox_id); history holds what changed after,
