@@ -250,7 +250,6 @@ export const residentRecords = pgTable('resident_records', {
   deletedAt: timestamp('deleted_at', { withTimezone: true }),
 }, (t) => [
   uniqueIndex('resident_records_village_local_uq').on(t.villageCode, t.localId),
-  index('resident_records_nik_idx').on(t.nik),
   index('resident_records_inflight_idx').on(t.status, t.updatedAt).where(sql`${t.status} = 'accepted'`),
   index('resident_records_citizen_idx').on(t.citizenId),
 ]);

@@ -1,0 +1,1 @@
+DROP INDEX "resident_records_nik_idx";
