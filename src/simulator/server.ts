@@ -138,21 +138,21 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     (byVillage.get(r.village) ?? byVillage.set(r.village, []).get(r.village)!).push(r);
     (byKecamatan.get(r.kec) ?? byKecamatan.set(r.kec, []).get(r.kec)!).push(r);
   }
-  // About one request per 20 residents: mostly the first four letter types, every 13th the rarely
-  // asked one, every 9th cancelled, every 17th by someone outside the village's listing (a resident of
-  // another tiyuh asking this one for a letter).
+  // About one request per 20 residents: mostly the first four letter types, one in 13 the rarely asked
+  // one, one in 9 cancelled, one in 17 by someone outside the village's listing (a resident of another
+  // tiyuh asking this one for a letter); each appears among a village's first seven requests.
   const permohonan = new Map<string, SimPermohonan[]>();
   let permohonanSeq = 0;
   for (const [village, list] of byVillage) {
     const out: SimPermohonan[] = [];
     const others = rows.filter((r) => r.village !== village);
     for (let k = 1; k <= Math.ceil(list.length / 20); k++) {
-      const outsider = k % 17 === 0;
+      const outsider = k % 17 === 6;
       const r = outsider && others.length ? others[(k * 31) % others.length]! : list[(k * 7919) % list.length]!;
       out.push({
         id: ++permohonanSeq,
-        letter: k % 13 === 0 ? SIM_LETTERS[4] : SIM_LETTERS[k % 4]!,
-        status: k % 9 === 0 ? 5 : [1, 2, 3, 4, 0][k % 5]!,
+        letter: k % 13 === 7 ? SIM_LETTERS[4] : SIM_LETTERS[k % 4]!,
+        status: k % 9 === 3 ? 5 : [1, 2, 3, 4, 0][k % 5]!,
         residentId: outsider ? null : r.id,
         nik: outsider && !others.length ? null : r.rec.nik ?? null,
         name: outsider && !others.length ? 'Warga Pendatang' : r.rec.fullName,

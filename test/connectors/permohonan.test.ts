@@ -25,7 +25,7 @@ const desa = (id: string, village: string, extra: Record<string, unknown> = {}) 
 });
 const configDir = configWithSources([
   desa('desa-a', VA),
-  desa('desa-b', VB, { pageSize: 10 }),
+  desa('desa-b', VB, { pageSize: 5 }),
   desa('desa-wrong', VA, { password: 'salah-sandi', letterServices: {} }),
   { id: 'desa-down', connector: 'opensid-api', villageCode: VB, enabled: false, settings: { baseUrl: 'http://127.0.0.1:9/desa', ...SIM_LOGIN, ...fast, timeoutMs: 500 } },
 ]);
@@ -161,7 +161,7 @@ t.test('a request cancelled at the village is withdrawn from the agency queue un
 
 const requestsB = () => `/desa/${VB}/api/admin/surat/mandiri`;
 t.test('a 5xx and a dropped connection on request pages are retried; a page that keeps failing resumes there without loss or doubling', async (t) => {
-  const pagesB = Math.ceil(sim.permohonan.get(VB)!.length / 10);
+  const pagesB = Math.ceil(sim.permohonan.get(VB)!.length / 5);
   t.ok(pagesB >= 2, `${pagesB} request pages`);
   sim.fault({ kind: 'truncated', path: 'permohonan', page: 1 });
   sim.fault({ kind: '5xx', path: 'permohonan', page: 2, times: 4 });
