@@ -5,7 +5,7 @@
  * page committed by ingestResidents and the cursor advanced. Real Postgres (a fresh database) and
  * Redis; the identity pipeline is off, so the clock measures pull → committed. Then the same again
  * (every record unchanged).
- *   npm run bench:sync -- --residents 100000 [--sources 9|1] [--concurrency 4]
+ *   npm run bench:sync -- --residents 100000 [--sources 9|1] [--concurrency 4] [--pages-per-job 6] [--first-only]
  */
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
@@ -19,7 +19,7 @@ import { syncQueueOf } from '../src/connectors/sync/queue.js';
 import { BENCH_REDIS_URL, postgresCpuSeconds, processCpuSeconds, startBenchHub } from './benchHub.js';
 import { configWithSources, SIM_LOGIN } from '../test/connectors/fixtures/syncConfig.js';
 
-const { values } = parseArgs({ options: { residents: { type: 'string', default: '100000' }, sources: { type: 'string', default: '9' }, concurrency: { type: 'string', default: '4' }, 'pages-per-job': { type: 'string', default: '6' } } });
+const { values } = parseArgs({ options: { residents: { type: 'string', default: '100000' }, sources: { type: 'string', default: '9' }, concurrency: { type: 'string', default: '4' }, 'pages-per-job': { type: 'string', default: '6' }, 'first-only': { type: 'boolean', default: false } } });
 const total = Number(values.residents);
 
 const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'simulate', '--port', '0', '--villages', 'all', '--residents', String(total), '--invalid-every', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -71,7 +71,7 @@ async function pullAll(label: string) {
 }
 
 await pullAll(`first pull (${sources.length} source${sources.length > 1 ? 's' : ''})`);
-await pullAll('re-pull, all unchanged');
+if (!values['first-only']) await pullAll('re-pull, all unchanged');
 const [n] = await rows<{ n: number; d: number }>(hub.database.db, sql`select count(*)::int as n, count(distinct (village_code, local_id))::int as d from resident_records`);
 console.log(`resident_records: ${n!.n} rows, ${n!.d} distinct (village, id); load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 

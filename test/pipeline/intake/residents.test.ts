@@ -96,3 +96,12 @@ t.test('the same person in two villages is one citizen', async (t) => {
   const linked = await rows<{ citizen_id: number }>(db, sql`select distinct citizen_id from resident_records where nik = ${applicant(300).nik}`);
   t.equal(linked.length, 1);
 });
+
+t.test('citizenship and other columns are kept in extra, on insert and on update', async (t) => {
+  await ingestResidents(ctx, [resident(500, { citizenship: 1 })], opts);
+  const [a] = await rows<{ extra: Record<string, unknown> }>(db, sql`select extra from resident_records where local_id = '1500'`);
+  t.same(a!.extra, { foto: '', citizenship: 1 });
+  await ingestResidents(ctx, [resident(500, { citizenship: 2, extra: { foto: 'x.jpg' } })], opts);
+  const [b] = await rows<{ extra: Record<string, unknown> }>(db, sql`select extra from resident_records where local_id = '1500'`);
+  t.same(b!.extra, { foto: 'x.jpg', citizenship: 2 });
+});
