@@ -51,7 +51,7 @@ export function dedupe(
   const t0 = performance.now();
   const prepared = records.map(prepareRecord);
   const frequencies = options.frequencies ?? nameFrequenciesOf(prepared);
-  const index = new IdentityIndex(config, { frequencies });
+  const index = new IdentityIndex(config, { frequencies, expectedRecords: prepared.length });
   const clusterOf = new Map<string, string>();
   const possible: PairDecision[] = [];
   const guardsFired: Record<GuardName, number> = { nik_conflict: 0, twins: 0, parent_child: 0, cluster_inconsistent: 0 };

@@ -154,9 +154,15 @@ export class BlockIndex {
   /** Entry count at which the entries are next rewritten in block order. */
   private compactAt = 1 << 16;
 
-  constructor(private readonly maxBlockSize: number, initialSlots = 1 << 16) {
-    this.table = BlockIndex.emptyTable(initialSlots);
-    this.entries = new Int32Array(initialSlots * 2);
+  /**
+   * `expectedBlocks` and `expectedEntries` size the tables for that many from the start (a batch
+   * knows its size): each doubling rehashes the table or copies the entries.
+   */
+  constructor(private readonly maxBlockSize: number, expectedBlocks = 1 << 15, expectedEntries = expectedBlocks * 2) {
+    let slots = 16;
+    while (slots < expectedBlocks * 2) slots *= 2;
+    this.table = BlockIndex.emptyTable(slots);
+    this.entries = new Int32Array(Math.max(16, expectedEntries) * 2);
   }
 
   private static emptyTable(slots: number): Int32Array {

@@ -3,7 +3,7 @@
  * their blocking keys. `resolve` decides for a new record against the whole index; batch `dedupe`
  * is this same loop over a file, so both modes decide alike.
  */
-import { BlockIndex, blockKeys, MIN_BLOCK_WEIGHT, STRONG_WEIGHT } from './blocking.js';
+import { BlockIndex, blockKeys, MIN_BLOCK_WEIGHT, STRONG_WEIGHT, type BlockKeys } from './blocking.js';
 import { resolveConfig, weightTable, type DeepPartial, type IdentityConfig, type WeightTable } from './config.js';
 import { prepareRecord, type PreparedRecord } from './prepare.js';
 import { decide, evidenceOf, NameFrequencies, scorePair, scorePairAbove, type ScoreContext, type ScoredPair } from './score.js';
@@ -33,12 +33,23 @@ export interface IdentityIndexOptions {
    * Without them the index counts the names it holds as it grows.
    */
   frequencies?: NameFrequencies;
+  /** Records the index will hold (a batch knows): its tables are sized once instead of doubling. */
+  expectedRecords?: number;
 }
 
 const NO_EVIDENCE: Evidence = { fields: [], score: 0, guards: [] };
 
 /** Candidates reported with evidence per query. */
 const MAX_REPORTED = 5;
+
+/**
+ * Blocks and block entries a record brings to the strong and the weak table (synthetic Tubaba
+ * population, 300k records), for sizing the tables of an index whose size is known.
+ */
+const STRONG_BLOCKS_PER_RECORD = 5;
+const STRONG_KEYS_PER_RECORD = 7;
+const WEAK_BLOCKS_PER_RECORD = 2;
+const WEAK_KEYS_PER_RECORD = 8;
 
 /** How many members of a citizen are checked for guards; a citizen rarely has more records. */
 const MAX_MEMBERS_CHECKED = 50;
@@ -54,7 +65,18 @@ export class IdentityIndex {
   private readonly citizenOf: (string | null)[] = [];
   /** 1 while a record's citizen exists: a small array the candidate scan can check without touching records. */
   private alive = new Uint8Array(1024);
-  private readonly members = new Map<string, number[]>();
+  /**
+   * A citizen's records as a list in insertion order: citizen id -> first record, then per record
+   * the next one (-1 at the end); the first record also holds the list's last record and length.
+   * A list per citizen in typed arrays instead of an array object each (300k of them at a kabupaten).
+   */
+  private readonly firstOf = new Map<string, number>();
+  private nextOf = new Int32Array(1024);
+  private lastOf = new Int32Array(1024);
+  private countOf = new Int32Array(1024);
+  /** Block keys of the last record looked up, reused when that record is then added (batch dedupe). */
+  private keysOf: PreparedRecord | null = null;
+  private keys: BlockKeys = { keys: [], weights: [] };
   /**
    * Records met by the current query and the block weight each shares with it: an open-addressing
    * table of (query number, record, weight) triples, small enough to stay in L1/L2 cache where a
@@ -70,28 +92,31 @@ export class IdentityIndex {
     this.weights = weightTable(this.config);
     this.liveFrequencies = options.frequencies === undefined;
     this.ctx = { config: this.config, weights: this.weights, frequencies: options.frequencies ?? new NameFrequencies() };
-    this.blocks = new BlockIndex(this.config.blocking.maxBlockSize);
-    this.weakBlocks = new BlockIndex(this.config.blocking.maxWeakBlockSize);
+    const n = Math.max(options.expectedRecords ?? 0, 1 << 13);
+    this.blocks = new BlockIndex(this.config.blocking.maxBlockSize, n * STRONG_BLOCKS_PER_RECORD, n * STRONG_KEYS_PER_RECORD);
+    this.weakBlocks = new BlockIndex(this.config.blocking.maxWeakBlockSize, n * WEAK_BLOCKS_PER_RECORD, n * WEAK_KEYS_PER_RECORD);
   }
 
   /** Number of citizens held. */
   get citizenCount(): number {
-    return this.members.size;
+    return this.firstOf.size;
   }
 
   /** Number of live records held. */
   get recordCount(): number {
     let n = 0;
-    for (const m of this.members.values()) n += m.length;
+    for (const first of this.firstOf.values()) n += this.countOf[first] as number;
     return n;
   }
 
   has(citizenId: string): boolean {
-    return this.members.has(citizenId);
+    return this.firstOf.has(citizenId);
   }
 
   recordsOf(citizenId: string): PersonRecord[] {
-    return (this.members.get(citizenId) ?? []).map((i) => (this.recs[i] as PreparedRecord).rec);
+    const out: PersonRecord[] = [];
+    for (let i = this.firstOf.get(citizenId) ?? -1; i !== -1; i = this.nextOf[i] as number) out.push((this.recs[i] as PreparedRecord).rec);
+    return out;
   }
 
   add(citizenId: string, rec: PersonRecord): void {
@@ -102,49 +127,66 @@ export class IdentityIndex {
     const recNo = this.recs.length;
     this.recs.push(p);
     this.citizenOf.push(citizenId);
-    const m = this.members.get(citizenId);
-    if (m) m.push(recNo);
-    else this.members.set(citizenId, [recNo]);
-    const bk = blockKeys(p, false);
+    if (recNo >= this.alive.length) this.growRecordArrays();
+    this.nextOf[recNo] = -1;
+    const first = this.firstOf.get(citizenId);
+    if (first === undefined) {
+      this.firstOf.set(citizenId, recNo);
+      this.lastOf[recNo] = recNo;
+      this.countOf[recNo] = 1;
+    } else {
+      this.nextOf[this.lastOf[first] as number] = recNo;
+      this.lastOf[first] = recNo;
+      this.countOf[first] = (this.countOf[first] as number) + 1;
+    }
+    const bk = this.keysOf === p ? this.keys : blockKeys(p, false);
+    this.keysOf = null;
     for (let i = 0; i < bk.keys.length; i++) {
       (bk.weights[i] === STRONG_WEIGHT ? this.blocks : this.weakBlocks).add(bk.keys[i] as number, recNo);
     }
     if (this.liveFrequencies) this.ctx.frequencies?.add(p.name.phonJoined);
-    if (recNo >= this.alive.length) {
-      const a = new Uint8Array(this.alive.length * 2);
-      a.set(this.alive);
-      this.alive = a;
-    }
     this.alive[recNo] = 1;
+  }
+
+  private growRecordArrays(): void {
+    const n = this.alive.length * 2;
+    const alive = new Uint8Array(n);
+    alive.set(this.alive);
+    this.alive = alive;
+    for (const k of ['nextOf', 'lastOf', 'countOf'] as const) {
+      const a = new Int32Array(n);
+      a.set(this[k]);
+      this[k] = a;
+    }
   }
 
   /** Forgets a citizen and all its records (their block entries become dead and are skipped). */
   removeCitizen(citizenId: string): boolean {
-    const m = this.members.get(citizenId);
-    if (!m) return false;
-    for (const i of m) {
+    const first = this.firstOf.get(citizenId);
+    if (first === undefined) return false;
+    for (let i = first; i !== -1; i = this.nextOf[i] as number) {
       const p = this.recs[i];
       if (p && this.liveFrequencies) this.ctx.frequencies?.remove(p.name.phonJoined);
       this.recs[i] = null;
       this.citizenOf[i] = null;
       this.alive[i] = 0;
     }
-    this.members.delete(citizenId);
+    this.firstOf.delete(citizenId);
     return true;
   }
 
   /** Moves every record of one citizen to another (a reviewer confirmed they are one person). */
   merge(fromCitizenId: string, intoCitizenId: string): void {
     if (fromCitizenId === intoCitizenId) return;
-    const from = this.members.get(fromCitizenId);
-    if (!from) throw new Error(`unknown citizen ${fromCitizenId}`);
-    const into = this.members.get(intoCitizenId);
-    if (!into) throw new Error(`unknown citizen ${intoCitizenId}`);
-    for (const i of from) {
-      this.citizenOf[i] = intoCitizenId;
-      into.push(i);
-    }
-    this.members.delete(fromCitizenId);
+    const from = this.firstOf.get(fromCitizenId);
+    if (from === undefined) throw new Error(`unknown citizen ${fromCitizenId}`);
+    const into = this.firstOf.get(intoCitizenId);
+    if (into === undefined) throw new Error(`unknown citizen ${intoCitizenId}`);
+    for (let i = from; i !== -1; i = this.nextOf[i] as number) this.citizenOf[i] = intoCitizenId;
+    this.nextOf[this.lastOf[into] as number] = from;
+    this.lastOf[into] = this.lastOf[from] as number;
+    this.countOf[into] = (this.countOf[into] as number) + (this.countOf[from] as number);
+    this.firstOf.delete(fromCitizenId);
   }
 
   resolve(rec: PersonRecord): ResolveResult {
@@ -207,10 +249,8 @@ export class IdentityIndex {
     scored: { candidates: number[]; pairs: (ScoredPair | null)[] },
   ): GuardHit[] {
     const guards: GuardHit[] = [...bestSp.guards];
-    const members = this.members.get(cid) ?? [];
-    const n = Math.min(members.length, MAX_MEMBERS_CHECKED);
-    for (let k = 0; k < n; k++) {
-      const recNo = members[k] as number;
+    let recNo = this.firstOf.get(cid) ?? -1;
+    for (let k = 0; k < MAX_MEMBERS_CHECKED && recNo !== -1; k++, recNo = this.nextOf[recNo] as number) {
       if (recNo === bestRecNo) continue;
       const c = this.recs[recNo] as PreparedRecord;
       const at = scored.candidates.indexOf(recNo);
@@ -236,7 +276,10 @@ export class IdentityIndex {
     let distinct = 0;
     const found: number[] = [];
     const alive = this.alive;
-    const { keys, weights } = blockKeys(p, true);
+    const bk = blockKeys(p, true);
+    this.keysOf = p;
+    this.keys = bk;
+    const { keys, weights } = bk;
     for (let i = 0; i < keys.length; i++) {
       const w = weights[i] as number;
       const blocks = w === STRONG_WEIGHT ? this.blocks : this.weakBlocks;

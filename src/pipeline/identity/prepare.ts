@@ -4,11 +4,17 @@ import { nameInfo, type NameInfo } from './names.js';
 import { nikConsistency, parseKk, parseNik, type NikInfo } from './nik.js';
 import type { PersonRecord } from './types.js';
 
+/**
+ * What the comparison needs of a NIK. The full NikInfo (a dozen fields, two arrays, four strings)
+ * is three quarters of a prepared record; an index holds one per citizen.
+ */
+export type PreparedNik = Pick<NikInfo, 'valid' | 'digits'>;
+
 export interface PreparedRecord {
   rec: PersonRecord;
   name: NameInfo;
   /** Parsed NIK when it is a real (non-temporary, non-empty) 16-digit number, valid or not. */
-  nik: NikInfo | null;
+  nik: PreparedNik | null;
   /** The NIK is valid and agrees with the record's own birth date and sex (where known). */
   nikSelfConsistent: boolean;
   kk: string | null;
@@ -88,13 +94,13 @@ export function prepareRecord(rec: PersonRecord): PreparedRecord {
   const birth = parseDate(rec.birthDate);
   const sex = rec.sex === 'M' || rec.sex === 'F' ? rec.sex : null;
   const parsed = parseNik(rec.nik);
-  const nik = parsed.empty || parsed.temporary || parsed.digits === null || parsed.digits.length !== 16 ? null : parsed;
+  const real = !parsed.empty && !parsed.temporary && parsed.digits !== null && parsed.digits.length === 16;
   let nikSelfConsistent = false;
   let birthForGuards = birth;
-  if (nik && nik.valid) {
-    const c = nikConsistency(nik, birth, sex);
+  if (real && parsed.valid) {
+    const c = nikConsistency(parsed, birth, sex);
     nikSelfConsistent = c.dateMatches !== false && c.sexMatches !== false;
-    if (!birthForGuards && nik.birthDate) birthForGuards = parseDate(nik.birthDate);
+    if (!birthForGuards && parsed.birthDate) birthForGuards = parseDate(parsed.birthDate);
   }
   const kkInfo = parseKk(rec.kk);
   const kk = !kkInfo.empty && kkInfo.errors.indexOf('KK_FORMAT') < 0 ? kkInfo.digits : null;
@@ -103,7 +109,7 @@ export function prepareRecord(rec: PersonRecord): PreparedRecord {
   return {
     rec,
     name: nameInfo(rec.fullName),
-    nik,
+    nik: real ? { valid: parsed.valid, digits: parsed.digits } : null,
     nikSelfConsistent,
     kk,
     birth,
