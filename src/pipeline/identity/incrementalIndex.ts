@@ -189,6 +189,23 @@ export class IdentityIndex {
     this.firstOf.delete(fromCitizenId);
   }
 
+  /**
+   * Gives a citizen another id (a provisional one becomes the database's): its records keep their
+   * place and block entries, as if they had been added under the new id.
+   */
+  renameCitizen(fromCitizenId: string, toCitizenId: string): void {
+    if (fromCitizenId === toCitizenId) return;
+    const first = this.firstOf.get(fromCitizenId);
+    if (first === undefined) throw new Error(`unknown citizen ${fromCitizenId}`);
+    if (this.firstOf.has(toCitizenId)) {
+      this.merge(fromCitizenId, toCitizenId);
+      return;
+    }
+    for (let i = first; i !== -1; i = this.nextOf[i] as number) this.citizenOf[i] = toCitizenId;
+    this.firstOf.delete(fromCitizenId);
+    this.firstOf.set(toCitizenId, first);
+  }
+
   resolve(rec: PersonRecord): ResolveResult {
     return this.resolvePrepared(prepareRecord(rec));
   }

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { rows, type Tx } from '../../db/client.js';
 import { rejectedCandidates } from '../review/index.js';
-import { IdentityIndex, type PersonRecord } from '../identity/index.js';
+import { IdentityIndex, prepareRecord, type PersonRecord } from '../identity/index.js';
 import type { DeepPartial, Evidence, IdentityConfig } from '../identity/index.js';
 import type { RecordKind } from '../queues.js';
 import type { CitizenRef, IdentityDecision, IdentityInput, Person, Resolver } from './identify.js';
@@ -40,7 +40,8 @@ export class EngineResolver implements Resolver {
 
   constructor(private readonly config?: DeepPartial<IdentityConfig>) {}
 
-  private async load(tx: Tx, after: number): Promise<void> {
+  /** Records linked after the watermark, added to the index (a new one sized for them when `fresh`). */
+  private async load(tx: Tx, after: number, fresh = false): Promise<void> {
     const linked = await rows<LinkedRow>(tx, sql`
       select cr.id as crid, cr.citizen_id, cr.record_kind, cr.record_id,
         case when cr.record_kind = 'registration' then r.applicant
@@ -51,6 +52,7 @@ export class EngineResolver implements Resolver {
       left join registrations r on cr.record_kind = 'registration' and r.id = cr.record_id
       left join resident_records rr on cr.record_kind = 'resident' and rr.id = cr.record_id
       where cr.id > ${after} order by cr.id`);
+    if (fresh) this.index = new IdentityIndex(this.config, { expectedRecords: linked.length });
     for (const l of linked) {
       this.index!.add(String(l.citizen_id), personRecord(l.record_kind, l.record_id, l.person));
       this.watermark = l.crid;
@@ -61,10 +63,10 @@ export class EngineResolver implements Resolver {
     const [r] = await rows<{ fp: string }>(tx, sql`
       select count(*) filter (where status <> 'open') || '/' || coalesce(max(decided_at)::text, '') as fp from review_cases`);
     if (!this.index || r!.fp !== this.reviews) {
-      this.index = new IdentityIndex(this.config);
+      this.index = null;
       this.watermark = 0;
       this.reviews = r!.fp;
-      await this.load(tx, 0);
+      await this.load(tx, 0, true);
     } else {
       await this.load(tx, this.watermark);
     }
@@ -87,18 +89,19 @@ export class EngineResolver implements Resolver {
     };
 
     const decisions = inputs.map((input): IdentityDecision => {
-      const rec = personRecord(input.kind, input.recordId, input.person);
-      const res = index.resolve(rec);
+      // Prepared once: looked up, then added under its citizen.
+      const rec = prepareRecord(personRecord(input.kind, input.recordId, input.person));
+      const res = index.resolvePrepared(rec);
       // A pair a reviewer called different never comes back for the same record.
       const vetoed = res.citizenId !== undefined && !!rejected.get(input.recordId)?.has(Number(res.citizenId));
       let decision: IdentityDecision;
       if (res.outcome === 'match' && !vetoed) {
         decision = { recordId: input.recordId, outcome: 'match', citizen: refOf(res.citizenId!), score: res.score, evidence: compact(res.evidence) };
-        index.add(res.citizenId!, rec);
+        index.addPrepared(res.citizenId!, rec);
         return decision;
       }
       const cid = fresh(input);
-      index.add(cid, rec);
+      index.addPrepared(cid, rec);
       if (res.outcome === 'possible' && !vetoed) {
         return {
           recordId: input.recordId, outcome: 'possible', citizen: refOf(cid), candidateCitizen: refOf(res.citizenId!), score: res.score,
@@ -115,9 +118,8 @@ export class EngineResolver implements Resolver {
     if (!index) return;
     for (const cid of this.temps) {
       const real = newIds.get(Number(cid.slice(TEMP.length)));
-      const recs = index.recordsOf(cid);
-      index.removeCitizen(cid);
-      if (real !== undefined) for (const r of recs) index.add(String(real), r);
+      if (real === undefined) index.removeCitizen(cid);
+      else index.renameCitizen(cid, String(real));
     }
     this.temps = [];
     if (watermark !== undefined) this.watermark = watermark;

@@ -40,7 +40,12 @@ t.test('a citizen can hold several records; remove and merge', async (t) => {
   idx.add('CIT-2', b);
   idx.merge('CIT-2', 'CIT-1');
   t.notOk(idx.has('CIT-2'));
-  t.equal(idx.recordsOf('CIT-1').length, 3);
+  t.same(idx.recordsOf('CIT-1').map((r) => r.id), ['a1', 'a2', 'b1'], 'members in the order they came');
+  idx.renameCitizen('CIT-1', '42');
+  t.notOk(idx.has('CIT-1'));
+  t.same(idx.recordsOf('42').map((r) => r.id), ['a1', 'a2', 'b1']);
+  t.equal(idx.resolve({ ...a2, id: 'q1' }).citizenId, '42', 'found under its new id');
+  idx.renameCitizen('42', 'CIT-1');
   t.ok(idx.removeCitizen('CIT-1'));
   t.notOk(idx.removeCitizen('CIT-1'), 'already gone');
   const after = idx.resolve({ ...a, id: 'q2' });
