@@ -14,15 +14,15 @@ const loginSpec = passwordLogin('/api/v1/signin');
 export const gabunganConnector: Connector<GabunganSettings> = {
   settingsSchema: passwordLoginSchema(500),
   firstCursor: () => ({ page: 1 }),
-  async check(source, s) {
-    await checkLogin(source, loginSpec(s));
+  async check(source, s, env) {
+    await checkLogin(loginSpec(s), env.sessions);
     return { detail: 'signed in to the Database Gabungan API' };
   },
-  async fetchPage(source, s, cursor) {
+  async fetchPage(source, s, cursor, env) {
     const q = new URLSearchParams({ 'page[number]': String(cursor.page), 'page[size]': String(s.pageSize), sort: 'id' });
     if (source.villageCode) q.set('config_desa', source.villageCode);
     else if (source.kecamatanCode) q.set('kode_kecamatan', source.kecamatanCode);
-    const body = await authorizedGet(source, `${s.baseUrl.replace(/\/$/, '')}/api/v1/penduduk?${q}`, loginSpec(s));
+    const body = await authorizedGet(`${s.baseUrl.replace(/\/$/, '')}/api/v1/penduduk?${q}`, loginSpec(s), env.sessions);
     return jsonApiPage(body, cursor, source.villageCode);
   },
 };

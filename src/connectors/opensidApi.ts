@@ -24,19 +24,19 @@ export const opensidApiConnector: Connector<OpensidApiSettings> = {
     return Object.entries(map as Record<string, unknown>).flatMap(([letter, code]) => (typeof code === 'string'
       ? [{ pointer: `/letterServices/${letter.replace(/~/g, '~0').replace(/\//g, '~1')}`, code }] : []));
   },
-  async check(source, s) {
-    await checkLogin(source, loginSpec(s));
+  async check(source, s, env) {
+    await checkLogin(loginSpec(s), env.sessions);
     return { detail: 'signed in to the OpenSID API as admin' };
   },
-  async fetchPage(source, s, cursor) {
+  async fetchPage(source, s, cursor, env) {
     if (!source.villageCode) throw new SyncError('SOURCE_INVALID', 'an opensid-api source needs its villageCode', false);
     const q = new URLSearchParams({ 'page[number]': String(cursor.page), 'page[size]': String(s.pageSize), sort: 'id' });
     const root = s.baseUrl.replace(/\/$/, '');
     const services = letterServiceMap(s.letterServices);
     if (cursor.stream === 'permohonan') {
-      return permohonanPage(await authorizedGet(source, `${root}/api/admin/surat/mandiri?${q}`, loginSpec(s)), cursor, services);
+      return permohonanPage(await authorizedGet(`${root}/api/admin/surat/mandiri?${q}`, loginSpec(s), env.sessions), cursor, services);
     }
-    const page = jsonApiPage(await authorizedGet(source, `${root}/api/v1/admin/penduduk?${q}`, loginSpec(s)), cursor, source.villageCode);
+    const page = jsonApiPage(await authorizedGet(`${root}/api/v1/admin/penduduk?${q}`, loginSpec(s), env.sessions), cursor, source.villageCode);
     if (!page.next && services.size > 0) page.next = { page: 1, stream: 'permohonan' };
     return page;
   },

@@ -43,8 +43,8 @@ export const restJsonConnector: Connector<RestJsonSettings> = {
     },
   },
   firstCursor: () => ({ page: 1 }),
-  async check(_source, s) {
-    await this.fetchPage(_source, { ...s, pageSize: 1 }, { page: 1 });
+  async check(source, s, env) {
+    await this.fetchPage(source, { ...s, pageSize: 1 }, { page: 1 }, env);
     return { detail: 'the records URL answers' };
   },
   async fetchPage(source, s, cursor) {

@@ -1,4 +1,5 @@
 import type { ResidentInput } from '../pipeline/intake/residents.js';
+import type { SessionStore } from './sessions.js';
 
 /** A source as the sync engine reads it from the sources table. */
 export interface SourceRow {
@@ -51,6 +52,9 @@ export interface CommonSettings {
   pagesPerJob: number;
 }
 
+/** What the hub lends a connector: the login tokens every process shares. */
+export interface ConnectorEnv { sessions: SessionStore }
+
 export interface Connector<S extends CommonSettings = CommonSettings> {
   /** ajv schema of source.settings; secrets carry writeOnly: true and never leave the hub. */
   settingsSchema: object;
@@ -61,8 +65,8 @@ export interface Connector<S extends CommonSettings = CommonSettings> {
    */
   serviceCodes?(settings: Record<string, unknown>): { pointer: string; code: string }[];
   /** Can the hub reach the server and log in. */
-  check(source: SourceRow, settings: S): Promise<{ detail: string }>;
-  fetchPage(source: SourceRow, settings: S, cursor: Cursor): Promise<Page>;
+  check(source: SourceRow, settings: S, env: ConnectorEnv): Promise<{ detail: string }>;
+  fetchPage(source: SourceRow, settings: S, cursor: Cursor, env: ConnectorEnv): Promise<Page>;
 }
 
 /**

@@ -25,6 +25,17 @@ export const sources = pgTable('sources', {
   updatedAt: updatedAt(),
 });
 
+/**
+ * The bearer token of one login account on a village or kabupaten server (login URL + user), shared by
+ * every source and hub process using it: the Gabungan server deletes a user's older tokens at each
+ * login. Never returned by the API or logged.
+ */
+export const loginSessions = pgTable('login_sessions', {
+  account: text('account').primaryKey(),
+  token: text('token').notNull(),
+  obtainedAt: timestamp('obtained_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
 /** Bearer keys; only a SHA-256 of the secret is kept. Scope: one village, kecamatan or agency. */
 export const apiKeys = pgTable('api_keys', {
   id: id(),

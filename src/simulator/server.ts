@@ -190,7 +190,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     req.on('end', () => { try { resolve(JSON.parse(s || '{}') as Record<string, unknown>); } catch { resolve({}); } });
   });
 
-  async function login(req: http.IncomingMessage, res: http.ServerResponse) {
+  // Sanctum on the Database Gabungan deletes a user's older tokens at every login (AuthController::login).
+  const gabunganTokens = new Set<string>();
+
+  async function login(req: http.IncomingMessage, res: http.ServerResponse, revokesOlder = false) {
     const f = takeFault('signin', null);
     if (f?.kind === '5xx') return json(res, 503, { message: 'Service Unavailable' });
     if (f?.kind === 'timeout') return;
@@ -201,6 +204,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       return json(res, 401, { message: 'Email atau password salah' });
     }
     const token = `${++tokenSeq}|sim${Math.random().toString(36).slice(2)}`;
+    if (revokesOlder) {
+      for (const old of gabunganTokens) tokens.delete(old);
+      gabunganTokens.clear();
+      gabunganTokens.add(token);
+    }
     tokens.set(token, 0);
     json(res, 200, { message: 'Login Success ', access_token: token, token_type: 'Bearer' });
   }
@@ -253,7 +261,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     if (down) { req.socket.destroy(); return; }
     const url = new URL(req.url ?? '/', 'http://sim');
     const p = url.pathname;
-    if (req.method === 'POST' && p === '/api/v1/signin') return void login(req, res);
+    if (req.method === 'POST' && p === '/api/v1/signin') return void login(req, res, true);
     if (req.method === 'GET' && p === '/api/v1/penduduk') {
       const kec = url.searchParams.get('kode_kecamatan') ?? url.searchParams.get('filter[kode_kecamatan]');
       const desa = url.searchParams.get('config_desa') ?? url.searchParams.get('filter[kode_desa]');

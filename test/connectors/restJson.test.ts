@@ -3,6 +3,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { restJsonConnector, type RestJsonSettings } from '../../src/connectors/restJson.js';
 import { checkedSettings, publicSettings } from '../../src/connectors/settings.js';
+import { memorySessionStore } from '../../src/connectors/sessions.js';
+
+/** A REST source sends its own static token; it never logs in, so no shared session is involved. */
+const env = { sessions: memorySessionStore() };
 
 const people = Array.from({ length: 25 }, (_, i) => ({ id: i + 1, nama: `Warga ${i + 1}`, jk: i % 2 ? 'P' : 'L', lahir: { tgl: '1990-01-02' }, desa: '18.12.01.2002' }));
 const server = http.createServer((req, res) => {
@@ -23,11 +27,11 @@ const raw = {
 
 t.test('records are mapped field by field from config, page by page until a short page', async (t) => {
   const s = checkedSettings<RestJsonSettings>(restJsonConnector.settingsSchema, raw);
-  const first = await restJsonConnector.fetchPage(source, s, { page: 1 });
+  const first = await restJsonConnector.fetchPage(source, s, { page: 1 }, env);
   t.equal(first.residents.length, 10);
   t.same(first.residents[1], { localId: '2', fullName: 'Warga 2', sex: 'P', birthDate: '1990-01-02', villageCode: '18.12.01.2002', statusDasar: 1 });
   t.same(first.next, { page: 2 });
-  const last = await restJsonConnector.fetchPage(source, s, { page: 3 });
+  const last = await restJsonConnector.fetchPage(source, s, { page: 3 }, env);
   t.equal(last.residents.length, 5);
   t.equal(last.next, null);
 });
@@ -35,6 +39,6 @@ t.test('records are mapped field by field from config, page by page until a shor
 t.test('the token is write-only: never in public settings; a wrong token is not retried', async (t) => {
   t.notOk('token' in publicSettings(restJsonConnector.settingsSchema, raw));
   const s = checkedSettings<RestJsonSettings>(restJsonConnector.settingsSchema, { ...raw, token: 'wrong' });
-  await t.rejects(restJsonConnector.fetchPage(source, s, { page: 1 }), { name: 'Error', code: 'UNAUTHORIZED', retryable: false });
+  await t.rejects(restJsonConnector.fetchPage(source, s, { page: 1 }, env), { name: 'Error', code: 'UNAUTHORIZED', retryable: false });
   t.throws(() => checkedSettings(restJsonConnector.settingsSchema, { ...raw, mapping: { localId: 'id', fullName: 'nama', shoeSize: 'x' } }), /SETTINGS_INVALID/);
 });

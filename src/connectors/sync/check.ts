@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { rows } from '../../db/client.js';
 import type { PipelineContext } from '../../pipeline/context.js';
 import { PULL_CONNECTORS } from '../registry.js';
+import { sessionStoreFor } from '../sessions.js';
 import { checkedSettings } from '../settings.js';
 import { SyncError, type CommonSettings, type SourceRow } from '../types.js';
 
@@ -43,7 +44,7 @@ export async function checkSource(ctx: PipelineContext, sourceId: string, actor:
   let answer: SourceCheck;
   try {
     const settings = checkedSettings<CommonSettings>(connector.settingsSchema, source.settings);
-    const { detail } = await connector.check(source, settings);
+    const { detail } = await connector.check(source, settings, { sessions: sessionStoreFor(ctx.db) });
     answer = { status: 'checked', ok: true, detail };
   } catch (err) {
     const e = err instanceof SyncError ? err : new SyncError('INTERNAL', (err as Error).message, false);

@@ -6,6 +6,7 @@ import type { PipelineContext } from '../../pipeline/context.js';
 import { ingestResidents, type ResidentInput } from '../../pipeline/intake/residents.js';
 import { checkResident, type ResidentCheck } from '../../pipeline/validate/resident.js';
 import { PULL_CONNECTORS } from '../registry.js';
+import { sessionStoreFor } from '../sessions.js';
 import { checkedSettings } from '../settings.js';
 import { SyncError, type CommonSettings, type Cursor, type Page, type SourceRow } from '../types.js';
 import { failRun, jobOptions } from './runs.js';
@@ -73,7 +74,7 @@ export async function processPage(ctx: PipelineContext, queue: Queue<SyncJob>, j
   let fetched = 0;
   try {
     while (page.next && fetched < settings.pagesPerJob) {
-      const one = await connector.fetchPage(source, settings, page.next);
+      const one = await connector.fetchPage(source, settings, page.next, { sessions: sessionStoreFor(ctx.db) });
       page.residents.push(...one.residents);
       page.registrations.push(...(one.registrations ?? []));
       page.next = one.next;

@@ -1,0 +1,79 @@
+import t from 'tap';
+import { sql } from 'drizzle-orm';
+import { openDatabase, rows } from '../../src/db/client.js';
+import { startSimulator } from '../../src/simulator/server.js';
+import { sessionStoreFor } from '../../src/connectors/sessions.js';
+import { authorizedGet, checkLogin } from '../../src/connectors/tokenSession.js';
+import { passwordLogin } from '../../src/connectors/passwordLogin.js';
+import { requestSync } from '../../src/connectors/sync/runs.js';
+import { syncQueueOf } from '../../src/connectors/sync/queue.js';
+import { eventually, startTestHub } from '../helpers/hub.js';
+import { configWithSources, SIM_LOGIN, VILLAGES } from './fixtures/syncConfig.js';
+
+// The simulator's Gabungan signin deletes the user's older tokens, as Sanctum's AuthController does.
+const sim = await startSimulator({ residents: 600, villages: VILLAGES, seed: 11 });
+t.teardown(() => sim.close());
+const settings = { baseUrl: sim.url, ...SIM_LOGIN, pageSize: 50, minPageIntervalMs: 0, attempts: 3, backoffMs: 40, timeoutMs: 2000 };
+const th = await startTestHub(t, {}, {
+  CONFIG_DIR: configWithSources(VILLAGES.map((v) => ({ id: `gab-${v}`, connector: 'opensid-gabungan', villageCode: v, enabled: true, settings }))),
+});
+const spec = passwordLogin('/api/v1/signin')({ ...settings, pagesPerJob: 1 });
+const pageUrl = (village: string) => `${sim.url}/api/v1/penduduk?config_desa=${village}&page[number]=1&page[size]=5`;
+
+// A second hub process is a second connection pool: its own memory, the same Postgres.
+const other = await openDatabase(th.db.url, '', { max: 2 });
+t.teardown(() => other.close());
+const here = sessionStoreFor(th.hub.ctx.db);
+const there = sessionStoreFor(other.db);
+
+t.test('two processes share one login through Postgres instead of logging each other out', async (t) => {
+  const before = sim.stats.logins;
+  await authorizedGet(pageUrl(VILLAGES[0]!), spec, here);
+  t.equal(sim.stats.logins - before, 1, 'the first request logs in');
+  await authorizedGet(pageUrl(VILLAGES[1]!), spec, there);
+  t.equal(sim.stats.logins - before, 1, 'the other process takes the stored token');
+
+  await checkLogin(spec, there);
+  t.equal(sim.stats.logins - before, 2, 'a check logs in again, which revokes the older token on the server');
+  const body = await authorizedGet(pageUrl(VILLAGES[2]!), spec, here) as { data: unknown[] };
+  t.equal(body.data.length, 5, 'the process holding the revoked token is refused once, then takes the new one');
+  t.equal(sim.stats.logins - before, 2, '...without a login of its own');
+  const [stored] = await rows<{ n: number; token: string }>(th.hub.ctx.db, sql`select count(*)::int as n, min(token) as token from login_sessions`);
+  t.equal(stored!.n, 1, 'one account, one token');
+  t.notOk(th.logs.text.includes(stored!.token), 'the token is never logged');
+});
+
+t.test('after the token is revoked elsewhere, processes refused at the same time log in once', async (t) => {
+  // Someone else signs in with the same account (the kabupaten's OpenKab, say): every hub token dies.
+  await fetch(`${sim.url}/api/v1/signin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SIM_LOGIN) });
+  const before = sim.stats.logins;
+  await Promise.all([...VILLAGES, ...VILLAGES].map((v, i) => authorizedGet(pageUrl(v), spec, i % 2 ? here : there)));
+  t.equal(sim.stats.logins - before, 1, 'one renewal under the advisory lock, the others take its token');
+});
+
+t.test('a source with a wrong password never borrows the token of the right one', async (t) => {
+  const wrong = passwordLogin('/api/v1/signin')({ ...settings, password: 'salah-sandi', pagesPerJob: 1 });
+  await t.rejects(authorizedGet(pageUrl(VILLAGES[0]!), wrong, here), { code: 'LOGIN_REJECTED' });
+});
+
+t.test('sources of one account sync side by side on one login', async (t) => {
+  // Everyone's token is revoked again, so each run starts with a refusal.
+  await fetch(`${sim.url}/api/v1/signin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SIM_LOGIN) });
+  const before = sim.stats.logins;
+  const queue = syncQueueOf(th.hub.ctx.queues);
+  const runs: number[] = [];
+  for (const v of VILLAGES) {
+    const r = await requestSync(th.hub.ctx, queue, `gab-${v}`, 'manual');
+    if (r.status !== 'started') throw new Error(r.status);
+    runs.push(r.runId);
+  }
+  const done = await eventually(async () => {
+    const list = await rows<{ status: string; error: string | null }>(th.hub.ctx.db, sql`select status, error from sync_runs where id in (${sql.join(runs.map((r) => sql`${r}`), sql`, `)})`);
+    return list.every((r) => r.status !== 'running') ? list : null;
+  }, 30_000);
+  t.same(done.map((r) => r.status), VILLAGES.map(() => 'succeeded'), JSON.stringify(done.map((r) => r.error)));
+  t.equal(sim.stats.logins - before, 1, 'three sources, one login');
+  const [n] = await rows<{ n: number }>(th.hub.ctx.db, sql`
+    select (select count(*) from resident_records)::int + (select count(*) from quarantine)::int as n`);
+  t.equal(n!.n, [...sim.villageCounts.values()].reduce((a, b) => a + b, 0), 'every resident pulled once');
+});
