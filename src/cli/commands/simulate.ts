@@ -4,7 +4,7 @@ import { startSimulator } from '../../simulator/server.js';
 import { DEMO_TIYUH, demoSources } from '../../simulator/demoSources.js';
 import { UsageError } from '../usage.js';
 
-const USAGE = 'tiyuh-hub simulate [--port N] [--residents N] [--villages all|demo|<code,...>] [--invalid-every N] [--latency MS] [--sources-out FILE]';
+const USAGE = 'tiyuh-hub simulate [--port N] [--residents N] [--villages all|demo|<code,...>] [--invalid-every N] [--latency MS] [--warm] [--sources-out FILE]';
 
 /** Serves Gabungan- and OpenSID-API-shaped endpoints over a generated population until stopped. */
 export default async function simulate(argv: string[]): Promise<number> {
@@ -13,6 +13,7 @@ export default async function simulate(argv: string[]): Promise<number> {
     options: {
       port: { type: 'string', default: '4010' }, residents: { type: 'string', default: '5000' }, villages: { type: 'string', default: 'demo' },
       'invalid-every': { type: 'string', default: '200' }, latency: { type: 'string', default: '0' }, 'sources-out': { type: 'string' },
+      warm: { type: 'boolean', default: false },
     },
   });
   const num = (s: string, name: string) => {
@@ -23,7 +24,7 @@ export default async function simulate(argv: string[]): Promise<number> {
   const villages = values.villages === 'all' ? undefined : values.villages === 'demo' ? DEMO_TIYUH : values.villages.split(',').map((v) => v.replace(/\./g, ''));
   const sim = await startSimulator({
     port: num(values.port, 'port'), residents: num(values.residents, 'residents'), villages,
-    invalidEvery: num(values['invalid-every'], 'invalid-every'), latencyMs: num(values.latency, 'latency'),
+    invalidEvery: num(values['invalid-every'], 'invalid-every'), latencyMs: num(values.latency, 'latency'), warm: values.warm,
   });
   if (values['sources-out']) writeFileSync(values['sources-out'], JSON.stringify({ sources: demoSources(sim.url, villages ?? DEMO_TIYUH) }, null, 2) + '\n');
   console.log(`Village simulator: ${sim.total} residents in ${sim.villageCounts.size} villages at ${sim.url}`);

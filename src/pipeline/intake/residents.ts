@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { rows, type Tx } from '../../db/client.js';
 import { allocateIds, arrayParam, jsonTexts } from '../../db/sqlArrays.js';
@@ -64,7 +64,7 @@ function extraOf(r: Resident): Record<string, unknown> | null {
 function hashOf(r: Resident): string {
   let text = '';
   for (const [, field] of COLUMNS) if (field !== 'sourceUpdatedAt') text += `${r[field] ?? ''}\u0001`;
-  return createHash('sha1').update(text + JSON.stringify(extraOf(r))).digest('hex');
+  return hash('sha1', text + JSON.stringify(extraOf(r)));
 }
 
 interface Existing { id: number; village_code: string; local_id: string; content_hash: string; state: string; deleted_at: Date | null; [col: string]: unknown }
