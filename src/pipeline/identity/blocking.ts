@@ -45,7 +45,7 @@ export function hashKey(kind: number, s: string, n = -1): number {
 
 const K = {
   nik: 1, nikNoSerial: 2, nikNoRegion: 3, kk: 4, date: 5, nameYear: 6, nameVillage: 7, nameOnly: 8, motherYear: 9,
-  partYear: 10, partVillage: 11, initialDate: 12, dayMonthVillage: 13, nameDayMonth: 14,
+  partYear: 10, partVillage: 11, initialDate: 12, dayMonthVillage: 13, nameDayMonth: 14, nameMother: 15, nameKk: 16,
 } as const;
 
 /** Village codes all start with the kabupaten (1812): the rest fits a small integer. */
@@ -99,7 +99,11 @@ export function blockKeys(p: PreparedRecord, _forQuery = false): BlockKeys {
     const date = unorderedDate(p.birth.y, p.birth.m, p.birth.d);
     push(out, hashKey(K.date, '', date), WEAK);
     // With the date key, the initial and sex find "S. Rahayu" / "Sri Rahayu" and a dropped first part.
-    if (name.length > 0 && p.sex) push(out, hashKey(K.initialDate, name[0] + p.sex, date), WEAK);
+    // A record without sex is filed and looked up under both.
+    if (name.length > 0) {
+      if (p.sex !== 'F') push(out, hashKey(K.initialDate, name[0] + 'M', date), WEAK);
+      if (p.sex !== 'M') push(out, hashKey(K.initialDate, name[0] + 'F', date), WEAK);
+    }
   }
   if (name.length > 0) {
     const parts = p.name.distinctive;
@@ -119,6 +123,11 @@ export function blockKeys(p: PreparedRecord, _forQuery = false): BlockKeys {
       if (p.birth) push(out, hashKey(K.dayMonthVillage, p.village, unorderedDate(0, p.birth.m, p.birth.d)), WEAK);
     }
     if (!b) push(out, hashKey(K.nameOnly, name), STRONG);
+    // Without a birth date on one side (and a NIK that does not fit the other's), the name with
+    // the mother's name or with the KK still finds the person in another village; namesakes with
+    // the same mother or family are few, so these blocks stay small.
+    if (p.mother) push(out, hashKey(K.nameMother, `${name}|${p.mother.phonJoined}`), STRONG);
+    if (p.kk) push(out, hashKey(K.nameKk, `${name}|${p.kk}`), STRONG);
   }
   if (p.mother && b) push(out, hashKey(K.motherYear, p.mother.phonJoined, b.y), WEAK);
   return out;

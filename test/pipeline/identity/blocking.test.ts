@@ -1,5 +1,5 @@
 import t from 'tap';
-import { BlockIndex } from '../../../src/pipeline/identity/index.js';
+import { BlockIndex, IdentityIndex, type PersonRecord } from '../../../src/pipeline/identity/index.js';
 
 const walk = (b: BlockIndex, key: number): number[] => {
   const out: number[] = [];
@@ -26,4 +26,34 @@ t.test('blocks hold the same records, newest first, before and after compaction'
   t.same(walk(b, 999_999), [], 'an oversized block stays unusable after compaction');
   b.add(999_999, 50);
   t.same(walk(b, 999_999), []);
+});
+
+/** Record ids the index compares a query with (every candidate that reaches review level is reported). */
+const candidatesOf = (idx: IdentityIndex, q: PersonRecord) => idx.resolve(q).candidates.map((c) => c.recordId);
+
+t.test('a record without birth date or NIK is found by name and mother, or name and KK, in another village', async (t) => {
+  const a: PersonRecord = {
+    id: 'a', fullName: 'Khoirul Muhlis', nik: '1812051401900001', sex: 'M', birthDate: '1990-01-14', motherName: 'Lailatul',
+    kk: '1812052003246622', villageCode: '1812052004', religion: 'ISLAM',
+  };
+  const idx = new IdentityIndex();
+  idx.add('A', a);
+  const byMother: PersonRecord = {
+    id: 'm', fullName: 'KHOIRUL MUHLIS', nik: null, sex: 'M', birthDate: null, motherName: 'Lailatul',
+    kk: '1812032102163522', villageCode: '1812032001', religion: 'ISLAM',
+  };
+  const r = idx.resolve(byMother);
+  t.same(r.candidates.map((c) => c.recordId), ['a']);
+  t.equal(r.outcome, 'match', 'same name and mother, nothing contradicting');
+  // A village split (pemekaran) gives the household a new village code before a new KK.
+  const byKk: PersonRecord = { ...byMother, id: 'k', motherName: null, kk: a.kk, villageCode: '1812052021' };
+  t.same(candidatesOf(idx, byKk), ['a']);
+});
+
+t.test('a record without sex meets a record of the same birth date with a typo in the name', async (t) => {
+  const a: PersonRecord = { id: 'a', fullName: 'I Wayan Suweca', nik: null, sex: null, birthDate: '1943-08-01', villageCode: '1812012006' };
+  const idx = new IdentityIndex();
+  idx.add('A', a);
+  const q: PersonRecord = { id: 'q', fullName: 'I Wayan Suwca', nik: null, sex: 'M', birthDate: '1943-08-01', villageCode: '1812092002' };
+  t.same(candidatesOf(idx, q), ['a']);
 });
