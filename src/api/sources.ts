@@ -132,6 +132,6 @@ export const sourceRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
       throw new HubError(409, 'SOURCE_NOT_PULL', { id: 'Sumber data ini bukan konektor tarik; tidak ada server yang diperiksa.', en: 'The source is not a pull connector; there is no server to check.' });
     }
     if (r.ok) return { ok: true, detail: r.detail };
-    throw new HubError(r.code === 'SETTINGS_INVALID' ? 409 : 502, r.code, { id: checkMeaning(r.code), en: r.detail });
+    throw new HubError(r.code === 'SETTINGS_INVALID' ? 409 : r.code === 'LOGIN_PAUSED' ? 429 : 502, r.code, { id: checkMeaning(r.code), en: r.detail });
   });
 };

@@ -32,8 +32,11 @@ export const sources = pgTable('sources', {
  */
 export const loginSessions = pgTable('login_sessions', {
   account: text('account').primaryKey(),
-  token: text('token').notNull(),
-  obtainedAt: timestamp('obtained_at', { withTimezone: true }).notNull().defaultNow(),
+  token: text('token'),
+  obtainedAt: timestamp('obtained_at', { withTimezone: true }),
+  /** Refused logins since the window began: the Gabungan server blocks a user after five in ten minutes. */
+  failures: integer('failures').notNull().default(0),
+  firstFailureAt: timestamp('first_failure_at', { withTimezone: true }),
 });
 
 /** Bearer keys; only a SHA-256 of the secret is kept. Scope: one village, kecamatan or agency. */

@@ -15,7 +15,10 @@ const sim = await startSimulator({ residents: 600, villages: VILLAGES, seed: 11 
 t.teardown(() => sim.close());
 const settings = { baseUrl: sim.url, ...SIM_LOGIN, pageSize: 50, minPageIntervalMs: 0, attempts: 3, backoffMs: 40, timeoutMs: 2000 };
 const th = await startTestHub(t, {}, {
-  CONFIG_DIR: configWithSources(VILLAGES.map((v) => ({ id: `gab-${v}`, connector: 'opensid-gabungan', villageCode: v, enabled: true, settings }))),
+  CONFIG_DIR: configWithSources([
+    ...VILLAGES.map((v) => ({ id: `gab-${v}`, connector: 'opensid-gabungan', villageCode: v, enabled: true, settings })),
+    { id: 'gab-old-password', connector: 'opensid-gabungan', villageCode: VILLAGES[0], enabled: true, settings: { ...settings, password: 'sandi-lama' } },
+  ]),
 });
 const spec = passwordLogin('/api/v1/signin')({ ...settings, pagesPerJob: 1 });
 const pageUrl = (village: string) => `${sim.url}/api/v1/penduduk?config_desa=${village}&page[number]=1&page[size]=5`;
@@ -54,6 +57,25 @@ t.test('after the token is revoked elsewhere, processes refused at the same time
 t.test('a source with a wrong password never borrows the token of the right one', async (t) => {
   const wrong = passwordLogin('/api/v1/signin')({ ...settings, password: 'salah-sandi', pagesPerJob: 1 });
   await t.rejects(authorizedGet(pageUrl(VILLAGES[0]!), wrong, here), { code: 'LOGIN_REJECTED' });
+});
+
+t.test('after three refused logins in ten minutes the hub stops trying, in every process, before the server blocks the account', async (t) => {
+  const wrong = passwordLogin('/api/v1/signin')({ ...settings, password: 'sandi-lama', pagesPerJob: 1 });
+  const before = sim.stats.failedLogins;
+  for (const store of [here, there, here]) await t.rejects(authorizedGet(pageUrl(VILLAGES[0]!), wrong, store), { code: 'LOGIN_REJECTED' });
+  t.equal(sim.stats.failedLogins - before, 3);
+  await t.rejects(authorizedGet(pageUrl(VILLAGES[0]!), wrong, there), { code: 'LOGIN_PAUSED', retryable: false });
+  await t.rejects(checkLogin(wrong, here), { code: 'LOGIN_PAUSED' }, 'a check waits too');
+  const res = await fetch(`${th.url}/v1/sources/gab-old-password/check`, { method: 'POST', headers: { authorization: `Bearer ${await th.key('admin')}` } });
+  t.equal(res.status, 429, 'the check endpoint says so');
+  t.match(await res.json(), { code: 'LOGIN_PAUSED', message: { id: /sepuluh menit/ } });
+  t.equal(sim.stats.failedLogins - before, 3, 'no fourth attempt reached the server');
+  // Ten minutes later the window has passed: one more attempt is allowed.
+  await th.hub.ctx.db.execute(sql`update login_sessions set first_failure_at = now() - interval '11 minutes' where token is null`);
+  await t.rejects(authorizedGet(pageUrl(VILLAGES[0]!), wrong, here), { code: 'LOGIN_REJECTED' });
+  t.equal(sim.stats.failedLogins - before, 4);
+  const [right] = await rows<{ failures: number }>(th.hub.ctx.db, sql`select failures from login_sessions where token is not null`);
+  t.equal(right!.failures, 0, 'the right account is not affected');
 });
 
 t.test('sources of one account sync side by side on one login', async (t) => {

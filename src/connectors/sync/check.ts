@@ -15,6 +15,7 @@ export type SourceCheck =
 /** What a failed check means, for village and kecamatan staff. */
 const MEANING: Record<string, string> = {
   LOGIN_REJECTED: 'Login ke server desa ditolak; periksa email dan kata sandi pada pengaturan sumber data ini.',
+  LOGIN_PAUSED: 'Login ke server desa sudah ditolak tiga kali dalam sepuluh menit; hub menunggu agar akun tidak diblokir server (diblokir pada penolakan kelima). Periksa kata sandi, lalu coba lagi setelah sepuluh menit.',
   UNAUTHORIZED: 'Server desa menolak token yang baru diterbitkan.',
   NETWORK: 'Server desa tidak dapat dihubungi (jaringan atau alamat salah).',
   TIMEOUT: 'Server desa tidak menjawab dalam batas waktu.',

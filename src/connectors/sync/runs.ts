@@ -33,7 +33,7 @@ export async function circuitOf(ctx: PipelineContext, sourceId: string, now = Da
   for (const r of recent) { if (r.status !== 'failed') break; failures++; }
   const last = recent[0];
   if (!last || failures === 0) return { state: 'closed', failures };
-  const login = last.error?.startsWith('LOGIN_REJECTED') ?? false;
+  const login = (last.error?.startsWith('LOGIN_REJECTED') || last.error?.startsWith('LOGIN_PAUSED')) ?? false;
   if (!login && failures < BREAKER_FAILURES) return { state: 'closed', failures };
   const wait = login ? LOGIN_COOLDOWN_MS * 2 ** (failures - 1) : BREAKER_BASE_MS * 2 ** (failures - BREAKER_FAILURES);
   const until = new Date(last.finished_at).getTime() + Math.min(wait, login ? 24 * 3600_000 : BREAKER_MAX_MS);
