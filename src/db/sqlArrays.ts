@@ -23,8 +23,9 @@ export function jsonTexts(values: readonly unknown[]): (string | null)[] {
  */
 export async function allocateIds(tx: { execute: (q: SQL) => Promise<unknown> }, table: string, n: number): Promise<number[]> {
   if (n === 0) return [];
+  // The sequence is looked up once: pg_get_serial_sequence per row cost a catalog lookup for each id.
   const res = (await tx.execute(sql`
-    select nextval(pg_get_serial_sequence(${table}, 'id'))::int as id from generate_series(1, ${n})`)) as unknown;
+    select nextval(s.seq)::int as id from (select pg_get_serial_sequence(${table}, 'id')::regclass as seq) s, generate_series(1, ${n})`)) as unknown;
   const list = (Array.isArray(res) ? res : (res as { rows: { id: number }[] }).rows) as { id: number }[];
   return list.map((r) => r.id);
 }
