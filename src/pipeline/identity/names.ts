@@ -60,6 +60,8 @@ const OLD_J = /(^|[^dtsn])j/g;
 
 /** Rewrites pre-1972 (Van Ophuijsen / Soewandi) spelling to EYD. Applied to lower-case letters only. */
 export function modernSpelling(s: string): string {
+  // Nothing to rewrite without a j, oe or ch (most names): skip the six passes below.
+  if (s.indexOf('j') < 0 && s.indexOf('oe') < 0 && s.indexOf('ch') < 0) return s;
   // Where the old spelling shows (oe, dj, tj, sj, nj), its j is today's y: Tjahjo = Cahyo, Soerjo = Suryo.
   const old = OLD_SPELLING.test(s);
   return (old ? s.replace(OLD_J, '$1y') : s)
@@ -179,11 +181,25 @@ function plainNameParts(tokens: string[], dropDegrees: boolean): NameParts {
   return { tokens: out.length > 0 ? out : tokens.map((t) => canonicalToken(t, false)), patronym };
 }
 
-/** Unifies one name part; `hasNext` is true when another part follows, where "M." and "St." are abbreviations. */
+/**
+ * Unifies one name part; `hasNext` is true when another part follows, where "M." and "St." are abbreviations.
+ * Names reuse a small vocabulary of parts (Siti, Nur, Agus, ...): each part is unified once.
+ */
 function canonicalToken(t0: string, hasNext: boolean): string {
+  if (hasNext && (t0 === 'm' || t0 === 'st')) return t0 === 'm' ? 'muhammad' : 'siti';
+  const cached = canonicalCache.get(t0);
+  if (cached !== undefined) return cached;
+  const t = computeCanonicalToken(t0);
+  if (canonicalCache.size >= TOKEN_CACHE_LIMIT) canonicalCache.clear();
+  canonicalCache.set(t0, t);
+  return t;
+}
+
+/** canonicalToken of a part that is not followed by another. */
+function computeCanonicalToken(t0: string): string {
   const t = modernSpelling(t0);
-  if (MUHAMMAD.has(t) || (hasNext && t === 'm')) return 'muhammad';
-  if (t === 'siti' || t === 'sitti' || (hasNext && t === 'st')) return 'siti';
+  if (MUHAMMAD.has(t)) return 'muhammad';
+  if (t === 'siti' || t === 'sitti') return 'siti';
   if (t === 'abd' || t === 'abdul' || t === 'abdoel' || t === 'abdol') return 'abdul';
   if (t === 'noor' || t === 'nor' || t === 'nurr') return 'nur';
   return t;
@@ -193,8 +209,6 @@ function canonicalToken(t0: string, hasNext: boolean): string {
 export function normalizeName(raw: string): string {
   return nameParts(raw).tokens.join(' ');
 }
-
-const VOWEL = /[aiueo]/;
 
 /**
  * Indonesian phonetic key of one name part. Rules, in order: EYD spelling; kh/ch -> h; q -> k;
@@ -207,51 +221,66 @@ export function phoneticToken(token: string): string {
   const cached = phoneticCache.get(token);
   if (cached !== undefined) return cached;
   const key = computePhoneticToken(token);
-  if (phoneticCache.size >= CACHE_LIMIT) phoneticCache.clear();
+  if (phoneticCache.size >= TOKEN_CACHE_LIMIT) phoneticCache.clear();
   phoneticCache.set(token, key);
   return key;
 }
 
 /**
- * Name parts repeat endlessly in a population; their keys are computed once. The index keeps every
- * record's NameInfo anyway, so a cache as large as a kabupaten's population costs little more.
+ * Whole names: the index keeps every record's NameInfo anyway, so a cache as large as a kabupaten's
+ * population costs little more (and records with the same name share one NameInfo).
  */
 const CACHE_LIMIT = 1_000_000;
+/**
+ * Name parts repeat endlessly in a population (Siti, Nur, Agus, ...): each part is unified and keyed
+ * once. Distinct parts are a few tens of thousands even in a kabupaten, so this bound is rarely met;
+ * a cache is per process and only saves work (a cleared cache computes the same values again).
+ */
+const TOKEN_CACHE_LIMIT = 200_000;
+const canonicalCache = new Map<string, string>();
 const phoneticCache = new Map<string, string>();
 const nameInfoCache = new Map<string, NameInfo>();
 
+/** a, i, u, e or o (the VOWEL class) at s[i]; false past either end. */
+function vowelAt(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  return c === 97 || c === 105 || c === 117 || c === 101 || c === 111;
+}
+
+/**
+ * The rules in order, each pass skipped when its pattern cannot occur (most parts need only a few):
+ * a pass that finds nothing returns its input unchanged, so skipping it changes no key.
+ */
 function computePhoneticToken(token: string): string {
   let s = modernSpelling(token);
-  s = s
-    .replace(/kh/g, 'h')
-    .replace(/q/g, 'k')
-    .replace(/x/g, 'ks')
-    .replace(/z/g, 'j')
-    .replace(/ph/g, 'p')
-    .replace(/[fv]/g, 'p')
-    .replace(/th/g, 't')
-    .replace(/dh/g, 'd')
-    .replace(/sy|sh|ts/g, 's')
-    // "iya" and "ia" are written either way: Supriyadi/Supriadi, Qomariyah/Komariah, Kurniyawan.
-    .replace(/iya/g, 'ia')
-    .replace(/ie/g, 'i')
-    .replace(/ey|ay$/g, (m) => (m === 'ey' ? 'i' : 'ai'))
-    // Abdul assimilates before sun letters: Abdul Rahman = Abdurrahman, Abdul Salam = Abdussalam.
-    .replace(/abdul(?=[dnrstjl])/g, 'abdu');
+  if (s.indexOf('kh') >= 0) s = s.replace(/kh/g, 'h');
+  if (s.indexOf('q') >= 0) s = s.replace(/q/g, 'k');
+  if (s.indexOf('x') >= 0) s = s.replace(/x/g, 'ks');
+  if (s.indexOf('z') >= 0) s = s.replace(/z/g, 'j');
+  if (s.indexOf('ph') >= 0) s = s.replace(/ph/g, 'p');
+  if (s.indexOf('f') >= 0 || s.indexOf('v') >= 0) s = s.replace(/[fv]/g, 'p');
+  if (s.indexOf('th') >= 0) s = s.replace(/th/g, 't');
+  if (s.indexOf('dh') >= 0) s = s.replace(/dh/g, 'd');
+  if (s.indexOf('sy') >= 0 || s.indexOf('sh') >= 0 || s.indexOf('ts') >= 0) s = s.replace(/sy|sh|ts/g, 's');
+  // "iya" and "ia" are written either way: Supriyadi/Supriadi, Qomariyah/Komariah, Kurniyawan.
+  if (s.indexOf('iya') >= 0) s = s.replace(/iya/g, 'ia');
+  if (s.indexOf('ie') >= 0) s = s.replace(/ie/g, 'i');
+  if (s.indexOf('ey') >= 0 || s.endsWith('ay')) s = s.replace(/ey|ay$/g, (m) => (m === 'ey' ? 'i' : 'ai'));
+  // Abdul assimilates before sun letters: Abdul Rahman = Abdurrahman, Abdul Salam = Abdussalam.
+  if (s.indexOf('abdul') >= 0) s = s.replace(/abdul(?=[dnrstjl])/g, 'abdu');
   let out = '';
+  let last = -1;
   for (let i = 0; i < s.length; i++) {
-    const c = s[i] ?? '';
-    if (c === 'h' && i > 0) {
-      const prev = s[i - 1] ?? '';
-      const next = s[i + 1] ?? '';
-      if (!(VOWEL.test(prev) && VOWEL.test(next))) continue;
-    }
+    const c = s.charCodeAt(i);
+    // h (104) is dropped unless it starts the part or stands between vowels.
+    if (c === 104 && i > 0 && !(vowelAt(s, i - 1) && vowelAt(s, i + 1))) continue;
     let d = c;
-    if (d === 'e') d = 'i';
-    else if (d === 'o') d = 'u';
-    else if (d === 'y' && i > 0 && !VOWEL.test(s[i - 1] ?? '') && VOWEL.test(s[i + 1] ?? '') === false) d = 'i';
-    if (out.length > 0 && out[out.length - 1] === d) continue;
-    out += d;
+    if (d === 101) d = 105; // e -> i
+    else if (d === 111) d = 117; // o -> u
+    else if (d === 121 && i > 0 && !vowelAt(s, i - 1) && !vowelAt(s, i + 1)) d = 105; // y -> i
+    if (d === last) continue;
+    out += String.fromCharCode(d);
+    last = d;
   }
   return out;
 }
@@ -322,7 +351,7 @@ function sortedKey(tokens: string[], phon: string[], phonJoined: string): string
   }
   let joined = '';
   for (const i of order) joined += tokens[i] as string;
-  const key = phoneticToken(joined);
+  const key = computePhoneticToken(joined);
   return key === phonJoined ? null : key;
 }
 
@@ -335,7 +364,8 @@ export function nameInfo(raw: string): NameInfo {
   const joined = tokens.join('');
   // Keyed on the joined letters, not the joined part keys: "h" is dropped inside a part but kept
   // at its start, so Nurhaliza and Nur Haliza would otherwise get different keys.
-  const phonJoined = phoneticToken(joined);
+  // Nearly every name has its own: computed, not cached (a cache of them would crowd out the parts).
+  const phonJoined = tokens.length === 1 ? (phon[0] as string) : computePhoneticToken(joined);
   const info: NameInfo = {
     raw, tokens, phon, joined, phonJoined, phonSorted: sortedKey(tokens, phon, phonJoined),
     distinctive: distinctiveParts(tokens, phon), patronym,
