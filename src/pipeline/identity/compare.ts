@@ -131,6 +131,16 @@ export function sameGivenNameWithInitials(a: NameInfo, b: NameInfo): boolean {
   return distinctive && initials > 0;
 }
 
+/**
+ * Whether two names that compare as different still look like one name written badly: the same
+ * first letter, or a shared part or initial ("Hj. owi" / "Dwi" no, "Tri Sutanto" / "Tri" yes).
+ * Two unrelated people's names mostly share neither. Only asked of pairs whose NIKs agree.
+ */
+export function namesRelated(a: NameInfo, b: NameInfo): boolean {
+  if (a.phonJoined.length === 0 || b.phonJoined.length === 0) return false;
+  return sameInitial(a.phonJoined.charCodeAt(0), b.phonJoined.charCodeAt(0)) || sharesPart(a.phon, b.phon);
+}
+
 /** Whether two names share a phonetic part or the first letter of a one-letter part. */
 function sharesPart(a: string[], b: string[]): boolean {
   for (const x of a) {

@@ -1,6 +1,7 @@
 /** Fellegi–Sunter scoring of a compared pair, term-frequency adjustment, guards and the decision. */
 import {
-  compareMothers, compareRecords, FIELDS, namesAgreeEnough, namesCompatible, sameGivenNameWithInitials, type Comparison,
+  compareMothers, compareRecords, FIELDS, namesAgreeEnough, namesCompatible, namesRelated, sameGivenNameWithInitials,
+  type Comparison,
 } from './compare.js';
 import type { IdentityConfig, WeightTable } from './config.js';
 import { formatYmd } from './dates.js';
@@ -51,6 +52,11 @@ export interface ScoredPair {
   nameWeight: number;
   nameNote: string | undefined;
   guards: GuardHit[];
+  /**
+   * For an exact NIK under names that compare as different: whether the names still share a first
+   * letter or a part (true otherwise, where it is not asked).
+   */
+  namesRelated: boolean;
 }
 
 function nameWeight(a: PreparedRecord, cmp: Comparison, ctx: ScoreContext): { w: number; note: string | undefined } {
@@ -162,7 +168,8 @@ export function scorePairAbove(a: PreparedRecord, b: PreparedRecord, ctx: ScoreC
     score += w.motherName[cmp.motherName] ?? 0;
   }
   if (score < floor) return null;
-  return { cmp, score, nameWeight: nw.w, nameNote: nw.note, guards: pairGuards(a, b, cmp, ctx.config) };
+  const related = cmp.nik !== 'exact' || cmp.name !== 'different' || namesRelated(a.name, b.name);
+  return { cmp, score, nameWeight: nw.w, nameNote: nw.note, guards: pairGuards(a, b, cmp, ctx.config), namesRelated: related };
 }
 
 /** Score band, then the guards and the minimum-evidence rule can only lower a match to possible. */
@@ -171,9 +178,14 @@ export function decide(sp: ScoredPair, guards: GuardHit[], config: IdentityConfi
   if (sp.score < t.possible) return 'distinct';
   if (sp.score < t.match) return 'possible';
   if (guards.length > 0) return 'possible';
-  // A shared NIK under an unrelated name is a registration error (or a reused NIK), not proof,
-  // unless the birth dates agree too (a short name mistyped: Dwi / Di).
-  if (sp.cmp.nik === 'exact' && sp.cmp.name === 'different' && sp.cmp.birthDate !== 'exact') return 'possible';
+  // A shared NIK under an unrelated name is a registration error, a reused NIK or a mistyped one
+  // that landed on another person's: the NIK encodes the birth date, so agreeing dates add nothing.
+  // A name written badly (Dwi / Di, Tri Sutanto / Tri) still shares a first letter or a part; an
+  // unrelated name is one person only when the household, the village or the mother says so too.
+  if (sp.cmp.nik === 'exact' && sp.cmp.name === 'different') {
+    if (sp.cmp.birthDate !== 'exact') return 'possible';
+    if (!sp.namesRelated && sp.cmp.motherName !== 'agree' && sp.cmp.kk !== 'same' && sp.cmp.village !== 'same') return 'possible';
+  }
   const nikAgrees = sp.cmp.nik === 'exact';
   // Without a date, the mother's name tells a parent from a namesake child.
   if (config.guards.requireDateOrNik && sp.cmp.birthDate === 'missing' && !nikAgrees && sp.cmp.motherName !== 'agree') {

@@ -1,0 +1,37 @@
+import t from 'tap';
+import { dedupe, IdentityIndex, type PersonRecord } from '../../../src/pipeline/identity/index.js';
+
+// A NIK mistyped on registration that landed on another woman's NIK born the same day: the NIK
+// carries the date, so the agreeing dates prove nothing more than the NIK does.
+const siti: PersonRecord = {
+  id: 's', fullName: 'Siti Rina Widayati', nik: '1812054103810001', sex: 'F', birthDate: '1981-03-01', motherName: 'Suwarni',
+  kk: '1812030410085974', villageCode: '1812032001', religion: 'ISLAM', occupation: 'PETANI/PEKEBUN', birthPlace: 'Panaragan',
+};
+const other: PersonRecord = {
+  id: 'o', fullName: 'Fakimah Aini', nik: '1812054103810001', sex: 'F', birthDate: '1981-03-01', motherName: null,
+  kk: '1812040610249812', villageCode: '1812042013', religion: 'ISLAM', occupation: 'PETANI/PEKEBUN', birthPlace: 'Panaragan',
+};
+
+const outcomeOf = (a: PersonRecord, b: PersonRecord) => {
+  const idx = new IdentityIndex();
+  idx.add('A', a);
+  return idx.resolve(b);
+};
+
+t.test('an exact NIK under an unrelated name in another village goes to review, not a link', async (t) => {
+  const r = outcomeOf(siti, other);
+  t.ok(r.score >= 16, `the score alone would link (${r.score.toFixed(1)})`);
+  t.equal(r.outcome, 'possible');
+  t.not(dedupe([siti, other]).clusterOf.get('o'), 's');
+});
+
+t.test('an exact NIK under a name written badly is still one person', async (t) => {
+  // Same first letter, or a part in common: a typo in a short name, a part dropped and another added.
+  t.equal(outcomeOf(siti, { ...other, fullName: 'Sti' }).outcome, 'match');
+  t.equal(outcomeOf(siti, { ...other, fullName: 'Rina Sulastri' }).outcome, 'match');
+});
+
+t.test('an exact NIK under an unrelated name is one person when the mother or the household agrees', async (t) => {
+  t.equal(outcomeOf(siti, { ...other, motherName: 'Suwarni' }).outcome, 'match');
+  t.equal(outcomeOf(siti, { ...other, kk: siti.kk, villageCode: siti.villageCode }).outcome, 'match');
+});
