@@ -141,6 +141,41 @@ export function namesRelated(a: NameInfo, b: NameInfo): boolean {
   return sameInitial(a.phonJoined.charCodeAt(0), b.phonJoined.charCodeAt(0)) || sharesPart(a.phon, b.phon);
 }
 
+/**
+ * Names of two or more parts, written the same but for one part where a letter inside it went
+ * missing (or was added) or two letters traded places: "Fathur Sykur Maulana", "Rdiho Wijaya".
+ * Parents give twins names that differ by a letter changed (Rina / Rini, Putra / Putri) or at the
+ * end (Dian / Diana), not by a clerk's slip; a transposition in the first part (Dian / Dina) may
+ * be a twin too. Only for the guards.
+ */
+export function namesDifferBySlip(a: NameInfo, b: NameInfo): boolean {
+  const x = a.tokens;
+  const y = b.tokens;
+  if (x.length !== y.length || x.length < 2) return false;
+  let at = -1;
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] === y[i]) continue;
+    if (at >= 0) return false;
+    at = i;
+  }
+  if (at < 0) return false;
+  const s = x[at] as string;
+  const t = y[at] as string;
+  if (s.length === t.length) return at > 0 && adjacentSwap(s, t);
+  const [long, short] = s.length > t.length ? [s, t] : [t, s];
+  if (long.length !== short.length + 1) return false;
+  let i = 0;
+  while (i < short.length && long.charCodeAt(i) === short.charCodeAt(i)) i++;
+  // The letter dropped is inside the part, not its first or last.
+  return i > 0 && i < long.length - 1 && long.slice(i + 1) === short.slice(i);
+}
+
+function adjacentSwap(s: string, t: string): boolean {
+  let i = 0;
+  while (i < s.length && s.charCodeAt(i) === t.charCodeAt(i)) i++;
+  return i + 1 < s.length && s[i] === t[i + 1] && s[i + 1] === t[i] && s.slice(i + 2) === t.slice(i + 2);
+}
+
 /** Whether two names share a phonetic part or the first letter of a one-letter part. */
 function sharesPart(a: string[], b: string[]): boolean {
   for (const x of a) {

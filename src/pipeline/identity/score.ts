@@ -1,7 +1,7 @@
 /** Fellegi–Sunter scoring of a compared pair, term-frequency adjustment, guards and the decision. */
 import {
-  compareMothers, compareRecords, FIELDS, namesAgreeEnough, namesCompatible, namesRelated, sameGivenNameWithInitials,
-  type Comparison,
+  compareMothers, compareRecords, FIELDS, namesAgreeEnough, namesCompatible, namesDifferBySlip, namesRelated,
+  sameGivenNameWithInitials, type Comparison,
 } from './compare.js';
 import type { IdentityConfig, WeightTable } from './config.js';
 import { formatYmd } from './dates.js';
@@ -100,12 +100,15 @@ export function pairGuards(a: PreparedRecord, b: PreparedRecord, cmp: Comparison
   // Within one family even a name that contains the other ("Yusril" / "Rizal Yusril") may be the
   // twin; the same given name with the rest as matching initials ("Sukamto B.") is not.
   const sameFamily = cmp.kk === 'same' || cmp.motherName === 'agree';
+  // A letter dropped or two swapped inside a part of a longer name is a clerk's slip, not the
+  // name parents give a twin.
+  const slip = cmp.name === 'typo' && cmp.sex !== 'disagree' && namesDifferBySlip(a.name, b.name);
   const namesSame =
-    cmp.name === 'exact' || cmp.name === 'phonetic' || cmp.name === 'close' ||
+    cmp.name === 'exact' || cmp.name === 'phonetic' || cmp.name === 'close' || slip ||
     (cmp.name === 'partial' && sameFamily && sameGivenNameWithInitials(a.name, b.name));
   if (
     sameDate && !nikSaysSame &&
-    ((sameFamily && !namesSame) || (cmp.village === 'same' && !namesCompatible(cmp.name)))
+    ((sameFamily && !namesSame) || (cmp.village === 'same' && !namesCompatible(cmp.name) && !slip))
   ) {
     hits.push({ guard: 'twins', reason: 'same family or village, same birth date, different given names', recordId: b.rec.id });
   } else if (sameFamily && !namesSame && !nikSaysSame && cmp.birthDate !== 'missing' && !sameDate) {

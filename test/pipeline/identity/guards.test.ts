@@ -177,3 +177,22 @@ t.test('in one family, the same person written short or with a mistyped NIK is n
   idx.add('M', m1);
   t.not(idx.resolve(m2).outcome, 'match');
 });
+
+t.test('in one family, a letter dropped or two swapped inside a longer name is a slip, a letter changed may be a twin', async (t) => {
+  const outcome = (a: PersonRecord, fullName: string, sex: 'M' | 'F' = a.sex ?? 'M') => {
+    const idx = new IdentityIndex();
+    idx.add('A', a);
+    return idx.resolve({ ...a, id: 'q', fullName, sex, villageCode: '1812022003', address: null });
+  };
+  const fathur: PersonRecord = { id: 'a', ...base, fullName: 'Fathur Syukur Maulana', birthDate: '2010-03-04', nik: null };
+  const dewi: PersonRecord = { ...fathur, fullName: 'Dewi Laras', sex: 'F' };
+  t.equal(outcome(fathur, 'Fathur Sykur Maulana').outcome, 'match', 'a letter dropped inside a part');
+  t.equal(outcome(dewi, 'Dewi Lraas').outcome, 'match', 'two letters swapped in a later part');
+  // Parents name twins a letter apart (Syukur / Syakur, Laras / Luras); a twin of the other sex is
+  // never one person.
+  for (const [a, name, sex] of [[fathur, 'Fathur Syakur Maulana', 'M'], [fathur, 'Fathur Sykur Maulana', 'F'], [dewi, 'Dewi Luras', 'F']] as const) {
+    const r = outcome(a, name, sex);
+    t.not(r.outcome, 'match', name);
+    if (sex === a.sex) t.ok(r.evidence.guards.some((g) => g.guard === 'twins'), `${name}: twins`);
+  }
+});
