@@ -20,9 +20,23 @@ export function isValidYmd(y: number, m: number, d: number): boolean {
   return y >= 1850 && y <= 2200 && m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m);
 }
 
+/** The digit at s[i], or NaN. */
+function digit(s: string, i: number): number {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : NaN;
+}
+
 /** Parses YYYY-MM-DD, and d-m-Y as OpenSID's Gabungan API sends it; null when not a real date. */
 export function parseDate(s: string | null | undefined): YMD | null {
   if (!s) return null;
+  if (s.length === 10 && s.charCodeAt(4) === 45 && s.charCodeAt(7) === 45) {
+    // YYYY-MM-DD as databases write it, without the regular expression's match array.
+    const y = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3);
+    const m = digit(s, 5) * 10 + digit(s, 6);
+    const d = digit(s, 8) * 10 + digit(s, 9);
+    // A character that is not a digit (NaN) leaves it to the general path below.
+    if (y === y && m === m && d === d) return isValidYmd(y, m, d) ? { y, m, d } : null;
+  }
   const t = s.trim();
   let y: number;
   let m: number;

@@ -166,6 +166,22 @@ export function compareNikDigits(a: string, b: string): Exclude<NikLevel, 'missi
   return 'different';
 }
 
+/**
+ * The KK number as matching uses it: its digits when they are a 16-digit number other than zeros
+ * (what parseKk reads without KK_FORMAT and does not call empty), else null. Without parseKk's object.
+ */
+export function kkDigits(input: string | null | undefined): string | null {
+  const raw = digitsOf(input);
+  if (raw.length !== 16) return null;
+  let zeros = true;
+  for (let i = 0; i < 16; i++) {
+    const c = raw.charCodeAt(i);
+    if (c < 48 || c > 57) return null;
+    if (c !== 48) zeros = false;
+  }
+  return zeros ? null : raw;
+}
+
 export interface KkInfo {
   valid: boolean;
   temporary: boolean;

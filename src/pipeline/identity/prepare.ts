@@ -1,7 +1,7 @@
 /** Normalizes a record once, so that comparing it with many candidates costs no string work. */
 import { parseDate, type YMD } from './dates.js';
 import { nameInfo, type NameInfo } from './names.js';
-import { nikConsistency, parseKk, parseNik, type NikInfo } from './nik.js';
+import { kkDigits, nikConsistency, parseNik, type NikInfo } from './nik.js';
 import type { PersonRecord } from './types.js';
 
 /**
@@ -89,6 +89,11 @@ const placeOf = memo(cleanPlace);
 const addressOf = memo(cleanAddress);
 const textOf = memo(clean);
 const religionOf = memo(cleanReligion);
+/** The village code's 10 digits ("18.12.01.2002" -> "1812012002"), or null. */
+const villageOf = memo((s) => {
+  const d = (s as string).replace(/\D/g, '');
+  return d.length === 10 ? d : null;
+});
 
 export function prepareRecord(rec: PersonRecord): PreparedRecord {
   const birth = parseDate(rec.birthDate);
@@ -102,9 +107,7 @@ export function prepareRecord(rec: PersonRecord): PreparedRecord {
     nikSelfConsistent = c.dateMatches !== false && c.sexMatches !== false;
     if (!birthForGuards && parsed.birthDate) birthForGuards = parseDate(parsed.birthDate);
   }
-  const kkInfo = parseKk(rec.kk);
-  const kk = !kkInfo.empty && kkInfo.errors.indexOf('KK_FORMAT') < 0 ? kkInfo.digits : null;
-  const villageDigits = rec.villageCode ? rec.villageCode.replace(/\D/g, '') : '';
+  const kk = kkDigits(rec.kk);
   const mother = rec.motherName ? nameInfo(rec.motherName) : null;
   return {
     rec,
@@ -116,7 +119,7 @@ export function prepareRecord(rec: PersonRecord): PreparedRecord {
     birthForGuards,
     sex,
     mother: mother && mother.tokens.length > 0 ? mother : null,
-    village: villageDigits.length === 10 ? villageDigits : null,
+    village: villageOf(rec.villageCode),
     birthPlace: placeOf(rec.birthPlace),
     address: addressOf(rec.address),
     religion: religionOf(rec.religion),
