@@ -94,9 +94,12 @@ export function pairGuards(a: PreparedRecord, b: PreparedRecord, cmp: Comparison
   // Twins cannot share a NIK, so an agreeing NIK means a misspelt name, not a twin. Twins' NIKs
   // differ only in the serial and both fit the shared birth date: NIKs a digit apart where one does
   // not fit its record are one NIK mistyped, which says "one person" as an agreeing NIK does.
+  // A slip in the serial says nothing either way (a twin's NIK is one serial away): there the
+  // record's birth date, not the NIK, is the one mistyped.
   const nikSaysSame =
     cmp.nik === 'exact' ||
-    ((cmp.nik === 'one_digit' || cmp.nik === 'transposed') && !(a.nikSelfConsistent && b.nikSelfConsistent));
+    ((cmp.nik === 'one_digit' || cmp.nik === 'transposed') && !(a.nikSelfConsistent && b.nikSelfConsistent) &&
+      !sameNikStem(a, b));
   // Within one family even a name that contains the other ("Yusril" / "Rizal Yusril") may be the
   // twin; the same given name with the rest as matching initials ("Sukamto B.") is not.
   const sameFamily = cmp.kk === 'same' || cmp.motherName === 'agree';
@@ -123,6 +126,15 @@ export function pairGuards(a: PreparedRecord, b: PreparedRecord, cmp: Comparison
     }
   }
   return hits.length > 0 ? hits : NO_GUARDS;
+}
+
+/** Both NIKs the same up to the serial (region and birth date digits agree). */
+function sameNikStem(a: PreparedRecord, b: PreparedRecord): boolean {
+  const x = a.nik?.digits;
+  const y = b.nik?.digits;
+  if (!x || !y) return false;
+  for (let i = 0; i < 12; i++) if (x.charCodeAt(i) !== y.charCodeAt(i)) return false;
+  return true;
 }
 
 /** One household shares KK, address and village: they add nothing once the KK agrees. */

@@ -196,3 +196,24 @@ t.test('in one family, a letter dropped or two swapped inside a longer name is a
     if (sex === a.sex) t.ok(r.evidence.guards.some((g) => g.guard === 'twins'), `${name}: twins`);
   }
 });
+
+t.test("twins' NIKs a serial apart stay apart when one record's birth year is mistyped", async (t) => {
+  const sukini: PersonRecord = {
+    id: 'a', ...base, fullName: 'Sukini', sex: 'F', birthDate: '1997-12-29', nik: '1812036912980001', kk: '1812030303222614',
+  };
+  // Her twin: the NIK fits its own date; Sukini's record has the year wrong, so hers does not.
+  const twin: PersonRecord = { ...sukini, id: 'b', fullName: 'Sutinah Sukini', birthDate: '1998-12-29', nik: '1812036912980002', kk: '1812030705220642' };
+  const idx = new IdentityIndex();
+  idx.add('A', sukini);
+  const r = idx.resolve(twin);
+  t.not(r.outcome, 'match');
+  t.ok(r.evidence.guards.some((g) => g.guard === 'twins'));
+  // A date digit mistyped in the NIK itself (it no longer fits the record) still says one person,
+  // even with a part of the name left out in one register.
+  const typo: PersonRecord = {
+    ...sukini, id: 'c', fullName: 'Sukini Wulandari', birthDate: '1998-12-29', nik: '1812036912970001', kk: '1812030705220642',
+  };
+  const idx2 = new IdentityIndex();
+  idx2.add('B', { ...sukini, birthDate: '1998-12-29', nik: '1812036912980001' });
+  t.equal(idx2.resolve(typo).outcome, 'match');
+});
