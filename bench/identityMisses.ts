@@ -2,7 +2,7 @@
  * Match-quality analysis: the true pairs the batch dedupe left apart (false negatives) and the
  * wrongly linked pairs (false positives), grouped by why, with examples. For deciding whether a miss
  * is the engine's fault or the generator's.
- *   npx tsx bench/identityMisses.ts --records 50000 [--examples 3] [--category name:different]
+ *   npx tsx bench/identityMisses.ts --records 50000 [--examples 3] [--category name=different]
  */
 import { parseArgs } from 'node:util';
 import {
@@ -41,15 +41,18 @@ function whyApart(a: PreparedRecord, b: PreparedRecord): string {
 }
 
 function members(p: PreparedRecord): PreparedRecord[] {
-  const c = result.clusterOf.get(p.rec.id);
-  return [...prepared.values()].filter((q) => result.clusterOf.get(q.rec.id) === c);
+  return byCluster.get(result.clusterOf.get(p.rec.id) as string) ?? [];
 }
 
-function categorize(a: PreparedRecord, b: PreparedRecord): { cat: string; line: string } {
+/** A false negative by what kept it apart; a false positive by the evidence of its pair. */
+function categorize(a: PreparedRecord, b: PreparedRecord, linked: boolean): { cat: string; line: string } {
   const sp = scorePair(a, b, ctx);
   const out = decide(sp, sp.guards, config);
   let cat: string;
-  if (sp.guards.length > 0 && sp.score >= config.thresholds.match) cat = `guard:${sp.guards.map((g) => g.guard).join('+')}`;
+  if (linked) {
+    const c = sp.cmp;
+    cat = `${out}: nik=${c.nik},name=${c.name},date=${c.birthDate},mother=${c.motherName},kk=${c.kk},village=${c.village}`;
+  } else if (sp.guards.length > 0 && sp.score >= config.thresholds.match) cat = `guard:${sp.guards.map((g) => g.guard).join('+')}`;
   else if (out === 'match') cat = `pair-matches: ${whyApart(a, b)}`;
   else if (sp.score >= config.thresholds.match) cat = `rule:nik=${sp.cmp.nik},name=${sp.cmp.name},date=${sp.cmp.birthDate}`;
   else cat = `low:name=${sp.cmp.name},date=${sp.cmp.birthDate},nik=${sp.cmp.nik}`;
@@ -59,10 +62,10 @@ function categorize(a: PreparedRecord, b: PreparedRecord): { cat: string; line: 
   return { cat, line: `  score ${sp.score.toFixed(1)} ${out}\n    A ${r(a)}\n    B ${r(b)}\n    ${lvls}` };
 }
 
-function report(title: string, pairs: Array<[PreparedRecord, PreparedRecord]>): void {
+function report(title: string, pairs: Array<[PreparedRecord, PreparedRecord]>, linked: boolean): void {
   const byCat = new Map<string, string[]>();
   for (const [a, b] of pairs) {
-    const { cat, line } = categorize(a, b);
+    const { cat, line } = categorize(a, b, linked);
     const l = byCat.get(cat);
     if (l) l.push(line);
     else byCat.set(cat, [line]);
@@ -119,5 +122,5 @@ if (values.dump) {
   const line = ([a, b]: [PreparedRecord, PreparedRecord]) => `${a.rec.id} ${b.rec.id}`;
   writeFileSync(values.dump, [...fn.map((p) => `FN ${line(p)}`), ...fp.map((p) => `FP ${line(p)}`)].sort().join('\n') + '\n');
 }
-report('false negatives (same person, apart)', fn);
-report('false positives (different people, linked)', fp);
+report('false negatives (same person, apart)', fn, false);
+report('false positives (different people, linked)', fp, true);
