@@ -198,7 +198,8 @@ export function decide(sp: ScoredPair, guards: GuardHit[], config: IdentityConfi
   // A name written badly (Dwi / Di, Tri Sutanto / Tri) still shares a first letter or a part; an
   // unrelated name is one person only when the household, the village or the mother says so too.
   if (sp.cmp.nik === 'exact' && sp.cmp.name === 'different') {
-    if (sp.cmp.birthDate !== 'exact') return 'possible';
+    // Dates that differ say the NIK was entered for someone else (a parent's, a sibling's).
+    if (sp.cmp.birthDate !== 'exact' && sp.cmp.birthDate !== 'exact_placeholder') return 'possible';
     if (!sp.namesRelated && sp.cmp.motherName !== 'agree' && sp.cmp.kk !== 'same' && sp.cmp.village !== 'same') return 'possible';
   }
   const nikAgrees = sp.cmp.nik === 'exact';

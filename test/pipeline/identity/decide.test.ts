@@ -35,3 +35,11 @@ t.test('an exact NIK under an unrelated name is one person when the mother or th
   t.equal(outcomeOf(siti, { ...other, motherName: 'Suwarni' }).outcome, 'match');
   t.equal(outcomeOf(siti, { ...other, kk: siti.kk, villageCode: siti.villageCode }).outcome, 'match');
 });
+
+t.test('a placeholder birth date both records share counts as the same date under an exact NIK', async (t) => {
+  const a: PersonRecord = { ...siti, birthDate: '1981-01-01', nik: '1812054101810001' };
+  const b: PersonRecord = { ...other, birthDate: '1981-01-01', nik: '1812054101810001' };
+  t.equal(outcomeOf(a, { ...b, fullName: 'Sti' }).outcome, 'match', 'a name written badly');
+  t.equal(outcomeOf(a, b).outcome, 'possible', 'an unrelated name');
+  t.equal(outcomeOf(a, { ...b, fullName: 'Sti', birthDate: '1982-01-01' }).outcome, 'possible', 'dates that differ');
+});
