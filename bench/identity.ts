@@ -33,6 +33,12 @@ const cpuSecondsSince = (c0: NodeJS.CpuUsage) => {
   return (c.user + c.system) / 1e6;
 };
 const rssMB = () => Math.round(process.memoryUsage().rss / 1048576);
+/**
+ * The process's RSS high-water mark as the OS counts it (getrusage). The sampling below runs only
+ * when the event loop does, so it misses peaks inside synchronous work such as a whole batch.
+ */
+const maxRssMB = () => Math.round(process.resourceUsage().maxRSS / 1024);
+const maxRssAt: Record<string, number> = {};
 
 let peakRss = 0;
 const sampleRss = () => {
@@ -45,6 +51,7 @@ function runBatch() {
   const tGen = performance.now();
   const pop = generatePopulation({ records: n, seed, noise: Number(values.noise) });
   const genSeconds = (performance.now() - tGen) / 1000;
+  maxRssAt.afterGenerate = maxRssMB();
   const truthOf = new Map(pop.records.map((r) => [r.id, r.truthId]));
   const cpu0 = process.cpuUsage();
   const result = dedupe(pop.records, undefined, {
@@ -55,9 +62,12 @@ function runBatch() {
   process.stderr.write('\n');
   sampleRss();
   const batchRssMB = rssMB();
+  maxRssAt.afterBatch = maxRssMB();
   const quality = pairwiseQuality(truthOf, result.clusterOf);
   const guards = guardViolations(pop.records, result.clusterOf, truthOf, pop.forbidden);
+  maxRssAt.afterQuality = maxRssMB();
   const blocking = blockingRecall(pop.records, truthOf);
+  maxRssAt.afterBlockingRecall = maxRssMB();
   return { genSeconds, truePersons: new Set(truthOf.values()).size, stats: result.stats, quality, guards, blocking, batchRssMB, cpuSeconds };
 }
 
@@ -68,6 +78,7 @@ const batch = doBatch ? runBatch() : null;
 function runIncremental() {
   const nQueries = Number(values.queries);
   const fresh = generatePopulation({ records: n + nQueries, seed: seed + 1, noise: Number(values.noise) }).records;
+  maxRssAt.afterGenerateQueries = maxRssMB();
   // Load as the pipeline does: prepare each record and file it (name frequencies are counted first here).
   const tLoad = performance.now();
   const loadCpu0 = process.cpuUsage();
@@ -77,6 +88,7 @@ function runIncremental() {
   prepared.length = 0;
   const loadSeconds = (performance.now() - tLoad) / 1000;
   const loadCpuSeconds = cpuSecondsSince(loadCpu0);
+  maxRssAt.afterLoad = maxRssMB();
   sampleRss();
   const queries = fresh.slice(n);
   fresh.length = 0;
@@ -147,5 +159,7 @@ console.log(JSON.stringify({
     },
   } : {}),
   peakRssMB: Math.round(peakRss / 1048576),
+  // High-water marks (getrusage) after each step: the true peak, generation and evaluation included.
+  maxRssMB: { ...maxRssAt, end: maxRssMB() },
   loadAverage: loadavg().map((x) => Math.round(x * 10) / 10),
 }, null, 2));
