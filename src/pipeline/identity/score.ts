@@ -57,6 +57,8 @@ export interface ScoredPair {
    * letter or a part (true otherwise, where it is not asked).
    */
   namesRelated: boolean;
+  /** NIKs a digit apart outside the serial where one does not fit its record: one NIK mistyped. */
+  nikMistyped: boolean;
 }
 
 function nameWeight(a: PreparedRecord, cmp: Comparison, ctx: ScoreContext): { w: number; note: string | undefined } {
@@ -184,7 +186,11 @@ export function scorePairAbove(a: PreparedRecord, b: PreparedRecord, ctx: ScoreC
   }
   if (score < floor) return null;
   const related = cmp.nik !== 'exact' || cmp.name !== 'different' || namesRelated(a.name, b.name);
-  return { cmp, score, nameWeight: nw.w, nameNote: nw.note, guards: pairGuards(a, b, cmp, ctx.config), namesRelated: related };
+  const nikMistyped = (cmp.nik === 'one_digit' || cmp.nik === 'transposed') && !(a.nikSelfConsistent && b.nikSelfConsistent) &&
+    !sameNikStem(a, b);
+  return {
+    cmp, score, nameWeight: nw.w, nameNote: nw.note, guards: pairGuards(a, b, cmp, ctx.config), namesRelated: related, nikMistyped,
+  };
 }
 
 /** Score band, then the guards and the minimum-evidence rule can only lower a match to possible. */
@@ -208,7 +214,11 @@ export function decide(sp: ScoredPair, guards: GuardHit[], config: IdentityConfi
     return 'possible';
   }
   if (config.guards.requireNameAndDate && !nikAgrees) {
-    if (!namesAgreeEnough(sp.cmp.name) || sp.cmp.birthDate === 'different') return 'possible';
+    // A mistyped NIK is still the other record's NIK: with the same birth date it vouches for a
+    // name with two slips ("Latfiah Zaha" / "Latifah Zahra") as an agreeing NIK would.
+    const nikVouches =
+      sp.nikMistyped && sp.cmp.name === 'similar' && (sp.cmp.birthDate === 'exact' || sp.cmp.birthDate === 'exact_placeholder');
+    if ((!namesAgreeEnough(sp.cmp.name) && !nikVouches) || sp.cmp.birthDate === 'different') return 'possible';
   }
   return 'match';
 }

@@ -43,3 +43,13 @@ t.test('a placeholder birth date both records share counts as the same date unde
   t.equal(outcomeOf(a, b).outcome, 'possible', 'an unrelated name');
   t.equal(outcomeOf(a, { ...b, fullName: 'Sti', birthDate: '1982-01-01' }).outcome, 'possible', 'dates that differ');
 });
+
+t.test('a NIK mistyped outside its serial vouches for a name with two slips on the same birth date', async (t) => {
+  const a: PersonRecord = {
+    id: 'a', fullName: 'Latifah Zahra', nik: '1812074605740001', sex: 'F', birthDate: '1974-05-06', motherName: null,
+    kk: '1812071507216110', villageCode: '1812072006', religion: 'ISLAM', birthPlace: 'Panaragan',
+  };
+  // The kabupaten digits mistyped: the NIK no longer fits a region, so it is this NIK written wrong.
+  const b: PersonRecord = { ...a, id: 'b', fullName: 'Latfiah Zaha', nik: '1862074605740001', kk: '1812061301106957', villageCode: '1812062007' };
+  t.equal(outcomeOf(a, b).outcome, 'match');
+});
