@@ -46,8 +46,8 @@ const MAX_REPORTED = 5;
  * Blocks and block entries a record brings to the strong and the weak table (synthetic Tubaba
  * population, 300k records), for sizing the tables of an index whose size is known.
  */
-const STRONG_BLOCKS_PER_RECORD = 5;
-const STRONG_KEYS_PER_RECORD = 7;
+const STRONG_BLOCKS_PER_RECORD = 7;
+const STRONG_KEYS_PER_RECORD = 9;
 const WEAK_BLOCKS_PER_RECORD = 2;
 const WEAK_KEYS_PER_RECORD = 8;
 
