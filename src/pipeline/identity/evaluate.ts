@@ -51,19 +51,27 @@ export function blockingRecall(
 ): { truePairs: number; blockedPairs: number; recall: number } {
   const blocking = resolveConfig(config).blocking;
   const capOf = (weight: number) => (weight === STRONG_WEIGHT ? blocking.maxBlockSize : blocking.maxWeakBlockSize);
-  const prepared: PreparedRecord[] = records.map(prepareRecord);
+  // One record at a time: block sizes need every record's keys, but only members of a true cluster
+  // need theirs kept (a whole prepared population doubled the bench's memory).
+  const clusterSize = new Map<string, number>();
+  for (const r of records) {
+    const t = truthOf.get(r.id);
+    if (t !== undefined) clusterSize.set(t, (clusterSize.get(t) ?? 0) + 1);
+  }
   const sizes = new Map<number, number>();
-  const stored = prepared.map((p) => blockKeys(p, false));
+  const stored = new Map<number, { keys: number[]; weights: number[] }>();
   // Strong and weak keys live in separate indexes; the weight keeps their counts apart.
   const sizeKey = (k: number, w: number) => k * 2 + (w === STRONG_WEIGHT ? 1 : 0);
-  for (const bk of stored) bk.keys.forEach((k, i) => {
-    const sk = sizeKey(k, bk.weights[i] as number);
-    sizes.set(sk, (sizes.get(sk) ?? 0) + 1);
-  });
   const byTruth = new Map<string, number[]>();
-  prepared.forEach((p, i) => {
-    const t = truthOf.get(p.rec.id);
-    if (t === undefined) return;
+  records.forEach((r, i) => {
+    const bk = blockKeys(prepareRecord(r), false);
+    bk.keys.forEach((k, j) => {
+      const sk = sizeKey(k, bk.weights[j] as number);
+      sizes.set(sk, (sizes.get(sk) ?? 0) + 1);
+    });
+    const t = truthOf.get(r.id);
+    if (t === undefined || (clusterSize.get(t) ?? 0) < 2) return;
+    stored.set(i, { keys: [...bk.keys], weights: [...bk.weights] });
     const list = byTruth.get(t);
     if (list) list.push(i);
     else byTruth.set(t, [i]);
@@ -77,8 +85,8 @@ export function blockingRecall(
         const early = Math.min(members[x] as number, members[y] as number);
         const late = Math.max(members[x] as number, members[y] as number);
         truePairs++;
-        const query = blockKeys(prepared[late] as PreparedRecord, true);
-        const filedKeys = stored[early] as { keys: number[]; weights: number[] };
+        const query = blockKeys(prepareRecord(records[late] as PersonRecord), true);
+        const filedKeys = stored.get(early) as { keys: number[]; weights: number[] };
         const filed = new Set(filedKeys.keys.map((k, i) => sizeKey(k, filedKeys.weights[i] as number)));
         let weight = 0;
         query.keys.forEach((k, i) => {
