@@ -6,20 +6,29 @@
 import type { PreparedRecord } from './prepare.js';
 
 
-/** hashKey over s.slice(start, end), without making the slice. */
-export function hashRange(kind: number, s: string, start: number, end: number, n: number): number {
+/** FNV-1a over s[start, end), seeded with the key kind. */
+function fnv(kind: number, s: string, start: number, end: number): number {
   let h = (0x811c9dc5 ^ kind) >>> 0;
   for (let i = start; i < end; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
+  return h;
+}
+
+/** Folds a number (a birth year, a date) into the hash after a separator. */
+function foldNumber(h: number, n: number): number {
   h ^= 0x3a;
   h = Math.imul(h, 0x01000193);
   h ^= n & 0xffff;
   h = Math.imul(h, 0x01000193);
   h ^= n >>> 16;
-  h = Math.imul(h, 0x01000193);
-  return (h >>> 2) & 0x3fffffff;
+  return Math.imul(h, 0x01000193);
+}
+
+/** hashKey over s.slice(start, end), without making the slice. */
+export function hashRange(kind: number, s: string, start: number, end: number, n: number): number {
+  return (foldNumber(fnv(kind, s, start, end), n) >>> 2) & 0x3fffffff;
 }
 
 /**
@@ -27,20 +36,8 @@ export function hashRange(kind: number, s: string, start: number, end: number, n
  * V8 keeps map keys as small integers (a collision only adds a candidate).
  */
 export function hashKey(kind: number, s: string, n = -1): number {
-  let h = (0x811c9dc5 ^ kind) >>> 0;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  if (n >= 0) {
-    h ^= 0x3a;
-    h = Math.imul(h, 0x01000193);
-    h ^= n & 0xffff;
-    h = Math.imul(h, 0x01000193);
-    h ^= n >>> 16;
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 2) & 0x3fffffff;
+  const h = fnv(kind, s, 0, s.length);
+  return ((n >= 0 ? foldNumber(h, n) : h) >>> 2) & 0x3fffffff;
 }
 
 const K = {
