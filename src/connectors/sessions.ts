@@ -18,21 +18,6 @@ export interface SessionStore {
   renew(account: string, rejected: string | null, login: () => Promise<string>, force?: boolean): Promise<string>;
 }
 
-/** Tokens in this process only: for code that runs without a database (one process, nothing to share). */
-export function memorySessionStore(): SessionStore {
-  const tokens = new Map<string, string>();
-  return {
-    current: async (id) => tokens.get(id) ?? null,
-    async renew(id, rejected, login, force) {
-      const known = tokens.get(id);
-      if (!force && known && known !== rejected) return known;
-      const token = await login();
-      tokens.set(id, token);
-      return token;
-    },
-  };
-}
-
 const stores = new WeakMap<Db, SessionStore>();
 
 /** Refused logins allowed in LOGIN_WINDOW: the Gabungan server blocks the user at the fifth. */

@@ -3,10 +3,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { restJsonConnector, type RestJsonSettings } from '../../src/connectors/restJson.js';
 import { checkedSettings, publicSettings } from '../../src/connectors/settings.js';
-import { memorySessionStore } from '../../src/connectors/sessions.js';
+import type { SessionStore } from '../../src/connectors/sessions.js';
 
-/** A REST source sends its own static token; it never logs in, so no shared session is involved. */
-const env = { sessions: memorySessionStore() };
+/** A REST source sends its own static token and never logs in: any use of the session store fails the test. */
+const never = (): never => { throw new Error('a rest-json source must not use login sessions'); };
+const sessions: SessionStore = { current: never, renew: never };
+const env = { sessions };
 
 const people = Array.from({ length: 25 }, (_, i) => ({ id: i + 1, nama: `Warga ${i + 1}`, jk: i % 2 ? 'P' : 'L', lahir: { tgl: '1990-01-02' }, desa: '18.12.01.2002' }));
 const server = http.createServer((req, res) => {
