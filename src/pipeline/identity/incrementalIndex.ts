@@ -190,6 +190,52 @@ export class IdentityIndex {
   }
 
   /**
+   * Moves one record (by its id) from a citizen to another, which is created when new (a reviewer's
+   * split, or one record of a merge undone). Its block entries stay: they name the record, not the
+   * citizen. Returns false when `fromCitizenId` holds no such record. A citizen left without
+   * records is forgotten.
+   */
+  moveRecord(recordId: string, fromCitizenId: string, toCitizenId: string): boolean {
+    const first = this.firstOf.get(fromCitizenId);
+    if (first === undefined) return false;
+    let prev = -1;
+    let recNo = first;
+    while (recNo !== -1 && (this.recs[recNo] as PreparedRecord).rec.id !== recordId) {
+      prev = recNo;
+      recNo = this.nextOf[recNo] as number;
+    }
+    if (recNo === -1) return false;
+    if (fromCitizenId === toCitizenId) return true;
+    const next = this.nextOf[recNo] as number;
+    const count = (this.countOf[first] as number) - 1;
+    if (count === 0) {
+      this.firstOf.delete(fromCitizenId);
+    } else if (prev === -1) {
+      // The list's head moves to the next record, with the list's last record and length.
+      this.firstOf.set(fromCitizenId, next);
+      this.lastOf[next] = this.lastOf[first] as number;
+      this.countOf[next] = count;
+    } else {
+      this.nextOf[prev] = next;
+      if (this.lastOf[first] === recNo) this.lastOf[first] = prev;
+      this.countOf[first] = count;
+    }
+    this.nextOf[recNo] = -1;
+    this.citizenOf[recNo] = toCitizenId;
+    const into = this.firstOf.get(toCitizenId);
+    if (into === undefined) {
+      this.firstOf.set(toCitizenId, recNo);
+      this.lastOf[recNo] = recNo;
+      this.countOf[recNo] = 1;
+    } else {
+      this.nextOf[this.lastOf[into] as number] = recNo;
+      this.lastOf[into] = recNo;
+      this.countOf[into] = (this.countOf[into] as number) + 1;
+    }
+    return true;
+  }
+
+  /**
    * Gives a citizen another id (a provisional one becomes the database's): its records keep their
    * place and block entries, as if they had been added under the new id.
    */

@@ -60,3 +60,28 @@ t.test('resolve on an empty index', async (t) => {
   t.equal(res.citizenId, undefined);
   t.equal(res.score, 0);
 });
+
+t.test('moveRecord takes one record to another citizen, from any place in the list', async (t) => {
+  const rec = (id: string, fullName: string, birthDate: string): PersonRecord => ({ id, fullName, sex: 'F', birthDate, villageCode: '1812012002' });
+  const idx = new IdentityIndex();
+  for (const [id, name, date] of [['r1', 'Sri Wahyuni', '1979-04-21'], ['r2', 'Sri Wahyuni', '1979-04-21'], ['r3', 'Siti Aminah', '1985-02-03'], ['r4', 'Siti Aminah', '1985-02-03']] as const) {
+    idx.add('C1', rec(id, name, date));
+  }
+  t.notOk(idx.moveRecord('r9', 'C1', 'C2'), 'no such record');
+  t.notOk(idx.moveRecord('r1', 'C9', 'C2'), 'no such citizen');
+  t.ok(idx.moveRecord('r4', 'C1', 'C2'), 'the last record');
+  t.same(idx.recordsOf('C1').map((r) => r.id), ['r1', 'r2', 'r3']);
+  t.ok(idx.moveRecord('r3', 'C1', 'C2'));
+  t.same(idx.recordsOf('C2').map((r) => r.id), ['r4', 'r3'], 'appended to the existing citizen');
+  t.ok(idx.moveRecord('r1', 'C1', 'C3'), 'the head');
+  t.same(idx.recordsOf('C1').map((r) => r.id), ['r2']);
+  idx.add('C1', rec('r5', 'Sri Wahyuni', '1979-04-21'));
+  t.same(idx.recordsOf('C1').map((r) => r.id), ['r2', 'r5'], 'the list still ends where it should after its head moved');
+  t.ok(idx.moveRecord('r2', 'C1', 'C3'));
+  t.ok(idx.moveRecord('r5', 'C1', 'C3'));
+  t.notOk(idx.has('C1'), 'a citizen left without records is gone');
+  t.equal(idx.citizenCount, 2);
+  t.equal(idx.recordCount, 5);
+  const res = idx.resolve(rec('q', 'Siti Aminah', '1985-02-03'));
+  t.equal(res.citizenId, 'C2', 'found under the citizen it moved to');
+});
