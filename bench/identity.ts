@@ -94,6 +94,7 @@ function runIncremental() {
   const prepared = fresh.slice(0, n).map(prepareRecord);
   const index = new IdentityIndex(undefined, { frequencies: nameFrequenciesOf(prepared), expectedRecords: n });
   prepared.forEach((p, i) => index.addPrepared(`C${i}`, p));
+  index.tighten();
   prepared.length = 0;
   const loadSeconds = (performance.now() - tLoad) / 1000;
   const loadCpuSeconds = cpuSecondsSince(loadCpu0);

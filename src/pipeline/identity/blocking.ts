@@ -159,6 +159,8 @@ export class BlockIndex {
   private oversized = 0;
   /** Entry count at which the entries are next rewritten in block order. */
   private compactAt = 1 << 16;
+  /** Entries in block order since the last rewrite (those added later are scattered). */
+  private ordered = 0;
 
   /**
    * `expectedBlocks` and `expectedEntries` size the tables for that many from the start (a batch
@@ -272,6 +274,16 @@ export class BlockIndex {
     }
     this.entries = out;
     this.entryCount = n;
+    this.ordered = n;
+  }
+
+  /**
+   * Rewrites the entries in block order when more than an eighth of them came after the last
+   * rewrite: for an index that was filled in bulk (a hub loading its citizens) and is queried from
+   * now on, where up to half the entries would otherwise be scattered until the next doubling.
+   */
+  tighten(): void {
+    if ((this.entryCount - this.ordered) * 8 > this.entryCount) this.compact();
   }
 
   /** First entry of the block for key, or -1 (none, or an oversized block). Walk with next()/recOf(). */

@@ -232,36 +232,44 @@ function eq(a: string | null, b: string | null): 'agree' | 'different' | 'missin
   return a === b ? 'agree' : 'different';
 }
 
-/** With `withMother` false the mothers' names are left 'missing' for the caller to compare later. */
-export function compareRecords(a: PreparedRecord, b: PreparedRecord, withMother = true): Comparison {
+function compareBirthPlaces(a: string | null, b: string | null): Comparison['birthPlace'] {
+  if (!a || !b) return 'missing';
+  return a === b || (a.charCodeAt(0) === b.charCodeAt(0) && jaroWinkler(a, b) >= 0.9) ? 'agree' : 'different';
+}
+
+/**
+ * The fields compared by equality only (no string similarity): name, mothers' names and birth
+ * places are left 'missing' for the caller, which may find the pair out of reach without them.
+ */
+export function compareExact(a: PreparedRecord, b: PreparedRecord): Comparison {
   let nik: NikLevel = 'missing';
   if (a.nik?.digits && b.nik?.digits) nik = compareNikDigits(a.nik.digits, b.nik.digits);
-  const sex = a.sex && b.sex ? (a.sex === b.sex ? 'agree' : 'disagree') : 'missing';
-  const kk = a.kk && b.kk ? (a.kk === b.kk ? 'same' : 'different') : 'missing';
-  const village = a.village && b.village ? (a.village === b.village ? 'same' : 'different') : 'missing';
-  let birthPlace: Comparison['birthPlace'] = 'missing';
-  if (a.birthPlace && b.birthPlace) {
-    birthPlace = a.birthPlace === b.birthPlace ||
-      (a.birthPlace.charCodeAt(0) === b.birthPlace.charCodeAt(0) && jaroWinkler(a.birthPlace, b.birthPlace) >= 0.9)
-      ? 'agree'
-      : 'different';
-  }
-  let address: Comparison['address'] = 'missing';
-  if (a.address && b.address) {
-    // Free-text addresses vary too much between clerks for a fuzzy score to carry weight.
-    address = a.address === b.address ? 'similar' : 'different';
-  }
   return {
     nik,
-    name: compareNames(a.name, b.name),
+    name: 'missing',
     birthDate: compareDates(a.birth, b.birth),
-    sex,
-    motherName: withMother ? compareMothers(a.mother, b.mother) : 'missing',
-    kk,
-    village,
-    birthPlace,
-    address,
+    sex: a.sex && b.sex ? (a.sex === b.sex ? 'agree' : 'disagree') : 'missing',
+    motherName: 'missing',
+    kk: a.kk && b.kk ? (a.kk === b.kk ? 'same' : 'different') : 'missing',
+    village: a.village && b.village ? (a.village === b.village ? 'same' : 'different') : 'missing',
+    birthPlace: 'missing',
+    // Free-text addresses vary too much between clerks for a fuzzy score to carry weight.
+    address: a.address && b.address ? (a.address === b.address ? 'similar' : 'different') : 'missing',
     religion: eq(a.religion, b.religion),
     occupation: eq(a.occupation, b.occupation),
   };
+}
+
+/** The fields compareExact leaves out but the mothers' names. */
+export function compareFuzzy(a: PreparedRecord, b: PreparedRecord, cmp: Comparison): void {
+  cmp.birthPlace = compareBirthPlaces(a.birthPlace, b.birthPlace);
+  cmp.name = compareNames(a.name, b.name);
+}
+
+/** With `withMother` false the mothers' names are left 'missing' for the caller to compare later. */
+export function compareRecords(a: PreparedRecord, b: PreparedRecord, withMother = true): Comparison {
+  const cmp = compareExact(a, b);
+  compareFuzzy(a, b, cmp);
+  if (withMother) cmp.motherName = compareMothers(a.mother, b.mother);
+  return cmp;
 }

@@ -65,7 +65,7 @@ export function formatYmd(v: YMD): string {
  * 31 December. Agreement on them says little.
  */
 export function isPlaceholderDate(v: YMD): boolean {
-  return (v.m === 1 && v.d === 1) || (v.m === 7 && v.d === 1) || (v.m === 12 && v.d === 31);
+  return placeholder(v.m, v.d);
 }
 
 export type DateLevel =
@@ -85,11 +85,20 @@ export type DateLevel =
  */
 export function compareDates(a: YMD | null, b: YMD | null): DateLevel {
   if (!a || !b) return 'missing';
-  if (a.y === b.y && a.m === b.m && a.d === b.d) return isPlaceholderDate(a) ? 'exact_placeholder' : 'exact';
-  if (a.y === b.y && a.m === b.d && a.d === b.m) return 'swapped';
-  if (a.m === b.m && a.d === b.d && Math.abs(a.y - b.y) === 1) return isPlaceholderDate(a) ? 'placeholder_year' : 'year_off';
-  if (a.y === b.y && (isPlaceholderDate(a) || isPlaceholderDate(b))) return 'placeholder_year';
-  if (a.y === b.y && (a.m === b.m || a.d === b.d)) return 'one_part';
-  if (a.m === b.m && a.d === b.d) return 'one_part';
+  return compareYmd(a.y, a.m, a.d, b.y, b.m, b.d);
+}
+
+function placeholder(m: number, d: number): boolean {
+  return (m === 1 && d === 1) || (m === 7 && d === 1) || (m === 12 && d === 31);
+}
+
+/** compareDates on the parts of two known dates. */
+export function compareYmd(ay: number, am: number, ad: number, by: number, bm: number, bd: number): Exclude<DateLevel, 'missing'> {
+  if (ay === by && am === bm && ad === bd) return placeholder(am, ad) ? 'exact_placeholder' : 'exact';
+  if (ay === by && am === bd && ad === bm) return 'swapped';
+  if (am === bm && ad === bd && Math.abs(ay - by) === 1) return placeholder(am, ad) ? 'placeholder_year' : 'year_off';
+  if (ay === by && (placeholder(am, ad) || placeholder(bm, bd))) return 'placeholder_year';
+  if (ay === by && (am === bm || ad === bd)) return 'one_part';
+  if (am === bm && ad === bd) return 'one_part';
   return 'different';
 }

@@ -6,7 +6,11 @@
 import { BlockIndex, blockKeys, MIN_BLOCK_WEIGHT, STRONG_WEIGHT, type BlockKeys } from './blocking.js';
 import { resolveConfig, weightTable, type DeepPartial, type IdentityConfig, type WeightTable } from './config.js';
 import { prepareRecord, type PreparedRecord } from './prepare.js';
-import { decide, evidenceOf, NameFrequencies, scorePair, scorePairAbove, type ScoreContext, type ScoredPair } from './score.js';
+import { ExactColumns } from './columns.js';
+import {
+  decide, evidenceOf, NameFrequencies, reachOf, scoreComparedAbove, scorePair, withinReach, type ScoreContext, type ScoredPair,
+} from './score.js';
+import type { Comparison } from './compare.js';
 import type { Evidence, GuardHit, Outcome, PersonRecord } from './types.js';
 
 export interface CandidateDecision {
@@ -51,6 +55,12 @@ const STRONG_KEYS_PER_RECORD = 9;
 const WEAK_BLOCKS_PER_RECORD = 2;
 const WEAK_KEYS_PER_RECORD = 8;
 
+/**
+ * Adds in a row (no lookup between) after which the next lookup tightens the blocks. A batch
+ * looks up before each add and never gets here; a hub loading its citizens does, once.
+ */
+const TIGHTEN_AFTER_ADDS = 4096;
+
 /** How many members of a citizen are checked for guards; a citizen rarely has more records. */
 const MAX_MEMBERS_CHECKED = 50;
 
@@ -62,6 +72,12 @@ export class IdentityIndex {
   private readonly blocks: BlockIndex;
   private readonly weakBlocks: BlockIndex;
   private readonly recs: (PreparedRecord | null)[] = [];
+  /** The fields compared by equality, a row of integers per record, to rule out strangers cheaply. */
+  private readonly columns: ExactColumns;
+  private readonly scratch: Comparison = {
+    nik: 'missing', name: 'missing', birthDate: 'missing', sex: 'missing', motherName: 'missing', kk: 'missing',
+    village: 'missing', birthPlace: 'missing', address: 'missing', religion: 'missing', occupation: 'missing',
+  };
   private readonly citizenOf: (string | null)[] = [];
   /** 1 while a record's citizen exists: a small array the candidate scan can check without touching records. */
   private alive = new Uint8Array(1024);
@@ -84,6 +100,8 @@ export class IdentityIndex {
    */
   private seen: Int32Array = new Int32Array(3 * 1024);
   private queryNo = 0;
+  /** Records added since the last lookup: many means a bulk load, after which the blocks are tightened. */
+  private addsSinceLookup = 0;
   /** Pairs scored so far (for statistics). */
   comparisons = 0;
 
@@ -92,6 +110,7 @@ export class IdentityIndex {
     this.weights = weightTable(this.config);
     this.liveFrequencies = options.frequencies === undefined;
     this.ctx = { config: this.config, weights: this.weights, frequencies: options.frequencies ?? new NameFrequencies() };
+    this.columns = new ExactColumns(this.weights, reachOf(this.ctx));
     const n = Math.max(options.expectedRecords ?? 0, 1 << 13);
     this.blocks = new BlockIndex(this.config.blocking.maxBlockSize, n * STRONG_BLOCKS_PER_RECORD, n * STRONG_KEYS_PER_RECORD);
     this.weakBlocks = new BlockIndex(this.config.blocking.maxWeakBlockSize, n * WEAK_BLOCKS_PER_RECORD, n * WEAK_KEYS_PER_RECORD);
@@ -126,6 +145,7 @@ export class IdentityIndex {
   addPrepared(citizenId: string, p: PreparedRecord): void {
     const recNo = this.recs.length;
     this.recs.push(p);
+    this.columns.set(recNo, p);
     this.citizenOf.push(citizenId);
     if (recNo >= this.alive.length) this.growRecordArrays();
     this.nextOf[recNo] = -1;
@@ -146,6 +166,7 @@ export class IdentityIndex {
     }
     if (this.liveFrequencies) this.ctx.frequencies?.add(p.name.phonJoined);
     this.alive[recNo] = 1;
+    this.addsSinceLookup++;
   }
 
   private growRecordArrays(): void {
@@ -263,8 +284,17 @@ export class IdentityIndex {
     // per-citizen view only from those that reach it (a citizen below it is dropped anyway).
     const pairs: (ScoredPair | null)[] = new Array<ScoredPair | null>(candidates.length);
     let reaching = 0;
+    const columns = this.columns;
+    columns.setQuery(p);
+    const scratch = this.scratch;
     for (let k = 0; k < candidates.length; k++) {
-      const sp = scorePairAbove(p, this.recs[candidates[k] as number] as PreparedRecord, this.ctx, possibleMin);
+      const recNo = candidates[k] as number;
+      // Strangers are ruled out on the record's row of integers, without reading the record.
+      if (!withinReach(columns.compare(recNo, scratch), possibleMin)) {
+        pairs[k] = null;
+        continue;
+      }
+      const sp = scoreComparedAbove(p, this.recs[recNo] as PreparedRecord, { ...scratch }, this.ctx, possibleMin);
       pairs[k] = sp;
       if (sp) reaching++;
     }
@@ -332,7 +362,20 @@ export class IdentityIndex {
   }
 
   /** Live records sharing enough usable block weight, most shared weight first, capped. */
+  /**
+   * Lays each block's entries next to each other after a bulk load (a block walk then reads one
+   * stretch of memory instead of a cache miss per entry). The first lookup after many adds does
+   * this by itself; a loader calls it to pay the cost as part of the load.
+   */
+  tighten(): void {
+    this.blocks.tighten();
+    this.weakBlocks.tighten();
+    this.addsSinceLookup = 0;
+  }
+
   private candidateRecords(p: PreparedRecord): number[] {
+    if (this.addsSinceLookup >= TIGHTEN_AFTER_ADDS) this.tighten();
+    this.addsSinceLookup = 0;
     const q = ++this.queryNo;
     let seen: Int32Array = this.seen;
     let mask = seen.length / 3 - 1;

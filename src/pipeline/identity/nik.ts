@@ -166,6 +166,42 @@ export function compareNikDigits(a: string, b: string): Exclude<NikLevel, 'missi
   return 'different';
 }
 
+const POW10 = [10000000, 1000000, 100000, 10000, 1000, 100, 10, 1];
+
+/**
+ * compareNikDigits on two NIKs held as numbers of their first and last eight digits (no string
+ * to read from memory): the digit at position i (0-15) is the (i % 8)th of its half.
+ */
+export function compareNikHalves(ah: number, al: number, bh: number, bl: number): Exclude<NikLevel, 'missing'> {
+  if (ah === bh && al === bl) return 'exact';
+  let first = -1;
+  let diffs = 0;
+  for (let i = 0; i < 16; i++) {
+    const x = i < 8 ? ah : al;
+    const y = i < 8 ? bh : bl;
+    const p = POW10[i & 7] as number;
+    if (((x / p) | 0) % 10 !== ((y / p) | 0) % 10) {
+      if (diffs === 0) first = i;
+      if (++diffs > 2) return 'different';
+    }
+  }
+  if (diffs === 1) return 'one_digit';
+  return nikDigitAt(ah, al, first) === nikDigitAt(bh, bl, first + 1) && nikDigitAt(ah, al, first + 1) === nikDigitAt(bh, bl, first)
+    ? 'transposed'
+    : 'different';
+}
+
+function nikDigitAt(h: number, l: number, i: number): number {
+  return (((i < 8 ? h : l) / (POW10[i & 7] as number)) | 0) % 10;
+}
+
+/** The first or last eight digits of a 16-digit string as a number. */
+export function nikHalf(digits: string, start: number): number {
+  let v = 0;
+  for (let i = start; i < start + 8; i++) v = v * 10 + (digits.charCodeAt(i) - 48);
+  return v;
+}
+
 /**
  * The KK number as matching uses it: its digits when they are a 16-digit number other than zeros
  * (what parseKk reads without KK_FORMAT and does not call empty), else null. Without parseKk's object.

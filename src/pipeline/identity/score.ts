@@ -1,6 +1,6 @@
 /** Fellegi–Sunter scoring of a compared pair, term-frequency adjustment, guards and the decision. */
 import {
-  compareMothers, compareRecords, FIELDS, namesAgreeEnough, namesCompatible, namesDifferBySlip, namesRelated,
+  compareExact, compareFuzzy, compareMothers, FIELDS, namesAgreeEnough, namesCompatible, namesDifferBySlip, namesRelated,
   sameGivenNameWithInitials, type Comparison,
 } from './compare.js';
 import type { IdentityConfig, WeightTable } from './config.js';
@@ -158,16 +158,68 @@ function maxWeight(levels: Record<string, number>): number {
   return m;
 }
 
-const motherMaxCache = new WeakMap<WeightTable, number>();
+/** The most the fields compared by similarity can add: what a pair still lacking them could reach. */
+export interface Reach {
+  /** Best name weight (the term-frequency adjustment included). */
+  name: number;
+  /** Best name weight of names whose phonetic keys differ (neither exact nor phonetic). */
+  nameUnlike: number;
+  mother: number;
+  birthPlace: number;
+}
+const reachCache = new WeakMap<WeightTable, Reach>();
+
+export function reachOf(ctx: Pick<ScoreContext, 'config' | 'weights'>): Reach {
+  let r = reachCache.get(ctx.weights);
+  if (r === undefined) {
+    const tf = ctx.config.termFrequency;
+    const { exact: _e, phonetic: _p, ...unlike } = ctx.weights.name;
+    r = {
+      // The term-frequency adjustment can lift an exact name up to its own bound.
+      name: Math.max(maxWeight(ctx.weights.name), tf.enabled ? tf.maxWeight : 0),
+      nameUnlike: maxWeight(unlike),
+      mother: maxWeight(ctx.weights.motherName),
+      birthPlace: maxWeight(ctx.weights.birthPlace),
+    };
+    reachCache.set(ctx.weights, r);
+  }
+  return r;
+}
+
+/** Sums below the floor by less than this are still scored in full (rounding in a different order). */
+const REACH_SLACK = 1e-6;
+
+/** The weights of the fields compared by equality (compareExact's). */
+export function exactFieldsWeight(cmp: Comparison, w: WeightTable): number {
+  return (w.nik[cmp.nik] ?? 0) + (w.birthDate[cmp.birthDate] ?? 0) + (w.sex[cmp.sex] ?? 0) + (w.kk[cmp.kk] ?? 0) +
+    villageWeight(cmp, w) + addressWeight(cmp, w) + (w.religion[cmp.religion] ?? 0) + (w.occupation[cmp.occupation] ?? 0);
+}
+
+/** Whether a pair whose equality fields sum (with the reach of the others) to `reach` can reach `floor`. */
+export function withinReach(reach: number, floor: number): boolean {
+  return reach >= floor - REACH_SLACK;
+}
 
 /**
- * The scored pair, or null when it cannot reach `floor`. The mothers' names (a full name
- * comparison) are compared last, and only when their best weight could still lift the pair to
- * `floor`: most candidates are strangers that fall short without them.
+ * The scored pair, or null when it cannot reach `floor`. Most candidates are strangers that fall
+ * short: the fields compared by equality are scored first, and the birth places, the names and
+ * then the mothers' names (string similarity) only while their best weights could still lift the
+ * pair to `floor`. A pair that is scored is summed in one fixed order, pruned or not.
  */
 export function scorePairAbove(a: PreparedRecord, b: PreparedRecord, ctx: ScoreContext, floor: number): ScoredPair | null {
-  const cmp = compareRecords(a, b, false);
+  const cmp = compareExact(a, b);
+  if (floor > -Infinity) {
+    const reach = reachOf(ctx);
+    const most = exactFieldsWeight(cmp, ctx.weights) + reach.birthPlace + reach.name + (a.mother && b.mother ? reach.mother : 0);
+    if (!withinReach(most, floor)) return null;
+  }
+  return scoreComparedAbove(a, b, cmp, ctx, floor);
+}
+
+/** scorePairAbove for a pair whose fields compared by equality are in `cmp` already (it is completed). */
+export function scoreComparedAbove(a: PreparedRecord, b: PreparedRecord, cmp: Comparison, ctx: ScoreContext, floor: number): ScoredPair | null {
   const w = ctx.weights;
+  compareFuzzy(a, b, cmp);
   const nw = nameWeight(a, cmp, ctx);
   let score =
     (w.nik[cmp.nik] ?? 0) + nw.w + (w.birthDate[cmp.birthDate] ?? 0) + (w.sex[cmp.sex] ?? 0) +
@@ -175,12 +227,7 @@ export function scorePairAbove(a: PreparedRecord, b: PreparedRecord, ctx: ScoreC
     (w.birthPlace[cmp.birthPlace] ?? 0) + addressWeight(cmp, w) + (w.religion[cmp.religion] ?? 0) +
     (w.occupation[cmp.occupation] ?? 0);
   if (a.mother && b.mother) {
-    let motherMax = motherMaxCache.get(w);
-    if (motherMax === undefined) {
-      motherMax = maxWeight(w.motherName);
-      motherMaxCache.set(w, motherMax);
-    }
-    if (score + motherMax < floor) return null;
+    if (score + reachOf(ctx).mother < floor) return null;
     cmp.motherName = compareMothers(a.mother, b.mother);
     score += w.motherName[cmp.motherName] ?? 0;
   }

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { compareNikDigits, nikConsistency, parseDate, parseKk, parseNik } from '../../../src/pipeline/identity/index.js';
+import { compareNikHalves, nikHalf } from '../../../src/pipeline/identity/nik.js';
 
 t.test('a man\'s NIK', async (t) => {
   const n = parseNik('1812051708850003');
@@ -92,4 +93,31 @@ t.test('region codes that exist nowhere are invalid', async (t) => {
   t.ok(parseNik('3529014409670001').valid, 'Sumenep, kabupaten 29');
   t.ok(parseNik('3579014409670001').valid, 'Kota Batu, kota 79');
   t.ok(parseNik('1805154409670001').valid, 'other kabupaten: kecamatan not checked');
+});
+
+t.test('compareNikHalves (numbers of eight digits) agrees with compareNikDigits on every kind of difference', async (t) => {
+  const base = '1812054107900003';
+  const variants = new Set<string>([base]);
+  for (let i = 0; i < 16; i++) {
+    for (const d of '0123456789') variants.add(base.slice(0, i) + d + base.slice(i + 1));
+    if (i < 15) variants.add(base.slice(0, i) + base[i + 1] + base[i] + base.slice(i + 2));
+    for (let j = i + 1; j < 16; j++) variants.add(base.slice(0, i) + '9' + base.slice(i + 1, j) + '8' + base.slice(j + 1));
+  }
+  variants.add('0000000000000001');
+  variants.add('9999999999999999');
+  const all = [...variants];
+  const levels = new Map<string, number>();
+  let disagreements = 0;
+  for (const a of all.slice(0, 60)) {
+    for (const b of all) {
+      const want = compareNikDigits(a, b);
+      const got = compareNikHalves(nikHalf(a, 0), nikHalf(a, 8), nikHalf(b, 0), nikHalf(b, 8));
+      if (got !== want) disagreements++;
+      levels.set(want, (levels.get(want) ?? 0) + 1);
+    }
+  }
+  t.equal(disagreements, 0);
+  t.same([...levels.keys()].sort(), ['different', 'exact', 'one_digit', 'transposed'], 'every level met');
+  // Across the halves: the eighth and ninth digits exchanged.
+  t.equal(compareNikHalves(nikHalf(base, 0), nikHalf(base, 8), nikHalf('1812054017900003', 0), nikHalf('1812054017900003', 8)), 'transposed');
 });

@@ -1,0 +1,120 @@
+/**
+ * The fields an index compares by equality, as one row of integers per record. Scoring a candidate
+ * first reads its row (one or two cache lines) instead of following a pointer per field into the
+ * heap: most candidates are strangers whose row alone shows they cannot reach review level, and
+ * their records are never touched.
+ */
+import { hashKey } from './blocking.js';
+import type { WeightTable } from './config.js';
+import { compareYmd } from './dates.js';
+import { compareNikHalves, nikHalf } from './nik.js';
+import type { PreparedRecord } from './prepare.js';
+import type { Comparison } from './compare.js';
+import { exactFieldsWeight, type Reach } from './score.js';
+
+const STRIDE = 10;
+const NIK_HI = 0;
+const NIK_LO = 1;
+/** y * 10000 + m * 100 + d, 0 when unknown. */
+const BIRTH = 2;
+/** Sex (0 unknown, 1 M, 2 F) | 4 when the mother's name is known. */
+const FLAGS = 3;
+/** Interned values: 0 unknown, -1 (queries only) a value no record has. */
+const KK = 4;
+const VILLAGE = 5;
+const ADDRESS = 6;
+const RELIGION = 7;
+const OCCUPATION = 8;
+/** Hash of the name's phonetic key: different hashes mean the names are neither exact nor phonetic. */
+const NAME = 9;
+
+const HAS_MOTHER = 4;
+
+type Interned = 'kk' | 'village' | 'address' | 'religion' | 'occupation';
+
+export class ExactColumns {
+  private rows = new Int32Array(STRIDE * 1024);
+  private readonly query = new Int32Array(STRIDE);
+  private readonly ids: Record<Interned, Map<string, number>> = {
+    kk: new Map(), village: new Map(), address: new Map(), religion: new Map(), occupation: new Map(),
+  };
+
+  constructor(private readonly w: WeightTable, private readonly reach: Reach) {}
+
+  /** Writes record `recNo`'s row. */
+  set(recNo: number, p: PreparedRecord): void {
+    if ((recNo + 1) * STRIDE > this.rows.length) {
+      const rows = new Int32Array(this.rows.length * 2);
+      rows.set(this.rows);
+      this.rows = rows;
+    }
+    this.fill(this.rows, recNo * STRIDE, p, true);
+  }
+
+  /** Takes the row of the record about to be looked up. */
+  setQuery(p: PreparedRecord): void {
+    this.fill(this.query, 0, p, false);
+  }
+
+  private id(field: Interned, value: string | null, add: boolean): number {
+    if (value === null) return 0;
+    const map = this.ids[field];
+    const id = map.get(value);
+    if (id !== undefined) return id;
+    if (!add) return -1;
+    map.set(value, map.size + 1);
+    return map.size;
+  }
+
+  private fill(out: Int32Array, o: number, p: PreparedRecord, add: boolean): void {
+    const nik = p.nik?.digits;
+    out[o + NIK_HI] = nik ? nikHalf(nik, 0) : -1;
+    out[o + NIK_LO] = nik ? nikHalf(nik, 8) : -1;
+    out[o + BIRTH] = p.birth ? p.birth.y * 10000 + p.birth.m * 100 + p.birth.d : 0;
+    out[o + FLAGS] = (p.sex === 'M' ? 1 : p.sex === 'F' ? 2 : 0) | (p.mother ? HAS_MOTHER : 0);
+    out[o + KK] = this.id('kk', p.kk, add);
+    out[o + VILLAGE] = this.id('village', p.village, add);
+    out[o + ADDRESS] = this.id('address', p.address, add);
+    out[o + RELIGION] = this.id('religion', p.religion, add);
+    out[o + OCCUPATION] = this.id('occupation', p.occupation, add);
+    out[o + NAME] = hashKey(0, p.name.phonJoined);
+  }
+
+  /**
+   * Compares the query with record `recNo` on the fields compared by equality, into `cmp` (the
+   * others are left as they are), and answers the weights they give as scorePair gives them plus
+   * the most the other fields could add: below review level, the record cannot be the query's.
+   */
+  compare(recNo: number, cmp: Comparison): number {
+    const q = this.query;
+    const r = this.rows;
+    const o = recNo * STRIDE;
+    const w = this.w;
+    const qh = q[NIK_HI] as number;
+    const rh = r[o + NIK_HI] as number;
+    cmp.nik = qh !== -1 && rh !== -1 ? compareNikHalves(qh, q[NIK_LO] as number, rh, r[o + NIK_LO] as number) : 'missing';
+    const qb = q[BIRTH] as number;
+    const rb = r[o + BIRTH] as number;
+    cmp.birthDate = qb !== 0 && rb !== 0
+      ? compareYmd((qb / 10000) | 0, ((qb / 100) | 0) % 100, qb % 100, (rb / 10000) | 0, ((rb / 100) | 0) % 100, rb % 100)
+      : 'missing';
+    const qf = q[FLAGS] as number;
+    const rf = r[o + FLAGS] as number;
+    cmp.sex = (qf & 3) === 0 || (rf & 3) === 0 ? 'missing' : (qf & 3) === (rf & 3) ? 'agree' : 'disagree';
+    cmp.kk = level(q[KK] as number, r[o + KK] as number, 'same', 'different');
+    cmp.village = level(q[VILLAGE] as number, r[o + VILLAGE] as number, 'same', 'different');
+    cmp.address = level(q[ADDRESS] as number, r[o + ADDRESS] as number, 'similar', 'different');
+    cmp.religion = level(q[RELIGION] as number, r[o + RELIGION] as number, 'agree', 'different');
+    cmp.occupation = level(q[OCCUPATION] as number, r[o + OCCUPATION] as number, 'agree', 'different');
+    const reach = this.reach;
+    return (
+      exactFieldsWeight(cmp, w) + reach.birthPlace + (q[NAME] === r[o + NAME] ? reach.name : reach.nameUnlike) +
+      ((qf & HAS_MOTHER) !== 0 && (rf & HAS_MOTHER) !== 0 ? reach.mother : 0)
+    );
+  }
+}
+
+function level<S extends string, D extends string>(a: number, b: number, same: S, different: D): S | D | 'missing' {
+  if (a === 0 || b === 0) return 'missing';
+  return a === b ? same : different;
+}
