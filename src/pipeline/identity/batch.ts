@@ -39,7 +39,7 @@ export interface DedupeOptions {
 
 export function nameFrequenciesOf(prepared: Iterable<PreparedRecord>): NameFrequencies {
   const f = new NameFrequencies();
-  for (const p of prepared) f.add(p.name.phonJoined);
+  for (const p of prepared) f.add(p.name.phonJoined, p.name.phon);
   return f;
 }
 

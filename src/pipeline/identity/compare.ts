@@ -132,6 +132,24 @@ export function sameGivenNameWithInitials(a: NameInfo, b: NameInfo): boolean {
 }
 
 /**
+ * One name is the other with its last parts left off, and what is left says something (not
+ * Muhammad, Siti, I Made alone): "Painem" / "Painem Rahayu", "Fadil Syahputra" / "Fadil Syahputra
+ * Maulana". Registers cut names short; parents do not give a twin or a sibling the other's name
+ * with a part added. Only for the guards.
+ */
+export function namesDifferByDroppedParts(a: NameInfo, b: NameInfo): boolean {
+  const [short, long] = a.phon.length <= b.phon.length ? [a, b] : [b, a];
+  if (short.phon.length === 0 || short.phon.length === long.phon.length) return false;
+  let distinctive = false;
+  for (let i = 0; i < short.phon.length; i++) {
+    const x = short.phon[i] as string;
+    if (x !== long.phon[i]) return false;
+    if (x.length > 2 && !COMMON_NAME_PARTS.has(short.tokens[i] as string)) distinctive = true;
+  }
+  return distinctive;
+}
+
+/**
  * Whether two names that compare as different still look like one name written badly: the same
  * first letter, or a shared part or initial ("Hj. owi" / "Dwi" no, "Tri Sutanto" / "Tri" yes).
  * Two unrelated people's names mostly share neither. Only asked of pairs whose NIKs agree.

@@ -1,33 +1,62 @@
 /** Fellegi–Sunter scoring of a compared pair, term-frequency adjustment, guards and the decision. */
 import {
-  compareExact, compareFuzzy, compareMothers, FIELDS, namesAgreeEnough, namesCompatible, namesDifferBySlip, namesRelated,
+  compareExact, compareFuzzy, compareMothers, FIELDS, namesAgreeEnough, namesCompatible, namesDifferByDroppedParts, namesDifferBySlip, namesRelated,
   sameGivenNameWithInitials, type Comparison,
 } from './compare.js';
 import type { IdentityConfig, WeightTable } from './config.js';
 import { formatYmd } from './dates.js';
+import type { NameInfo } from './names.js';
 import type { PreparedRecord } from './prepare.js';
 import type { Evidence, FieldEvidence, FieldName, GuardHit, Outcome } from './types.js';
 
-/** Counts of phonetic full-name keys, for the term-frequency adjustment of name agreement. */
+/**
+ * Counts of phonetic full-name keys, for the term-frequency adjustment of name agreement, and of
+ * name parts (per record), which tell a clerk's typo (a part nobody else has) from a real name.
+ */
 export class NameFrequencies {
   private readonly counts = new Map<string, number>();
+  private readonly parts = new Map<string, number>();
   total = 0;
+  /** Names whose parts were counted. */
+  partTotal = 0;
 
-  add(key: string): void {
+  add(key: string, parts?: readonly string[]): void {
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
     this.total++;
+    if (parts) {
+      for (let i = 0; i < parts.length; i++) {
+        const part = parts[i] as string;
+        if (parts.indexOf(part) === i) this.parts.set(part, (this.parts.get(part) ?? 0) + 1);
+      }
+      this.partTotal++;
+    }
   }
 
-  remove(key: string): void {
+  remove(key: string, parts?: readonly string[]): void {
     const c = this.counts.get(key);
     if (c === undefined) return;
     if (c <= 1) this.counts.delete(key);
     else this.counts.set(key, c - 1);
     this.total--;
+    if (parts) {
+      for (let i = 0; i < parts.length; i++) {
+        const part = parts[i] as string;
+        if (parts.indexOf(part) !== i) continue;
+        const n = this.parts.get(part) ?? 0;
+        if (n <= 1) this.parts.delete(part);
+        else this.parts.set(part, n - 1);
+      }
+      this.partTotal--;
+    }
   }
 
   count(key: string): number {
     return this.counts.get(key) ?? 0;
+  }
+
+  /** Names holding this phonetic part. */
+  partCount(part: string): number {
+    return this.parts.get(part) ?? 0;
   }
 
   static fromKeys(keys: Iterable<string>): NameFrequencies {
@@ -35,6 +64,33 @@ export class NameFrequencies {
     for (const k of keys) f.add(k);
     return f;
   }
+}
+
+/**
+ * A part at most this many names hold, against one at least COMMON_PART names hold, is a typo of
+ * it: parents give twins names that people have (Rina / Rini), a clerk's slip makes one nobody
+ * has (Wjii, Rugiyo, Suiyani). Asked only of populations of MIN_PART_POPULATION names or more.
+ */
+const RARE_PART = 2;
+const COMMON_PART = 8;
+const MIN_PART_POPULATION = 20_000;
+
+/**
+ * Same parts but one, which is a rare part against a common one: "Prayitno Rugiyo" / "Prayitno
+ * Tugiyo". Only for the guards, on names that compare as 'typo' (the parts are alike already).
+ */
+export function typoOfCommonPart(a: NameInfo, b: NameInfo, f: NameFrequencies | null): boolean {
+  if (!f || f.partTotal < MIN_PART_POPULATION || a.phon.length !== b.phon.length) return false;
+  let at = -1;
+  for (let i = 0; i < a.phon.length; i++) {
+    if (a.phon[i] === b.phon[i]) continue;
+    if (at >= 0) return false;
+    at = i;
+  }
+  if (at < 0) return false;
+  const x = f.partCount(a.phon[at] as string);
+  const y = f.partCount(b.phon[at] as string);
+  return (x <= RARE_PART && y >= COMMON_PART) || (y <= RARE_PART && x >= COMMON_PART);
 }
 
 /** Below this many names the frequencies are too noisy to adjust by. */
@@ -79,7 +135,9 @@ function nameWeight(a: PreparedRecord, cmp: Comparison, ctx: ScoreContext): { w:
 /** Guards that forbid an automatic link whatever the score. `b` is the record the guard names. */
 const NO_GUARDS: GuardHit[] = [];
 
-export function pairGuards(a: PreparedRecord, b: PreparedRecord, cmp: Comparison, config: IdentityConfig): GuardHit[] {
+export function pairGuards(
+  a: PreparedRecord, b: PreparedRecord, cmp: Comparison, config: IdentityConfig, frequencies: NameFrequencies | null = null,
+): GuardHit[] {
   const hits: GuardHit[] = [];
   if (
     !a.nik?.valid && cmp.birthDate !== 'exact' && cmp.birthDate !== 'exact_placeholder' && !namesCompatible(cmp.name) &&
@@ -105,12 +163,14 @@ export function pairGuards(a: PreparedRecord, b: PreparedRecord, cmp: Comparison
   // Within one family even a name that contains the other ("Yusril" / "Rizal Yusril") may be the
   // twin; the same given name with the rest as matching initials ("Sukamto B.") is not.
   const sameFamily = cmp.kk === 'same' || cmp.motherName === 'agree';
-  // A letter dropped or two swapped inside a part of a longer name is a clerk's slip, not the
-  // name parents give a twin.
-  const slip = cmp.name === 'typo' && cmp.sex !== 'disagree' && namesDifferBySlip(a.name, b.name);
+  // A letter dropped or two swapped inside a part of a longer name, or a part nobody else has
+  // against a common one, is a clerk's slip, not the name parents give a twin.
+  const slip = cmp.name === 'typo' && cmp.sex !== 'disagree' &&
+    (namesDifferBySlip(a.name, b.name) || typoOfCommonPart(a.name, b.name, frequencies));
   const namesSame =
     cmp.name === 'exact' || cmp.name === 'phonetic' || cmp.name === 'close' || slip ||
-    (cmp.name === 'partial' && sameFamily && sameGivenNameWithInitials(a.name, b.name));
+    (cmp.name === 'partial' && sameFamily &&
+      (sameGivenNameWithInitials(a.name, b.name) || namesDifferByDroppedParts(a.name, b.name)));
   if (
     sameDate && !nikSaysSame &&
     ((sameFamily && !namesSame) || (cmp.village === 'same' && !namesCompatible(cmp.name) && !slip))
@@ -236,7 +296,7 @@ export function scoreComparedAbove(a: PreparedRecord, b: PreparedRecord, cmp: Co
   const nikMistyped = (cmp.nik === 'one_digit' || cmp.nik === 'transposed') && !(a.nikSelfConsistent && b.nikSelfConsistent) &&
     !sameNikStem(a, b);
   return {
-    cmp, score, nameWeight: nw.w, nameNote: nw.note, guards: pairGuards(a, b, cmp, ctx.config), namesRelated: related, nikMistyped,
+    cmp, score, nameWeight: nw.w, nameNote: nw.note, guards: pairGuards(a, b, cmp, ctx.config, ctx.frequencies), namesRelated: related, nikMistyped,
   };
 }
 

@@ -217,3 +217,25 @@ t.test("twins' NIKs a serial apart stay apart when one record's birth year is mi
   idx2.add('B', { ...sukini, birthDate: '1998-12-29', nik: '1812036912980001' });
   t.equal(idx2.resolve(typo).outcome, 'match');
 });
+
+t.test('in one family, a name with its last parts left off is the same person, not a twin', async (t) => {
+  const painem: PersonRecord = { id: 'a', ...base, fullName: 'Painem Rahayu', sex: 'F', birthDate: '1973-05-21', nik: '1812036105730001' };
+  const idx = new IdentityIndex();
+  idx.add('A', painem);
+  // Registered short in another tiyuh, no NIK, the same mother.
+  const short = idx.resolve({ ...painem, id: 'b', fullName: 'PAINEM', nik: null, villageCode: '1812032010', kk: null, address: null });
+  t.equal(short.outcome, 'match');
+  t.notOk(short.evidence.guards.some((g) => g.guard === 'twins'));
+  // What is left must say something: "Muhammad" alone may be either of twins Muhammad Hasan and Muhammad Husain.
+  const hasan: PersonRecord = { id: 'h', ...base, fullName: 'Muhammad Hasan', birthDate: '2010-03-04', nik: null };
+  const idx2 = new IdentityIndex();
+  idx2.add('H', hasan);
+  const muhammad = idx2.resolve({ ...hasan, id: 'm', fullName: 'Muhammad' });
+  t.not(muhammad.outcome, 'match');
+  t.ok(muhammad.evidence.guards.some((g) => g.guard === 'twins'));
+  // A part left off in the middle is not a name cut short: the guard holds.
+  const mid = new IdentityIndex();
+  const ayu: PersonRecord = { id: 'y', ...base, fullName: 'Dinda Ayu Lestari', sex: 'F', birthDate: '2012-01-09', nik: null };
+  mid.add('Y', ayu);
+  t.not(mid.resolve({ ...ayu, id: 'z', fullName: 'Dinda Lestari' }).outcome, 'match');
+});

@@ -159,3 +159,24 @@ t.test('an initial stands for a part written with kh or ch', async (t) => {
   t.equal(cmp('Siti C.', 'Siti Chotimah'), 'partial');
   t.not(cmp('Siti K.', 'Siti Aminah'), 'partial');
 });
+
+t.test('a part nobody else has, against a common one, is a typo (with enough names counted)', async (t) => {
+  const { NameFrequencies, typoOfCommonPart } = await import('../../../src/pipeline/identity/score.js');
+  const { nameInfo } = await import('../../../src/pipeline/identity/names.js');
+  const f = new NameFrequencies();
+  const add = (name: string, times: number) => { for (let i = 0; i < times; i++) { const n = nameInfo(name); f.add(n.phonJoined, n.phon); } };
+  add('Prayitno Tugiyo', 1);
+  add('Prayitno Rugiyo', 1);
+  add('Tugiyo', 30);
+  add('Rina Lestari', 40);
+  add('Rini Lestari', 40);
+  const rugiyo = [nameInfo('Prayitno Tugiyo'), nameInfo('Prayitno Rugiyo')] as const;
+  t.notOk(typoOfCommonPart(rugiyo[0], rugiyo[1], f), 'too few names counted to tell');
+  add('Budi Santoso', 20_000);
+  t.ok(typoOfCommonPart(rugiyo[0], rugiyo[1], f), 'Rugiyo: one name has it, Tugiyo is common');
+  t.notOk(typoOfCommonPart(nameInfo('Rina Lestari'), nameInfo('Rini Lestari'), f), 'Rina / Rini: both names people have');
+  t.notOk(typoOfCommonPart(nameInfo('Prayitno Rugiyo'), nameInfo('Prayitmo Rugiyo'), f), 'both rare: cannot tell');
+  const n = nameInfo('Budi Santoso');
+  f.remove(n.phonJoined, n.phon);
+  t.equal(f.partCount(n.phon[0]!), 19_999, 'removed names are counted out');
+});
