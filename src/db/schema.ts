@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  boolean, char, date, index, integer, jsonb, pgTable, real, smallint, text, timestamp, uniqueIndex, varchar,
+  bigint, boolean, char, date, index, integer, jsonb, pgTable, real, smallint, text, timestamp, uniqueIndex, varchar,
 } from 'drizzle-orm/pg-core';
 
 const id = () => integer('id').primaryKey().generatedAlwaysAsIdentity();
@@ -145,9 +145,17 @@ export const citizenRecords = pgTable('citizen_records', {
   score: real('score'),
   evidence: jsonb('evidence'),
   createdAt: createdAt(),
+  /**
+   * Set by a trigger whenever citizen_id changes (a reviewer's merge or split, a record identified
+   * again): a number from citizen_record_moves, increasing, and the citizen the record left. The
+   * identify stage's in-memory index replays these moves instead of reloading every record.
+   */
+  movedSeq: bigint('moved_seq', { mode: 'number' }),
+  movedFrom: integer('moved_from'),
 }, (t) => [
   uniqueIndex('citizen_records_record_uq').on(t.recordKind, t.recordId),
   index('citizen_records_citizen_idx').on(t.citizenId),
+  index('citizen_records_moved_idx').on(t.movedSeq).where(sql`moved_seq is not null`),
 ]);
 
 /** A suspected duplicate for kecamatan staff to decide. */

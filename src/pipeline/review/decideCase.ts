@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { rows, type Db, type Tx } from '../../db/client.js';
 import { arrayParam } from '../../db/sqlArrays.js';
 import type { RecordKind, StageQueues } from '../queues.js';
+import { lockIdentify } from '../stages/identifyLock.js';
 import { citizenRoots } from './citizenRoots.js';
 import { refreshGoldenRecords } from './refreshGoldenRecords.js';
 import { ReviewError } from './reviewError.js';
@@ -133,6 +134,8 @@ async function release(queues: Queues, caseId: number, ids: number[]): Promise<b
  */
 export async function decideCase(db: Db, queues: Queues, caseId: number, decision: Decision, actor: Actor, reason: string): Promise<CaseOutcome> {
   const result = await db.transaction(async (tx) => {
+    // Before any row lock: an identify batch holds this lock while it waits on citizens' rows.
+    if (decision === 'same') await lockIdentify(tx);
     const c = await lockCase(tx, caseId);
     if (c.status === decision) {
       const current = await recordCitizen(tx, c);
@@ -183,6 +186,7 @@ export async function decideCase(db: Db, queues: Queues, caseId: number, decisio
  */
 export async function splitCase(db: Db, caseId: number, actor: Actor, reason: string): Promise<CaseOutcome> {
   const result = await db.transaction(async (tx) => {
+    await lockIdentify(tx);
     const c = await lockCase(tx, caseId);
     const [last] = await rows<{ action: string; detail: { merge?: MergeTrace } | null }>(tx, sql`
       select action, detail from audit_log

@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { rows, type Tx } from '../../db/client.js';
+import { arrayParam } from '../../db/sqlArrays.js';
 import { rejectedCandidates } from '../review/index.js';
+import { MAX_MERGE_DEPTH } from '../review/citizenRoots.js';
 import { IdentityIndex, prepareRecord, type PersonRecord } from '../identity/index.js';
 import type { DeepPartial, Evidence, IdentityConfig } from '../identity/index.js';
 import type { RecordKind } from '../queues.js';
@@ -25,18 +27,40 @@ function personRecord(kind: RecordKind, id: number, p: Person): PersonRecord {
   };
 }
 
+interface MovedRow { citizen_id: number; moved_from: number; record_kind: RecordKind; record_id: number; seq: string }
+
+/** What the resolver did to keep its index current, for tests and measurements. */
+export interface ResolverStats {
+  /** Indexes built from every linked record: the first batch, and after a rollback or an inconsistency. */
+  fullLoads: number;
+  /** Records moved between citizens in place (reviewers' merges and splits, records identified again). */
+  incrementalMoves: number;
+  /** Of those, records not under the citizen their row says they left: moved more than once between batches. */
+  relocated: number;
+}
+
+/** A record to forget is moved under this id, then the citizen is removed (the index forgets citizens, not records). */
+const DROPPED = 'x:dropped';
+
+/** Beyond this many citizens touched by the moves since the last batch, a record not found where it left is not searched for. */
+const MAX_SEARCHED_CITIZENS = 1000;
+
 /**
  * The identify stage's resolver on the matching engine: an in-memory index of every linked record,
- * loaded from Postgres once and then kept current from citizen_records by id watermark (identify
- * batches are serialized by an advisory lock, so the watermark read inside a batch is exact). A
- * reviewer's decision moves records between citizens, so it triggers a full reload; a rolled-back
- * batch drops the index, which is rebuilt on the next batch.
+ * loaded from Postgres once and then kept current from citizen_records by two watermarks: the id of
+ * the last record added, and the number of the last move (moved_seq, set by a trigger whenever a
+ * record's citizen changes: a reviewer's merge or split, a record identified again). Identify batches
+ * hold an advisory lock, and reviewers' merges and splits take it before they move records, so both
+ * watermarks read inside a batch are exact: no record or move commits behind them. A move is replayed
+ * on the index (the record leaves its citizen for the new one) instead of reloading every record; when
+ * the index cannot place a move, or a batch rolled back, the index is rebuilt on the next batch.
  */
 export class EngineResolver implements Resolver {
   private index: IdentityIndex | null = null;
   private watermark = 0;
-  private reviews = '';
+  private movesWatermark = 0;
   private temps: string[] = [];
+  readonly stats: ResolverStats = { fullLoads: 0, incrementalMoves: 0, relocated: 0 };
 
   constructor(private readonly config?: DeepPartial<IdentityConfig>) {}
 
@@ -59,17 +83,83 @@ export class EngineResolver implements Resolver {
     }
   }
 
-  private async refresh(tx: Tx): Promise<void> {
-    const [r] = await rows<{ fp: string }>(tx, sql`
-      select count(*) filter (where status <> 'open') || '/' || coalesce(max(decided_at)::text, '') as fp from review_cases`);
-    if (!this.index || r!.fp !== this.reviews) {
-      this.index = null;
-      this.watermark = 0;
-      this.reviews = r!.fp;
-      await this.load(tx, 0, true);
-    } else {
-      await this.load(tx, this.watermark);
+  private async fullLoad(tx: Tx): Promise<void> {
+    this.index = null;
+    this.watermark = 0;
+    // Read before the records: a move made in between (none can be, under the lock) would be replayed, not lost.
+    const [m] = await rows<{ seq: string }>(tx, sql`select coalesce(max(moved_seq), 0)::text as seq from citizen_records`);
+    this.movesWatermark = Number(m!.seq);
+    await this.load(tx, 0, true);
+    this.stats.fullLoads++;
+  }
+
+  /** Replays the moves made since the last batch; false when one cannot be placed (the index must be rebuilt). */
+  private async applyMoves(tx: Tx): Promise<boolean> {
+    const moved = await rows<MovedRow>(tx, sql`
+      select citizen_id, moved_from, record_kind, record_id, moved_seq::text as seq
+      from citizen_records where moved_seq > ${this.movesWatermark} order by moved_seq`);
+    if (moved.length === 0) return true;
+    const involved = new Set<string>();
+    for (const m of moved) involved.add(String(m.moved_from)).add(String(m.citizen_id));
+    let widened = false;
+    for (const m of moved) {
+      const recordId = `${m.record_kind}:${m.record_id}`;
+      const from = String(m.moved_from);
+      const to = String(m.citizen_id);
+      if (!this.place(recordId, from, to, involved)) {
+        // Merges chained between two batches (B into A, then A into C): the rows name A and C, the
+        // index still holds B's records under B, which points at A.
+        if (widened || involved.size > MAX_SEARCHED_CITIZENS) return false;
+        widened = true;
+        for (const id of await this.mergedInto(tx, involved)) involved.add(id);
+        if (!this.place(recordId, from, to, involved)) return false;
+      }
+      this.movesWatermark = Number(m.seq);
+      this.stats.incrementalMoves++;
     }
+    return true;
+  }
+
+  /** Citizens merged, directly or along a chain, into any of these. */
+  private async mergedInto(tx: Tx, citizens: Set<string>): Promise<string[]> {
+    const found = await rows<{ id: number }>(tx, sql`
+      with recursive up(id, depth) as (
+        select c.id, 0 from citizens c where c.merged_into = any(${arrayParam([...citizens].map(Number), 'int')})
+        union all
+        select c.id, up.depth + 1 from citizens c join up on c.merged_into = up.id where up.depth < ${MAX_MERGE_DEPTH}
+      )
+      select distinct id from up`);
+    return found.map((r) => String(r.id));
+  }
+
+  /**
+   * Puts a record under the citizen its row now names. A row shows only its last move: a record moved
+   * twice since the last batch (merged, then split back) may already be where it belongs, or under a
+   * citizen an earlier move of the same decisions touched.
+   */
+  private place(recordId: string, from: string, to: string, involved: Set<string>): boolean {
+    const index = this.index!;
+    if (index.recordsOf(to).some((r) => r.id === recordId)) {
+      // Loaded after its move, or moved back. A copy still under `from` is the record as it was before
+      // a batch identified it again (that batch added it anew under `to`): it must no longer be found.
+      if (index.moveRecord(recordId, from, DROPPED)) index.removeCitizen(DROPPED);
+      return true;
+    }
+    if (index.moveRecord(recordId, from, to)) return true;
+    if (involved.size > MAX_SEARCHED_CITIZENS) return false;
+    for (const c of involved) {
+      if (c !== from && c !== to && index.moveRecord(recordId, c, to)) {
+        this.stats.relocated++;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private async refresh(tx: Tx): Promise<void> {
+    if (!this.index) return this.fullLoad(tx);
+    await this.load(tx, this.watermark);
+    if (!(await this.applyMoves(tx))) await this.fullLoad(tx);
   }
 
   async resolve(tx: Tx, inputs: IdentityInput[]) {

@@ -5,6 +5,7 @@ import type { PipelineContext } from '../context.js';
 import type { RecordKind } from '../queues.js';
 import type { Applicant } from '../validate/registration.js';
 import { goldenRecord, refreshGoldenRecords } from '../review/index.js';
+import { lockIdentify } from './identifyLock.js';
 
 /** The identifying part of a person, as registrations' applicants and resident records both carry it. */
 export type Person = Pick<Applicant, 'nik' | 'kk' | 'fullName' | 'sex' | 'birthDate' | 'birthPlace' | 'motherName' | 'address' | 'villageCode'>;
@@ -86,8 +87,6 @@ const SOURCES: Record<RecordKind, { from: string; load: ReturnType<typeof sql> }
   },
 };
 
-const IDENTIFY_LOCK = 0x7469_7975; // one identify batch at a time across all hub instances
-
 /** Writes the new citizens with exactly as many sequence values as needed. */
 async function insertCitizens(tx: Tx, people: Map<number, Person>): Promise<Map<number, number>> {
   const ids = new Map<number, number>();
@@ -121,7 +120,7 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
   let done: { decisions: IdentityDecision[]; newIds: Map<number, number>; inputs: IdentityInput[]; watermark: number } | null = null;
   try {
     done = await ctx.db.transaction(async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(${IDENTIFY_LOCK})`);
+      await lockIdentify(tx);
       const found = await rows<{ id: number; village_code: string; person: Person }>(tx, sql`
         ${source.load} where id = any(${arrayParam(ids, 'int')}) and status = ${source.from} order by id for update`);
       if (found.length === 0) return null;
