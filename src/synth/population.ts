@@ -382,8 +382,12 @@ class PopulationBuilder {
       if (namedAfterFather) this.forbidden.push({ a: head.truthId, b: child.truthId, kind: 'parent_child' });
       if (this.chance(0.03)) {
         const tSex: 'M' | 'F' = this.chance(0.5) ? sex : sex === 'M' ? 'F' : 'M';
+        // Parents give twins two names, not one name and the same with a part added ("Yusmaniar" /
+        // "Yusmaniar Wati"): a draw that is the sibling's name, or starts with it, is drawn again.
         let twinName = this.givenName(culture, tSex, y, k + 2);
-        if (twinName === child.fullName) twinName = `${twinName} ${this.pick(MODERN.second[tSex === 'M' ? 'm' : 'f'])}`;
+        for (let tries = 0; tries < 20 && namePrefixOf(twinName, child.fullName); tries++) {
+          twinName = this.givenName(culture, tSex, y, k + 2);
+        }
         const twin = this.person(culture, tSex, { ...birth }, village, 4, k + 2, twinName);
         twin.motherName = child.motherName;
         twin.fatherName = child.fatherName;
@@ -668,4 +672,13 @@ export function generatePopulation(options: PopulationOptions): Population {
 /** Yields the records of a generated population, each a PersonRecord with its truthId. */
 export function* syntheticRecords(options: PopulationOptions): Generator<SyntheticRecord> {
   yield* generatePopulation(options).records;
+}
+
+/** Whether one name is the other or the other's first parts. */
+function namePrefixOf(a: string, b: string): boolean {
+  const x = a.split(' ');
+  const y = b.split(' ');
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return false;
+  return true;
 }

@@ -53,3 +53,19 @@ t.test('a NIK mistyped outside its serial vouches for a name with two slips on t
   const b: PersonRecord = { ...a, id: 'b', fullName: 'Latfiah Zaha', nik: '1862074605740001', kk: '1812061301106957', villageCode: '1812062007' };
   t.equal(outcomeOf(a, b).outcome, 'match');
 });
+
+t.test('an exact NIK under a name written badly, one date an admin placeholder in the NIK\'s year: one person', async (t) => {
+  const rizky: PersonRecord = {
+    id: 'r', fullName: 'Rizky', nik: '1812010808220001', sex: 'M', birthDate: '2022-08-08', motherName: 'Nayla Ramadhani',
+    kk: '1812090405326681', villageCode: '1812092003', religion: 'ISLAM', birthPlace: 'Panaragan',
+  };
+  // Registered again in another tiyuh: the name garbled, the date unknown (1 January of the year).
+  const again: PersonRecord = { ...rizky, id: 'g', fullName: 'Rziyk', birthDate: '2022-01-01', motherName: null, kk: '1812041206345690', villageCode: '1812042012' };
+  t.equal(outcomeOf(rizky, again).outcome, 'match');
+  // A real other date is still someone else's NIK (a sibling's, a parent's).
+  t.not(outcomeOf(rizky, { ...again, birthDate: '2022-05-17' }).outcome, 'match');
+  // A placeholder that the NIK does not vouch for (neither record's date fits it) decides nothing.
+  t.not(outcomeOf({ ...rizky, birthDate: '2022-08-09' }, again).outcome, 'match');
+  // Placeholders a year apart are two unknown dates, not the NIK's year.
+  t.not(outcomeOf({ ...rizky, birthDate: '2021-01-01', nik: '1812010101210001' }, { ...again, nik: '1812010101210001' }).outcome, 'match');
+});
