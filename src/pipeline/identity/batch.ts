@@ -39,7 +39,10 @@ export interface DedupeOptions {
 
 export function nameFrequenciesOf(prepared: Iterable<PreparedRecord>): NameFrequencies {
   const f = new NameFrequencies();
-  for (const p of prepared) f.add(p.name.phonJoined, p.name.phon);
+  for (const p of prepared) {
+    f.add(p.name.phonJoined, p.name.phon);
+    if (p.mother) f.countMother(p.mother.phonJoined);
+  }
   return f;
 }
 

@@ -43,6 +43,7 @@ export function hashKey(kind: number, s: string, n = -1): number {
 const K = {
   nik: 1, nikNoSerial: 2, nikNoRegion: 3, kk: 4, date: 5, nameYear: 6, nameVillage: 7, nameOnly: 8, motherYear: 9,
   partYear: 10, partVillage: 11, initialDate: 12, dayMonthVillage: 13, nameDayMonth: 14, nameMother: 15, nameKk: 16,
+  motherDayMonth: 17,
 } as const;
 
 /** Village codes all start with the kabupaten (1812): the rest fits a small integer. */
@@ -127,6 +128,9 @@ export function blockKeys(p: PreparedRecord, _forQuery = false): BlockKeys {
     if (p.kk) push(out, hashKey(K.nameKk, `${name}|${p.kk}`), STRONG);
   }
   if (p.mother && b) push(out, hashKey(K.motherYear, p.mother.phonJoined, b.y), WEAK);
+  // A mover registered again with a typo in the name and the birth year wrong still has the same
+  // mother and birthday; a mother's children rarely share a day and month across years.
+  if (p.mother && p.birth) push(out, hashKey(K.motherDayMonth, p.mother.phonJoined, unorderedDate(0, p.birth.m, p.birth.d)), STRONG);
   return out;
 }
 

@@ -164,7 +164,10 @@ export class IdentityIndex {
     for (let i = 0; i < bk.keys.length; i++) {
       (bk.weights[i] === STRONG_WEIGHT ? this.blocks : this.weakBlocks).add(bk.keys[i] as number, recNo);
     }
-    if (this.liveFrequencies) this.ctx.frequencies?.add(p.name.phonJoined, p.name.phon);
+    if (this.liveFrequencies) {
+      this.ctx.frequencies?.add(p.name.phonJoined, p.name.phon);
+      if (p.mother) this.ctx.frequencies?.countMother(p.mother.phonJoined);
+    }
     this.alive[recNo] = 1;
     this.addsSinceLookup++;
   }
@@ -187,7 +190,10 @@ export class IdentityIndex {
     if (first === undefined) return false;
     for (let i = first; i !== -1; i = this.nextOf[i] as number) {
       const p = this.recs[i];
-      if (p && this.liveFrequencies) this.ctx.frequencies?.remove(p.name.phonJoined, p.name.phon);
+      if (p && this.liveFrequencies) {
+        this.ctx.frequencies?.remove(p.name.phonJoined, p.name.phon);
+        if (p.mother) this.ctx.frequencies?.countMother(p.mother.phonJoined, -1);
+      }
       this.recs[i] = null;
       this.citizenOf[i] = null;
       this.alive[i] = 0;

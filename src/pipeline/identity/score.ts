@@ -16,7 +16,10 @@ import type { Evidence, FieldEvidence, FieldName, GuardHit, Outcome } from './ty
 export class NameFrequencies {
   private readonly counts = new Map<string, number>();
   private readonly parts = new Map<string, number>();
+  private readonly mothers = new Map<string, number>();
   total = 0;
+  /** Records whose mother's name was counted. */
+  motherTotal = 0;
   /** Names whose parts were counted. */
   partTotal = 0;
 
@@ -52,6 +55,18 @@ export class NameFrequencies {
 
   count(key: string): number {
     return this.counts.get(key) ?? 0;
+  }
+
+  /** Counts a record's mother's name (its phonetic key), or takes one back with `by` -1. */
+  countMother(key: string, by: 1 | -1 = 1): void {
+    const n = (this.mothers.get(key) ?? 0) + by;
+    if (n <= 0) this.mothers.delete(key);
+    else this.mothers.set(key, n);
+    this.motherTotal += by;
+  }
+
+  motherCount(key: string): number {
+    return this.mothers.get(key) ?? 0;
   }
 
   /** Names holding this phonetic part. */
@@ -107,6 +122,8 @@ export interface ScoredPair {
   score: number;
   nameWeight: number;
   nameNote: string | undefined;
+  motherWeight: number;
+  motherNote: string | undefined;
   guards: GuardHit[];
   /**
    * For an exact NIK under names that compare as different: whether the names still share a first
@@ -135,6 +152,27 @@ function nameWeight(a: PreparedRecord, cmp: Comparison, ctx: ScoreContext): { w:
   const u = Math.max(count / f.total, tf.minU);
   const w = Math.min(tf.maxWeight, Math.max(tf.minWeight, Math.log2(level.m / u)));
   return { w, note: `name shared by ${count} of ${f.total} records` };
+}
+
+/**
+ * The weight of mothers' names that agree, lowered when the name is common among mothers: in a
+ * kabupaten hundreds of mothers are called Siti Aminah (or, in a Balinese tiyuh, Ni Wayan Sumertini),
+ * and two namesakes sharing such a mother's name are no rarer than namesakes. Never raised above
+ * the level's weight: a rare name keeps it.
+ */
+function motherWeight(a: NameInfo, b: NameInfo, level: string, ctx: ScoreContext): { w: number; note: string | undefined } {
+  const base = ctx.weights.motherName[level] ?? 0;
+  const f = ctx.frequencies;
+  const tf = ctx.config.termFrequency;
+  if (level !== 'agree' || !tf.enabled || !f || f.motherTotal < MIN_TF_POPULATION || a.phonJoined !== b.phonJoined) {
+    return { w: base, note: undefined };
+  }
+  const agree = ctx.config.fields.motherName.agree;
+  if (!agree) return { w: base, note: undefined };
+  const count = Math.max(1, f.motherCount(a.phonJoined));
+  const u = Math.max(count / f.motherTotal, tf.minU);
+  const w = Math.min(base, Math.max(tf.minWeight, Math.log2(agree.m / u)));
+  return { w, note: w < base ? `mother's name shared by ${count} of ${f.motherTotal} records` : undefined };
 }
 
 /** Guards that forbid an automatic link whatever the score. `b` is the record the guard names. */
@@ -285,6 +323,7 @@ export function scorePairAbove(a: PreparedRecord, b: PreparedRecord, ctx: ScoreC
 export function scoreComparedAbove(a: PreparedRecord, b: PreparedRecord, cmp: Comparison, ctx: ScoreContext, floor: number): ScoredPair | null {
   const w = ctx.weights;
   compareFuzzy(a, b, cmp);
+  let mw: { w: number; note: string | undefined } = { w: 0, note: undefined };
   const nw = nameWeight(a, cmp, ctx);
   let score =
     (w.nik[cmp.nik] ?? 0) + nw.w + (w.birthDate[cmp.birthDate] ?? 0) + (w.sex[cmp.sex] ?? 0) +
@@ -294,14 +333,15 @@ export function scoreComparedAbove(a: PreparedRecord, b: PreparedRecord, cmp: Co
   if (a.mother && b.mother) {
     if (score + reachOf(ctx).mother < floor) return null;
     cmp.motherName = compareMothers(a.mother, b.mother);
-    score += w.motherName[cmp.motherName] ?? 0;
+    mw = motherWeight(a.mother, b.mother, cmp.motherName, ctx);
+    score += mw.w;
   }
   if (score < floor) return null;
   const related = cmp.nik !== 'exact' || cmp.name !== 'different' || namesRelated(a.name, b.name);
   const nikMistyped = (cmp.nik === 'one_digit' || cmp.nik === 'transposed') && !(a.nikSelfConsistent && b.nikSelfConsistent) &&
     !sameNikStem(a, b);
   return {
-    cmp, score, nameWeight: nw.w, nameNote: nw.note, guards: pairGuards(a, b, cmp, ctx.config, ctx.frequencies), namesRelated: related, nikMistyped,
+    cmp, score, nameWeight: nw.w, nameNote: nw.note, motherWeight: mw.w, motherNote: mw.note, guards: pairGuards(a, b, cmp, ctx.config, ctx.frequencies), namesRelated: related, nikMistyped,
     nikVouchesPlaceholder: cmp.birthDate === 'placeholder_year' && a.birth?.y === b.birth?.y &&
       (a.nikSelfConsistent || b.nikSelfConsistent),
   };
@@ -362,11 +402,13 @@ export function evidenceOf(a: PreparedRecord, b: PreparedRecord, sp: ScoredPair,
     const level = sp.cmp[f as keyof Comparison];
     const weight =
       f === 'name' ? sp.nameWeight
+        : f === 'motherName' ? sp.motherWeight
         : f === 'address' ? addressWeight(sp.cmp, weights)
           : f === 'village' ? villageWeight(sp.cmp, weights)
             : (weights[f][level] ?? 0);
     const e: FieldEvidence = { field: f, a: fieldValue(a, f), b: fieldValue(b, f), level, weight: Math.round(weight * 100) / 100 };
     if (f === 'name' && sp.nameNote) e.note = sp.nameNote;
+    if (f === 'motherName' && sp.motherNote) e.note = sp.motherNote;
     fields.push(e);
   }
   return { fields, score: Math.round(sp.score * 100) / 100, guards };

@@ -57,3 +57,42 @@ t.test('a record without sex meets a record of the same birth date with a typo i
   const q: PersonRecord = { id: 'q', fullName: 'I Wayan Suwca', nik: null, sex: 'M', birthDate: '1943-08-01', villageCode: '1812092002' };
   t.same(candidatesOf(idx, q), ['a']);
 });
+
+t.test('a mover with a typo in the name and the birth year wrong is found by mother and birthday', async (t) => {
+  const a: PersonRecord = {
+    id: 'a', fullName: 'Dadang Nugraha Sutisna', nik: '0181202200900063', sex: 'M', birthDate: '2000-03-18', motherName: 'Titin Rukmini',
+    kk: '1812020912259072', villageCode: '1812022009', religion: 'ISLAM',
+  };
+  const idx = new IdentityIndex();
+  idx.add('A', a);
+  const moved: PersonRecord = { ...a, id: 'b', fullName: 'Dadang Nugraha Sutikna', nik: '1812021803000002', birthDate: '1999-03-18', kk: '1812060701259581', villageCode: '1812062002' };
+  const r = idx.resolve(moved);
+  t.same(candidatesOf(idx, moved), ['a']);
+  t.equal(r.outcome, 'match');
+  // Another mother: no key left in common, no candidate.
+  t.same(candidatesOf(idx, { ...moved, id: 'c', motherName: 'Sumarni' }), []);
+});
+
+t.test('a mother\'s name many mothers share weighs less when it agrees', async (t) => {
+  const { NameFrequencies, scorePair } = await import('../../../src/pipeline/identity/score.js');
+  const { defaultIdentityConfig, weightTable } = await import('../../../src/pipeline/identity/config.js');
+  const { nameInfo, prepareRecord } = await import('../../../src/pipeline/identity/index.js');
+  const f = new NameFrequencies();
+  const common = nameInfo('Siti Aminah').phonJoined;
+  const rare = nameInfo('Rusnawati Hartati').phonJoined;
+  for (let i = 0; i < 20_000; i++) f.countMother(i < 2_000 ? common : `m${i}`);
+  f.countMother(rare);
+  const ctx = { config: defaultIdentityConfig, weights: weightTable(defaultIdentityConfig), frequencies: f };
+  const rec: PersonRecord = { id: 'a', fullName: 'Rohim Zainudin', sex: 'M', birthDate: '1969-01-10', villageCode: '1812052013' };
+  const weightOf = (mother: string) => {
+    const sp = scorePair(prepareRecord({ ...rec, motherName: mother }), prepareRecord({ ...rec, id: 'b', motherName: mother }), ctx);
+    return sp.motherWeight;
+  };
+  const base = ctx.weights.motherName.agree!;
+  t.equal(weightOf('Rusnawati Hartati'), base, 'a rare name keeps the weight of agreement');
+  t.ok(weightOf('Siti Aminah') < base - 2, `a name one mother in ten has weighs less (${weightOf('Siti Aminah').toFixed(2)} < ${base.toFixed(2)})`);
+  const sp = scorePair(prepareRecord({ ...rec, motherName: 'Siti Aminah' }), prepareRecord({ ...rec, id: 'b', motherName: 'SITI AMINAH' }), ctx);
+  const { evidenceOf } = await import('../../../src/pipeline/identity/score.js');
+  const ev = evidenceOf(prepareRecord({ ...rec, motherName: 'Siti Aminah' }), prepareRecord({ ...rec, id: 'b', motherName: 'SITI AMINAH' }), sp, [], ctx.weights);
+  t.match(ev.fields.find((x) => x.field === 'motherName')?.note, /shared by 2000 of 20001/);
+});
