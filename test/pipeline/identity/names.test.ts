@@ -139,6 +139,9 @@ t.test('Balinese names: I/Ni left out, parts abbreviated or joined', async (t) =
   t.equal(cmp('Ni Nyoman Suastini', 'NINYOMAN SUASTINI'), 'exact');
   t.equal(normalizeName('Md. Yusuf'), 'muhammad yusuf', 'outside a Balinese name Md. is still Muhammad');
   t.not(cmp('I Wayan Suarta', 'I Made Suarta'), 'exact', 'birth order names still count');
+  t.equal(cmp('Ni Luh Putu Ayu', 'Ni Putu Ayu'), 'exact', 'Ni Luh is the female marker whole');
+  t.equal(cmp('Luh Putu Ayu', 'NI PUTU AYU'), 'exact', 'Luh before a birth order name, Ni left out');
+  t.not(cmp('Ni Luh Putu Ayu', 'Ni Made Ayu'), 'exact');
 });
 
 t.test('spelling variants of one name', async (t) => {
