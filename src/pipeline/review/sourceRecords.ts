@@ -37,10 +37,13 @@ export async function loadLinkedRecords(db: Queryable, citizenIds: readonly numb
       select cr.citizen_id, cr.record_kind as kind, cr.record_id as id, cr.village_code, cr.link, cr.score, cr.id as link_id,
         case cr.record_kind when 'registration' then ${PERSON_OF_REGISTRATION} else ${PERSON_OF_RESIDENT} end as person,
         row_number() over (partition by cr.citizen_id order by cr.id desc) as nth
-      from citizen_records cr
-      left join registrations r on cr.record_kind = 'registration' and r.id = cr.record_id
-      left join resident_records rr on cr.record_kind = 'resident' and rr.id = cr.record_id
-      where cr.citizen_id = any(${arrayParam(citizenIds, 'int')})
+      -- Lateral lookups by key (offset 0 and limit 1 keep the planner from flattening them): joined
+      -- plainly, the planner (misled by a list of ids) hashes the whole registrations table, once per
+      -- identify batch, at a cost that grows with every registration.
+      from unnest(${arrayParam(citizenIds, 'int')}) as c(id)
+      cross join lateral (select * from citizen_records x where x.citizen_id = c.id offset 0) cr
+      left join lateral (select * from registrations x where cr.record_kind = 'registration' and x.id = cr.record_id limit 1) r on true
+      left join lateral (select * from resident_records x where cr.record_kind = 'resident' and x.id = cr.record_id limit 1) rr on true
     ) linked
     where person is not null ${perCitizenLimit ? sql`and nth <= ${perCitizenLimit}` : sql``}
     order by link_id`);
