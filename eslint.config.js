@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'migrations/**', '.tap/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'migrations/**', '.tap/**', '.scratch/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -157,7 +157,7 @@ function plainNameParts(tokens: string[], dropDegrees: boolean): NameParts {
     bali = true;
     tokens.shift();
     // "Ni Luh" is the female marker whole: "Ni Luh Putu Ayu" is "Ni Putu Ayu".
-    if (tokens.length >= 2 && tokens[0] === 'luh') tokens.shift();
+    if (tokens.length >= 2 && (tokens[0] as string) === 'luh') tokens.shift();
   } else if (tokens.length >= 3 && tokens[0] === 'luh' && BALI_BIRTH_ORDER.has(tokens[1] as string)) {
     // "Luh Putu Ayu", the Ni left out.
     bali = true;
