@@ -9,6 +9,8 @@ const LEADING_TITLES = new Set([
   'h', 'hj', 'haji', 'hajah', 'hajjah', 'drs', 'dra', 'ir', 'dr', 'drg', 'prof', 'kh', 'kyai', 'kiai',
   'ust', 'ustadz', 'ustad', 'ustazah', 'ny', 'nyonya', 'tn', 'tuan', 'sdr', 'sdri', 'bpk', 'bapak', 'ibu',
   'bu', 'pak', 'almarhum', 'alm', 'almh', 'almarhumah', 'hc',
+  // Titles of birth written before the name in Java, Palembang and Aceh (registers keep or drop them).
+  'raden', 'kms', 'kemas', 'kgs', 'kiagus', 'mgs', 'masagus', 'nyimas', 'teuku', 'tengku',
 ]);
 
 /** Degrees written after a name, compared with dots and spaces removed. */
@@ -25,8 +27,11 @@ const DEGREES = new Set([
 /** Written after a name but not part of it: the deceased (Alm./Almh.). */
 const TRAILING_MARKS = new Set(['alm', 'almh', 'almarhum', 'almarhumah']);
 
-/** Start an alias ("Budi Santoso als Bejo"): the name is what comes before. */
-const ALIAS = new Set(['als', 'alias']);
+/**
+ * Start an alias ("Budi Santoso als Bejo") or, in Lampung, an adat title ("Ahmad Rusli gelar
+ * Pangeran Ratu"): the name is what comes before.
+ */
+const ALIAS = new Set(['als', 'alias', 'gelar', 'glr']);
 
 /**
  * Balinese names: I (male) / Ni (female), then birth order, caste and sex parts. Registers drop the

@@ -125,6 +125,12 @@ t.test('remarks that are not part of the name: Alm./Almh., parentheses, alias', 
   t.equal(normalizeName('Siti Aminah (Almh)'), 'siti aminah');
   t.equal(normalizeName('Sutrisno (Bejo)'), 'sutrisno');
   t.equal(normalizeName('Budi Santoso als Bejo'), 'budi santoso');
+  t.equal(normalizeName('Ahmad Rusli gelar Pangeran Ratu'), 'ahmad rusli', 'a Lampung adat title after gelar');
+  t.equal(normalizeName('AHMAD RUSLI GLR. MINAK SANGUN'), 'ahmad rusli');
+  t.equal(normalizeName('Raden Suprapto'), 'suprapto', 'a title of birth');
+  t.equal(normalizeName('Kms. Ahmad Fauzi'), 'ahmad fauzi');
+  t.equal(normalizeName('Teuku Umar'), 'umar');
+  t.equal(normalizeName('Raden'), 'raden', 'a name of one part stays');
   t.equal(normalizeName('Budi Santoso Alias Bejo'), 'budi santoso');
 });
 
