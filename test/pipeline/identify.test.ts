@@ -77,3 +77,58 @@ t.test('resident records of two villages meet registrations in one index', async
   const [reg] = await rows<{ citizen_id: number }>(db, sql`select citizen_id from registrations where external_id = 's-1'`);
   t.equal(r.citizen_id, reg!.citizen_id, 'the village\'s population record and the registration are one citizen');
 });
+
+t.test('a record that is two citizens at once opens a case about the pair, once, and not after staff told them apart', async (t) => {
+  const kec05 = await th.key('kecamatan', { kecamatanCode: '181205' });
+  const decide = async (id: number, decision: 'same' | 'different') => {
+    const res = await fetch(`${th.url}/v1/review-cases/${id}/decision`, {
+      method: 'POST', headers: { authorization: `Bearer ${kec05}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ decision, reason: 'checked with the family card' }),
+    });
+    t.equal(res.status, 200);
+  };
+  const casesOf = (externalId: string) => rows<{ id: number; citizen_id: number; candidate_citizen_id: number; status: string; kecamatan_code: string }>(db, sql`
+    select id, citizen_id, candidate_citizen_id, status, kecamatan_code from review_cases
+    where record_kind = 'registration' and record_id = (select id from registrations where external_id = ${externalId})`);
+  // One man known twice: by NIK and birth date in Panaragan, by mother and KK (no NIK, no date) in Mulya Jaya.
+  // The two records alone say too little to be linked.
+  const byNik = await settled(await push(panaragan, 'af-1', 'POS_PENGIRIMAN_DOKUMEN', { fullName: 'Ahmad Fauzi', nik: '1812051708850003', sex: 'M', birthDate: '1985-08-17', address: 'Dusun 1', phone: '081200000011' }));
+  const byMother = await settled(await push(mulyaJaya, 'af-2', 'POS_PENGIRIMAN_DOKUMEN', { fullName: 'Ahmad Fauzi', sex: 'M', motherName: 'Siti Aminah', kk: '1812050101100002', address: 'Jl. Tiyuh 4', phone: '081200000012' }));
+  t.not(byMother.citizen_id, byNik.citizen_id, 'two citizens');
+  t.same(await casesOf('af-2'), [], 'and no case: the pair was not even a possible match');
+  // Then a record with all of it: NIK, birth date, mother and KK.
+  const full = { fullName: 'AHMAD FAUZI', nik: '1812051708850003', sex: 'M', birthDate: '1985-08-17', motherName: 'SITI AMINAH', kk: '1812050101100002', address: 'Jl. Tiyuh 4', phone: '081200000013' };
+  const bridge = await settled(await push(mulyaJaya, 'af-3', 'POS_PENGIRIMAN_DOKUMEN', full));
+  t.equal(bridge.citizen_id, byNik.citizen_id, 'linked to the citizen it matches best');
+  t.equal(bridge.identity, 'confirmed', 'a sure link: the service is not held');
+  const cases = await casesOf('af-3');
+  t.equal(cases.length, 1, 'one case about the two citizens');
+  t.equal(cases[0]!.citizen_id, byNik.citizen_id);
+  t.equal(cases[0]!.candidate_citizen_id, byMother.citizen_id);
+  t.equal(cases[0]!.kecamatan_code, '181205');
+  // Another such record while the case is open adds no second case about the same pair.
+  await settled(await push(mulyaJaya, 'af-4', 'POS_PENGIRIMAN_DOKUMEN', { ...full, address: 'Jl. Tiyuh 5' }));
+  t.same(await casesOf('af-4'), []);
+  await decide(cases[0]!.id, 'different');
+  await settled(await push(mulyaJaya, 'af-5', 'POS_PENGIRIMAN_DOKUMEN', { ...full, address: 'Jl. Tiyuh 6' }));
+  t.same(await casesOf('af-5'), [], 'staff called them two people: not proposed again');
+});
+
+t.test('deciding such a case the same merges the two citizens', async (t) => {
+  const kec01 = await th.key('kecamatan', { kecamatanCode: '181201' });
+  const a = await settled(await push(panaragan, 'sw-1', 'POS_PENGIRIMAN_DOKUMEN', { fullName: 'Sri Wahyuni', nik: '1812016104790002', sex: 'F', birthDate: '1979-04-21', address: 'Dusun 3', phone: '081200000021' }));
+  const b = await settled(await push(mulyaJaya, 'sw-2', 'POS_PENGIRIMAN_DOKUMEN', { fullName: 'Sri Wahyuni', sex: 'F', motherName: 'Paini', kk: '1812010303100004', address: 'Dusun 5', phone: '081200000022' }));
+  t.not(a.citizen_id, b.citizen_id);
+  const c = await settled(await push(panaragan, 'sw-3', 'POS_PENGIRIMAN_DOKUMEN', { fullName: 'SRI WAHYUNI', nik: '1812016104790002', sex: 'F', birthDate: '1979-04-21', motherName: 'PAINI', kk: '1812010303100004', address: 'Dusun 5', phone: '081200000023' }));
+  const [rc] = await rows<{ id: number }>(db, sql`select id from review_cases where record_id = (select id from registrations where external_id = 'sw-3') and record_kind = 'registration'`);
+  t.ok(rc, 'a case about the pair');
+  const res = await fetch(`${th.url}/v1/review-cases/${rc!.id}/decision`, {
+    method: 'POST', headers: { authorization: `Bearer ${kec01}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ decision: 'same', reason: 'one woman, two registers' }),
+  });
+  t.equal(res.status, 200);
+  const after = await rows<{ citizen_id: number }>(db, sql`select distinct citizen_id from registrations where external_id in ('sw-1', 'sw-2', 'sw-3')`);
+  t.equal(after.length, 1, 'all three registrations follow one citizen');
+  t.ok([a.citizen_id, b.citizen_id].includes(after[0]!.citizen_id));
+  t.ok(c.citizen_id);
+});

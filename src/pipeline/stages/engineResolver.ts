@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { rows, type Tx } from '../../db/client.js';
 import { arrayParam } from '../../db/sqlArrays.js';
-import { rejectedCandidates } from '../review/index.js';
+import { pairKey, rejectedCandidates, rejectedPairs } from '../review/index.js';
 import { MAX_MERGE_DEPTH } from '../review/citizenRoots.js';
 import { IdentityIndex, prepareRecord, type PersonRecord } from '../identity/index.js';
 import type { DeepPartial, Evidence, IdentityConfig } from '../identity/index.js';
@@ -187,6 +187,15 @@ export class EngineResolver implements Resolver {
       let decision: IdentityDecision;
       if (res.outcome === 'match' && !vetoed) {
         decision = { recordId: input.recordId, outcome: 'match', citizen: refOf(res.citizenId!), score: res.score, evidence: compact(res.evidence) };
+        // The record is also, compatibly, another citizen: two citizens of one person, which staff
+        // should see (the best link stands meanwhile).
+        const also = res.candidates.find((c) => c.outcome === 'match' && c.citizenId !== res.citizenId &&
+          !rejected.get(input.recordId)?.has(Number(c.citizenId)));
+        if (also) {
+          decision.candidateCitizen = refOf(also.citizenId);
+          decision.caseScore = also.score;
+          decision.reviewEvidence = also.evidence;
+        }
         index.addPrepared(res.citizenId!, rec);
         return decision;
       }
@@ -200,7 +209,25 @@ export class EngineResolver implements Resolver {
       }
       return { recordId: input.recordId, outcome: 'new', citizen: refOf(cid), score: res.score, ...(res.candidates.length ? { evidence: compact(res.evidence) } : {}) };
     });
+    await this.dropRejectedBridges(tx, decisions);
     return { decisions, newCitizens };
+  }
+
+  /** A second citizen staff already called a different person than the first is not proposed again. */
+  private async dropRejectedBridges(tx: Tx, decisions: IdentityDecision[]): Promise<void> {
+    const bridges = decisions.filter((d) => d.outcome === 'match' && d.candidateCitizen !== undefined);
+    const existing = bridges.flatMap((d) => [d.citizen, d.candidateCitizen!]).filter((c): c is number => typeof c === 'number');
+    if (existing.length === 0) return;
+    const rejected = await rejectedPairs(tx, existing);
+    if (rejected.size === 0) return;
+    for (const d of bridges) {
+      if (typeof d.citizen !== 'number' || typeof d.candidateCitizen !== 'number') continue;
+      if (rejected.has(pairKey(d.citizen, d.candidateCitizen))) {
+        delete d.candidateCitizen;
+        delete d.caseScore;
+        delete d.reviewEvidence;
+      }
+    }
   }
 
   committed(_decisions: IdentityDecision[], newIds: Map<number, number>, _inputs: IdentityInput[], watermark?: number): void {

@@ -27,9 +27,14 @@ export interface IdentityDecision {
   recordId: number;
   outcome: 'match' | 'new' | 'possible';
   citizen: CitizenRef;
-  /** For `possible`: the citizen the record may be; a review case is opened. */
+  /**
+   * For `possible`: the citizen the record may be; for `match`: another citizen the record is as
+   * well (two citizens of one person). Either way a review case is opened.
+   */
   candidateCitizen?: CitizenRef;
   score?: number;
+  /** The review case's score when it is not `score` (a `match` with a second citizen). */
+  caseScore?: number;
   /** Why, per field (compact: levels and weights), kept with the link. */
   evidence?: unknown;
   /** For `possible`: the full evidence with both values side by side, for the reviewer. */
@@ -141,15 +146,18 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
           ${arrayParam(jsonTexts(decisions.map((d) => d.evidence ?? null)), 'text')}) as u(citizen, rec, village, link, score, evidence)
         on conflict (record_kind, record_id) do update set citizen_id = excluded.citizen_id, village_code = excluded.village_code,
           link = excluded.link, score = excluded.score, evidence = excluded.evidence`);
-      const possible = decisions.filter((d) => d.outcome === 'possible' && d.candidateCitizen !== undefined);
+      const possible = decisions.filter((d) => d.candidateCitizen !== undefined && idOf(d.candidateCitizen) !== citizenOf(d));
       if (possible.length) {
         await tx.execute(sql`
           insert into review_cases (kecamatan_code, record_kind, record_id, citizen_id, candidate_citizen_id, score, evidence)
           select left(u.village, 6), ${kind}, u.rec, u.citizen, u.candidate, u.score, u.evidence::jsonb
           from unnest(${arrayParam(possible.map((d) => villageOf.get(d.recordId)), 'text')},
             ${arrayParam(possible.map((d) => d.recordId), 'int')}, ${arrayParam(possible.map(citizenOf), 'int')},
-            ${arrayParam(possible.map((d) => idOf(d.candidateCitizen!)), 'int')}, ${arrayParam(possible.map((d) => d.score ?? null), 'real')},
+            ${arrayParam(possible.map((d) => idOf(d.candidateCitizen!)), 'int')}, ${arrayParam(possible.map((d) => d.caseScore ?? d.score ?? null), 'real')},
             ${arrayParam(jsonTexts(possible.map((d) => d.reviewEvidence ?? d.evidence ?? null)), 'text')}) as u(village, rec, citizen, candidate, score, evidence)
+          -- Two citizens already waiting for a decision about each other need no second case.
+          where not exists (select 1 from review_cases o where o.status = 'open'
+            and ((o.citizen_id = u.citizen and o.candidate_citizen_id = u.candidate) or (o.citizen_id = u.candidate and o.candidate_citizen_id = u.citizen)))
           on conflict (record_kind, record_id, candidate_citizen_id) do nothing`);
       }
       const outcomes = arrayParam(decisions.map((d) => d.outcome), 'text');
