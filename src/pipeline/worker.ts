@@ -22,6 +22,8 @@ export interface WorkerOptions {
 export async function startWorkers(ctx: PipelineContext, connection: () => Redis, opts: WorkerOptions): Promise<PipelineWorkers> {
   // One resolver per process: it holds the in-memory identity index.
   const resolver = opts.resolver ?? new EngineResolver();
+  // The index is built while the workers start, not in the first batch.
+  const preparing = resolver.prepare?.(ctx.db).catch((err: unknown) => ctx.log.warn({ err: (err as Error).message }, 'identity index not prepared at start'));
   const run: Record<Stage, (job: StageJob) => Promise<unknown>> = {
     // Identify serializes on a Postgres advisory lock; more concurrency would only wait on it.
     identify: (job) => identifyStage(ctx, job.ids, job.kind, resolver),
@@ -55,6 +57,7 @@ export async function startWorkers(ctx: PipelineContext, connection: () => Redis
     async close() {
       if (timer) clearInterval(timer);
       await Promise.all(workers.map((w) => w.close()));
+      await preparing;
       // BullMQ leaves connections it was handed open.
       await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
     },

@@ -225,3 +225,33 @@ t.test('a merge waits for the identify batch in progress, so no move commits beh
   await deciding;
   t.ok(decided, 'and is made once the batch ends');
 });
+
+t.test('the index is built outside the identify lock, and the batch after it adds only what came since', async (t) => {
+  const [full] = oneWoman();
+  const a1 = await linkedAlone(full);
+  const resolver = new EngineResolver();
+  // Another process holds the identify lock (a long batch, a reviewer's merge): the build does not wait for it.
+  let release!: () => void;
+  const held = new Promise<void>((r) => { release = r; });
+  let locked!: () => void;
+  const isLocked = new Promise<void>((r) => { locked = r; });
+  const holder = db.transaction(async (tx) => {
+    await lockIdentify(tx);
+    locked();
+    await held;
+  });
+  await isLocked;
+  await resolver.prepare(db);
+  t.same(resolver.stats, { fullLoads: 1, incrementalMoves: 0, relocated: 0 }, 'built while the lock was held elsewhere');
+  release();
+  await holder;
+  // Linked after the build: the next batch takes it from the watermark, without a second build.
+  const other = someone();
+  const x1 = await linkedAlone(other);
+  const [a2, x2] = await batch(resolver, full, other);
+  t.equal(a2!.citizen, a1.citizen);
+  t.equal(x2!.citizen, x1.citizen, 'a record linked after the build is found');
+  t.same(resolver.stats, { fullLoads: 1, incrementalMoves: 0, relocated: 0 }, 'no second build');
+  await resolver.prepare(db);
+  t.equal(resolver.stats.fullLoads, 1, 'prepare with an index in hand does nothing');
+});

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { rows, type Tx } from '../../db/client.js';
+import { rows, type Db, type Tx } from '../../db/client.js';
 import { arrayParam } from '../../db/sqlArrays.js';
 import { pairKey, rejectedCandidates, rejectedPairs } from '../review/index.js';
 import { MAX_MERGE_DEPTH } from '../review/citizenRoots.js';
@@ -60,6 +60,7 @@ export class EngineResolver implements Resolver {
   private watermark = 0;
   private movesWatermark = 0;
   private temps: string[] = [];
+  private building: Promise<void> | null = null;
   readonly stats: ResolverStats = { fullLoads: 0, incrementalMoves: 0, relocated: 0 };
 
   constructor(private readonly config?: DeepPartial<IdentityConfig>) {}
@@ -156,7 +157,33 @@ export class EngineResolver implements Resolver {
     return false;
   }
 
+  /**
+   * Builds the index when there is none, outside the identify lock (at worker start, and before a
+   * batch after a rollback): at a kabupaten that takes seconds, and under the lock every batch and
+   * every reviewer's merge would wait for it. One repeatable-read snapshot gives the records and
+   * the moves watermark together; batches and merges commit in the lock's order, so the snapshot is
+   * the state between two of them, and the next batch adds only what came after.
+   */
+  async prepare(db: Db): Promise<void> {
+    if (this.index) return;
+    if (!this.building) {
+      this.building = db.transaction(async (tx) => {
+        await tx.execute(sql`set transaction isolation level repeatable read, read only`);
+        await this.fullLoad(tx);
+      }).catch((err: unknown) => {
+        // The batch will build it under the lock instead.
+        this.index = null;
+        throw err;
+      }).finally(() => {
+        this.building = null;
+      });
+    }
+    return this.building;
+  }
+
   private async refresh(tx: Tx): Promise<void> {
+    // A build outside the lock in progress fills this.index as it goes: wait for it whole.
+    if (this.building) await this.building.catch(() => undefined);
     if (!this.index) return this.fullLoad(tx);
     await this.load(tx, this.watermark);
     if (!(await this.applyMoves(tx))) await this.fullLoad(tx);

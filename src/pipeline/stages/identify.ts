@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { rows, type Tx } from '../../db/client.js';
+import { rows, type Db, type Tx } from '../../db/client.js';
 import { allocateIds, arrayParam, jsonTexts } from '../../db/sqlArrays.js';
 import type { PipelineContext } from '../context.js';
 import type { RecordKind } from '../queues.js';
@@ -48,6 +48,8 @@ export interface Resolver {
   committed?(decisions: IdentityDecision[], newIds: Map<number, number>, inputs: IdentityInput[], watermark?: number): void;
   /** Called when the batch rolled back. */
   aborted?(): void;
+  /** Called before a batch takes the identify lock: slow preparation (loading an index) goes here. */
+  prepare?(db: Db): Promise<void>;
 }
 
 /** Exact NIK match against citizens; a record without a NIK becomes a new citizen. */
@@ -122,6 +124,8 @@ async function insertCitizens(tx: Tx, people: Map<number, Person>): Promise<Map<
  */
 export async function identifyStage(ctx: PipelineContext, ids: number[], kind: RecordKind = 'registration', resolver: Resolver = exactNikResolver): Promise<number[]> {
   const source = SOURCES[kind];
+  // Outside the lock; a failure here leaves the work to the batch.
+  await resolver.prepare?.(ctx.db).catch((err: unknown) => ctx.log.warn({ err: (err as Error).message }, 'identity index not prepared before the batch'));
   let done: { decisions: IdentityDecision[]; newIds: Map<number, number>; inputs: IdentityInput[]; watermark: number } | null = null;
   try {
     done = await ctx.db.transaction(async (tx) => {
