@@ -148,17 +148,7 @@ export class IdentityIndex {
     this.columns.set(recNo, p);
     this.citizenOf.push(citizenId);
     if (recNo >= this.alive.length) this.growRecordArrays();
-    this.nextOf[recNo] = -1;
-    const first = this.firstOf.get(citizenId);
-    if (first === undefined) {
-      this.firstOf.set(citizenId, recNo);
-      this.lastOf[recNo] = recNo;
-      this.countOf[recNo] = 1;
-    } else {
-      this.nextOf[this.lastOf[first] as number] = recNo;
-      this.lastOf[first] = recNo;
-      this.countOf[first] = (this.countOf[first] as number) + 1;
-    }
+    this.appendTo(citizenId, recNo);
     const bk = this.keysOf === p ? this.keys : blockKeys(p, false);
     this.keysOf = null;
     for (let i = 0; i < bk.keys.length; i++) {
@@ -170,6 +160,21 @@ export class IdentityIndex {
     }
     this.alive[recNo] = 1;
     this.addsSinceLookup++;
+  }
+
+  /** Puts record `recNo` at the end of the citizen's list (a new list when the citizen is new). */
+  private appendTo(citizenId: string, recNo: number): void {
+    this.nextOf[recNo] = -1;
+    const first = this.firstOf.get(citizenId);
+    if (first === undefined) {
+      this.firstOf.set(citizenId, recNo);
+      this.lastOf[recNo] = recNo;
+      this.countOf[recNo] = 1;
+    } else {
+      this.nextOf[this.lastOf[first] as number] = recNo;
+      this.lastOf[first] = recNo;
+      this.countOf[first] = (this.countOf[first] as number) + 1;
+    }
   }
 
   private growRecordArrays(): void {
@@ -247,18 +252,8 @@ export class IdentityIndex {
       if (this.lastOf[first] === recNo) this.lastOf[first] = prev;
       this.countOf[first] = count;
     }
-    this.nextOf[recNo] = -1;
     this.citizenOf[recNo] = toCitizenId;
-    const into = this.firstOf.get(toCitizenId);
-    if (into === undefined) {
-      this.firstOf.set(toCitizenId, recNo);
-      this.lastOf[recNo] = recNo;
-      this.countOf[recNo] = 1;
-    } else {
-      this.nextOf[this.lastOf[into] as number] = recNo;
-      this.lastOf[into] = recNo;
-      this.countOf[into] = (this.countOf[into] as number) + 1;
-    }
+    this.appendTo(toCitizenId, recNo);
     return true;
   }
 
