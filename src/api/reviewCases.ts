@@ -6,6 +6,7 @@ import {
   citizenRoots, decideCase, loadLinkedRecords, loadRecordPerson, personOut, ReviewError, splitCase,
   type Actor, type CaseOutcome, type Decision,
 } from '../pipeline/review/index.js';
+import { explainEvidence, type Evidence } from '../pipeline/identity/index.js';
 import type { AppDeps } from './app.js';
 import { forbidden, requireKey } from './auth.js';
 import { HubError } from './problem.js';
@@ -117,6 +118,13 @@ const detailSchema = {
   properties: {
     ...caseItemSchema.properties,
     evidence: { description: 'Per-field evidence of the identity engine: what was compared, how it compared, what weight it added' },
+    explanation: {
+      type: 'array', description: 'The evidence in words (Indonesian `id`, English `en`): warnings first, then fields by the weight they added',
+      items: {
+        type: 'object',
+        properties: { field: { type: 'string' }, weight: { type: 'number' }, id: { type: 'string' }, en: { type: 'string' } },
+      },
+    },
     record: {
       type: 'object',
       properties: { kind: { type: 'string' }, id: { type: 'integer' }, villageCode: text, citizenId: { type: 'integer' }, person: personSchema },
@@ -212,6 +220,7 @@ export const reviewCaseRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =
               ${JSON.stringify({ keyId: req.principal.keyId, citizens: [candidateId, ...(link ? [link.citizen_id] : [])], record: { kind, id: c.record_id } })}::jsonb)`);
     return {
       id: c.id, kecamatanCode: c.kecamatan_code, status: c.status, score: c.score, evidence: c.evidence,
+      explanation: explainEvidence(c.evidence as Partial<Evidence> | null),
       createdAt: new Date(c.created_at).toISOString(),
       record: {
         kind, id: c.record_id, villageCode: record?.villageCode ?? null,

@@ -77,6 +77,11 @@ t.test('the detail shows both sides with the evidence, and the read is audited',
   });
   t.notOk('phone' in res.body.record.person, 'only identifying fields are shown');
   t.notOk('decidedBy' in res.body);
+  // The evidence in words for kecamatan staff, Indonesian first.
+  const lines = res.body.explanation as { field: string; id: string; en: string; weight: number }[];
+  t.match(lines.find((l) => l.field === 'nik'), { id: 'NIK berbeda satu angka (salah ketik?)', en: String });
+  t.ok(lines.every((l) => l.id.length > 0 && l.en.length > 0));
+
   const reads = await audit('review.read', c05.caseId);
   t.equal(reads.length, 1);
   t.match(reads[0], { actor: String, region_code: '181205', detail: { citizens: [c05.existingCitizen, c05.citizen] } });

@@ -25,3 +25,4 @@ export { IdentityIndex, type CandidateDecision, type IdentityIndexOptions, type 
 export { dedupe, nameFrequenciesOf, type DedupeOptions, type DedupeResult, type DedupeStats } from './batch.js';
 export { blockingRecall, guardViolations, pairwiseQuality, type GuardViolations, type PairwiseQuality } from './evaluate.js';
 export { estimateParameters, type EstimateOptions, type EstimateResult } from './estimate.js';
+export { explainEvidence, type ExplainedLine } from './explain.js';
