@@ -9,7 +9,7 @@ import { HubError, notFound } from './problem.js';
 
 interface ItemRow {
   id: number; registration_id: number; queue: string; kecamatan_code: string | null; status: string; attempts: number;
-  lease_until: Date | null; created_at: Date; service_code: string; external_id: string; village_code: string;
+  lease_until: Date | null; created_at: Date; cancelled_at: Date | null; service_code: string; external_id: string; village_code: string;
   submitted_at: Date | null; identity: string | null; citizen_id: number | null;
 }
 
@@ -19,6 +19,8 @@ const itemOut = (r: ItemRow) => ({
   createdAt: new Date(r.created_at).toISOString(), service: r.service_code, externalId: r.external_id,
   villageCode: r.village_code, submittedAt: r.submitted_at ? new Date(r.submitted_at).toISOString() : null,
   identity: r.identity, citizenId: r.citizen_id,
+  // The village cancelled it after the agency had taken it: the agency decides what to do with it.
+  cancelledAt: r.cancelled_at ? new Date(r.cancelled_at).toISOString() : null,
 });
 
 export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
@@ -46,26 +48,28 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
   }
 
   const select = sql`select d.id, d.registration_id, d.queue, d.kecamatan_code, d.status, d.attempts, d.lease_until, d.created_at,
-    r.service_code, r.external_id, r.village_code, r.submitted_at, r.identity, r.citizen_id
+    d.cancelled_at, r.service_code, r.external_id, r.village_code, r.submitted_at, r.identity, r.citizen_id
     from deliveries d join registrations r on r.id = d.registration_id`;
 
   app.get<{ Params: { agency: string }; Querystring: { kecamatan?: string; status?: string; limit?: number; after?: number } }>('/v1/agencies/:agency/items', {
     preHandler: agencyKey,
     schema: {
-      summary: 'Items in the agency queue (waiting by default), oldest first',
+      summary: 'Items in the agency queue (waiting by default), oldest first; `cancelled`: claimed or acknowledged items the village cancelled since',
       params: agencyParam,
       querystring: {
         type: 'object', additionalProperties: false,
         properties: {
-          kecamatan: { type: 'string', maxLength: 13 }, status: { enum: ['waiting', 'claimed', 'acked'], default: 'waiting' },
+          kecamatan: { type: 'string', maxLength: 13 }, status: { enum: ['waiting', 'claimed', 'acked', 'cancelled'], default: 'waiting' },
           limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, after: { type: 'integer', minimum: 0, default: 0 },
         },
       },
     },
   }, async (req) => {
     const s = scope(req, req.params.agency, req.query.kecamatan);
+    const status = req.query.status ?? 'waiting';
+    const which = status === 'cancelled' ? sql`d.cancelled_at is not null` : sql`d.status = ${status}`;
     const items = await rows<ItemRow>(db, sql`${select}
-      where d.agency_code = ${s.agency} and d.status = ${req.query.status ?? 'waiting'} and d.id > ${req.query.after ?? 0}
+      where d.agency_code = ${s.agency} and ${which} and d.id > ${req.query.after ?? 0}
       ${s.kecamatan ? sql`and d.kecamatan_code = ${s.kecamatan}` : sql``}
       order by d.id limit ${req.query.limit ?? 100}`);
     return { items: items.map(itemOut) };
@@ -74,7 +78,7 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
   app.post<{ Params: { agency: string }; Body: { max?: number; kecamatan?: string; leaseSeconds?: number } }>('/v1/agencies/:agency/items/claim', {
     preHandler: agencyKey,
     schema: {
-      summary: 'Lease up to `max` waiting items (or items whose lease ran out); answers them with the applicant',
+      summary: 'Lease up to `max` waiting items (or items whose lease ran out, unless the village cancelled them); answers them with the applicant',
       params: agencyParam,
       body: {
         type: 'object', additionalProperties: false,
@@ -95,12 +99,12 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
         where id in (
           select id from deliveries
           where agency_code = ${s.agency} ${s.kecamatan ? sql`and kecamatan_code = ${s.kecamatan}` : sql``}
-            and (status = 'waiting' or (status = 'claimed' and lease_until < now()))
+            and (status = 'waiting' or (status = 'claimed' and lease_until < now() and cancelled_at is null))
           order by id limit ${body.max ?? 10} for update skip locked)
         returning id`);
       if (ids.length === 0) return [];
       const items = await rows<ItemRow & { applicant: unknown; details: unknown }>(tx, sql`
-        select d.id, d.registration_id, d.queue, d.kecamatan_code, d.status, d.attempts, d.lease_until, d.created_at,
+        select d.id, d.registration_id, d.queue, d.kecamatan_code, d.status, d.attempts, d.lease_until, d.created_at, d.cancelled_at,
           r.service_code, r.external_id, r.village_code, r.submitted_at, r.identity, r.citizen_id, r.applicant, r.details
         from deliveries d join registrations r on r.id = d.registration_id
         where d.id = any(${arrayParam(ids.map((i) => i.id), 'int')}) order by d.id`);
@@ -121,16 +125,19 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
     },
   }, async (req) => {
     const s = scope(req, req.params.agency);
-    const [row] = await rows<{ id: number; status: string; kecamatan_code: string | null }>(db, sql`
-      select id, status, kecamatan_code from deliveries where id = ${req.params.id} and agency_code = ${s.agency}`);
+    const [row] = await rows<{ id: number; status: string; kecamatan_code: string | null; cancelled_at: Date | null }>(db, sql`
+      select id, status, kecamatan_code, cancelled_at from deliveries where id = ${req.params.id} and agency_code = ${s.agency}`);
     if (!row || (s.kecamatan && row.kecamatan_code !== s.kecamatan)) throw notFound('Item antrean', 'id');
-    if (row.status === 'acked') return { id: row.id, status: 'acked' };
+    // A cancelled item may still be acknowledged (the agency has it); the answer says it was cancelled.
+    const answer = (cancelledAt: Date | null) => ({ id: row.id, status: 'acked', cancelledAt: cancelledAt ? new Date(cancelledAt).toISOString() : null });
+    if (row.status === 'acked') return answer(row.cancelled_at);
     if (row.status !== 'claimed') {
       throw new HubError(409, 'ITEM_NOT_CLAIMED', { id: 'Item harus diklaim sebelum dikonfirmasi.', en: 'Claim the item before acknowledging it.' }, 'id');
     }
-    await db.execute(sql`update deliveries set status = 'acked', acked_at = now() where id = ${row.id} and status = 'claimed'`);
+    const [acked] = await rows<{ cancelled_at: Date | null }>(db, sql`
+      update deliveries set status = 'acked', acked_at = now() where id = ${row.id} and status = 'claimed' returning cancelled_at`);
     await db.execute(sql`insert into audit_log (actor, action, target_type, target_id, region_code)
       values (${req.principal.label}, 'agency.ack', 'deliveries', ${String(row.id)}, ${row.kecamatan_code})`);
-    return { id: row.id, status: 'acked' };
+    return answer(acked ? acked.cancelled_at : row.cancelled_at);
   });
 };

@@ -186,15 +186,18 @@ export const deliveries = pgTable('deliveries', {
   level: varchar('level', { length: 16 }).notNull(),
   kecamatanCode: char('kecamatan_code', { length: 6 }),
   queue: varchar('queue', { length: 64 }).notNull(),
-  status: varchar('status', { length: 16 }).notNull().default('waiting'), // waiting | claimed | acked
+  status: varchar('status', { length: 16 }).notNull().default('waiting'), // waiting | claimed | acked | withdrawn
   claimedBy: integer('claimed_by'),
   leaseUntil: timestamp('lease_until', { withTimezone: true }),
   attempts: smallint('attempts').notNull().default(0),
   createdAt: createdAt(),
   ackedAt: timestamp('acked_at', { withTimezone: true }),
+  /** The village cancelled the registration after the agency had claimed it; the item keeps its status. */
+  cancelledAt: timestamp('cancelled_at', { withTimezone: true }),
 }, (t) => [
   uniqueIndex('deliveries_registration_uq').on(t.registrationId),
   index('deliveries_queue_idx').on(t.queue, t.status, t.id),
+  index('deliveries_cancelled_idx').on(t.agencyCode, t.id).where(sql`${t.cancelledAt} is not null`),
 ]);
 
 /** One scheduled or manual pull of a source. */

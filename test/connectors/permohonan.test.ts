@@ -138,25 +138,49 @@ t.test('a re-pull doubles nothing and quarantines nothing again', async (t) => {
   t.same(await quarantine(VA), qBefore, 'the same open quarantine entries, none added');
 });
 
-t.test('a request cancelled at the village is withdrawn from the agency queue unless the agency has claimed it', async (t) => {
+t.test('a request cancelled at the village is withdrawn from the agency queue while it waits there', async (t) => {
   const regs = await registrations(VA);
   const waiting = regs.find((x) => x.delivery === 'waiting')!;
   t.ok(waiting, 'a request waiting in a queue');
   const claimedReg = regs.find((x) => x.external_id === claimed)!;
   t.equal(claimedReg.delivery, 'claimed');
   const unmapped = (await quarantine(VA)).find((x) => x.status === 'open')!;
-  for (const e of [waiting.external_id, claimed, unmapped.external_id]) sim.cancelPermohonan(VA, Number(e.replace('permohonan-', '')));
+  for (const e of [waiting.external_id, unmapped.external_id]) sim.cancelPermohonan(VA, Number(e.replace('permohonan-', '')));
   const r = await run('desa-a');
   t.equal(r.status, 'succeeded', r.error ?? '');
   const after = new Map((await registrations(VA)).map((x) => [x.external_id, x]));
   t.match(after.get(waiting.external_id), { status: 'cancelled', delivery: 'withdrawn' });
-  t.match(after.get(claimed), { status: 'routed', delivery: 'claimed' }, 'the agency keeps what it has claimed');
+  t.match(after.get(claimed), { status: 'routed', delivery: 'claimed' }, 'a request the village did not cancel is untouched');
   t.equal((await quarantine(VA)).find((x) => x.id === unmapped.id)!.status, 'discarded', 'its quarantine entry is closed');
-  const [audit] = await rows<{ n: number }>(db(), sql`select count(*)::int as n from audit_log where action = 'registration.cancel' and target_id = ${String(waiting.id)}`);
-  t.equal(audit!.n, 1, 'the withdrawal is audited');
+  const audit = await rows<{ actor: string; detail: { afterClaim: boolean; externalId: string } }>(db(), sql`
+    select actor, detail from audit_log where action = 'registration.cancel' and target_id = ${String(waiting.id)}`);
+  t.equal(audit.length, 1, 'the withdrawal is audited');
+  t.match(audit[0], { actor: 'source:desa-a', detail: { afterClaim: false, externalId: waiting.external_id } });
   const agency = await th.key('agency', { agencyCode: waiting.queue!.split(':').at(-1)! });
   const items = await (await fetch(`${th.url}/v1/agencies/${waiting.queue!.split(':').at(-1)}/items?limit=1000`, { headers: { authorization: `Bearer ${agency}` } })).json() as { items: { registrationId: number }[] };
   t.notOk(items.items.some((i) => i.registrationId === waiting.id), 'no longer listed as waiting');
+});
+
+t.test('a request cancelled at the village after the agency claimed it is cancelled; the agency keeps the item, marked cancelled', async (t) => {
+  const claimedReg = (await registrations(VA)).find((x) => x.external_id === claimed)!;
+  t.match(claimedReg, { status: 'routed', delivery: 'claimed' });
+  sim.cancelPermohonan(VA, Number(claimed.replace('permohonan-', '')));
+  const r = await run('desa-a');
+  t.equal(r.status, 'succeeded', r.error ?? '');
+  t.match((await registrations(VA)).find((x) => x.id === claimedReg.id), { status: 'cancelled', delivery: 'claimed' });
+  const agency = await th.key('agency', { agencyCode: 'disdukcapil' });
+  const get = async (path: string) => (await (await fetch(`${th.url}${path}`, { headers: { authorization: `Bearer ${agency}` } })).json()) as { items: { registrationId: number; status: string; cancelledAt: string | null }[] };
+  const mine = (list: { items: { registrationId: number; status: string; cancelledAt: string | null }[] }) => list.items.find((i) => i.registrationId === claimedReg.id);
+  t.match(mine(await get('/v1/agencies/disdukcapil/items?status=claimed&limit=1000')), { status: 'claimed', cancelledAt: /^\d{4}-\d\d-\d\dT/ }, 'the claimed list shows when it was cancelled');
+  t.match(mine(await get('/v1/agencies/disdukcapil/items?status=cancelled')), { status: 'claimed', cancelledAt: String });
+  const audit = async () => rows<{ detail: { afterClaim: boolean; deliveryStatus: string } }>(db(), sql`
+    select detail from audit_log where action = 'registration.cancel' and target_id = ${String(claimedReg.id)}`);
+  const first = await audit();
+  t.equal(first.length, 1);
+  t.match(first[0]!.detail, { afterClaim: true, deliveryStatus: 'claimed' }, 'audited as a cancellation after claim');
+  const again = await run('desa-a');
+  t.equal(again.status, 'succeeded', again.error ?? '');
+  t.equal((await audit()).length, 1, 'the next pull, which still sees the request cancelled, changes nothing');
 });
 
 const requestsB = () => `/desa/${VB}/api/admin/surat/mandiri`;

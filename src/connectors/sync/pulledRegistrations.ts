@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
-import { rows, type Tx } from '../../db/client.js';
+import { rows } from '../../db/client.js';
 import { arrayParam, jsonTexts } from '../../db/sqlArrays.js';
 import type { PipelineContext } from '../../pipeline/context.js';
+import { cancelRegistrations } from '../../pipeline/intake/cancelRegistrations.js';
 import { storeRegistrations } from '../../pipeline/intake/registrations.js';
 import { checkRegistration, type RegistrationCheck } from '../../pipeline/validate/registration.js';
 import { recordError, type RecordError } from '../../pipeline/validate/recordError.js';
@@ -13,7 +14,7 @@ export interface PulledRegistrationsResult {
   quarantined: number;
   /** Failed exactly as before: already waiting in quarantine, not quarantined again. */
   known: number;
-  /** Cancelled at the village and withdrawn here before an agency took them. */
+  /** Cancelled at the village and cancelled here now (withdrawn from the queue, or marked for the agency that has them). */
   cancelled: number;
 }
 
@@ -75,35 +76,6 @@ async function knownBad(ctx: PipelineContext, village: string, list: Record<stri
 }
 
 /**
- * Requests the village cancelled are withdrawn while no agency has taken them: registrations still in
- * the pipeline (or waiting in an agency queue) become `cancelled`, the waiting queue item `withdrawn`,
- * and an open quarantine entry of the request is discarded. A claimed or acknowledged item stays with
- * its agency. Delivery rows are updated first, so a concurrent claim (SKIP LOCKED) wins or loses whole.
- */
-async function cancelRequests(tx: Tx, source: SourceRow, village: string, externalIds: string[]): Promise<number> {
-  if (externalIds.length === 0) return 0;
-  const ext = arrayParam(externalIds, 'text');
-  const cancelled = await rows<{ id: number }>(tx, sql`
-    with withdrawn as (
-      update deliveries d set status = 'withdrawn' from registrations r
-      where d.registration_id = r.id and r.village_code = ${village} and r.external_id = any(${ext})
-        and r.status = 'routed' and d.status = 'waiting'
-      returning d.registration_id)
-    update registrations r set status = 'cancelled', updated_at = now()
-    where r.village_code = ${village} and r.external_id = any(${ext})
-      and (r.status in ('accepted', 'validated', 'identified', 'held', 'quarantined') or r.id in (select registration_id from withdrawn))
-    returning r.id`);
-  await tx.execute(sql`update quarantine set status = 'discarded', resolved_at = now()
-    where kind = 'registration' and status = 'open' and village_code = ${village} and external_id = any(${ext})`);
-  if (cancelled.length) {
-    await tx.execute(sql`insert into audit_log (actor, action, target_type, target_id, region_code, detail)
-      values (${`source:${source.id}`}, 'registration.cancel', 'registrations', ${cancelled.map((c) => c.id).join(',')}, ${village},
-              ${JSON.stringify({ reason: 'cancelled at the village (permohonan Dibatalkan)' })}::jsonb)`);
-  }
-  return cancelled.length;
-}
-
-/**
  * Stores the service requests of one sync page as registrations of the source's village (channel
  * `pull`, one transaction): each applicant is the village's resident record (by resident id, else by
  * NIK); an unmapped letter type or an applicant the hub does not hold is quarantined with its code;
@@ -160,7 +132,10 @@ export async function ingestPulledRegistrations(ctx: PipelineContext, source: So
           where kind = 'registration' and status = 'open' and village_code = ${village} and external_id = any(${arrayParam(fresh, 'text')})`);
       }
     }
-    result.cancelled = await cancelRequests(tx, source, village, cancelledIds);
+    const outcomes = await cancelRegistrations(tx, {
+      villageCode: village, externalIds: cancelledIds, actor: `source:${source.id}`, reason: 'cancelled at the village (permohonan Dibatalkan)',
+    });
+    result.cancelled = outcomes.filter((o) => o.status === 'cancelled').length;
   });
   try {
     await ctx.queues.enqueue('identify', newIds, origin);

@@ -1,0 +1,2 @@
+ALTER TABLE "deliveries" ADD COLUMN "cancelled_at" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "deliveries_cancelled_idx" ON "deliveries" USING btree ("agency_code","id") WHERE "deliveries"."cancelled_at" is not null;
