@@ -19,6 +19,7 @@ import { quarantineRoutes } from './quarantine.js';
 import { importRoutes } from './imports.js';
 import { opendkRoutes } from '../connectors/opendk/routes.js';
 import { sourceRoutes } from './sources.js';
+import { metricsRoutes } from './metrics.js';
 import type { PipelineContext } from '../pipeline/context.js';
 
 declare module 'fastify' {
@@ -92,5 +93,6 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(importRoutes, deps);
   await app.register(opendkRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(sourceRoutes, deps);
+  await app.register(metricsRoutes, deps);
   return app;
 }
