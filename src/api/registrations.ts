@@ -2,9 +2,10 @@ import type { FastifyPluginAsync } from 'fastify';
 import { sql } from 'drizzle-orm';
 import { rows } from '../db/client.js';
 import { MAX_BATCH } from '../pipeline/queues.js';
-import { checkRegistration, type RegistrationCheck } from '../pipeline/validate/registration.js';
+import { checkRegistration, cleanText, type RegistrationCheck } from '../pipeline/validate/registration.js';
 import { recordError } from '../pipeline/validate/recordError.js';
 import { storeRegistrations } from '../pipeline/intake/registrations.js';
+import { cancelRegistrations } from '../pipeline/intake/cancelRegistrations.js';
 import type { AppDeps } from './app.js';
 import { forbidden, requireKey } from './auth.js';
 import { HubError, notFound } from './problem.js';
@@ -20,6 +21,22 @@ const answerSchema = {
         properties: {
           externalId: { type: ['string', 'null'] }, id: { type: ['integer', 'null'] }, status: { enum: ['accepted', 'rejected'] },
           duplicate: { type: 'boolean' }, quarantineId: { type: 'integer' }, errors: { type: 'array' }, warnings: { type: 'array' },
+        },
+      },
+    },
+  },
+} as const;
+
+const cancelAnswerSchema = {
+  type: 'object',
+  properties: {
+    records: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          externalId: { type: 'string' }, id: { type: ['integer', 'null'] },
+          status: { enum: ['cancelled', 'already-cancelled', 'not-found'] }, afterClaim: { type: 'boolean' },
         },
       },
     },
@@ -105,6 +122,37 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
       req.log.warn({ err: (err as Error).message, submissionId: submission.submissionId }, 'enqueue failed; left to the recovery sweep');
     }
     return reply.code(202).send(submission);
+  });
+
+  app.post<{ Body: { externalIds: string[]; reason: string } }>('/v1/registrations/cancel', {
+    // The key first: a caller without one learns nothing about the body's shape.
+    preValidation: villageKey,
+    schema: {
+      summary: 'Cancel registrations of the key\'s village by externalId (at most 1,000); repeatable',
+      body: {
+        type: 'object', additionalProperties: false, required: ['externalIds', 'reason'],
+        properties: {
+          externalIds: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 } },
+          reason: { type: 'string', minLength: 1, maxLength: 500 },
+        },
+      },
+      response: { 200: cancelAnswerSchema },
+    },
+  }, async (req) => {
+    const p = req.principal;
+    if (!p.villageCode) throw forbidden('Hanya kunci desa/tiyuh yang dapat membatalkan pendaftaran.', 'Only a village key can cancel registrations.');
+    const { externalIds } = req.body;
+    if (externalIds.length === 0) throw new HubError(400, 'FIELD_EMPTY', recordError('FIELD_EMPTY', 'externalIds').message, 'externalIds');
+    if (externalIds.length > MAX_BATCH) {
+      throw new HubError(413, 'BATCH_TOO_LARGE', { id: `Satu permintaan paling banyak ${MAX_BATCH} externalId (dikirim ${externalIds.length}).`, en: `At most ${MAX_BATCH} externalIds per request (got ${externalIds.length}).` }, 'externalIds');
+    }
+    const reason = cleanText(req.body.reason);
+    if (reason === '') throw new HubError(400, 'FIELD_EMPTY', recordError('FIELD_EMPTY', 'reason').message, 'reason');
+    const village = p.villageCode;
+    const records = await db.transaction((tx) => cancelRegistrations(tx, {
+      villageCode: village, externalIds, actor: p.label, reason, detail: { keyId: p.keyId, channel: 'push' },
+    }));
+    return { records };
   });
 
   app.get<{ Params: { id: number } }>('/v1/registrations/:id', {
