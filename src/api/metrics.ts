@@ -51,8 +51,14 @@ export const metricsRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     const deliveries = await rows<{ agency_code: string; status: string; n: number; oldest: number | null }>(db, sql`
       select agency_code, status, count(*)::int as n,
         extract(epoch from now() - min(created_at) filter (where status = 'waiting')) as oldest
-      from deliveries where status in ('waiting', 'claimed') group by agency_code, status order by agency_code, status`);
+      from deliveries where status in ('waiting', 'claimed') and cancelled_at is null
+      group by agency_code, status order by agency_code, status`);
     m.gauge('tiyuh_agency_items', 'Agency queue items waiting or claimed.', deliveries.map((d) => [{ agency: d.agency_code, status: d.status }, d.n]));
+    const cancelled = await rows<{ agency_code: string; n: number }>(db, sql`
+      select agency_code, count(*)::int as n from deliveries where status = 'claimed' and cancelled_at is not null
+      group by agency_code order by agency_code`);
+    m.gauge('tiyuh_agency_items_cancelled_unacked', 'Items an agency claimed that the village cancelled afterwards, not yet acknowledged.',
+      cancelled.map((c) => [{ agency: c.agency_code }, c.n]));
     m.gauge('tiyuh_agency_oldest_waiting_seconds', 'Age of the oldest item waiting in each agency queue.',
       deliveries.filter((d) => d.status === 'waiting').map((d) => [{ agency: d.agency_code }, Math.round(Number(d.oldest ?? 0))]));
 
