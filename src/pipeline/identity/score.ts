@@ -133,10 +133,11 @@ export interface ScoredPair {
   /** NIKs a digit apart outside the serial where one does not fit its record: one NIK mistyped. */
   nikMistyped: boolean;
   /**
-   * One date is an admin's placeholder in the other's year, and the NIK (valid, fitting one
-   * record's date and sex) carries a real date: the placeholder only says "date unknown".
+   * The NIK (valid, fitting one record's date and sex) carries a real date, and the other date is
+   * that date written badly: an admin's placeholder in its year, the year one off, or day and
+   * month swapped.
    */
-  nikVouchesPlaceholder: boolean;
+  nikExplainsDates: boolean;
 }
 
 function nameWeight(a: PreparedRecord, cmp: Comparison, ctx: ScoreContext): { w: number; note: string | undefined } {
@@ -342,8 +343,8 @@ export function scoreComparedAbove(a: PreparedRecord, b: PreparedRecord, cmp: Co
     !sameNikStem(a, b);
   return {
     cmp, score, nameWeight: nw.w, nameNote: nw.note, motherWeight: mw.w, motherNote: mw.note, guards: pairGuards(a, b, cmp, ctx.config, ctx.frequencies), namesRelated: related, nikMistyped,
-    nikVouchesPlaceholder: cmp.birthDate === 'placeholder_year' && a.birth?.y === b.birth?.y &&
-      (a.nikSelfConsistent || b.nikSelfConsistent),
+    nikExplainsDates: (a.nikSelfConsistent || b.nikSelfConsistent) &&
+      ((cmp.birthDate === 'placeholder_year' && a.birth?.y === b.birth?.y) || cmp.birthDate === 'year_off' || cmp.birthDate === 'swapped'),
   };
 }
 
@@ -359,9 +360,9 @@ export function decide(sp: ScoredPair, guards: GuardHit[], config: IdentityConfi
   // unrelated name is one person only when the household, the village or the mother says so too.
   if (sp.cmp.nik === 'exact' && sp.cmp.name === 'different') {
     // Dates that differ say the NIK was entered for someone else (a parent's, a sibling's). An
-    // admin's placeholder (1 January ...) in the year of a date the NIK carries is no other date.
-    const placeholderOnly = sp.cmp.birthDate === 'placeholder_year' && sp.nikVouchesPlaceholder;
-    if (sp.cmp.birthDate !== 'exact' && sp.cmp.birthDate !== 'exact_placeholder' && !placeholderOnly) return 'possible';
+    // admin's placeholder (1 January ...) in the year of a date the NIK carries, or that date with
+    // the year a digit off or day and month swapped, is that date written badly, not another one.
+    if (sp.cmp.birthDate !== 'exact' && sp.cmp.birthDate !== 'exact_placeholder' && !sp.nikExplainsDates) return 'possible';
     if (!sp.namesRelated && sp.cmp.motherName !== 'agree' && sp.cmp.kk !== 'same' && sp.cmp.village !== 'same') return 'possible';
   }
   const nikAgrees = sp.cmp.nik === 'exact';

@@ -69,3 +69,16 @@ t.test('an exact NIK under a name written badly, one date an admin placeholder i
   // Placeholders a year apart are two unknown dates, not the NIK's year.
   t.not(outcomeOf({ ...rizky, birthDate: '2021-01-01', nik: '1812010101210001' }, { ...again, nik: '1812010101210001' }).outcome, 'match');
 });
+
+t.test('an exact NIK under a name written badly, the other date its year one off or day and month swapped: one person', async (t) => {
+  const wawan: PersonRecord = {
+    id: 'w', fullName: 'Wawan', nik: '1812011602790002', sex: 'M', birthDate: '1979-02-16', motherName: 'Umi Herawati',
+    kk: '1812052311186399', villageCode: '1812052002', religion: 'ISLAM', birthPlace: 'Panaragan',
+  };
+  const again: PersonRecord = { ...wawan, id: 'g', fullName: 'Wwaan', birthDate: '1980-02-16', kk: '1812010401147449', villageCode: '1812012015' };
+  t.equal(outcomeOf(wawan, again).outcome, 'match', 'the year one off');
+  const swapped: PersonRecord = { ...wawan, id: 's', birthDate: '1979-04-03', nik: '1812010304790002' };
+  t.equal(outcomeOf(swapped, { ...again, nik: swapped.nik, birthDate: '1979-03-04' }).outcome, 'match', 'day and month swapped');
+  // When neither record's date fits the NIK, the NIK may be someone else's: review.
+  t.not(outcomeOf({ ...wawan, birthDate: '1979-02-17' }, { ...again, birthDate: '1980-02-17' }).outcome, 'match');
+});
