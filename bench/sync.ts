@@ -20,7 +20,7 @@ import { syncQueueOf } from '../src/connectors/sync/queue.js';
 import { BENCH_REDIS_URL, postgresCpuSeconds, processCpuSeconds, startBenchHub } from './benchHub.js';
 import { configWithSources, SIM_LOGIN } from '../test/connectors/fixtures/syncConfig.js';
 
-const { values } = parseArgs({ options: { residents: { type: 'string', default: '100000' }, sources: { type: 'string', default: '9' }, concurrency: { type: 'string', default: '4' }, 'pages-per-job': { type: 'string', default: '6' }, 'first-only': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { residents: { type: 'string', default: '100000' }, sources: { type: 'string', default: '9' }, concurrency: { type: 'string', default: '4' }, 'pages-per-job': { type: 'string', default: '6' }, 'first-only': { type: 'boolean', default: false }, identify: { type: 'boolean', default: false } } });
 const total = Number(values.residents);
 
 const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'simulate', '--port', '0', '--warm', '--villages', 'all', '--residents', String(total), '--invalid-every', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -75,6 +75,29 @@ await pullAll(`first pull (${sources.length} source${sources.length > 1 ? 's' : 
 if (!values['first-only']) await pullAll('re-pull, all unchanged');
 const [n] = await rows<{ n: number; d: number }>(hub.database.db, sql`select count(*)::int as n, count(distinct (village_code, local_id))::int as d from resident_records`);
 console.log(`resident_records: ${n!.n} rows, ${n!.d} distinct (village, id); load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+if (values.identify) {
+  // The pipeline's identify stage over everything pulled: each resident linked to one citizen (the
+  // first sync of a kabupaten). The workers start now; the index is built first, then the batches run.
+  const { startWorkers } = await import('../src/pipeline/worker.js');
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const pg0 = await postgresCpuSeconds(hub);
+  const pipeline = await startWorkers(hub.ctx, () => workerConnection(BENCH_REDIS_URL), { concurrency: Number(values.concurrency), sweepEverySeconds: 0 });
+  for (;;) {
+    const [x] = await rows<{ waiting: boolean }>(hub.database.db, sql`select exists(select 1 from resident_records where status = 'accepted') as waiting`);
+    if (!x!.waiting) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const s = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const [c] = await rows<{ residents: number; citizens: number; cases: number }>(hub.database.db, sql`
+    select (select count(*)::int from resident_records where status = 'identified') as residents,
+      (select count(*)::int from citizens) as citizens, (select count(*)::int from review_cases) as cases`);
+  console.log(`identify, all residents      ${c!.residents} residents -> ${c!.citizens} citizens, ${c!.cases} review cases, in ${s.toFixed(2)} s = ` +
+    `${Math.round(c!.residents / s)} residents/s; CPU s: hub ${((cpu.user + cpu.system) / 1e6).toFixed(1)}, postgres ${((await postgresCpuSeconds(hub)) - pg0).toFixed(1)}`);
+  await pipeline.close();
+}
 
 await workers.close();
 await queue.close();

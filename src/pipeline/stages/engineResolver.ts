@@ -73,10 +73,16 @@ export class EngineResolver implements Resolver {
              else jsonb_build_object('nik', rr.nik, 'kk', rr.kk, 'fullName', rr.full_name, 'sex', rr.sex,
                'birthDate', rr.birth_date, 'birthPlace', rr.birth_place, 'motherName', rr.mother_name,
                'address', rr.address, 'villageCode', rr.village_code) end as person
-      from citizen_records cr
-      left join registrations r on cr.record_kind = 'registration' and r.id = cr.record_id
-      left join resident_records rr on cr.record_kind = 'resident' and rr.id = cr.record_id
-      where cr.id > ${after} order by cr.id`);
+      ${after === 0
+        ? sql`from citizen_records cr
+          left join registrations r on cr.record_kind = 'registration' and r.id = cr.record_id
+          left join resident_records rr on cr.record_kind = 'resident' and rr.id = cr.record_id`
+        // The few records since the last batch, looked up by key: joined plainly, the planner hashes
+        // the whole resident_records table for them, once per batch.
+        : sql`from (select * from citizen_records x where x.id > ${after} offset 0) cr
+          left join lateral (select * from registrations x where cr.record_kind = 'registration' and x.id = cr.record_id limit 1) r on true
+          left join lateral (select * from resident_records x where cr.record_kind = 'resident' and x.id = cr.record_id limit 1) rr on true`}
+      order by cr.id`);
     if (fresh) this.index = new IdentityIndex(this.config, { expectedRecords: linked.length });
     for (const l of linked) {
       this.index!.add(String(l.citizen_id), personRecord(l.record_kind, l.record_id, l.person));
