@@ -6,7 +6,8 @@
  * Redis; the identity pipeline is off, so the clock measures pull → committed. The simulator serializes
  * its residents before the clock starts (--warm): its CPU stands for other machines'. Then the same again
  * (every record unchanged).
- *   npm run bench:sync -- --residents 100000 [--sources 9|1] [--concurrency 4] [--pages-per-job 6] [--first-only]
+ *   npm run bench:sync -- --residents 100000 [--sources 9|1] [--concurrency 4] [--pages-per-job 6] [--first-only] [--identify]
+ * `--identify` then starts the pipeline workers and times the identify stage over every pulled resident.
  */
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
