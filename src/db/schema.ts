@@ -176,6 +176,8 @@ export const reviewCases = pgTable('review_cases', {
 }, (t) => [
   index('review_cases_kecamatan_idx').on(t.kecamatanCode, t.status),
   uniqueIndex('review_cases_record_uq').on(t.recordKind, t.recordId, t.candidateCitizenId),
+  // Identify asks whether two citizens already wait for a decision about each other.
+  index('review_cases_open_pair_idx').on(t.citizenId, t.candidateCitizenId).where(sql`status = 'open'`),
 ]);
 
 /** Agency queue items: `kab:<agency>` or `kec:<kecamatan>:<agency>`, claimed with SKIP LOCKED. */

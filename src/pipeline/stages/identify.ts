@@ -159,9 +159,10 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
             ${arrayParam(possible.map((d) => d.recordId), 'int')}, ${arrayParam(possible.map(citizenOf), 'int')},
             ${arrayParam(possible.map((d) => idOf(d.candidateCitizen!)), 'int')}, ${arrayParam(possible.map((d) => d.caseScore ?? d.score ?? null), 'real')},
             ${arrayParam(jsonTexts(possible.map((d) => d.reviewEvidence ?? d.evidence ?? null)), 'text')}) as u(village, rec, citizen, candidate, score, evidence)
-          -- Two citizens already waiting for a decision about each other need no second case.
-          where not exists (select 1 from review_cases o where o.status = 'open'
-            and ((o.citizen_id = u.citizen and o.candidate_citizen_id = u.candidate) or (o.citizen_id = u.candidate and o.candidate_citizen_id = u.citizen)))
+          -- Two citizens already waiting for a decision about each other need no second case (two probes
+          -- of the open-pair index: one condition with OR would compare every open case with every row).
+          where not exists (select 1 from review_cases o where o.status = 'open' and o.citizen_id = u.citizen and o.candidate_citizen_id = u.candidate)
+            and not exists (select 1 from review_cases o where o.status = 'open' and o.citizen_id = u.candidate and o.candidate_citizen_id = u.citizen)
           on conflict (record_kind, record_id, candidate_citizen_id) do nothing`);
       }
       const outcomes = arrayParam(decisions.map((d) => d.outcome), 'text');

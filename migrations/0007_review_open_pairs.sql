@@ -1,0 +1,1 @@
+CREATE INDEX "review_cases_open_pair_idx" ON "review_cases" USING btree ("citizen_id","candidate_citizen_id") WHERE status = 'open';
