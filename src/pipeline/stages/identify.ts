@@ -130,8 +130,13 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
   try {
     done = await ctx.db.transaction(async (tx) => {
       await lockIdentify(tx);
+      // Each record by its key, locked in id order. Asked as one list, the planner took the in-flight
+      // index whenever its statistics were stale (a first sync leaves 300k records in flight at once)
+      // and read every record in flight for each batch.
       const found = await rows<{ id: number; village_code: string; person: Person }>(tx, sql`
-        ${source.load} where id = any(${arrayParam(ids, 'int')}) and status = ${source.from} order by id for update`);
+        select s.* from unnest(${arrayParam([...new Set(ids)].sort((a, b) => a - b), 'int')}) as u(id)
+        cross join lateral (${source.load} where id = u.id and status = ${source.from} for update) s
+        order by s.id`);
       if (found.length === 0) return null;
       const inputs: IdentityInput[] = found.map((f) => ({ kind, recordId: f.id, villageCode: f.village_code, person: f.person }));
       const { decisions, newCitizens } = await resolver.resolve(tx, inputs);
@@ -165,18 +170,20 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
             and not exists (select 1 from review_cases o where o.status = 'open' and o.citizen_id = u.candidate and o.candidate_citizen_id = u.citizen)
           on conflict (record_kind, record_id, candidate_citizen_id) do nothing`);
       }
+      // The records were read in their `from` state and locked above: no status test here, which would
+      // again invite the in-flight index and a hash of every record in flight.
       const outcomes = arrayParam(decisions.map((d) => d.outcome), 'text');
       if (kind === 'registration') {
         await tx.execute(sql`
           update registrations r set status = 'identified', citizen_id = u.citizen,
                  identity = case when u.outcome = 'possible' then 'provisional' else 'confirmed' end, updated_at = now()
           from unnest(${recIds}, ${citizenIds}, ${outcomes}) as u(id, citizen, outcome)
-          where r.id = u.id and r.status = 'validated'`);
+          where r.id = u.id`);
       } else {
         await tx.execute(sql`
           update resident_records r set status = 'identified', citizen_id = u.citizen, updated_at = now()
           from unnest(${recIds}, ${citizenIds}) as u(id, citizen)
-          where r.id = u.id and r.status = 'accepted'`);
+          where r.id = u.id`);
       }
       // A citizen that gained a record gets its golden record again: the consistent NIK, the newest address.
       await refreshGoldenRecords(tx, decisions.filter((d) => d.outcome === 'match' && typeof d.citizen === 'number').map(citizenOf));
