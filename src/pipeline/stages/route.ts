@@ -26,10 +26,14 @@ interface Row { id: number; service_code: string; village: string; identity: str
  */
 export async function routeStage(ctx: PipelineContext, ids: number[]): Promise<{ routed: number[]; held: number[] }> {
   return ctx.db.transaction(async (tx) => {
+    // Each registration by its key, in id order (as identify reads them): as one list the planner could
+    // take the in-flight index on stale statistics and read every registration in flight per batch.
     const found = await rows<Row>(tx, sql`
-      select id, service_code, coalesce(applicant->>'villageCode', village_code) as village, identity
-      from registrations where id = any(${arrayParam(ids, 'int')}) and status = 'identified'
-      for update skip locked`);
+      select s.* from unnest(${arrayParam([...new Set(ids)].sort((a, b) => a - b), 'int')}) as u(id)
+      cross join lateral (
+        select id, service_code, coalesce(applicant->>'villageCode', village_code) as village, identity
+        from registrations where id = u.id and status = 'identified' for update skip locked) s
+      order by s.id`);
     const route: { id: number; r: Route }[] = [];
     const held: number[] = [];
     for (const f of found) {
@@ -53,11 +57,12 @@ export async function routeStage(ctx: PipelineContext, ids: number[]): Promise<{
         update registrations r set status = 'routed', route_agency = u.agency, route_level = u.level,
                route_kecamatan = u.kec, updated_at = now()
         from unnest(${idArr}, ${agency}, ${level}, ${kec}) as u(id, agency, level, kec)
-        where r.id = u.id and r.status = 'identified'`);
+        where r.id = u.id`);
     }
     if (held.length) {
-      await tx.execute(sql`update registrations set status = 'held', updated_at = now()
-        where id = any(${arrayParam(held, 'int')}) and status = 'identified'`);
+      // Locked above while 'identified': no status test, which would invite the in-flight index.
+      await tx.execute(sql`update registrations r set status = 'held', updated_at = now()
+        from unnest(${arrayParam(held, 'int')}) as u(id) where r.id = u.id`);
     }
     return { routed: route.map((x) => x.id), held };
   });
