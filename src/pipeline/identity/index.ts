@@ -19,7 +19,7 @@ export { prepareRecord, type PreparedRecord } from './prepare.js';
 export { compareMothers, compareNames, compareRecords, namesCompatible, type Comparison, type NameLevel } from './compare.js';
 export { blockKeys, BlockIndex, hashKey } from './blocking.js';
 export {
-  decide, evidenceOf, NameFrequencies, pairGuards, scorePair, scorePairAbove, type ScoreContext, type ScoredPair,
+  decide, evidenceOf, NameFrequencies, pairGuards, scorePair, type ScoreContext, type ScoredPair,
 } from './score.js';
 export { IdentityIndex, type CandidateDecision, type IdentityIndexOptions, type ResolveResult } from './incrementalIndex.js';
 export { dedupe, nameFrequenciesOf, type DedupeOptions, type DedupeResult, type DedupeStats } from './batch.js';

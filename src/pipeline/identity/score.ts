@@ -253,7 +253,7 @@ function villageWeight(cmp: Comparison, w: WeightTable): number {
 }
 
 export function scorePair(a: PreparedRecord, b: PreparedRecord, ctx: ScoreContext): ScoredPair {
-  return scorePairAbove(a, b, ctx, -Infinity) as ScoredPair;
+  return scoreComparedAbove(a, b, compareExact(a, b), ctx, -Infinity) as ScoredPair;
 }
 
 function maxWeight(levels: Record<string, number>): number {
@@ -305,22 +305,11 @@ export function withinReach(reach: number, floor: number): boolean {
 }
 
 /**
- * The scored pair, or null when it cannot reach `floor`. Most candidates are strangers that fall
- * short: the fields compared by equality are scored first, and the birth places, the names and
- * then the mothers' names (string similarity) only while their best weights could still lift the
- * pair to `floor`. A pair that is scored is summed in one fixed order, pruned or not.
+ * The scored pair (its fields compared by equality already in `cmp`, which is completed), or null
+ * when it cannot reach `floor`: the mothers' names (a full name comparison) are compared last, and
+ * only when their best weight could still lift the pair to `floor`. The index rules most strangers
+ * out before this, on their rows of integers (ExactColumns).
  */
-export function scorePairAbove(a: PreparedRecord, b: PreparedRecord, ctx: ScoreContext, floor: number): ScoredPair | null {
-  const cmp = compareExact(a, b);
-  if (floor > -Infinity) {
-    const reach = reachOf(ctx);
-    const most = exactFieldsWeight(cmp, ctx.weights) + reach.birthPlace + reach.name + (a.mother && b.mother ? reach.mother : 0);
-    if (!withinReach(most, floor)) return null;
-  }
-  return scoreComparedAbove(a, b, cmp, ctx, floor);
-}
-
-/** scorePairAbove for a pair whose fields compared by equality are in `cmp` already (it is completed). */
 export function scoreComparedAbove(a: PreparedRecord, b: PreparedRecord, cmp: Comparison, ctx: ScoreContext, floor: number): ScoredPair | null {
   const w = ctx.weights;
   compareFuzzy(a, b, cmp);
