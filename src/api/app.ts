@@ -21,6 +21,7 @@ import { opendkRoutes } from '../connectors/opendk/routes.js';
 import { sourceRoutes } from './sources.js';
 import { metricsRoutes } from './metrics.js';
 import type { PipelineContext } from '../pipeline/context.js';
+import { consolePlugin } from '../console/plugin.js';
 
 declare module 'fastify' {
   interface FastifySchema { summary?: string; description?: string; tags?: string[] }
@@ -94,5 +95,6 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(opendkRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(sourceRoutes, deps);
   await app.register(metricsRoutes, deps);
+  await app.register(consolePlugin, deps);
   return app;
 }

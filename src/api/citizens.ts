@@ -1,11 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { sql } from 'drizzle-orm';
-import { rows } from '../db/client.js';
-import { citizenRoots } from '../pipeline/review/index.js';
+import { citizenDetail, citizenInRegion } from '../pipeline/review/index.js';
+import { kecamatanScope } from '../access/scope.js';
+import { writeAudit } from '../audit/log.js';
 import type { AppDeps } from './app.js';
 import { requireKey } from './auth.js';
 import { HubError } from './problem.js';
-import { GOLDEN_COLUMNS, goldenOut, recordSchema, recordsOut, type GoldenRow } from './reviewCases.js';
+import { goldenOut, recordSchema, recordsOut } from './reviewCases.js';
 
 const citizenNotFound = new HubError(404, 'CITIZEN_NOT_FOUND', { id: 'Penduduk tidak ditemukan.', en: 'Citizen not found.' }, 'id');
 
@@ -30,19 +30,15 @@ export const citizenRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     },
   }, async (req) => {
     const p = req.principal;
-    const [c] = await rows<GoldenRow>(db, sql`select ${GOLDEN_COLUMNS} from citizens where id = ${req.params.id}`);
-    if (!c) throw citizenNotFound;
-    const root = c.merged_into === null ? c.id : (await citizenRoots(db, [c.id])).get(c.id) ?? c.id;
-    if (p.role !== 'admin') {
-      const [inScope] = await rows<{ ok: number }>(db, sql`
-        select 1 as ok from citizen_records
-        where citizen_id in (${c.id}, ${root}) and left(village_code, 6) = ${p.kecamatanCode ?? '-'} limit 1`);
-      if (!inScope) throw citizenNotFound;
-    }
+    const found = await citizenDetail(db, req.params.id);
+    if (!found) throw citizenNotFound;
+    const { row: c, root } = found;
+    const kec = kecamatanScope(p);
+    if (kec && !(await citizenInRegion(db, [c.id, root], kec))) throw citizenNotFound;
     const records = await recordsOut(db, c.id);
-    await db.execute(sql`insert into audit_log (actor, action, target_type, target_id, region_code, detail)
-      values (${p.label}, 'citizen.read', 'citizens', ${String(c.id)}, ${p.role === 'admin' ? null : p.kecamatanCode},
-              ${JSON.stringify({ keyId: p.keyId, records: records.length })}::jsonb)`);
+    await writeAudit(db, {
+      actor: p.label, action: 'citizen.read', targetType: 'citizens', targetId: String(c.id), regionCode: kec, detail: { keyId: p.keyId, records: records.length },
+    });
     return {
       id: c.id,
       mergedInto: c.merged_into === null ? null : root,

@@ -2,16 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { apiKeys } from '../db/schema.js';
+import type { Scope, ScopeRole } from '../access/scope.js';
 
-export type Role = 'village' | 'kecamatan' | 'agency' | 'admin' | 'opendk';
+export type Role = ScopeRole;
 
-/** Who a bearer key speaks for; the scope of everything it may read or write. */
-export interface Principal {
+/** Who a bearer key speaks for; its scope (src/access/scope.ts) bounds everything it may read or write. */
+export interface Principal extends Scope {
   keyId: number;
-  role: Role;
-  villageCode: string | null;
-  kecamatanCode: string | null;
-  agencyCode: string | null;
   label: string;
 }
 

@@ -5,6 +5,7 @@ import { regionDigits } from '../config/regionCode.js';
 import { MAX_BATCH } from '../pipeline/queues.js';
 import { ingestResidents, type IngestResult, type ResidentInput } from '../pipeline/intake/residents.js';
 import type { Principal } from './keys.js';
+import { villageScope } from '../access/scope.js';
 import type { AppDeps } from './app.js';
 import { forbidden, requireKey } from './auth.js';
 import { HubError } from './problem.js';
@@ -60,13 +61,7 @@ const recordAnswerSchema = {
   },
 } as const;
 
-/** The villages a key may write or read: its village, its kecamatan's villages, or (admin) all. */
-export function villageScope(p: Principal, config: AppDeps['config']): Set<string> | null {
-  if (p.role === 'admin') return null;
-  if (p.villageCode) return new Set([p.villageCode]);
-  const kec = p.kecamatanCode ?? '-';
-  return new Set([...config.villages.keys()].filter((v) => v.startsWith(kec)));
-}
+export { villageScope };
 
 /** Parses `?village=` and checks it against the key's scope; a village key may leave it out. */
 export function requestedVillage(p: Principal, config: AppDeps['config'], raw: string | undefined): string {

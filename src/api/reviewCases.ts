@@ -1,43 +1,16 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { sql } from 'drizzle-orm';
-import { rows, type Queryable } from '../db/client.js';
 import { regionDigits } from '../config/regionCode.js';
 import {
-  citizenRoots, decideCase, loadLinkedRecords, loadRecordPerson, personOut, ReviewError, splitCase,
-  type Actor, type CaseOutcome, type Decision,
+  checkReason, countReviewCases, decideCase, listReviewCases, reviewCaseDetail, reviewCaseRow, ReviewError, splitCase,
+  type Actor, type CaseDetailRow, type CaseListRow, type CaseOutcome, type Decision,
 } from '../pipeline/review/index.js';
-import { explainEvidence, type Evidence } from '../pipeline/identity/index.js';
+import { regionInScope } from '../access/scope.js';
+import { writeAudit } from '../audit/log.js';
 import type { AppDeps } from './app.js';
 import { forbidden, requireKey } from './auth.js';
 import { HubError } from './problem.js';
 
-interface CaseListRow {
-  id: number; kecamatan_code: string; status: string; score: number | null; record_kind: string; record_id: number;
-  citizen_id: number; candidate_citizen_id: number; created_at: Date;
-}
-interface CaseDetailRow extends CaseListRow { evidence: unknown; decided_by: string | null; decided_at: Date | null; reason: string | null }
-
-/** The golden record as stored on the citizen row. */
-export interface GoldenRow {
-  id: number; nik: string | null; kk: string | null; full_name: string; sex: string | null; birth_date: string | null;
-  birth_place: string | null; mother_name: string | null; address: string | null; village_code: string | null;
-  merged_into: number | null; created_at: Date; updated_at: Date;
-}
-
-export const GOLDEN_COLUMNS = sql`id, nik, kk, full_name, sex, birth_date::text as birth_date, birth_place, mother_name, address,
-  village_code, merged_into, created_at, updated_at`;
-
-export const goldenOut = (g: GoldenRow) => ({
-  nik: g.nik, kk: g.kk, fullName: g.full_name, sex: g.sex, birthDate: g.birth_date, birthPlace: g.birth_place,
-  motherName: g.mother_name, address: g.address, villageCode: g.village_code,
-});
-
-/** Source records of one citizen as staff see them, newest link last; capped so a frequent applicant stays readable. */
-export async function recordsOut(db: Queryable, citizenId: number, limit = 100) {
-  return (await loadLinkedRecords(db, [citizenId], limit)).map((r) => ({
-    kind: r.kind, id: r.id, villageCode: r.villageCode, link: r.link, score: r.score, person: personOut(r.person),
-  }));
-}
+export { GOLDEN_COLUMNS, goldenOut, recordsOut, type GoldenRow } from '../pipeline/review/index.js';
 
 const caseOut = (c: CaseListRow) => ({
   id: c.id, kecamatanCode: c.kecamatan_code, status: c.status, score: c.score, recordKind: c.record_kind, recordId: c.record_id,
@@ -68,16 +41,10 @@ function reviewProblem(e: ReviewError): HubError {
   }
 }
 
-/** 3–500 characters after trimming: staff must say why, and the audit log keeps it. */
-function checkReason(raw: unknown): string {
-  const reason = typeof raw === 'string' ? raw.trim() : '';
-  if (reason.length < 3) {
-    throw new HubError(400, 'REASON_REQUIRED', { id: 'Alasan keputusan wajib diisi (3–500 karakter).', en: 'A reason is required (3–500 characters).' }, 'reason');
-  }
-  if (reason.length > 500) {
-    throw new HubError(400, 'REASON_TOO_LONG', { id: 'Alasan paling panjang 500 karakter.', en: 'The reason may be at most 500 characters.' }, 'reason');
-  }
-  return reason;
+function reasonOf(raw: unknown): string {
+  const r = checkReason(raw);
+  if (!r.ok) throw new HubError(400, r.code, r.message, 'reason');
+  return r.reason;
 }
 
 const actorOf = (req: FastifyRequest): Actor => ({ label: req.principal.label, keyId: req.principal.keyId });
@@ -127,7 +94,10 @@ const detailSchema = {
     },
     record: {
       type: 'object',
-      properties: { kind: { type: 'string' }, id: { type: 'integer' }, villageCode: text, citizenId: { type: 'integer' }, person: personSchema },
+      properties: {
+        kind: { type: 'string' }, id: { type: 'integer' }, villageCode: text, citizenId: { type: 'integer' }, person: personSchema,
+        otherRecords: { type: 'array', items: recordSchema, description: 'The other records of the record\'s own citizen, when it is not the candidate' },
+      },
     },
     candidate: {
       type: 'object',
@@ -156,12 +126,8 @@ export const reviewCaseRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =
 
   /** A kecamatan key reaches its own cases only; others' cases answer as not found. */
   async function loadCase(req: FastifyRequest, id: number): Promise<CaseDetailRow> {
-    const [c] = await rows<CaseDetailRow>(db, sql`
-      select id, kecamatan_code, status, score, record_kind, record_id, citizen_id, candidate_citizen_id, created_at,
-        evidence, decided_by, decided_at, reason
-      from review_cases where id = ${id}`);
-    const p = req.principal;
-    if (!c || (p.role !== 'admin' && c.kecamatan_code !== p.kecamatanCode)) throw caseNotFound;
+    const c = await reviewCaseRow(db, id);
+    if (!c || (req.principal.role !== 'admin' && req.principal.role !== 'kecamatan') || !regionInScope(req.principal, c.kecamatan_code)) throw caseNotFound;
     return c;
   }
 
@@ -194,11 +160,9 @@ export const reviewCaseRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =
       if (kec && kec !== p.kecamatanCode) throw forbidden('Kunci ini hanya untuk kecamatan lain.', 'This key is scoped to another kecamatan.');
       kec = p.kecamatanCode;
     }
-    const where = sql`status = ${req.query.status ?? 'open'} ${kec ? sql`and kecamatan_code = ${kec}` : sql``}`;
-    const [{ total }] = await rows<{ total: number }>(db, sql`select count(*)::int as total from review_cases where ${where}`) as [{ total: number }];
-    const items = await rows<CaseListRow>(db, sql`
-      select id, kecamatan_code, status, score, record_kind, record_id, citizen_id, candidate_citizen_id, created_at
-      from review_cases where ${where} order by id limit ${req.query.limit ?? 50} offset ${req.query.offset ?? 0}`);
+    const filter = { kecamatan: kec, status: req.query.status ?? 'open', limit: req.query.limit ?? 50, offset: req.query.offset ?? 0 };
+    const total = await countReviewCases(db, filter);
+    const items = await listReviewCases(db, filter);
     return { total, items: items.map(caseOut) };
   });
 
@@ -207,31 +171,12 @@ export const reviewCaseRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =
     schema: { summary: 'Both sides of a case with the matching evidence; the read is audited', params: idParams, response: { 200: detailSchema } },
   }, async (req) => {
     const c = await loadCase(req, req.params.id);
-    const kind = c.record_kind === 'resident' ? 'resident' : 'registration';
-    const record = await loadRecordPerson(db, kind, c.record_id);
-    const [link] = await rows<{ citizen_id: number }>(db, sql`
-      select citizen_id from citizen_records where record_kind = ${kind} and record_id = ${c.record_id}`);
-    const roots = await citizenRoots(db, [c.candidate_citizen_id, ...(link ? [link.citizen_id] : [])]);
-    const candidateId = roots.get(c.candidate_citizen_id) ?? c.candidate_citizen_id;
-    const [golden] = await rows<GoldenRow>(db, sql`select ${GOLDEN_COLUMNS} from citizens where id = ${candidateId}`);
-    const candidateRecords = (await recordsOut(db, candidateId)).filter((r) => !(r.kind === kind && r.id === c.record_id));
-    await db.execute(sql`insert into audit_log (actor, action, target_type, target_id, region_code, detail)
-      values (${req.principal.label}, 'review.read', 'review_cases', ${String(c.id)}, ${c.kecamatan_code},
-              ${JSON.stringify({ keyId: req.principal.keyId, citizens: [candidateId, ...(link ? [link.citizen_id] : [])], record: { kind, id: c.record_id } })}::jsonb)`);
-    return {
-      id: c.id, kecamatanCode: c.kecamatan_code, status: c.status, score: c.score, evidence: c.evidence,
-      explanation: explainEvidence(c.evidence as Partial<Evidence> | null),
-      createdAt: new Date(c.created_at).toISOString(),
-      record: {
-        kind, id: c.record_id, villageCode: record?.villageCode ?? null,
-        citizenId: link ? roots.get(link.citizen_id) ?? link.citizen_id : c.citizen_id,
-        person: record ? personOut(record.person) : null,
-      },
-      candidate: { citizenId: candidateId, golden: golden ? goldenOut(golden) : null, records: candidateRecords },
-      ...(c.decided_by ? { decidedBy: c.decided_by } : {}),
-      ...(c.decided_at ? { decidedAt: new Date(c.decided_at).toISOString() } : {}),
-      ...(c.reason ? { reason: c.reason } : {}),
-    };
+    const { citizens, ...detail } = await reviewCaseDetail(db, c);
+    await writeAudit(db, {
+      actor: req.principal.label, action: 'review.read', targetType: 'review_cases', targetId: String(c.id), regionCode: c.kecamatan_code,
+      detail: { keyId: req.principal.keyId, citizens, record: { kind: detail.record.kind, id: detail.record.id } },
+    });
+    return detail;
   });
 
   app.post<{ Params: { id: number }; Body: { decision: Decision; reason?: unknown } }>('/v1/review-cases/:id/decision', {
@@ -247,7 +192,7 @@ export const reviewCaseRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =
     },
   }, async (req) => {
     const c = await loadCase(req, req.params.id);
-    const reason = checkReason(req.body.reason);
+    const reason = reasonOf(req.body.reason);
     try {
       const outcome = await decideCase(db, deps.queues, c.id, req.body.decision, actorOf(req), reason);
       if (outcome.routingDeferred) req.log.warn({ caseId: c.id, registrations: outcome.released.length }, 'route enqueue failed; left to the recovery sweep');
@@ -268,7 +213,7 @@ export const reviewCaseRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =
     },
   }, async (req) => {
     const c = await loadCase(req, req.params.id);
-    const reason = checkReason(req.body?.reason);
+    const reason = reasonOf(req.body?.reason);
     try {
       return outcomeOut(await splitCase(db, c.id, actorOf(req), reason));
     } catch (err) {

@@ -228,7 +228,13 @@ export const auditLog = pgTable('audit_log', {
   targetId: text('target_id'),
   regionCode: varchar('region_code', { length: 10 }),
   detail: jsonb('detail'),
-}, (t) => [index('audit_log_target_idx').on(t.targetType, t.targetId)]);
+  /** The staff user (console session) who acted; null for machine keys and the pipeline. */
+  userId: integer('user_id'),
+}, (t) => [
+  index('audit_log_target_idx').on(t.targetType, t.targetId),
+  index('audit_log_region_idx').on(t.regionCode, t.id),
+  index('audit_log_user_idx').on(t.userId, t.id).where(sql`${t.userId} is not null`),
+]);
 
 /**
  * A village's population record as its own system knows it, keyed by the village's resident id
@@ -291,3 +297,44 @@ export const residentHistory = pgTable('resident_history', {
   diff: jsonb('diff'),
   inboxId: integer('inbox_id'),
 }, (t) => [index('resident_history_resident_idx').on(t.residentId, t.at)]);
+
+/**
+ * People who use the console (separate from machine API keys). role: admin (kabupaten) | kecamatan |
+ * instansi (an agency, optionally one kecamatan) | tiyuh (one village). Only an argon2id hash is kept.
+ */
+export const staffUsers = pgTable('staff_users', {
+  id: id(),
+  username: varchar('username', { length: 64 }).notNull(),
+  fullName: text('full_name').notNull(),
+  role: varchar('role', { length: 16 }).notNull(),
+  villageCode: char('village_code', { length: 10 }),
+  kecamatanCode: char('kecamatan_code', { length: 6 }),
+  agencyCode: varchar('agency_code', { length: 32 }),
+  passwordHash: text('password_hash').notNull(),
+  /** Set for a new account and after a reset: the one-time password must be replaced at the next login. */
+  mustChangePassword: boolean('must_change_password').notNull().default(true),
+  failedLogins: integer('failed_logins').notNull().default(0),
+  lockedUntil: timestamp('locked_until', { withTimezone: true }),
+  lastLoginAt: timestamp('last_login_at', { withTimezone: true }),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+  disabledAt: timestamp('disabled_at', { withTimezone: true }),
+}, (t) => [uniqueIndex('staff_users_username_uq').using('btree', sql`lower(${t.username})`)]);
+
+/** A console login; the cookie holds a random token, only its SHA-256 is kept here. */
+export const staffSessions = pgTable('staff_sessions', {
+  id: char('id', { length: 64 }).primaryKey(),
+  userId: integer('user_id').notNull().references(() => staffUsers.id),
+  createdAt: createdAt(),
+  lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+  address: varchar('address', { length: 64 }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+}, (t) => [index('staff_sessions_user_idx').on(t.userId)]);
+
+/** Failed console logins per client address, so guessing across many accounts is slowed too. */
+export const staffLoginThrottle = pgTable('staff_login_throttle', {
+  address: varchar('address', { length: 64 }).primaryKey(),
+  failures: integer('failures').notNull().default(0),
+  windowStart: timestamp('window_start', { withTimezone: true }).notNull().defaultNow(),
+  lockedUntil: timestamp('locked_until', { withTimezone: true }),
+});

@@ -11,7 +11,7 @@ export type CaseStatus = 'open' | 'same' | 'different';
 export type Decision = 'same' | 'different';
 
 /** Who decides: written to the case and the audit log. */
-export interface Actor { label: string; keyId?: number }
+export interface Actor { label: string; keyId?: number; /** A console user (staff_users.id). */ userId?: number }
 
 export interface CaseRow {
   id: number; kecamatan_code: string; record_kind: RecordKind; record_id: number; citizen_id: number;
@@ -109,8 +109,8 @@ async function merge(tx: Tx, from: number, into: number): Promise<Omit<MergeTrac
 }
 
 async function audit(tx: Tx, actor: Actor, action: string, c: CaseRow, detail: Record<string, unknown>): Promise<void> {
-  await tx.execute(sql`insert into audit_log (actor, action, target_type, target_id, region_code, detail)
-    values (${actor.label}, ${action}, 'review_cases', ${String(c.id)}, ${c.kecamatan_code},
+  await tx.execute(sql`insert into audit_log (actor, user_id, action, target_type, target_id, region_code, detail)
+    values (${actor.label}, ${actor.userId ?? null}, ${action}, 'review_cases', ${String(c.id)}, ${c.kecamatan_code},
             ${JSON.stringify({ ...(actor.keyId !== undefined ? { keyId: actor.keyId } : {}), ...detail })}::jsonb)`);
 }
 

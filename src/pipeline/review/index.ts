@@ -6,3 +6,5 @@ export { citizenRoots } from './citizenRoots.js';
 export { pairKey, rejectedCandidates, rejectedPairs } from './rejectedPairs.js';
 export { decideCase, splitCase, type Actor, type CaseOutcome, type CaseRow, type CaseStatus, type Decision, type MergeTrace } from './decideCase.js';
 export { ReviewError, type ReviewErrorCode } from './reviewError.js';
+export * from './caseQueries.js';
+export { checkReason, type ReasonCheck } from './reason.js';
