@@ -76,7 +76,8 @@ export class IdentityIndex {
   private readonly columns: ExactColumns;
   private readonly scratch: Comparison = {
     nik: 'missing', name: 'missing', birthDate: 'missing', sex: 'missing', motherName: 'missing', kk: 'missing',
-    village: 'missing', birthPlace: 'missing', address: 'missing', religion: 'missing', occupation: 'missing',
+    village: 'missing', birthPlace: 'missing', address: 'missing', locality: 'missing', postcode: 'missing', religion: 'missing',
+    occupation: 'missing',
   };
   private readonly citizenOf: (string | null)[] = [];
   /** 1 while a record's citizen exists: a small array the candidate scan can check without touching records. */

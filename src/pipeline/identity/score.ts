@@ -252,6 +252,14 @@ function villageWeight(cmp: Comparison, w: WeightTable): number {
   return cmp.kk === 'same' ? 0 : (w.village[cmp.village] ?? 0);
 }
 
+function postcodeWeight(cmp: Comparison, w: WeightTable): number {
+  return cmp.kk === 'same' ? 0 : (w.postcode[cmp.postcode] ?? 0);
+}
+
+function localityWeight(cmp: Comparison, w: WeightTable): number {
+  return cmp.kk === 'same' ? 0 : (w.locality[cmp.locality] ?? 0);
+}
+
 export function scorePair(a: PreparedRecord, b: PreparedRecord, ctx: ScoreContext): ScoredPair {
   return scoreComparedAbove(a, b, compareExact(a, b), ctx, -Infinity) as ScoredPair;
 }
@@ -270,6 +278,9 @@ export interface Reach {
   nameUnlike: number;
   mother: number;
   birthPlace: number;
+  locality: number;
+  /** What an address that differs as written may still add as 'close'. */
+  addressClose: number;
 }
 const reachCache = new WeakMap<WeightTable, Reach>();
 
@@ -284,6 +295,8 @@ export function reachOf(ctx: Pick<ScoreContext, 'config' | 'weights'>): Reach {
       nameUnlike: maxWeight(unlike),
       mother: maxWeight(ctx.weights.motherName),
       birthPlace: maxWeight(ctx.weights.birthPlace),
+      locality: maxWeight(ctx.weights.locality),
+      addressClose: Math.max(0, (ctx.weights.address.close ?? 0) - (ctx.weights.address.different ?? 0)),
     };
     reachCache.set(ctx.weights, r);
   }
@@ -296,7 +309,8 @@ const REACH_SLACK = 1e-6;
 /** The weights of the fields compared by equality (compareExact's). */
 export function exactFieldsWeight(cmp: Comparison, w: WeightTable): number {
   return (w.nik[cmp.nik] ?? 0) + (w.birthDate[cmp.birthDate] ?? 0) + (w.sex[cmp.sex] ?? 0) + (w.kk[cmp.kk] ?? 0) +
-    villageWeight(cmp, w) + addressWeight(cmp, w) + (w.religion[cmp.religion] ?? 0) + (w.occupation[cmp.occupation] ?? 0);
+    villageWeight(cmp, w) + addressWeight(cmp, w) + postcodeWeight(cmp, w) + (w.religion[cmp.religion] ?? 0) +
+    (w.occupation[cmp.occupation] ?? 0);
 }
 
 /** Whether a pair whose equality fields sum (with the reach of the others) to `reach` can reach `floor`. */
@@ -318,8 +332,8 @@ export function scoreComparedAbove(a: PreparedRecord, b: PreparedRecord, cmp: Co
   let score =
     (w.nik[cmp.nik] ?? 0) + nw.w + (w.birthDate[cmp.birthDate] ?? 0) + (w.sex[cmp.sex] ?? 0) +
     (w.kk[cmp.kk] ?? 0) + villageWeight(cmp, w) +
-    (w.birthPlace[cmp.birthPlace] ?? 0) + addressWeight(cmp, w) + (w.religion[cmp.religion] ?? 0) +
-    (w.occupation[cmp.occupation] ?? 0);
+    (w.birthPlace[cmp.birthPlace] ?? 0) + addressWeight(cmp, w) + postcodeWeight(cmp, w) + localityWeight(cmp, w) +
+    (w.religion[cmp.religion] ?? 0) + (w.occupation[cmp.occupation] ?? 0);
   if (a.mother && b.mother) {
     if (score + reachOf(ctx).mother < floor) return null;
     cmp.motherName = compareMothers(a.mother, b.mother);
@@ -381,6 +395,8 @@ function fieldValue(r: PreparedRecord, f: FieldName): string | null {
     case 'village': return r.village;
     case 'birthPlace': return rec.birthPlace ?? null;
     case 'address': return rec.address ?? null;
+    case 'locality': return rec.locality ?? null;
+    case 'postcode': return rec.postcode ?? null;
     case 'religion': return rec.religion ?? null;
     case 'occupation': return rec.occupation ?? null;
   }
@@ -395,6 +411,8 @@ export function evidenceOf(a: PreparedRecord, b: PreparedRecord, sp: ScoredPair,
         : f === 'motherName' ? sp.motherWeight
         : f === 'address' ? addressWeight(sp.cmp, weights)
           : f === 'village' ? villageWeight(sp.cmp, weights)
+            : f === 'postcode' ? postcodeWeight(sp.cmp, weights)
+              : f === 'locality' ? localityWeight(sp.cmp, weights)
             : (weights[f][level] ?? 0);
     const e: FieldEvidence = { field: f, a: fieldValue(a, f), b: fieldValue(b, f), level, weight: Math.round(weight * 100) / 100 };
     if (f === 'name' && sp.nameNote) e.note = sp.nameNote;
