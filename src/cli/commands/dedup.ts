@@ -45,7 +45,7 @@ export default async function dedupCommand(argv: string[]): Promise<number> {
     });
     log(
       `summary: ${summary.records} records, ${summary.clusters} clusters, ${summary.possiblePairs} possible pairs, ` +
-        `${summary.malformed} malformed lines, ${summary.seconds.toFixed(1)} s`,
+        `${summary.malformed} malformed lines, ${summary.fieldProblems} fields left out, ${summary.seconds.toFixed(1)} s`,
     );
     return summary.aborted ? 1 : 0;
   } catch (e) {

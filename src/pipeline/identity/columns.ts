@@ -12,7 +12,7 @@ import type { PreparedRecord } from './prepare.js';
 import type { Comparison } from './compare.js';
 import { exactFieldsWeight, type Reach } from './score.js';
 
-const STRIDE = 10;
+const STRIDE = 11;
 const NIK_HI = 0;
 const NIK_LO = 1;
 /** y * 10000 + m * 100 + d, 0 when unknown. */
@@ -27,16 +27,18 @@ const RELIGION = 7;
 const OCCUPATION = 8;
 /** Hash of the name's phonetic key: different hashes mean the names are neither exact nor phonetic. */
 const NAME = 9;
+const POSTCODE = 10;
 
 const HAS_MOTHER = 4;
+const HAS_LOCALITY = 8;
 
-type Interned = 'kk' | 'village' | 'address' | 'religion' | 'occupation';
+type Interned = 'kk' | 'village' | 'address' | 'postcode' | 'religion' | 'occupation';
 
 export class ExactColumns {
   private rows = new Int32Array(STRIDE * 1024);
   private readonly query = new Int32Array(STRIDE);
   private readonly ids: Record<Interned, Map<string, number>> = {
-    kk: new Map(), village: new Map(), address: new Map(), religion: new Map(), occupation: new Map(),
+    kk: new Map(), village: new Map(), address: new Map(), postcode: new Map(), religion: new Map(), occupation: new Map(),
   };
 
   constructor(private readonly w: WeightTable, private readonly reach: Reach) {}
@@ -71,13 +73,14 @@ export class ExactColumns {
     out[o + NIK_HI] = nik ? nikHalf(nik, 0) : -1;
     out[o + NIK_LO] = nik ? nikHalf(nik, 8) : -1;
     out[o + BIRTH] = p.birth ? p.birth.y * 10000 + p.birth.m * 100 + p.birth.d : 0;
-    out[o + FLAGS] = (p.sex === 'M' ? 1 : p.sex === 'F' ? 2 : 0) | (p.mother ? HAS_MOTHER : 0);
+    out[o + FLAGS] = (p.sex === 'M' ? 1 : p.sex === 'F' ? 2 : 0) | (p.mother ? HAS_MOTHER : 0) | (p.locality ? HAS_LOCALITY : 0);
     out[o + KK] = this.id('kk', p.kk, add);
     out[o + VILLAGE] = this.id('village', p.village, add);
     out[o + ADDRESS] = this.id('address', p.address, add);
     out[o + RELIGION] = this.id('religion', p.religion, add);
     out[o + OCCUPATION] = this.id('occupation', p.occupation, add);
     out[o + NAME] = hashKey(0, p.name.phonJoined);
+    out[o + POSTCODE] = this.id('postcode', p.postcode, add);
   }
 
   /**
@@ -104,11 +107,13 @@ export class ExactColumns {
     cmp.kk = level(q[KK] as number, r[o + KK] as number, 'same', 'different');
     cmp.village = level(q[VILLAGE] as number, r[o + VILLAGE] as number, 'same', 'different');
     cmp.address = level(q[ADDRESS] as number, r[o + ADDRESS] as number, 'similar', 'different');
+    cmp.postcode = level(q[POSTCODE] as number, r[o + POSTCODE] as number, 'same', 'different');
     cmp.religion = level(q[RELIGION] as number, r[o + RELIGION] as number, 'agree', 'different');
     cmp.occupation = level(q[OCCUPATION] as number, r[o + OCCUPATION] as number, 'agree', 'different');
     const reach = this.reach;
     return (
-      exactFieldsWeight(cmp, w) + reach.birthPlace + (q[NAME] === r[o + NAME] ? reach.name : reach.nameUnlike) +
+      exactFieldsWeight(cmp, w) + reach.birthPlace +
+      ((qf & rf & HAS_LOCALITY) !== 0 ? reach.locality : 0) + (cmp.address === 'different' ? reach.addressClose : 0) + (q[NAME] === r[o + NAME] ? reach.name : reach.nameUnlike) +
       ((qf & HAS_MOTHER) !== 0 && (rf & HAS_MOTHER) !== 0 ? reach.mother : 0)
     );
   }

@@ -3,7 +3,7 @@ import { compareDates, type DateLevel } from './dates.js';
 import { jaroWinkler } from './jaroWinkler.js';
 import { COMMON_NAME_PARTS, type NameInfo } from './names.js';
 import { compareNikDigits, type NikLevel } from './nik.js';
-import type { PreparedRecord } from './prepare.js';
+import type { AddressParts, PreparedRecord } from './prepare.js';
 import type { FieldName } from './types.js';
 
 export type NameLevel = 'exact' | 'phonetic' | 'close' | 'partial' | 'typo' | 'similar' | 'different' | 'missing';
@@ -236,18 +236,33 @@ export interface Comparison {
   kk: 'same' | 'different' | 'missing';
   village: 'same' | 'different' | 'missing';
   birthPlace: 'agree' | 'different' | 'missing';
-  address: 'similar' | 'different' | 'missing';
+  address: 'similar' | 'close' | 'different' | 'missing';
+  locality: 'agree' | 'different' | 'missing';
+  postcode: 'same' | 'different' | 'missing';
   religion: 'agree' | 'different' | 'missing';
   occupation: 'agree' | 'different' | 'missing';
 }
 
 export const FIELDS: readonly FieldName[] = [
-  'nik', 'name', 'birthDate', 'sex', 'motherName', 'kk', 'village', 'birthPlace', 'address', 'religion', 'occupation',
+  'nik', 'name', 'birthDate', 'sex', 'motherName', 'kk', 'village', 'birthPlace', 'address', 'locality', 'postcode', 'religion',
+  'occupation',
 ];
 
 function eq(a: string | null, b: string | null): 'agree' | 'different' | 'missing' {
   if (a === null || b === null) return 'missing';
   return a === b ? 'agree' : 'different';
+}
+
+/**
+ * Addresses written differently but with the same numbers (house, RT, RW) in the same order: the
+ * words a typo apart, run together, or one a part of the other ("Dusun II RT 3" / "Dsn II RT 3
+ * Karta"). A number that differs is a neighbour's house or RT, not a slip.
+ */
+function addressesClose(a: AddressParts | null, b: AddressParts | null): boolean {
+  if (!a || !b || a.numbers !== b.numbers || a.letters.length === 0 || b.letters.length === 0) return false;
+  const [s, l] = a.letters.length <= b.letters.length ? [a.letters, b.letters] : [b.letters, a.letters];
+  if (s.length >= 4 && l.includes(s)) return true;
+  return jaroWinkler(a.letters, b.letters) >= 0.9;
 }
 
 function compareBirthPlaces(a: string | null, b: string | null): Comparison['birthPlace'] {
@@ -271,8 +286,10 @@ export function compareExact(a: PreparedRecord, b: PreparedRecord): Comparison {
     kk: a.kk && b.kk ? (a.kk === b.kk ? 'same' : 'different') : 'missing',
     village: a.village && b.village ? (a.village === b.village ? 'same' : 'different') : 'missing',
     birthPlace: 'missing',
-    // Free-text addresses vary too much between clerks for a fuzzy score to carry weight.
+    // Refined to 'close' by compareFuzzy.
     address: a.address && b.address ? (a.address === b.address ? 'similar' : 'different') : 'missing',
+    locality: 'missing',
+    postcode: a.postcode && b.postcode ? (a.postcode === b.postcode ? 'same' : 'different') : 'missing',
     religion: eq(a.religion, b.religion),
     occupation: eq(a.occupation, b.occupation),
   };
@@ -281,6 +298,8 @@ export function compareExact(a: PreparedRecord, b: PreparedRecord): Comparison {
 /** The fields compareExact leaves out but the mothers' names. */
 export function compareFuzzy(a: PreparedRecord, b: PreparedRecord, cmp: Comparison): void {
   cmp.birthPlace = compareBirthPlaces(a.birthPlace, b.birthPlace);
+  cmp.locality = a.locality && b.locality ? (compareBirthPlaces(a.locality, b.locality) === 'agree' ? 'agree' : 'different') : 'missing';
+  if (cmp.address === 'different' && addressesClose(a.addressParts, b.addressParts)) cmp.address = 'close';
   cmp.name = compareNames(a.name, b.name);
 }
 

@@ -111,7 +111,19 @@ export const defaultIdentityConfig: IdentityConfig = {
     },
     address: {
       similar: { m: 0.5, u: 0.05 },
-      different: { m: 0.5, u: 0.95 },
+      close: { m: 0.1, u: 0.005 },
+      different: { m: 0.4, u: 0.945 },
+      missing: { m: 1, u: 1 },
+    },
+    locality: {
+      agree: { m: 0.85, u: 0.1 },
+      different: { m: 0.15, u: 0.9 },
+      missing: { m: 1, u: 1 },
+    },
+    postcode: {
+      // A kabupaten has a postcode or two per kecamatan: agreement says little there, more elsewhere.
+      same: { m: 0.9, u: 0.1 },
+      different: { m: 0.1, u: 0.9 },
       missing: { m: 1, u: 1 },
     },
     religion: {

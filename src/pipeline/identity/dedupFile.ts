@@ -15,6 +15,13 @@ export interface MalformedLine {
   reason: string;
 }
 
+/** A field left out of a record that was kept: the record links on its other fields. */
+export interface FieldProblem {
+  line: number;
+  field: string;
+  reason: string;
+}
+
 export interface DedupFileOptions {
   inPath: string;
   outPath: string;
@@ -31,12 +38,16 @@ export interface DedupFileSummary {
   clusters: number;
   possiblePairs: number;
   malformed: number;
+  /** Records kept without one or more of their fields (an impossible date, an absurd value). */
+  fieldProblems: number;
   /** Set in strict mode when a malformed line stopped the run. */
   aborted: boolean;
   seconds: number;
 }
 
-const OPTIONAL_FIELDS = ['nik', 'kk', 'birthPlace', 'motherName', 'address', 'villageCode', 'religion', 'occupation'] as const;
+const OPTIONAL_FIELDS = [
+  'nik', 'kk', 'birthPlace', 'motherName', 'address', 'locality', 'postcode', 'villageCode', 'religion', 'occupation',
+] as const;
 
 /** Splits one CSV line (RFC 4180 quoting within the line). */
 export function splitCsvLine(line: string): string[] {
@@ -63,40 +74,70 @@ export function splitCsvLine(line: string): string[] {
   return out;
 }
 
+/** Thrown for a field whose value is unusable: the record is kept without it. */
+class FieldError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(message);
+  }
+}
+
 function optionalString(v: unknown, field: string): string | null {
   if (v === undefined || v === null) return null;
   if (typeof v === 'number' && (field === 'nik' || field === 'kk' || field === 'villageCode')) {
-    throw new Error(`${field} must be a string (a number loses leading zeros and digits)`);
+    throw new FieldError(field, `${field} must be a string (a number loses leading zeros and digits)`);
   }
-  if (typeof v !== 'string') throw new Error(`${field} must be a string`);
+  if (typeof v !== 'string') throw new FieldError(field, `${field} must be a string`);
   const t = v.trim();
   return t.length > 0 ? t : null;
 }
 
-/** Checks one parsed object against the record contract; throws with the reason. */
-export function toPersonRecord(o: unknown): PersonRecord {
+/** Longer than any real value of a person's field: a column shifted or a paste gone wrong. */
+const MAX_FIELD_LENGTH = 200;
+
+/**
+ * Checks one parsed object against the record contract. Without an id there is nothing to answer
+ * for, so that throws; a bad field (an impossible date, an absurd value, an empty name) is left out
+ * and reported in `problems`, and the record links on its other fields.
+ */
+export function toPersonRecord(o: unknown, problems?: { field: string; reason: string }[]): PersonRecord {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new Error('not a JSON object');
   const r = o as Record<string, unknown>;
   const id = typeof r.id === 'number' ? String(r.id) : r.id;
   if (typeof id !== 'string' || id.trim().length === 0) throw new Error('id is required');
-  if (typeof r.fullName !== 'string' || r.fullName.trim().length === 0) throw new Error('fullName is required');
-  const rec: PersonRecord = { id: id.trim(), fullName: r.fullName };
+  const report = (e: unknown) => {
+    if (!(e instanceof FieldError) || !problems) throw e;
+    problems.push({ field: e.field, reason: e.message });
+  };
+  const rec: PersonRecord = { id: id.trim(), fullName: '' };
+  const field = (f: string, check: (v: string) => void = () => undefined): string | null => {
+    try {
+      const v = optionalString(r[f], f);
+      if (v === null) return null;
+      if (v.length > MAX_FIELD_LENGTH) throw new FieldError(f, `${f} is ${v.length} characters long (at most ${MAX_FIELD_LENGTH})`);
+      check(v);
+      return v;
+    } catch (e) {
+      report(e);
+      return null;
+    }
+  };
+  const fullName = field('fullName', (v) => {
+    if (!/\p{L}/u.test(v)) throw new FieldError('fullName', 'fullName has no letter');
+  });
+  if (fullName === null) report(new FieldError('fullName', 'fullName is empty'));
+  else rec.fullName = fullName;
   for (const f of OPTIONAL_FIELDS) {
-    const v = optionalString(r[f], f);
+    const v = field(f);
     if (v !== null) rec[f] = v;
   }
-  const sex = optionalString(r.sex, 'sex');
-  if (sex !== null) {
-    if (sex !== 'M' && sex !== 'F') throw new Error(`sex must be "M" or "F", got "${sex}"`);
-    rec.sex = sex;
-  }
-  const birthDate = optionalString(r.birthDate, 'birthDate');
-  if (birthDate !== null) {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(birthDate) || !parseDate(birthDate)) {
-      throw new Error(`birthDate must be a real date YYYY-MM-DD, got "${birthDate}"`);
-    }
-    rec.birthDate = birthDate;
-  }
+  const sex = field('sex', (v) => {
+    if (v !== 'M' && v !== 'F') throw new FieldError('sex', `sex must be "M" or "F", got "${v}"`);
+  });
+  if (sex === 'M' || sex === 'F') rec.sex = sex;
+  const birthDate = field('birthDate', (v) => {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || !parseDate(v)) throw new FieldError('birthDate', 'birthDate is not a real date YYYY-MM-DD (the value is not printed: personal data)');
+  });
+  if (birthDate !== null) rec.birthDate = birthDate;
   return rec;
 }
 
@@ -109,12 +150,14 @@ async function closeStream(ws: WriteStream): Promise<void> {
   await once(ws, 'finish');
 }
 
-export async function dedupFile(options: DedupFileOptions): Promise<{ summary: DedupFileSummary; malformed: MalformedLine[] }> {
+export async function dedupFile(options: DedupFileOptions): Promise<{ summary: DedupFileSummary; malformed: MalformedLine[]; fieldProblems: FieldProblem[] }> {
   const t0 = performance.now();
   const log = options.log ?? (() => undefined);
   const records: PersonRecord[] = [];
   const seen = new Set<string>();
   const malformed: MalformedLine[] = [];
+  const fieldProblems: FieldProblem[] = [];
+  const lineProblems: { field: string; reason: string }[] = [];
   const isCsvPath = options.inPath.toLowerCase().endsWith('.csv');
   let format: 'csv' | 'ndjson' | null = isCsvPath ? 'csv' : null;
   let header: string[] | null = null;
@@ -144,10 +187,20 @@ export async function dedupFile(options: DedupFileOptions): Promise<{ summary: D
       } else {
         obj = JSON.parse(line);
       }
-      const rec = toPersonRecord(obj);
+      lineProblems.length = 0;
+      const rec = toPersonRecord(obj, lineProblems);
       if (seen.has(rec.id)) throw new Error(`duplicate id "${rec.id}"`);
       seen.add(rec.id);
       records.push(rec);
+      for (const p of lineProblems) {
+        fieldProblems.push({ line: lineNo, ...p });
+        log(`line ${lineNo}: field ${p.field} left out: ${p.reason}`);
+      }
+      if (options.strict && lineProblems.length > 0) {
+        aborted = true;
+        rl.close();
+        break;
+      }
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       malformed.push({ line: lineNo, reason });
@@ -161,11 +214,16 @@ export async function dedupFile(options: DedupFileOptions): Promise<{ summary: D
     if (lineNo % 50000 === 0) log(`read ${lineNo} lines`);
   }
   if (aborted) {
-    const summary: DedupFileSummary = { records: records.length, clusters: 0, possiblePairs: 0, malformed: malformed.length, aborted, seconds: (performance.now() - t0) / 1000 };
-    log(`stopped at line ${malformed[0]?.line ?? lineNo} (--strict): nothing written`);
-    return { summary, malformed };
+    const summary: DedupFileSummary = {
+      records: records.length, clusters: 0, possiblePairs: 0, malformed: malformed.length, fieldProblems: fieldProblems.length, aborted,
+      seconds: (performance.now() - t0) / 1000,
+    };
+    log(`stopped at line ${malformed[0]?.line ?? fieldProblems[0]?.line ?? lineNo} (--strict): nothing written`);
+    return { summary, malformed, fieldProblems };
   }
-  log(`read ${records.length} records, ${malformed.length} malformed lines; resolving identities`);
+  log(
+    `read ${records.length} records (${fieldProblems.length} fields left out), ${malformed.length} malformed lines; resolving identities`,
+  );
   const result = dedupe(records, options.config, {
     progressEvery: 50000,
     onProgress: (done, total) => log(`resolved ${done}/${total}`),
@@ -183,8 +241,9 @@ export async function dedupFile(options: DedupFileOptions): Promise<{ summary: D
     clusters: result.stats.clusters,
     possiblePairs: result.possible.length,
     malformed: malformed.length,
+    fieldProblems: fieldProblems.length,
     aborted: false,
     seconds: (performance.now() - t0) / 1000,
   };
-  return { summary, malformed };
+  return { summary, malformed, fieldProblems };
 }

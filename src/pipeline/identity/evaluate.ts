@@ -102,8 +102,16 @@ export function blockingRecall(
 }
 
 export interface GuardViolations {
-  /** Records with two valid, self-consistent, different NIKs in one cluster. */
+  /**
+   * Clusters holding two different people who each have a valid, self-consistent NIK, the NIKs
+   * different (the bar: never merged).
+   */
   nikConflicts: number;
+  /**
+   * Clusters holding one person under two valid, self-consistent NIKs (one mistyped a digit off):
+   * linked by design, counted for the record.
+   */
+  nikTyposLinked: number;
   /** Known must-stay-apart people (twins, parent and namesake child) sharing a cluster. */
   forbiddenMerged: number;
   total: number;
@@ -125,10 +133,18 @@ export function guardViolations(
     else byCluster.set(c, [p]);
   }
   let nikConflicts = 0;
+  let nikTyposLinked = 0;
   for (const members of byCluster.values()) {
-    const niks = new Set<string>();
-    for (const p of members) if (p.nik?.valid && p.nikSelfConsistent && p.nik.digits) niks.add(p.nik.digits);
-    if (niks.size > 1) nikConflicts++;
+    const holders = new Map<string, Set<string>>();
+    for (const p of members) {
+      if (!p.nik?.valid || !p.nikSelfConsistent || !p.nik.digits) continue;
+      const t = truthOf.get(p.rec.id) ?? p.rec.id;
+      const s = holders.get(t);
+      if (s) s.add(p.nik.digits);
+      else holders.set(t, new Set([p.nik.digits]));
+    }
+    if (holders.size > 1 && new Set([...holders.values()].flatMap((s) => [...s])).size > 1) nikConflicts++;
+    else if ([...holders.values()].some((s) => s.size > 1)) nikTyposLinked++;
   }
   const truthClusters = new Map<string, Set<string>>();
   for (const [id, t] of truthOf) {
@@ -148,5 +164,5 @@ export function guardViolations(
       break;
     }
   }
-  return { nikConflicts, forbiddenMerged, total: nikConflicts + forbiddenMerged };
+  return { nikConflicts, nikTyposLinked, forbiddenMerged, total: nikConflicts + forbiddenMerged };
 }

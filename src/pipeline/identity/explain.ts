@@ -64,7 +64,16 @@ const FIELD_WORDS: Record<FieldName, Words> = {
   },
   address: {
     similar: ['Alamat sama', 'Same address'],
+    close: ['Alamat hampir sama (nomor, RT dan RW sama)', 'Nearly the same address (same numbers, RT and RW)'],
     different: ['Alamat berbeda', 'Different addresses'],
+  },
+  locality: {
+    agree: ['Dusun/lingkungan sama', 'Same locality (dusun)'],
+    different: ['Dusun/lingkungan berbeda', 'Different localities (dusun)'],
+  },
+  postcode: {
+    same: ['Kode pos sama', 'Same postcode'],
+    different: ['Kode pos berbeda', 'Different postcodes'],
   },
   religion: {
     agree: ['Agama sama', 'Same religion'],

@@ -10,7 +10,7 @@ import { ExactColumns } from './columns.js';
 import {
   decide, evidenceOf, NameFrequencies, reachOf, scoreComparedAbove, scorePair, withinReach, type ScoreContext, type ScoredPair,
 } from './score.js';
-import type { Comparison } from './compare.js';
+import { namesCompatible, type Comparison } from './compare.js';
 import type { Evidence, GuardHit, Outcome, PersonRecord } from './types.js';
 
 export interface CandidateDecision {
@@ -61,6 +61,12 @@ const WEAK_KEYS_PER_RECORD = 8;
  */
 const TIGHTEN_AFTER_ADDS = 4096;
 
+/**
+ * A member the record scores below this against is a different person by the evidence itself
+ * (fields disagree more than they agree), whatever the best member says.
+ */
+const MEMBER_CONFLICT_SCORE = 0;
+
 /** How many members of a citizen are checked for guards; a citizen rarely has more records. */
 const MAX_MEMBERS_CHECKED = 50;
 
@@ -76,7 +82,8 @@ export class IdentityIndex {
   private readonly columns: ExactColumns;
   private readonly scratch: Comparison = {
     nik: 'missing', name: 'missing', birthDate: 'missing', sex: 'missing', motherName: 'missing', kk: 'missing',
-    village: 'missing', birthPlace: 'missing', address: 'missing', religion: 'missing', occupation: 'missing',
+    village: 'missing', birthPlace: 'missing', address: 'missing', locality: 'missing', postcode: 'missing', religion: 'missing',
+    occupation: 'missing',
   };
   private readonly citizenOf: (string | null)[] = [];
   /** 1 while a record's citizen exists: a small array the candidate scan can check without touching records. */
@@ -334,9 +341,11 @@ export class IdentityIndex {
   }
 
   /**
-   * A record may join a citizen only if it is compatible with every member, not just the best one:
-   * guards against any member apply, and a member it scores below review level blocks the link.
-   * This is what stops chains of weak links from gluing unrelated people together.
+   * A record joins a citizen when it matches one member strongly (that pair's guards all apply) and
+   * conflicts with no other member on hard evidence: two valid NIKs that are not one NIK mistyped,
+   * another sex, birth dates years apart (a parent), another given name in one family (a twin),
+   * or a score that says a different person. A name variant of a member is not a conflict (it is
+   * why the citizen has several records). This stops chains of weak links from gluing people.
    */
   private citizenGuards(
     p: PreparedRecord, cid: string, bestRecNo: number, bestSp: ScoredPair,
@@ -354,8 +363,13 @@ export class IdentityIndex {
         sp = scorePair(p, c, this.ctx);
         if (at < 0) this.comparisons++;
       }
-      for (const g of sp.guards) guards.push(g);
-      if (sp.score < this.config.thresholds.possible) {
+      for (const g of sp.guards) {
+        // A twins hit against a member whose name is a variant of the record's is no conflict.
+        if (g.guard !== 'twins' || !(namesCompatible(sp.cmp.name) || sp.namesSlipped)) guards.push(g);
+      }
+      if (sp.cmp.sex === 'disagree' && sp.cmp.nik !== 'exact') {
+        guards.push({ guard: 'cluster_inconsistent', reason: 'another sex than another record of this citizen', recordId: c.rec.id });
+      } else if (sp.score < MEMBER_CONFLICT_SCORE) {
         guards.push({ guard: 'cluster_inconsistent', reason: `scores ${sp.score.toFixed(1)} against another record of this citizen`, recordId: c.rec.id });
       }
     }

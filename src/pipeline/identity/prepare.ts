@@ -26,6 +26,11 @@ export interface PreparedRecord {
   village: string | null;
   birthPlace: string | null;
   address: string | null;
+  /** The address's numbers (house, RT, RW) and its letters apart, for the fuzzy comparison. */
+  addressParts: AddressParts | null;
+  locality: string | null;
+  /** Digits only. */
+  postcode: string | null;
   religion: string | null;
   occupation: string | null;
 }
@@ -54,6 +59,15 @@ function cleanAddress(s: string | null | undefined): string | null {
     .replace(/\b(dusun|dsn|dukuh)\b/g, 'dusun')
     .replace(/\b0+(\d)/g, '$1')
     .replace(/\s+/g, '');
+}
+
+export interface AddressParts {
+  numbers: string;
+  letters: string;
+}
+
+function splitAddress(a: string): AddressParts {
+  return { numbers: (a.match(/\d+/g) ?? []).join(' '), letters: a.replace(/\d+/g, '') };
 }
 
 const RELIGIONS: Record<string, string> = {
@@ -88,6 +102,26 @@ function memo(fn: (s: string | null | undefined) => string | null): (s: string |
 const placeOf = memo(cleanPlace);
 const addressOf = memo(cleanAddress);
 const textOf = memo(clean);
+const partsCache = new Map<string, AddressParts>();
+function addressPartsOf(a: string | null): AddressParts | null {
+  if (a === null) return null;
+  let v = partsCache.get(a);
+  if (v === undefined) {
+    v = splitAddress(a);
+    if (partsCache.size >= 100_000) partsCache.clear();
+    partsCache.set(a, v);
+  }
+  return v;
+}
+/** Localities compare like places (spaces and "dusun" dropped). */
+const localityOf = memo((s) => {
+  const t = cleanPlace(s);
+  return t === null ? null : t.replace(/^(dusun|dsn|dukuh)/, '') || t;
+});
+const postcodeOf = memo((s) => {
+  const d = (s as string).replace(/\D/g, '');
+  return d.length >= 3 && d.length <= 10 ? d : null;
+});
 const religionOf = memo(cleanReligion);
 /** The village code's 10 digits ("18.12.01.2002" -> "1812012002"), or null. */
 const villageOf = memo((s) => {
@@ -109,6 +143,7 @@ export function prepareRecord(rec: PersonRecord): PreparedRecord {
   }
   const kk = kkDigits(rec.kk);
   const mother = rec.motherName ? nameInfo(rec.motherName) : null;
+  const address = addressOf(rec.address);
   return {
     rec,
     name: nameInfo(rec.fullName),
@@ -121,7 +156,10 @@ export function prepareRecord(rec: PersonRecord): PreparedRecord {
     mother: mother && mother.tokens.length > 0 ? mother : null,
     village: villageOf(rec.villageCode),
     birthPlace: placeOf(rec.birthPlace),
-    address: addressOf(rec.address),
+    address,
+    addressParts: addressPartsOf(address),
+    locality: localityOf(rec.locality),
+    postcode: postcodeOf(rec.postcode),
     religion: religionOf(rec.religion),
     occupation: textOf(rec.occupation),
   };

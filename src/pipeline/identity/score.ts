@@ -5,7 +5,7 @@ import {
 } from './compare.js';
 import type { IdentityConfig, WeightTable } from './config.js';
 import { formatYmd } from './dates.js';
-import type { NameInfo } from './names.js';
+import { COMMON_NAME_PARTS, type NameInfo } from './names.js';
 import type { PreparedRecord } from './prepare.js';
 import type { Evidence, FieldEvidence, FieldName, GuardHit, Outcome } from './types.js';
 
@@ -108,6 +108,57 @@ export function typoOfCommonPart(a: NameInfo, b: NameInfo, f: NameFrequencies | 
   return (x <= RARE_PART && y >= COMMON_PART) || (y <= RARE_PART && x >= COMMON_PART);
 }
 
+/**
+ * One part written with a clerk's slip of another: two letters traded (Dojko / Djoko, Rosanh /
+ * Rosnah) or a letter dropped or added inside (Umi / Ui, Faddil / Fadil). Not a letter changed
+ * (Rina / Rini, Syukur / Syakur) or added at the end (Dian / Diana): parents name twins so.
+ */
+export function partSlip(x: string, y: string): boolean {
+  if (x === y) return true;
+  const lx = x.length;
+  const ly = y.length;
+  if (lx === ly) {
+    if (lx < 3) return false;
+    let i = 0;
+    while (i < lx && x.charCodeAt(i) === y.charCodeAt(i)) i++;
+    return i + 1 < lx && x[i] === y[i + 1] && x[i + 1] === y[i] && x.slice(i + 2) === y.slice(i + 2);
+  }
+  if (Math.abs(lx - ly) !== 1) return false;
+  const [l, s] = lx > ly ? [x, y] : [y, x];
+  if (l.length < 3) return false;
+  let i = 0;
+  while (i < s.length && l.charCodeAt(i) === s.charCodeAt(i)) i++;
+  return i > 0 && i < l.length - 1 && l.slice(i + 1) === s.slice(i);
+}
+
+/**
+ * One person's name written twice, not twins' names: part by part the same, with at most one
+ * clerk's slip (partSlip) and perhaps the last parts left off, and what is kept says something
+ * (a distinctive part, not Muhammad or Ni Ketut alone). "Rosnah Dewi" / "Rosanh", "Zainudin Amt" /
+ * "Zainudin Mat". A slip between two parts many people have (Dian / Dina) is two names, when the
+ * population is large enough to tell. Only for the guards.
+ */
+export function namesSameUpToSlip(a: NameInfo, b: NameInfo, f: NameFrequencies | null): boolean {
+  const [s, l] = a.tokens.length <= b.tokens.length ? [a, b] : [b, a];
+  const n = s.tokens.length;
+  if (n === 0 || n !== s.phon.length || l.tokens.length !== l.phon.length) return false;
+  let slips = 0;
+  let distinctive = false;
+  for (let i = 0; i < n; i++) {
+    const x = s.tokens[i] as string;
+    const y = l.tokens[i] as string;
+    if (x !== y && s.phon[i] !== l.phon[i]) {
+      if (++slips > 1 || !partSlip(x, y)) return false;
+      if (f && f.partTotal >= MIN_PART_POPULATION && f.partCount(s.phon[i] as string) >= COMMON_PART &&
+        f.partCount(l.phon[i] as string) >= COMMON_PART) {
+        return false;
+      }
+    }
+    if (y.length > 2 && !COMMON_NAME_PARTS.has(y)) distinctive = true;
+  }
+  return distinctive && (slips > 0 || n < l.tokens.length);
+}
+
 /** Below this many names the frequencies are too noisy to adjust by. */
 const MIN_TF_POPULATION = 1000;
 
@@ -132,6 +183,13 @@ export interface ScoredPair {
   namesRelated: boolean;
   /** NIKs a digit apart outside the serial where one does not fit its record: one NIK mistyped. */
   nikMistyped: boolean;
+  /**
+   * NIKs a digit or a transposition apart, both valid, with the name, the birth date and the KK or
+   * the mother agreeing: a clerk's typo of one NIK, not two people (twins differ in given names).
+   */
+  nikTypo: boolean;
+  /** The names are one name with a clerk's slip or its last parts left off (namesSameUpToSlip). */
+  namesSlipped: boolean;
   /**
    * The NIK (valid, fitting one record's date and sex) carries a real date, and the other date is
    * that date written badly: an admin's placeholder in its year, the year one off, or day and
@@ -189,12 +247,15 @@ export function pairGuards(
   ) {
     return NO_GUARDS;
   }
+  const sameDate = cmp.birthDate === 'exact' || cmp.birthDate === 'exact_placeholder';
+  const sameFamily = cmp.kk === 'same' || cmp.motherName === 'agree';
+  const upToSlip = nameUpToSlip(a, b, cmp, frequencies);
   if (
-    a.nik?.valid && b.nik?.valid && a.nik.digits !== b.nik.digits && a.nikSelfConsistent && b.nikSelfConsistent
+    a.nik?.valid && b.nik?.valid && a.nik.digits !== b.nik.digits && a.nikSelfConsistent && b.nikSelfConsistent &&
+    !nikTypoOf(a, b, cmp, sameDate, sameFamily, upToSlip)
   ) {
     hits.push({ guard: 'nik_conflict', reason: 'two valid NIKs, each consistent with its own birth date and sex', recordId: b.rec.id });
   }
-  const sameDate = cmp.birthDate === 'exact' || cmp.birthDate === 'exact_placeholder';
   // Twins cannot share a NIK, so an agreeing NIK means a misspelt name, not a twin. Twins' NIKs
   // differ only in the serial and both fit the shared birth date: NIKs a digit apart where one does
   // not fit its record are one NIK mistyped, which says "one person" as an agreeing NIK does.
@@ -206,18 +267,17 @@ export function pairGuards(
       !sameNikStem(a, b));
   // Within one family even a name that contains the other ("Yusril" / "Rizal Yusril") may be the
   // twin; the same given name with the rest as matching initials ("Sukamto B.") is not.
-  const sameFamily = cmp.kk === 'same' || cmp.motherName === 'agree';
   // A letter dropped or two swapped inside a part of a longer name, or a part nobody else has
   // against a common one, is a clerk's slip, not the name parents give a twin.
   const slip = cmp.name === 'typo' && cmp.sex !== 'disagree' &&
     (namesDifferBySlip(a.name, b.name) || typoOfCommonPart(a.name, b.name, frequencies));
   const namesSame =
-    cmp.name === 'exact' || cmp.name === 'phonetic' || cmp.name === 'close' || slip ||
+    cmp.name === 'exact' || cmp.name === 'phonetic' || cmp.name === 'close' || slip || upToSlip ||
     (cmp.name === 'partial' && sameFamily &&
       (sameGivenNameWithInitials(a.name, b.name) || namesDifferByDroppedParts(a.name, b.name)));
   if (
     sameDate && !nikSaysSame &&
-    ((sameFamily && !namesSame) || (cmp.village === 'same' && !namesCompatible(cmp.name) && !slip))
+    ((sameFamily && !namesSame) || (cmp.village === 'same' && !namesCompatible(cmp.name) && !slip && !upToSlip))
   ) {
     hits.push({ guard: 'twins', reason: 'same family or village, same birth date, different given names', recordId: b.rec.id });
   } else if (sameFamily && !namesSame && !nikSaysSame && cmp.birthDate !== 'missing' && !sameDate) {
@@ -232,6 +292,28 @@ export function pairGuards(
     }
   }
   return hits.length > 0 ? hits : NO_GUARDS;
+}
+
+/**
+ * A NIK a digit of the serial or a transposition off another, under the same name (up to a slip),
+ * the same birth date and the same KK or mother: one NIK mistyped. Twins' NIKs differ just so, but
+ * twins differ in their given names. A digit of the region differing is namesakes born the same day
+ * in two kecamatan, each with a NIK of their own.
+ */
+function nikTypoOf(
+  a: PreparedRecord, b: PreparedRecord, cmp: Comparison, sameDate: boolean, sameFamily: boolean, upToSlip: boolean,
+): boolean {
+  return (cmp.nik === 'transposed' || (cmp.nik === 'one_digit' && sameNikStem(a, b))) && sameDate && sameFamily &&
+    cmp.sex !== 'disagree' && upToSlip;
+}
+
+/**
+ * The same name, up to spelling, one clerk's slip or the last parts left off. Not merely 'close':
+ * Sukamto / Sukamti are close, and twins.
+ */
+function nameUpToSlip(a: PreparedRecord, b: PreparedRecord, cmp: Comparison, f: NameFrequencies | null): boolean {
+  if (cmp.name === 'exact' || cmp.name === 'phonetic') return true;
+  return cmp.sex !== 'disagree' && cmp.name !== 'missing' && namesSameUpToSlip(a.name, b.name, f);
 }
 
 /** Both NIKs the same up to the serial (region and birth date digits agree). */
@@ -252,6 +334,14 @@ function villageWeight(cmp: Comparison, w: WeightTable): number {
   return cmp.kk === 'same' ? 0 : (w.village[cmp.village] ?? 0);
 }
 
+function postcodeWeight(cmp: Comparison, w: WeightTable): number {
+  return cmp.kk === 'same' ? 0 : (w.postcode[cmp.postcode] ?? 0);
+}
+
+function localityWeight(cmp: Comparison, w: WeightTable): number {
+  return cmp.kk === 'same' ? 0 : (w.locality[cmp.locality] ?? 0);
+}
+
 export function scorePair(a: PreparedRecord, b: PreparedRecord, ctx: ScoreContext): ScoredPair {
   return scoreComparedAbove(a, b, compareExact(a, b), ctx, -Infinity) as ScoredPair;
 }
@@ -270,6 +360,9 @@ export interface Reach {
   nameUnlike: number;
   mother: number;
   birthPlace: number;
+  locality: number;
+  /** What an address that differs as written may still add as 'close'. */
+  addressClose: number;
 }
 const reachCache = new WeakMap<WeightTable, Reach>();
 
@@ -284,6 +377,8 @@ export function reachOf(ctx: Pick<ScoreContext, 'config' | 'weights'>): Reach {
       nameUnlike: maxWeight(unlike),
       mother: maxWeight(ctx.weights.motherName),
       birthPlace: maxWeight(ctx.weights.birthPlace),
+      locality: maxWeight(ctx.weights.locality),
+      addressClose: Math.max(0, (ctx.weights.address.close ?? 0) - (ctx.weights.address.different ?? 0)),
     };
     reachCache.set(ctx.weights, r);
   }
@@ -296,7 +391,8 @@ const REACH_SLACK = 1e-6;
 /** The weights of the fields compared by equality (compareExact's). */
 export function exactFieldsWeight(cmp: Comparison, w: WeightTable): number {
   return (w.nik[cmp.nik] ?? 0) + (w.birthDate[cmp.birthDate] ?? 0) + (w.sex[cmp.sex] ?? 0) + (w.kk[cmp.kk] ?? 0) +
-    villageWeight(cmp, w) + addressWeight(cmp, w) + (w.religion[cmp.religion] ?? 0) + (w.occupation[cmp.occupation] ?? 0);
+    villageWeight(cmp, w) + addressWeight(cmp, w) + postcodeWeight(cmp, w) + (w.religion[cmp.religion] ?? 0) +
+    (w.occupation[cmp.occupation] ?? 0);
 }
 
 /** Whether a pair whose equality fields sum (with the reach of the others) to `reach` can reach `floor`. */
@@ -318,8 +414,8 @@ export function scoreComparedAbove(a: PreparedRecord, b: PreparedRecord, cmp: Co
   let score =
     (w.nik[cmp.nik] ?? 0) + nw.w + (w.birthDate[cmp.birthDate] ?? 0) + (w.sex[cmp.sex] ?? 0) +
     (w.kk[cmp.kk] ?? 0) + villageWeight(cmp, w) +
-    (w.birthPlace[cmp.birthPlace] ?? 0) + addressWeight(cmp, w) + (w.religion[cmp.religion] ?? 0) +
-    (w.occupation[cmp.occupation] ?? 0);
+    (w.birthPlace[cmp.birthPlace] ?? 0) + addressWeight(cmp, w) + postcodeWeight(cmp, w) + localityWeight(cmp, w) +
+    (w.religion[cmp.religion] ?? 0) + (w.occupation[cmp.occupation] ?? 0);
   if (a.mother && b.mother) {
     if (score + reachOf(ctx).mother < floor) return null;
     cmp.motherName = compareMothers(a.mother, b.mother);
@@ -330,8 +426,14 @@ export function scoreComparedAbove(a: PreparedRecord, b: PreparedRecord, cmp: Co
   const related = cmp.nik !== 'exact' || cmp.name !== 'different' || namesRelated(a.name, b.name);
   const nikMistyped = (cmp.nik === 'one_digit' || cmp.nik === 'transposed') && !(a.nikSelfConsistent && b.nikSelfConsistent) &&
     !sameNikStem(a, b);
+  const upToSlip = nameUpToSlip(a, b, cmp, ctx.frequencies);
+  const slipped = upToSlip && !namesCompatible(cmp.name);
+  const sameDate = cmp.birthDate === 'exact' || cmp.birthDate === 'exact_placeholder';
+  const nikTypo = a.nikSelfConsistent && b.nikSelfConsistent &&
+    nikTypoOf(a, b, cmp, sameDate, cmp.kk === 'same' || cmp.motherName === 'agree', upToSlip);
   return {
-    cmp, score, nameWeight: nw.w, nameNote: nw.note, motherWeight: mw.w, motherNote: mw.note, guards: pairGuards(a, b, cmp, ctx.config, ctx.frequencies), namesRelated: related, nikMistyped,
+    cmp, score, nameWeight: nw.w, nameNote: nw.note, motherWeight: mw.w, motherNote: mw.note, guards: pairGuards(a, b, cmp, ctx.config, ctx.frequencies), namesRelated: related, nikMistyped, nikTypo,
+    namesSlipped: slipped,
     nikExplainsDates: (a.nikSelfConsistent || b.nikSelfConsistent) &&
       ((cmp.birthDate === 'placeholder_year' && a.birth?.y === b.birth?.y) || cmp.birthDate === 'year_off' || cmp.birthDate === 'swapped'),
   };
@@ -354,6 +456,13 @@ export function decide(sp: ScoredPair, guards: GuardHit[], config: IdentityConfi
     if (sp.cmp.birthDate !== 'exact' && sp.cmp.birthDate !== 'exact_placeholder' && !sp.nikExplainsDates) return 'possible';
     if (!sp.namesRelated && sp.cmp.motherName !== 'agree' && sp.cmp.kk !== 'same' && sp.cmp.village !== 'same') return 'possible';
   }
+  // A NIK landing on another person's: the sex, the name and the mother's name all say someone else.
+  if (
+    sp.cmp.nik === 'exact' && sp.cmp.sex === 'disagree' && !namesAgreeEnough(sp.cmp.name) && !sp.namesSlipped &&
+    sp.cmp.motherName !== 'agree' && sp.cmp.motherName !== 'similar'
+  ) {
+    return 'possible';
+  }
   const nikAgrees = sp.cmp.nik === 'exact';
   // Without a date, the mother's name tells a parent from a namesake child.
   if (config.guards.requireDateOrNik && sp.cmp.birthDate === 'missing' && !nikAgrees && sp.cmp.motherName !== 'agree') {
@@ -364,7 +473,7 @@ export function decide(sp: ScoredPair, guards: GuardHit[], config: IdentityConfi
     // name with two slips ("Latfiah Zaha" / "Latifah Zahra") as an agreeing NIK would.
     const nikVouches =
       sp.nikMistyped && sp.cmp.name === 'similar' && (sp.cmp.birthDate === 'exact' || sp.cmp.birthDate === 'exact_placeholder');
-    if ((!namesAgreeEnough(sp.cmp.name) && !nikVouches) || sp.cmp.birthDate === 'different') return 'possible';
+    if ((!namesAgreeEnough(sp.cmp.name) && !nikVouches && !sp.namesSlipped) || sp.cmp.birthDate === 'different') return 'possible';
   }
   return 'match';
 }
@@ -381,6 +490,8 @@ function fieldValue(r: PreparedRecord, f: FieldName): string | null {
     case 'village': return r.village;
     case 'birthPlace': return rec.birthPlace ?? null;
     case 'address': return rec.address ?? null;
+    case 'locality': return rec.locality ?? null;
+    case 'postcode': return rec.postcode ?? null;
     case 'religion': return rec.religion ?? null;
     case 'occupation': return rec.occupation ?? null;
   }
@@ -395,10 +506,14 @@ export function evidenceOf(a: PreparedRecord, b: PreparedRecord, sp: ScoredPair,
         : f === 'motherName' ? sp.motherWeight
         : f === 'address' ? addressWeight(sp.cmp, weights)
           : f === 'village' ? villageWeight(sp.cmp, weights)
+            : f === 'postcode' ? postcodeWeight(sp.cmp, weights)
+              : f === 'locality' ? localityWeight(sp.cmp, weights)
             : (weights[f][level] ?? 0);
     const e: FieldEvidence = { field: f, a: fieldValue(a, f), b: fieldValue(b, f), level, weight: Math.round(weight * 100) / 100 };
     if (f === 'name' && sp.nameNote) e.note = sp.nameNote;
     if (f === 'motherName' && sp.motherNote) e.note = sp.motherNote;
+    if (f === 'nik' && sp.nikTypo) e.note = 'NIK typo: name, birth date and KK or mother agree';
+    if (f === 'name' && sp.namesSlipped) e.note = 'one name with a clerk\'s slip or its last parts left off';
     fields.push(e);
   }
   return { fields, score: Math.round(sp.score * 100) / 100, guards };

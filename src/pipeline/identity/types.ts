@@ -9,7 +9,12 @@ export interface PersonRecord {
   birthDate?: string | null;
   birthPlace?: string | null;
   motherName?: string | null;
+  /** Street address as written (OpenSID: alamat with RT/RW). */
   address?: string | null;
+  /** The named place below the village: a dusun, a suburb. */
+  locality?: string | null;
+  /** Kode pos (5 digits in Indonesia; any digits elsewhere). */
+  postcode?: string | null;
   /** 10 digits, e.g. 1812012002 */
   villageCode?: string | null;
   religion?: string | null;
@@ -28,6 +33,8 @@ export type FieldName =
   | 'village'
   | 'birthPlace'
   | 'address'
+  | 'locality'
+  | 'postcode'
   | 'religion'
   | 'occupation';
 

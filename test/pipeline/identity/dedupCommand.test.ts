@@ -50,7 +50,9 @@ t.test('one output line per valid id, clusters and review pairs', async (t) => {
   t.match(stderr, /summary: 4 records, 3 clusters, \d+ possible pairs, 0 malformed lines/);
 });
 
-t.test('malformed lines are reported with their line number and left out', async (t) => {
+t.test('malformed lines are reported and left out; a bad field is left out of a record that is kept', async (t) => {
+  // Issue 13 changes the rule: a record with an impossible date or an absurd field used to be
+  // dropped whole; now only the field is, and the record links on the others.
   const inPath = join(dir, 'bad.ndjson');
   writeFileSync(inPath, [
     JSON.stringify(good[0]),
@@ -62,15 +64,39 @@ t.test('malformed lines are reported with their line number and left out', async
     JSON.stringify({ id: 'n', fullName: 'Numeric NIK', nik: 1812051708850003 }),
     '',
     JSON.stringify({ id: 's', fullName: 'Bad Sex', sex: 'L' }),
+    JSON.stringify({ fullName: 'No Id' }),
   ].join('\n'));
   const out = join(dir, 'bad-out.ndjson');
   const { code, stderr } = await run(['--in', inPath, '--out', out]);
   t.equal(code, 0);
-  t.same(lines(out).map((r) => r.id), ['r1', 'r3']);
-  for (const n of [2, 3, 5, 6, 7, 9]) t.match(stderr, new RegExp(`line ${n}: malformed`), `line ${n} reported`);
-  t.notMatch(stderr, /line 8: malformed/, 'blank lines are skipped');
+  t.same(lines(out).map((r) => r.id), ['r1', 'x', 'r3', 'd', 'n', 's']);
+  for (const n of [2, 5, 10]) t.match(stderr, new RegExp(`line ${n}: malformed`), `line ${n} reported as malformed`);
+  t.match(stderr, /line 3: field fullName left out/);
+  t.match(stderr, /line 6: field birthDate left out/);
+  t.match(stderr, /line 7: field nik left out/);
+  t.match(stderr, /line 9: field sex left out/);
+  t.notMatch(stderr, /1985-02-30/, 'the bad value (personal data) is not printed');
+  t.notMatch(stderr, /line 8: /, 'blank lines are skipped');
   t.match(stderr, /duplicate id "r3"/);
-  t.match(stderr, /6 malformed lines/);
+  t.match(stderr, /3 malformed lines/);
+});
+
+t.test('a record with an impossible birth date links on its other fields', async (t) => {
+  const inPath = join(dir, 'impossible.ndjson');
+  writeFileSync(inPath, [
+    JSON.stringify({ id: 'a', fullName: 'Sumarni', nik: '1812054304450002', sex: 'F', birthDate: '1945-04-03', motherName: 'Painem', kk: '1812050101090001' }),
+    JSON.stringify({ id: 'b', fullName: 'Sumarni', nik: '1812054304450002', sex: 'F', birthDate: '1945-04-93', motherName: 'Painem', kk: '1812050101090001' }),
+  ].join('\n'));
+  const out = join(dir, 'impossible-out.ndjson');
+  const { code, stderr } = await run(['--in', inPath, '--out', out]);
+  t.equal(code, 0);
+  const rows = lines(out);
+  t.equal(rows[1]?.clusterId, rows[0]?.clusterId, 'linked on NIK, name, mother and KK');
+  t.match(stderr, /line 2: field birthDate left out/);
+  const strictOut = join(dir, 'impossible-strict.ndjson');
+  const strict = await run(['--in', inPath, '--out', strictOut, '--strict']);
+  t.not(strict.code, 0, '--strict fails the run on a bad field');
+  t.throws(() => readFileSync(strictOut), 'nothing written under --strict');
 });
 
 t.test('--strict exits non-zero on a malformed line and writes nothing', async (t) => {

@@ -27,9 +27,32 @@ t.test('control: the same person written differently is linked', async (t) => {
   t.equal(r.clusterOf.get('c'), 'a');
 });
 
+// Issue 13 changes this rule: two valid NIKs a digit or a transposition apart under the same name,
+// birth date and KK or mother are one NIK mistyped (twins differ in their given names). NIKs further
+// apart, or a digit apart without the family agreeing, still go to review.
+t.test('two valid NIKs a digit apart with name, date and KK or mother agreeing are one NIK mistyped', async (t) => {
+  const a: PersonRecord = { id: 'a', ...base, nik: '1812051708850003' };
+  for (const [nik, what] of [['1812051708850004', 'one digit'], ['1812051708850030', 'two digits swapped']] as const) {
+    const b: PersonRecord = { id: 'b', ...base, fullName: 'Achmad Fauzi', nik, kk: null };
+    const r = dedupe([a, b]);
+    t.equal(r.clusterOf.get('b'), 'a', what);
+    const idx = new IdentityIndex();
+    idx.add('A', a);
+    const res = idx.resolve(b);
+    t.equal(res.outcome, 'match', what);
+    t.match(res.evidence.fields.find((f) => f.field === 'nik')?.note ?? '', /NIK typo/, `${what}: with that evidence`);
+  }
+  // A digit apart, but neither KK nor mother known to agree: namesakes born the same day.
+  const stranger: PersonRecord = { id: 'c', ...base, nik: '1812051708850004', kk: '1812050101100002', motherName: null };
+  t.not(dedupe([a, stranger]).clusterOf.get('c'), 'a');
+  // A twin: another given name.
+  const twin: PersonRecord = { id: 'd', ...base, fullName: 'Ahmad Fauzan', nik: '1812051708850004' };
+  t.not(dedupe([a, twin]).clusterOf.get('d'), 'a');
+});
+
 t.test('two valid different NIKs, each consistent with its birth date, are never auto-merged', async (t) => {
   const a: PersonRecord = { id: 'a', ...base, nik: '1812051708850003' };
-  const b: PersonRecord = { id: 'b', ...base, nik: '1812051708850004' };
+  const b: PersonRecord = { id: 'b', ...base, nik: '1812051708850027' };
   const r = dedupe([a, b]);
   t.not(r.clusterOf.get('b'), 'a');
   const idx = new IdentityIndex();
@@ -88,7 +111,7 @@ t.test('clusters never chain unrelated people through a weak link', async (t) =>
   // b (no NIK) matches a; c matches b just as well but carries another valid NIK: c must not join a's cluster.
   const a: PersonRecord = { id: 'a', ...base, nik: '1812051708850003' };
   const b: PersonRecord = { id: 'b', ...base, nik: null };
-  const c: PersonRecord = { id: 'c', ...base, nik: '1812051708850009' };
+  const c: PersonRecord = { id: 'c', ...base, nik: '1812051708850029' };
   const r = dedupe([a, b, c]);
   t.equal(r.clusterOf.get('b'), 'a');
   t.not(r.clusterOf.get('c'), 'a');
@@ -122,7 +145,10 @@ t.test('every decision carries per-field evidence, a total and guards', async (t
   t.equal(res.outcome, 'match');
   t.equal(res.citizenId, 'A');
   const fields = res.evidence.fields.map((f) => f.field);
-  t.same(fields, ['nik', 'name', 'birthDate', 'sex', 'motherName', 'kk', 'village', 'birthPlace', 'address', 'religion', 'occupation']);
+  t.same(fields, [
+    'nik', 'name', 'birthDate', 'sex', 'motherName', 'kk', 'village', 'birthPlace', 'address', 'locality', 'postcode', 'religion',
+    'occupation',
+  ]);
   for (const f of res.evidence.fields) {
     t.type(f.level, 'string');
     t.type(f.weight, 'number');
@@ -238,4 +264,54 @@ t.test('in one family, a name with its last parts left off is the same person, n
   const ayu: PersonRecord = { id: 'y', ...base, fullName: 'Dinda Ayu Lestari', sex: 'F', birthDate: '2012-01-09', nik: null };
   mid.add('Y', ayu);
   t.not(mid.resolve({ ...ayu, id: 'z', fullName: 'Dinda Lestari' }).outcome, 'match');
+});
+
+t.test('in one family, a transposition or a dropped letter in a short name, or a part left off, is not a twin', async (t) => {
+  const link = (a: PersonRecord, fullName: string, extra: Partial<PersonRecord> = {}) => {
+    const idx = new IdentityIndex();
+    idx.add('A', a);
+    return idx.resolve({ ...a, id: 'q', fullName, nik: null, villageCode: '1812022003', address: null, ...extra });
+  };
+  const rosnah: PersonRecord = { id: 'a', ...base, fullName: 'Rosnah Dewi', sex: 'F', birthDate: '1990-03-29', nik: null };
+  t.equal(link(rosnah, 'Rosanh Dewi').outcome, 'match', 'two letters traded in the first part');
+  t.equal(link(rosnah, 'Rosanh').outcome, 'match', 'traded and the last part left off');
+  const zain: PersonRecord = { id: 'a', ...base, fullName: 'Zainudin Mat', birthDate: '1995-03-13', nik: null };
+  t.equal(link(zain, 'Zainudin Amt').outcome, 'match');
+  const umi: PersonRecord = { id: 'a', ...base, fullName: 'Umi Maghfiroh', sex: 'F', birthDate: '1991-03-28', nik: null };
+  t.equal(link(umi, 'Ui Maghfiroh').outcome, 'match', 'a letter dropped inside');
+  // Names parents give twins stay apart: a letter changed or added at the end, another name.
+  for (const name of ['Uma Maghfiroh', 'Ani Maghfiroh']) {
+    const r = link(umi, name);
+    t.not(r.outcome, 'match', name);
+    t.ok(r.evidence.guards.some((g) => g.guard === 'twins'), `${name}: twins`);
+  }
+  t.not(link(umi, 'Ui Maghfiroh', { sex: 'M' }).outcome, 'match', 'another sex is not a slip');
+});
+
+t.test('an exact NIK with the sex, the name and the mother all disagreeing is not linked on the NIK alone', async (t) => {
+  const a: PersonRecord = { id: 'a', ...base, nik: '1812051708850003' };
+  const idx = new IdentityIndex();
+  idx.add('A', a);
+  const other = idx.resolve({ id: 'b', fullName: 'Sri Wahyuni', sex: 'F', nik: '1812051708850003', motherName: 'Painem', birthDate: '1985-08-17' });
+  t.not(other.outcome, 'match');
+  // A typo of the same name under the same NIK is one person.
+  const typo = idx.resolve({ id: 'c', ...base, fullName: 'Ahmda Fauzi', nik: '1812051708850003', kk: null, villageCode: null });
+  t.equal(typo.outcome, 'match');
+});
+
+t.test('a record joins a citizen when a member matches it and no member conflicts on hard evidence', async (t) => {
+  // The citizen holds a badly written variant; the new record is identical to the other member.
+  const a: PersonRecord = { id: 'a', ...base, fullName: 'Rosnah Dewi', sex: 'F', birthDate: '1990-03-29', nik: '1812026903900001' };
+  const variant: PersonRecord = { ...a, id: 'v', fullName: 'Rosanh', nik: null, kk: null, address: null };
+  const idx = new IdentityIndex();
+  idx.add('A', a);
+  idx.add('A', variant);
+  t.equal(idx.resolve({ ...a, id: 'n', nik: null }).outcome, 'match', 'a name variant of a member is no conflict');
+  // A member of another sex is a conflict, however well the best member matches.
+  const idx2 = new IdentityIndex();
+  idx2.add('A', a);
+  idx2.add('A', { ...a, id: 'm', sex: 'M', nik: null });
+  const r = idx2.resolve({ ...a, id: 'n2', nik: null });
+  t.not(r.outcome, 'match');
+  t.ok(r.evidence.guards.some((g) => g.guard === 'cluster_inconsistent' && g.recordId === 'm'));
 });
