@@ -30,7 +30,7 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
 
   /** The agency in the path must be the key's; a kecamatan operator's key also fixes the kecamatan. */
   function scope(req: FastifyRequest, agency: string, kecamatan?: string): { agency: string; kecamatan: string | null } {
-    if (!deps.config.agencies.has(agency)) throw notFound(`Instansi "${agency}"`, 'agency');
+    if (!deps.config.agencies.has(agency)) throw notFound({ id: `Instansi "${agency}"`, en: `Agency "${agency}"` }, 'agency');
     const p = req.principal;
     if (p.role !== 'admin' && p.agencyCode !== agency) throw forbidden('Kunci ini milik instansi lain.', 'This key belongs to another agency.');
     let kec: string | null = null;
@@ -127,7 +127,7 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
     const s = scope(req, req.params.agency);
     const [row] = await rows<{ id: number; status: string; kecamatan_code: string | null; cancelled_at: Date | null }>(db, sql`
       select id, status, kecamatan_code, cancelled_at from deliveries where id = ${req.params.id} and agency_code = ${s.agency}`);
-    if (!row || (s.kecamatan && row.kecamatan_code !== s.kecamatan)) throw notFound('Item antrean', 'id');
+    if (!row || (s.kecamatan && row.kecamatan_code !== s.kecamatan)) throw notFound({ id: 'Item antrean', en: 'Queue item' }, 'id');
     // A cancelled item may still be acknowledged (the agency has it); the answer says it was cancelled.
     const answer = (cancelledAt: Date | null) => ({ id: row.id, status: 'acked', cancelledAt: cancelledAt ? new Date(cancelledAt).toISOString() : null });
     if (row.status === 'acked') return answer(row.cancelled_at);

@@ -31,6 +31,15 @@ const invalid = new HubError(401, 'AUTH_INVALID',
   { id: 'Kunci API tidak dikenal atau sudah dicabut.', en: 'The API key is unknown or revoked.' },
   undefined, undefined, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
 
+/** A key's role as a person reads it, in each language. */
+const ROLE_NAMES: Record<Role, { id: string; en: string }> = {
+  admin: { id: 'Kunci admin', en: 'An admin key' },
+  village: { id: 'Kunci desa/tiyuh', en: 'A village key' },
+  kecamatan: { id: 'Kunci kecamatan', en: 'A kecamatan key' },
+  agency: { id: 'Kunci instansi', en: 'An agency key' },
+  opendk: { id: 'Token OpenDK', en: 'An OpenDK token' },
+};
+
 export function forbidden(id: string, en: string): HubError {
   return new HubError(403, 'AUTH_FORBIDDEN', { id, en });
 }
@@ -45,7 +54,7 @@ export function requireKey(keys: KeyStore, limiter: RateLimiter, roles: Role[]):
     const principal = await keys.find(m[1]!);
     if (!principal) throw invalid;
     if (principal.role !== 'admin' && !roles.includes(principal.role)) {
-      throw forbidden(`Kunci ${principal.role} tidak boleh memakai layanan ini.`, `A ${principal.role} key may not use this endpoint.`);
+      throw forbidden(`${ROLE_NAMES[principal.role].id} tidak boleh memakai layanan ini.`, `${ROLE_NAMES[principal.role].en} may not use this endpoint.`);
     }
     const wait = limiter.take(principal.keyId);
     if (wait > 0) {

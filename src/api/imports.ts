@@ -53,7 +53,7 @@ export const importRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   const owned = async (p: Parameters<typeof villageScope>[0], id: number) => {
     const imp = await findImport(ctx, id);
     const scope = villageScope(p, config);
-    if (!imp || (scope && !scope.has(imp.villageCode))) throw notFound('Impor', 'id');
+    if (!imp || (scope && !scope.has(imp.villageCode))) throw notFound({ id: 'Impor', en: 'Import' }, 'id');
     return imp;
   };
   const params = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1, maximum: 2147483647 } } } as const;

@@ -67,5 +67,6 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
   return sendProblem(reply, e);
 }
 
-export const notFound = (what: string, field?: string) =>
-  new HubError(404, 'NOT_FOUND', { id: `${what} tidak ditemukan.`, en: `${what} not found.` }, field);
+/** What was not found, named in each language: `notFound({ id: 'Pendaftaran', en: 'Registration' })`. */
+export const notFound = (what: { id: string; en: string }, field?: string) =>
+  new HubError(404, 'NOT_FOUND', { id: `${what.id} tidak ditemukan.`, en: `${what.en} not found.` }, field);

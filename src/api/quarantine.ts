@@ -5,8 +5,8 @@ import { arrayParam } from '../db/sqlArrays.js';
 import type { PipelineContext } from '../pipeline/context.js';
 import { ingestResidents, type IngestOptions, type ResidentInput } from '../pipeline/intake/residents.js';
 import { storeRegistrations } from '../pipeline/intake/registrations.js';
-import { checkRegistration } from '../pipeline/validate/registration.js';
-import type { RecordError } from '../pipeline/validate/recordError.js';
+import { checkRegistration, cleanText } from '../pipeline/validate/registration.js';
+import { recordError, type RecordError } from '../pipeline/validate/recordError.js';
 import type { AppDeps } from './app.js';
 import { requireKey } from './auth.js';
 import { HubError } from './problem.js';
@@ -146,6 +146,41 @@ export async function replayQuarantine(ctx: PipelineContext, items: { id: number
   return items.map((i) => answers.get(i.id)!);
 }
 
+export interface DiscardAnswer {
+  id: number;
+  status: 'discarded' | 'refused';
+  errors?: RecordError[];
+}
+
+/**
+ * Closes open quarantine entries without replaying them (a test record, a resident the village has
+ * since removed): the entry stays, marked 'discarded', and who discarded it and why goes to the audit log.
+ * The JSON API and the operator CLI both call this.
+ */
+export async function discardQuarantine(ctx: PipelineContext, ids: number[], scope: QuarantineScope, actor: { name: string; apiKeyId: number | null }, reason: string): Promise<DiscardAnswer[]> {
+  return ctx.db.transaction(async (tx) => {
+    const found = new Map((await rows<{ id: number; status: string; village_code: string | null }>(tx, sql`
+      select q.id, q.status, q.village_code from quarantine q left join inbox i on i.id = q.inbox_id
+      where q.id = any(${arrayParam(ids, 'int')}) and ${visible(scope)} for update of q`)).map((r) => [r.id, r]));
+    const open = [...new Set(ids)].filter((id) => found.get(id)?.status === 'open');
+    if (open.length) {
+      await tx.execute(sql`update quarantine set status = 'discarded', resolved_at = now() where id = any(${arrayParam(open, 'int')})`);
+      await tx.execute(sql`insert into audit_log (actor, action, target_type, target_id, region_code, detail)
+        select ${actor.name}, 'quarantine.discard', 'quarantine', u.id::text, u.village,
+          ${JSON.stringify({ reason, keyId: actor.apiKeyId })}::jsonb
+        from unnest(${arrayParam(open, 'int')}, ${arrayParam(open.map((id) => found.get(id)!.village_code), 'text')}) as u(id, village)`);
+    }
+    const done = new Set(open);
+    return ids.map((id) => {
+      if (done.has(id)) { done.delete(id); return { id, status: 'discarded' as const }; }
+      const row = found.get(id);
+      return row
+        ? refusal(id, 'QUARANTINE_NOT_OPEN', `Data karantina ${id} sudah diproses (${row.status}).`, `Quarantined record ${id} is already ${row.status}.`) as DiscardAnswer
+        : refusal(id, 'NOT_FOUND', `Data karantina ${id} tidak ditemukan.`, `Quarantined record ${id} not found.`) as DiscardAnswer;
+    });
+  });
+}
+
 export const quarantineRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   const { config, ctx } = deps;
   const staff = requireKey(deps.keys, deps.limiter, ['village', 'kecamatan']);
@@ -193,5 +228,24 @@ export const quarantineRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =
       throw new HubError(413, 'BATCH_TOO_LARGE', { id: `Paling banyak 1000 data per permintaan (dikirim ${items.length}).`, en: `At most 1000 records per request (got ${items.length}).` });
     }
     return { records: await replayQuarantine(ctx, items, scopeOf(req.principal), { apiKeyId: req.principal.keyId }) };
+  });
+
+  app.post<{ Body: { ids: number[]; reason: string } }>('/v1/quarantine/discard', {
+    preHandler: staff,
+    schema: {
+      summary: 'Discard open quarantined records that will not be corrected: {ids: [...], reason}; kept as discarded, audited',
+      body: {
+        type: 'object', required: ['ids', 'reason'], additionalProperties: false,
+        properties: {
+          ids: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'integer', minimum: 1, maximum: 2147483647 } },
+          reason: { type: 'string', minLength: 1, maxLength: 500 },
+        },
+      },
+    },
+  }, async (req) => {
+    const p = req.principal;
+    const reason = cleanText(req.body.reason);
+    if (!reason) throw new HubError(400, 'FIELD_EMPTY', recordError('FIELD_EMPTY', 'reason').message, 'reason');
+    return { records: await discardQuarantine(ctx, req.body.ids, scopeOf(p), { name: `${p.role}-key:${p.keyId}`, apiKeyId: p.keyId }, reason) };
   });
 };

@@ -170,7 +170,7 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
     }>(db, sql`select id, external_id, service_code, status, village_code, identity, route_agency, route_level, route_kecamatan,
                 errors, warnings, created_at, updated_at from registrations where id = ${req.params.id}`);
     const visible = r && (p.role === 'admin' || (p.villageCode ? r.village_code === p.villageCode : r.village_code.startsWith(p.kecamatanCode ?? '-')));
-    if (!r || !visible) throw notFound('Pendaftaran', 'id');
+    if (!r || !visible) throw notFound({ id: 'Pendaftaran', en: 'Registration' }, 'id');
     return {
       id: r.id, externalId: r.external_id, service: r.service_code, status: r.status, villageCode: r.village_code,
       ...(r.identity ? { identity: r.identity } : {}),

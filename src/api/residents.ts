@@ -172,7 +172,7 @@ export const residentRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
     const [{ total }] = await rows<{ total: number }>(db, sql`
       select count(*)::int as total from resident_records where village_code = ${village} ${stateFilter}`) as [{ total: number }];
     const items = await rows<Record<string, unknown>>(db, sql`
-      select id, local_id as "localId", village_code as "villageCode", nik, kk, full_name as "fullName", sex,
+      select id, local_id as "localId", village_code as "villageCode", nik, temporary_nik as "temporaryNik", kk, full_name as "fullName", sex,
              to_char(birth_date, 'YYYY-MM-DD') as "birthDate", birth_place as "birthPlace", mother_name as "motherName",
              father_name as "fatherName", address, dusun, rt, rw, religion, marital_status as "maritalStatus",
              family_role as "familyRole", occupation, education, status_dasar as "statusDasar", state, status,

@@ -64,7 +64,7 @@ export const sourceRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   const staff = requireKey(deps.keys, deps.limiter, ['kecamatan']);
   const sourceOf = async (id: string, kecamatan: string | null) => {
     const [s] = await rows<{ id: string; kecamatan_code: string | null }>(deps.db, sql`select id, kecamatan_code from sources where id = ${id}`);
-    if (!s || (kecamatan && s.kecamatan_code !== kecamatan)) throw notFound('Sumber data', 'id');
+    if (!s || (kecamatan && s.kecamatan_code !== kecamatan)) throw notFound({ id: 'Sumber data', en: 'Source' }, 'id');
     return s;
   };
   const scope = (p: { role: string; kecamatanCode: string | null }) => {
@@ -127,7 +127,7 @@ export const sourceRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   }, async (req) => {
     await sourceOf(req.params.id, scope(req.principal));
     const r = await checkSource(deps.ctx, req.params.id, req.principal.label);
-    if (r.status === 'unknown') throw notFound('Sumber data', 'id');
+    if (r.status === 'unknown') throw notFound({ id: 'Sumber data', en: 'Source' }, 'id');
     if (r.status === 'not-pull') {
       throw new HubError(409, 'SOURCE_NOT_PULL', { id: 'Sumber data ini bukan konektor tarik; tidak ada server yang diperiksa.', en: 'The source is not a pull connector; there is no server to check.' });
     }

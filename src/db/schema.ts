@@ -245,6 +245,8 @@ export const residentRecords = pgTable('resident_records', {
   villageCode: char('village_code', { length: 10 }).notNull(),
   localId: varchar('local_id', { length: 40 }).notNull(),
   nik: char('nik', { length: 16 }),
+  /** An OpenSID temporary NIK (0 + kode_desa + sequence): what the village calls the person until a real NIK is issued; never matched on. */
+  temporaryNik: varchar('temporary_nik', { length: 16 }),
   kk: char('kk', { length: 16 }),
   fullName: text('full_name').notNull(),
   sex: char('sex', { length: 1 }),
@@ -267,6 +269,7 @@ export const residentRecords = pgTable('resident_records', {
   state: varchar('state', { length: 16 }).notNull().default('active'),
   /** Everything else the source sent, kept as it came. */
   extra: jsonb('extra'),
+  /** What validation flagged without refusing the record (NIK not fitting the birth date or sex...). */
   warnings: jsonb('warnings'),
   /** Hash of the normalized content: an unchanged resend is recognised without comparing fields. */
   contentHash: char('content_hash', { length: 40 }).notNull(),
@@ -286,6 +289,20 @@ export const residentRecords = pgTable('resident_records', {
   index('resident_records_inflight_idx').on(t.status, t.updatedAt).where(sql`${t.status} = 'accepted'`),
   index('resident_records_citizen_idx').on(t.citizenId),
 ]);
+
+/**
+ * The outcome of OpenSID's last population upload per token, until the deletions call that follows it
+ * (the only answer OpenSID shows its admin) has carried it.
+ */
+export const opendkUploads = pgTable('opendk_uploads', {
+  id: id(),
+  apiKeyId: integer('api_key_id').notNull(),
+  villageCode: char('village_code', { length: 10 }),
+  inboxId: integer('inbox_id'),
+  outcome: jsonb('outcome').notNull(),
+  createdAt: createdAt(),
+  reportedAt: timestamp('reported_at', { withTimezone: true }),
+}, (t) => [index('opendk_uploads_unreported_idx').on(t.apiKeyId, t.createdAt).where(sql`reported_at is null`)]);
 
 /** What changed in a resident record and through which submission: nothing is overwritten without a trace. */
 export const residentHistory = pgTable('resident_history', {

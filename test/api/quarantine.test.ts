@@ -123,3 +123,44 @@ t.test('the CLI lists and replays quarantined records', async (t) => {
   const usage = await runCli(th, ['quarantine', 'replay']);
   t.equal(usage.code, 2);
 });
+
+t.test('a rejected record sent or replayed again unchanged keeps its one entry', async (t) => {
+  const reg = { externalId: 'q-same-1', service: 'NO_SUCH_SERVICE', applicant: applicant(60) };
+  const first = await call('POST', '/v1/registrations', villageKey, { registrations: [reg] });
+  const again = await call('POST', '/v1/registrations', villageKey, { registrations: [reg] });
+  const qid = first.body.records[0].quarantineId as number;
+  t.equal(again.body.records[0].quarantineId, qid, 'the resend finds the open entry');
+  const replay = await call('POST', '/v1/quarantine/replay', villageKey, [{ id: qid }]);
+  t.match(replay.body.records[0], { status: 'rejected', quarantineId: qid });
+  t.equal(await qStatus(qid), 'open');
+  const regs = await rows<{ n: number }>(db, sql`select count(*)::int as n from quarantine where external_id = 'q-same-1'`);
+  t.equal(regs[0]!.n, 1, 'one entry after a send, a resend and a replay');
+
+  const r = resident(9, { religion: 42 });
+  const a = await call('POST', '/v1/residents', villageKey, { residents: [r] });
+  const b = await call('POST', '/v1/residents', villageKey, { residents: [r] });
+  t.equal(b.body.records[0].quarantineId, a.body.records[0].quarantineId);
+  const changed = await call('POST', '/v1/registrations', villageKey, { registrations: [{ ...reg, applicant: applicant(61) }] });
+  t.not(changed.body.records[0].quarantineId, qid, 'a different payload is a new entry');
+});
+
+t.test('an entry can be discarded: kept as discarded, audited, and only by who may see it', async (t) => {
+  const sent = await call('POST', '/v1/residents', villageKey, { residents: [resident(20, { nik: '12' })] });
+  const qid = sent.body.records[0].quarantineId as number;
+  const foreign = await call('POST', '/v1/quarantine/discard', otherVillageKey, { ids: [qid], reason: 'bukan milik kami' });
+  t.match(foreign.body.records[0], { id: qid, status: 'refused', errors: [{ code: 'NOT_FOUND' }] });
+  const empty = await call('POST', '/v1/quarantine/discard', villageKey, { ids: [qid], reason: '   ' });
+  t.match(empty, { status: 400, body: { code: 'FIELD_EMPTY', field: 'reason' } });
+  const res = await call('POST', '/v1/quarantine/discard', villageKey, { ids: [qid], reason: 'data uji coba' });
+  t.same(res.body.records, [{ id: qid, status: 'discarded' }]);
+  t.equal(await qStatus(qid), 'discarded');
+  const [audit] = await rows<{ actor: string; region_code: string; detail: { reason: string } }>(db, sql`
+    select actor, region_code, detail from audit_log where action = 'quarantine.discard' and target_id = ${String(qid)}`);
+  t.match(audit, { region_code: PANARAGAN, detail: { reason: 'data uji coba' } });
+  const twice = await call('POST', '/v1/quarantine/discard', villageKey, { ids: [qid], reason: 'lagi' });
+  t.match(twice.body.records[0], { status: 'refused', errors: [{ code: 'QUARANTINE_NOT_OPEN' }] });
+  const listed = await call('GET', '/v1/quarantine?status=discarded', villageKey);
+  t.ok(listed.body.items.some((i: { id: number }) => i.id === qid));
+  const replay = await call('POST', '/v1/quarantine/replay', villageKey, [{ id: qid }]);
+  t.match(replay.body.records[0], { status: 'refused' }, 'a discarded entry is not replayed');
+});

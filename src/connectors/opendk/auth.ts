@@ -6,26 +6,28 @@ import type { KeyStore, Principal } from '../../api/keys.js';
 /**
  * OpenDK answers a request without a token with Laravel's `{"message":"Unauthenticated."}` and one
  * with a token it does not know with `{"error":"Token not registered"}`; OpenSID shows `message`, so it
- * is given in Indonesian beside OpenDK's own key.
+ * is given in Indonesian beside OpenDK's own key, and `status: "danger"`, which OpenSID renders red.
  */
 export function opendkAuth(keys: KeyStore, limiter: RateLimiter): preHandlerAsyncHookHandler {
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
     if (!m) {
-      reply.code(401).header('WWW-Authenticate', 'Bearer').send({ message: 'Unauthenticated.' });
+      reply.code(401).header('WWW-Authenticate', 'Bearer').send({
+        status: 'danger', message: 'Unauthenticated. Token OpenDK belum diisi: isi token dari Tiyuh Hub pada Pengaturan OpenDK di OpenSID.',
+      });
       return reply;
     }
     const principal = await keys.find(m[1]!);
     if (!principal || (principal.role !== 'opendk' && principal.role !== 'admin')) {
       reply.code(401).send({
-        error: 'Token not registered', status: 'error',
+        error: 'Token not registered', status: 'danger',
         message: 'Token tidak terdaftar di Tiyuh Hub. Minta token OpenDK dari operator kabupaten (tiyuh-hub tokens create) dan isi pada Pengaturan OpenDK di OpenSID.',
       });
       return reply;
     }
     const wait = limiter.take(principal.keyId);
     if (wait > 0) {
-      reply.code(429).header('Retry-After', String(wait)).send({ status: 'error', message: `Terlalu banyak permintaan; coba lagi dalam ${wait} detik.` });
+      reply.code(429).header('Retry-After', String(wait)).send({ status: 'danger', message: `Terlalu banyak permintaan; coba lagi dalam ${wait} detik.` });
       return reply;
     }
     req.principal = principal;

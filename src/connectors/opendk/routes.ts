@@ -2,42 +2,84 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
 import multipart from '@fastify/multipart';
 import { sql } from 'drizzle-orm';
 import type { AppDeps } from '../../api/app.js';
+import type { Principal } from '../../api/keys.js';
 import { HubError, toHubError } from '../../api/problem.js';
-import { regionDigits } from '../../config/regionCode.js';
+import { dottedRegion, regionDigits } from '../../config/regionCode.js';
 import { deleteResidents } from '../../pipeline/intake/residents.js';
 import { FileRefusal } from '../spreadsheet/refusal.js';
-import { ingestRows } from '../spreadsheet/residentFile.js';
+import { ingestRows, type FileIngestResult } from '../spreadsheet/residentFile.js';
 import { opendkAuth, villagesOf } from './auth.js';
 import { MAX_ZIP_BYTES, readPendudukZip } from './penduduk.js';
+import { deletionsAnswer, recordUpload, SHOWN_PROBLEMS, takeUploadOutcome, type UploadOutcome } from './uploadOutcome.js';
+
+/**
+ * OpenSID puts `message` (and on a 422 `errors`) into its notification HTML as they are: the hub's
+ * text, which quotes values from the village's file, is escaped first.
+ */
+export const htmlText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** OpenDK's answer shape, which OpenSID's `opendk_api()` reads: `{status, message}`. */
-function success(reply: FastifyReply, message: string, data: Record<string, unknown> = {}) {
-  return reply.code(200).send({ status: 'success', message, ...data });
+function answer(reply: FastifyReply, status: 'success' | 'danger', message: string, data: Record<string, unknown> = {}) {
+  return reply.code(200).send({ status, message: htmlText(message), ...data });
 }
+const success = (reply: FastifyReply, message: string, data: Record<string, unknown> = {}) => answer(reply, 'success', message, data);
 
 class OpendkRefusal extends Error {
   constructor(readonly status: number, readonly code: string, readonly text: { id: string; en: string }, readonly field?: string) { super(text.en); }
 }
 
-/** "Kode desa X tidak terdaftar di kecamatan": OpenDK's words for a village the token does not cover. */
-const unregistered = (raw: string, where = '') => new OpendkRefusal(400, 'VILLAGE_OUT_OF_SCOPE',
-  { id: `Kode desa ${raw} tidak terdaftar di kecamatan${where}`, en: `Village code ${raw} is not registered for this token${where ? ` (${where.trim()})` : ''}` }, 'desa_id');
+/**
+ * "Kode desa X tidak terdaftar di kecamatan" is OpenDK's wording for a kecamatan token; a village's own
+ * token is told which village it is for.
+ */
+function unregistered(p: Principal, raw: string, where?: string) {
+  const at = where ? ` (${where})` : '';
+  if (p.villageCode) {
+    return new OpendkRefusal(400, 'VILLAGE_OUT_OF_SCOPE',
+      { id: `Kode desa ${raw} bukan desa token ini; token ini hanya untuk desa ${dottedRegion(p.villageCode)}${at}.`, en: `Village code ${raw} is not this token's village; the token is for village ${dottedRegion(p.villageCode)} only${at}.` }, 'desa_id');
+  }
+  return new OpendkRefusal(400, 'VILLAGE_OUT_OF_SCOPE',
+    { id: `Kode desa ${raw} tidak terdaftar di kecamatan${p.kecamatanCode ? ` ${dottedRegion(p.kecamatanCode)}` : ''}${at}.`, en: `Village code ${raw} is not registered in this token's kecamatan${at}.` }, 'desa_id');
+}
 
-/** Every error in OpenDK's shape, so the OpenSID screen shows the reason instead of "Gagal terhubung". */
-function opendkError(err: FastifyError | HubError | FileRefusal | OpendkRefusal): { status: number; body: Record<string, unknown> } {
+/**
+ * Every error in OpenDK's shape, so the OpenSID screen shows the reason instead of "Gagal terhubung".
+ * `status: "danger"` is what OpenSID renders red; `errors`, which OpenSID puts into its text on a 422,
+ * is a string.
+ */
+export function opendkError(err: FastifyError | HubError | FileRefusal | OpendkRefusal): { status: number; body: Record<string, unknown> } {
   if (err instanceof OpendkRefusal || err instanceof FileRefusal || err instanceof HubError) {
-    return { status: err.status, body: { status: 'error', message: err.text.id, code: err.code, ...(err.field ? { field: err.field } : {}), detail: err.text.en } };
+    const details = err instanceof HubError && err.errors && err.errors.length > 1 ? err.errors.map((e) => e.message.id).join(' ') : undefined;
+    return {
+      status: err.status,
+      body: {
+        status: 'danger', message: htmlText(err.text.id), code: err.code, ...(err.field ? { field: err.field } : {}),
+        ...(details ? { errors: htmlText(details) } : {}), detail: err.text.en,
+      },
+    };
   }
   const code = (err as FastifyError).code;
   if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return { status: 413, body: { status: 'error', message: 'Berkas melebihi batas 5 MB atau berisi lebih dari satu berkas.', code: 'FILE_TOO_LARGE', field: 'file', detail: 'The upload exceeds 5 MB or holds more than one file.' } };
+    return { status: 413, body: { status: 'danger', message: 'Berkas melebihi batas 5 MB atau berisi lebih dari satu berkas.', code: 'FILE_TOO_LARGE', field: 'file', detail: 'The upload exceeds 5 MB or holds more than one file.' } };
   }
   if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') {
-    return { status: 400, body: { status: 'error', message: 'Kirim berkas ZIP sebagai multipart/form-data dengan kolom "file".', code: 'FILE_MISSING', field: 'file', detail: 'Send the ZIP as multipart/form-data in field "file".' } };
+    return { status: 400, body: { status: 'danger', message: 'Kirim berkas ZIP sebagai multipart/form-data dengan kolom "file".', code: 'FILE_MISSING', field: 'file', detail: 'Send the ZIP as multipart/form-data in field "file".' } };
   }
   const e = toHubError(err as FastifyError);
+  // Laravel answers a request that fails validation with 422; OpenSID shows message and errors for it.
+  if (e.status === 400 && (err as FastifyError).validation) return opendkError(new HubError(422, e.code, e.text, e.field, e.errors));
   if (e.status < 500) return opendkError(e);
-  return { status: 500, body: { status: 'error', message: 'Terjadi kesalahan pada Tiyuh Hub; data yang sudah diterima tetap aman. Coba kirim ulang.', code: 'INTERNAL' } };
+  return { status: 500, body: { status: 'danger', message: 'Terjadi kesalahan pada Tiyuh Hub; data yang sudah diterima tetap aman. Coba kirim ulang.', code: 'INTERNAL' } };
+}
+
+/** The upload's outcome as the deletions answer will tell it. */
+function acceptedOutcome(r: FileIngestResult): UploadOutcome {
+  const bad = r.problems.filter((p) => p.status === 'quarantined');
+  return {
+    accepted: true, rows: r.rows, created: r.created, updated: r.updated, unchanged: r.unchanged, quarantined: r.quarantined,
+    problems: bad.slice(0, SHOWN_PROBLEMS).map((p) => `baris ${p.row} (id ${p.localId}): ${(p.errors ?? []).map((e) => e.message.id).join(' ')}`),
+    moreProblems: Math.max(0, bad.length - SHOWN_PROBLEMS),
+  };
 }
 
 /** OpenDK modules the hub does not take: answered with the reason, never a false success. */
@@ -62,13 +104,14 @@ export const opendkRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     if (status >= 500) req.log.error({ err: { message: err.message, stack: err.stack } }, 'opendk request failed');
     return reply.code(status).send(body);
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ status: 'error', message: `Alamat ${req.method} ${req.url.split('?')[0]} tidak ada di Tiyuh Hub.` }));
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ status: 'danger', message: htmlText(`Alamat ${req.method} ${req.url.split('?')[0]} tidak ada di Tiyuh Hub.`) }));
   const auth = opendkAuth(deps.keys, deps.limiter);
 
   /** Checks that every village a request names is one the token covers; OpenDK refuses the whole request otherwise. */
-  const inScope = (allowed: Set<string> | null, raw: string, where = '') => {
+  const inScope = (p: Principal, raw: string, where?: string) => {
     const digits = regionDigits(raw);
-    if (!digits || digits.length !== 10 || !config.villages.has(digits) || (allowed && !allowed.has(digits))) throw unregistered(raw, where);
+    const allowed = villagesOf(p, config);
+    if (!digits || digits.length !== 10 || !config.villages.has(digits) || (allowed && !allowed.has(digits))) throw unregistered(p, raw, where);
     return digits;
   };
 
@@ -81,29 +124,43 @@ export const opendkRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     preHandler: auth,
     schema: { summary: 'OpenSID "Kirim ke OpenDK" population upload: multipart file = ZIP (≤ 5 MB) holding one XLSX in OpenSID\'s header; rows upserted on (desa_id, id)' },
   }, async (req, reply) => {
-    const file = await req.file();
-    if (!file || file.fieldname !== 'file') {
-      throw new OpendkRefusal(400, 'FILE_MISSING', { id: 'Berkas ZIP data penduduk (kolom "file") wajib dikirim.', en: 'The population ZIP (field "file") is required.' }, 'file');
-    }
-    const bytes = await file.toBuffer();
-    const { inputs, rowNumbers } = readPendudukZip(bytes);
-    const allowed = villagesOf(req.principal, config);
-    const checked = new Map<string, string>();
-    inputs.forEach((input, i) => {
-      const raw = String(input.villageCode ?? '').trim();
-      if (!raw) return;
-      const digits = checked.get(raw) ?? inScope(allowed, raw, ` (baris ke-${rowNumbers[i]})`);
-      checked.set(raw, digits);
-      input.villageCode = digits;
-    });
-    const result = await ingestRows(ctx, inputs, rowNumbers, { channel: 'opendk', allowedVillages: allowed, apiKeyId: req.principal.keyId });
-    return success(reply,
-      `Data Penduduk OpenSID diterima Tiyuh Hub: ${result.created} baru, ${result.updated} berubah, ${result.unchanged} tetap, ${result.quarantined} dikarantina.`, {
-        inbox_id: result.inboxId, baris: result.rows, baru: result.created, berubah: result.updated, tetap: result.unchanged, dikarantina: result.quarantined,
-        // OpenSID shows `message`; the first problem rows help an operator fix them in OpenSID.
-        masalah: result.problems.filter((p) => p.status === 'quarantined').slice(0, 50)
-          .map((p) => ({ baris: p.row, id: p.localId, kesalahan: (p.errors ?? []).map((e) => `${e.field}: ${e.message.id}`) })),
+    const p = req.principal;
+    let fileVillage: string | null = null;
+    try {
+      const file = await req.file();
+      if (!file || file.fieldname !== 'file') {
+        throw new OpendkRefusal(400, 'FILE_MISSING', { id: 'Berkas ZIP data penduduk (kolom "file") wajib dikirim.', en: 'The population ZIP (field "file") is required.' }, 'file');
+      }
+      const bytes = await file.toBuffer();
+      const { inputs, rowNumbers } = readPendudukZip(bytes);
+      const checked = new Map<string, string>();
+      inputs.forEach((input, i) => {
+        const raw = String(input.villageCode ?? '').trim();
+        if (!raw) return;
+        const digits = regionDigits(raw);
+        fileVillage ??= digits && digits.length === 10 ? digits : null;
+        const known = checked.get(raw) ?? inScope(p, raw, `baris ke-${rowNumbers[i]}`);
+        checked.set(raw, known);
+        input.villageCode = known;
       });
+      const result = await ingestRows(ctx, inputs, rowNumbers, { channel: 'opendk', allowedVillages: villagesOf(p, config), apiKeyId: p.keyId });
+      await recordUpload(ctx, { apiKeyId: p.keyId, villageCode: fileVillage, inboxId: result.inboxId, outcome: acceptedOutcome(result) });
+      return answer(reply, result.quarantined ? 'danger' : 'success',
+        `Data Penduduk OpenSID diterima Tiyuh Hub: ${result.created} baru, ${result.updated} berubah, ${result.unchanged} tetap, ${result.quarantined} dikarantina (tidak diterima).`, {
+          inbox_id: result.inboxId, baris: result.rows, baru: result.created, berubah: result.updated, tetap: result.unchanged, dikarantina: result.quarantined,
+          // The first problem rows help an operator fix them in OpenSID.
+          masalah: result.problems.filter((q) => q.status === 'quarantined').slice(0, 50)
+            .map((q) => ({ baris: q.row, id: q.localId, kesalahan: (q.errors ?? []).map((e) => `${e.field}: ${e.message.id}`) })),
+        });
+    } catch (err) {
+      const { status, body } = opendkError(err as FastifyError);
+      // A refusal is kept for the deletions answer; a fault of the hub itself (5xx) is not the file's.
+      if (status < 500) {
+        await recordUpload(ctx, { apiKeyId: p.keyId, villageCode: fileVillage, inboxId: null, outcome: { accepted: false, reason: String(body.message), code: String(body.code) } })
+          .catch((e: Error) => req.log.warn({ err: e.message }, 'could not keep the upload outcome'));
+      }
+      throw err;
+    }
   });
 
   app.post('/penduduk', {
@@ -124,11 +181,16 @@ export const opendkRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
       },
     },
   }, async (req, reply) => {
+    const p = req.principal;
     const items = (req.body as { hapus_penduduk: { desa_id: string; id_pend_desa: number | string }[] }).hapus_penduduk;
-    const allowed = villagesOf(req.principal, config);
-    const list = items.map((it, i) => ({ villageCode: inScope(allowed, it.desa_id, ` (hapus_penduduk.${i})`), localId: String(it.id_pend_desa) }));
-    const result = await deleteResidents(ctx, list, { channel: 'opendk', allowedVillages: allowed, apiKeyId: req.principal.keyId, raw: req.body });
-    return success(reply, 'Proses sync Data Penduduk OpenSID sedang berjalan', { inbox_id: result.inboxId, dihapus: result.deleted, tidak_dikenal: result.unknown });
+    const list = items.map((it, i) => ({ villageCode: inScope(p, it.desa_id, `hapus_penduduk.${i}`), localId: String(it.id_pend_desa) }));
+    const result = await deleteResidents(ctx, list, { channel: 'opendk', allowedVillages: villagesOf(p, config), apiKeyId: p.keyId, raw: req.body });
+    const upload = await takeUploadOutcome(ctx, p.keyId, [...new Set(list.map((l) => l.villageCode))]);
+    const { status, message } = deletionsAnswer(upload?.outcome ?? null, { deleted: result.deleted, unknown: result.unknown });
+    return answer(reply, status, message, {
+      inbox_id: result.inboxId, dihapus: result.deleted, tidak_dikenal: result.unknown,
+      unggahan: upload ? { desa_id: upload.villageCode ? dottedRegion(upload.villageCode) : null, ...upload.outcome } : null,
+    });
   });
 
   app.post('/identitas-desa', {
@@ -138,7 +200,7 @@ export const opendkRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const raw = typeof body.kode_desa === 'string' ? body.kode_desa : '';
     if (!raw) throw new OpendkRefusal(422, 'FIELD_REQUIRED', { id: 'Kolom kode_desa wajib diisi.', en: 'kode_desa is required.' }, 'kode_desa');
-    const village = inScope(villagesOf(req.principal, config), raw);
+    const village = inScope(req.principal, raw);
     const detail = Object.fromEntries(['sebutan_desa', 'website', 'path'].map((k) => [k, typeof body[k] === 'string' ? (body[k] as string).slice(0, 300) : null]));
     await ctx.db.execute(sql`insert into audit_log (actor, action, target_type, target_id, region_code, detail)
       values (${`opendk-key:${req.principal.keyId}`}, 'opendk.identitas_desa', 'village', ${village}, ${village}, ${JSON.stringify(detail)}::jsonb)`);
@@ -151,7 +213,7 @@ export const opendkRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   for (const [path, name] of Object.entries(NOT_TAKEN)) {
     app.post(`/${path}`, { preHandler: auth, bodyLimit: 32 * 1024 * 1024, schema: { summary: `${name}: not taken by the hub (answered with the reason)` } }, async (_req, reply) =>
       reply.code(422).send({
-        status: 'error', code: 'MODULE_NOT_TAKEN',
+        status: 'danger', code: 'MODULE_NOT_TAKEN',
         message: `Tiyuh Hub hanya menerima Identitas Desa dan Data Penduduk; data ${name} tidak disimpan. Kirim ${name} ke server OpenDK kecamatan.`,
       }));
   }

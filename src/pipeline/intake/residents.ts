@@ -52,6 +52,7 @@ const COLUMNS = [
   ['rw', 'rw', 'text'], ['religion', 'religion', 'int'], ['marital_status', 'maritalStatus', 'int'],
   ['family_role', 'familyRole', 'int'], ['occupation', 'occupation', 'int'], ['education', 'education', 'int'],
   ['status_dasar', 'statusDasar', 'int'], ['state', 'state', 'text'], ['source_updated_at', 'sourceUpdatedAt', 'timestamptz'],
+  ['temporary_nik', 'temporaryNik', 'text'],
 ] as const satisfies readonly (readonly [string, keyof Resident, 'text' | 'int' | 'date' | 'timestamptz'])[];
 
 /** A change in these fields can change who the record is, so identity is decided again. */
@@ -63,7 +64,9 @@ function extraOf(r: Resident): Record<string, unknown> | null {
 
 function hashOf(r: Resident): string {
   let text = '';
-  for (const [, field] of COLUMNS) if (field !== 'sourceUpdatedAt') text += `${r[field] ?? ''}\u0001`;
+  for (const [, field] of COLUMNS) if (field !== 'sourceUpdatedAt' && field !== 'temporaryNik') text += `${r[field] ?? ''}\u0001`;
+  // Appended only when present, so the hashes of records stored before the column existed stay the same.
+  if (r.temporaryNik) text += `t${r.temporaryNik}\u0001`;
   return hash('sha1', text + JSON.stringify(extraOf(r)));
 }
 
@@ -80,14 +83,14 @@ function rowsJson(list: { r: Resident; hash: string; id?: number }[]): string {
 
 /** extraOf in SQL: citizenship travels in extra. */
 const EXTRA = sql.raw(`case when u.citizenship is null then u.extra else coalesce(u.extra, '{}') || jsonb_build_object('citizenship', u.citizenship) end`);
-const RECORDSET = sql.raw(`u("villageCode" text, "localId" text, ${COLUMNS.map(([, f, t]) => `"${f}" ${t}`).join(', ')}, extra jsonb, citizenship int, "contentHash" text, id int)`);
+const RECORDSET = sql.raw(`u("villageCode" text, "localId" text, ${COLUMNS.map(([, f, t]) => `"${f}" ${t}`).join(', ')}, extra jsonb, warnings jsonb, citizenship int, "contentHash" text, id int)`);
 const COLUMN_LIST = sql.raw(COLUMNS.map(([c]) => c).join(', '));
 const VALUE_LIST = sql.raw(COLUMNS.map(([, f]) => `u."${f}"`).join(', '));
 
 async function insertResidents(tx: Tx, list: { r: Resident; hash: string }[], opts: IngestOptions, inboxId: number): Promise<number[]> {
   const made = await rows<{ id: number; village_code: string; local_id: string }>(tx, sql`
-    insert into resident_records (village_code, local_id, ${COLUMN_LIST}, extra, content_hash, channel, source_id, inbox_id)
-    select u."villageCode", u."localId", ${VALUE_LIST}, ${EXTRA}, u."contentHash", ${opts.channel}, ${opts.sourceId ?? null}, ${inboxId}
+    insert into resident_records (village_code, local_id, ${COLUMN_LIST}, extra, warnings, content_hash, channel, source_id, inbox_id)
+    select u."villageCode", u."localId", ${VALUE_LIST}, ${EXTRA}, u.warnings, u."contentHash", ${opts.channel}, ${opts.sourceId ?? null}, ${inboxId}
     from json_to_recordset(${rowsJson(list)}::json) as ${RECORDSET}
     returning id, village_code, local_id`);
   const ids = new Map(made.map((m) => [`${m.village_code}/${m.local_id}`, m.id]));
@@ -98,7 +101,7 @@ async function updateResidents(tx: Tx, list: { id: number; r: Resident; hash: st
   const sets = COLUMNS.map(([c, f]) => sql.raw(`${c} = u."${f}"`));
   const reidentify = list.filter((x) => x.reidentify).map((x) => x.id);
   await tx.execute(sql`
-    update resident_records t set ${sql.join(sets, sql`, `)}, extra = ${EXTRA}, content_hash = u."contentHash",
+    update resident_records t set ${sql.join(sets, sql`, `)}, extra = ${EXTRA}, warnings = u.warnings, content_hash = u."contentHash",
       channel = ${opts.channel}, source_id = coalesce(${opts.sourceId ?? null}, t.source_id),
       status = case when t.id = any(${arrayParam(reidentify, 'int')}) then 'accepted' else t.status end, deleted_at = null, updated_at = now()
     from json_to_recordset(${rowsJson(list)}::json) as ${RECORDSET}
@@ -153,7 +156,7 @@ export async function ingestResidents(ctx: PipelineContext, inputs: ResidentInpu
       ? { index, localId: c.value.localId, villageCode: c.value.villageCode, status: 'unchanged', ...(c.warnings.length ? { warnings: c.warnings } : {}) }
       : { index, localId: c.localId, villageCode: c.villageCode, status: 'quarantined', errors: c.errors }));
 
-    const valid = checks.flatMap((c, index) => (c.ok ? [{ index, r: c.value }] : []));
+    const valid = checks.flatMap((c, index) => (c.ok ? [{ index, r: Object.assign(c.value, { warnings: c.warnings.length ? c.warnings : null }) }] : []));
     const hashes = valid.map((v) => hashOf(v.r));
     // Keys and hashes first: in a re-pull most rows are unchanged, and only changed ones need their columns.
     // One index probe per row (lateral): a join let the planner hash the whole table for every page.

@@ -6,6 +6,8 @@ export interface NikCheck {
   /** The NIK when it is a real one, null when absent or an OpenSID placeholder. */
   nik: string | null;
   temporary: boolean;
+  /** The OpenSID temporary NIK itself: what the village calls the person, kept apart and never matched on. */
+  temporaryNik: string | null;
   errors: RecordError[];
   warnings: RecordError[];
 }
@@ -32,11 +34,11 @@ const NIK_ERRORS: Record<string, (field: string, raw: string) => RecordError> = 
  * its agreement with the record's birth date and sex; a disagreement is a warning, not an error.
  */
 export function checkNik(raw: string | null | undefined, field: string, birthDate?: string | null, sex?: 'M' | 'F' | null): NikCheck {
-  const out: NikCheck = { nik: null, temporary: false, errors: [], warnings: [] };
+  const out: NikCheck = { nik: null, temporary: false, temporaryNik: null, errors: [], warnings: [] };
   if (raw == null || raw.trim() === '') return out;
   const info = parseNik(raw);
   if (info.empty) return out;
-  if (info.temporary) { out.temporary = true; return out; }
+  if (info.temporary) { out.temporary = true; out.temporaryNik = info.digits; return out; }
   const digits = info.digits ?? '';
   out.errors = [...new Set(info.errors)].map((code) => (NIK_ERRORS[code] ?? NIK_ERRORS.NIK_LENGTH!)(field, digits));
   if (out.errors.length) return out;

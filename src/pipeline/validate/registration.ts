@@ -1,5 +1,9 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
+// A CommonJS module: its function is the namespace's default.
+import * as idLocaleModule from 'ajv-i18n/localize/id/index.js';
+
+const idLocale = idLocaleModule as unknown as { default: (errors: ErrorObject[]) => void };
 import type { HubConfig, Service } from '../../config/load.js';
 import { regionDigits } from '../../config/regionCode.js';
 import { checkKk, checkNik } from './nik.js';
@@ -97,6 +101,19 @@ function fieldOf(e: ErrorObject, prefix = ''): string {
   return [prefix, ...path].filter(Boolean).join('.') || (prefix || 'body');
 }
 
+/**
+ * ajv's own words for an error in Indonesian (ajv-i18n's maintained `id` locale) and English. The
+ * translation rewrites `message` in place, so it runs on a copy.
+ */
+function ajvMessage(e: ErrorObject): { id: string; en: string } {
+  const copy = [{ ...e }];
+  idLocale.default(copy);
+  return { id: (copy[0]!.message ?? e.keyword).trim(), en: (e.message ?? e.keyword).trim() };
+}
+
+const TYPE_ID: Record<string, string> = { string: 'teks', integer: 'bilangan bulat', number: 'angka', boolean: 'boolean', object: 'objek', array: 'larik', null: 'null' };
+const typeList = (t: unknown, names?: Record<string, string>) => (Array.isArray(t) ? t : String(t).split(',')).map((x) => names?.[x] ?? x).join(names ? ' atau ' : ' or ');
+
 /** Turns ajv's findings into the hub's coded errors. */
 export function shapeErrors(errors: ErrorObject[], prefix = ''): RecordError[] {
   return errors.map((e) => {
@@ -104,11 +121,13 @@ export function shapeErrors(errors: ErrorObject[], prefix = ''): RecordError[] {
     switch (e.keyword) {
       case 'required': return recordError('FIELD_REQUIRED', field);
       case 'additionalProperties': return recordError('FIELD_UNKNOWN', field);
-      case 'type': return recordError('FIELD_TYPE', field, String(e.params.type));
-      case 'minLength': return recordError('FIELD_EMPTY', field);
+      case 'type': return recordError('FIELD_TYPE', field, { id: typeList(e.params.type, TYPE_ID), en: typeList(e.params.type) });
+      case 'minLength': return e.params.limit === 1 ? recordError('FIELD_EMPTY', field) : recordError('FIELD_FORMAT', field, ajvMessage(e));
       case 'maxLength': return recordError('FIELD_TOO_LONG', field, String(e.params.limit));
       case 'enum': return recordError('FIELD_ENUM', field, (e.params.allowedValues as unknown[]).join(', '));
-      default: return recordError('FIELD_FORMAT', field, e.message ?? e.keyword);
+      case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum': case 'minItems': case 'maxItems':
+        return recordError('FIELD_RANGE', field, ajvMessage(e));
+      default: return recordError('FIELD_FORMAT', field, ajvMessage(e));
     }
   });
 }
@@ -190,7 +209,7 @@ export function checkRegistration(input: unknown, config: HubConfig, defaultVill
     }
     if (service.validateDetails && !service.validateDetails(raw.details ?? {})) {
       for (const e of shapeErrors(service.validateDetails.errors ?? [], 'details')) {
-        errors.push(recordError('DETAILS_INVALID', e.field, e.message.en));
+        errors.push(recordError('DETAILS_INVALID', e.field, e.message));
       }
     }
   }

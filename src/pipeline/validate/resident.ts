@@ -19,7 +19,7 @@ export interface ResidentInput {
 export interface Resident {
   localId: string;
   villageCode: string;
-  nik: string | null; kk: string | null; fullName: string; sex: 'M' | 'F' | null; birthDate: string | null;
+  nik: string | null; temporaryNik: string | null; kk: string | null; fullName: string; sex: 'M' | 'F' | null; birthDate: string | null;
   birthPlace: string | null; motherName: string | null; fatherName: string | null; address: string | null;
   dusun: string | null; rt: string | null; rw: string | null;
   religion: number | null; maritalStatus: number | null; familyRole: number | null; occupation: number | null;
@@ -27,6 +27,8 @@ export interface Resident {
   statusDasar: number; state: ResidentState;
   sourceUpdatedAt: string | null;
   extra: Record<string, unknown> | null;
+  /** What validation flagged without refusing the record; stored beside it, not part of its content. */
+  warnings?: RecordError[] | null;
 }
 
 export type ResidentState = 'active' | 'dead' | 'moved' | 'missing' | 'gone' | 'invalid';
@@ -43,10 +45,22 @@ export type ResidentCheck =
   | { ok: true; value: Resident; warnings: RecordError[] }
   | { ok: false; errors: RecordError[]; localId: string; villageCode: string | null };
 
+const CSV_QUOTED = /^"((?:[^"]|"")*)"$/;
+
+/**
+ * OpenSID hands some values on still CSV-quoted: `"SITI ""ICAH"" AISYAH"` is the name SITI "ICAH" AISYAH.
+ * Only a value wholly wrapped in quotes with every inner quote doubled is read that way.
+ */
+export function unquoteCsv(s: string): string {
+  if (s.length < 2 || s[0] !== '"') return s;
+  const m = CSV_QUOTED.exec(s);
+  return m ? m[1]!.replace(/""/g, '"') : s;
+}
+
 function text(v: unknown, field: string, max: number, errors: RecordError[]): string | null {
   if (v == null) return null;
   if (typeof v !== 'string' && typeof v !== 'number') { errors.push(recordError('FIELD_TYPE', field, 'string')); return null; }
-  const s = cleanText(String(v));
+  const s = cleanText(unquoteCsv(cleanText(String(v))));
   // OpenSID writes '-' for an empty dusun/rt/rw.
   if (s === '' || s === '-') return null;
   if (s.length > max) { errors.push(recordError('FIELD_TOO_LONG', field, String(max))); return null; }
@@ -169,6 +183,7 @@ export function checkResident(input: ResidentInput, config: HubConfig, allowedVi
     localId,
     villageCode: villageCode ?? '',
     nik: nik.nik,
+    temporaryNik: nik.temporaryNik,
     kk: kk.kk,
     fullName: fullName ?? '',
     sex,

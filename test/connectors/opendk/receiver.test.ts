@@ -103,7 +103,7 @@ t.test('in a readable file, valid rows are accepted and invalid rows quarantined
   ];
   const res = await upload(pendudukZip(rowsIn));
   t.equal(res.status, 200);
-  t.match(res.body, { status: 'success', baru: 2, dikarantina: 3 });
+  t.match(res.body, { status: 'danger', baru: 2, dikarantina: 3 }, 'a file with refused rows is not a success');
   t.match(res.body.masalah, [{ baris: 3, id: '1101' }, { baris: 4, id: '1102' }, { baris: 5, id: '1103' }]);
   const q = await rows<{ external_id: string; village_code: string; errors: { code: string }[]; payload: Record<string, unknown> }>(db,
     sql`select external_id, village_code, errors, payload from quarantine where kind = 'resident' order by id`);
@@ -122,11 +122,11 @@ t.test('a row of a village outside the token\'s scope refuses the file with Open
   const before = await count('select count(*)::int as n from resident_records');
   const other = await upload(pendudukZip([pendudukRow(200, DESA), pendudukRow(201, '18.12.05.2006')]));
   t.equal(other.status, 400);
-  t.match(other.body, { status: 'error', message: /^Kode desa 18\.12\.05\.2006 tidak terdaftar di kecamatan/, code: 'VILLAGE_OUT_OF_SCOPE' });
+  t.match(other.body, { status: 'danger', message: /^Kode desa 18\.12\.05\.2006 tidak terdaftar di kecamatan/, code: 'VILLAGE_OUT_OF_SCOPE' });
   const villageOnly = await upload(pendudukZip([pendudukRow(202, '18.12.01.2003')]), villageToken);
   t.equal(villageOnly.status, 400, 'a village token covers its own village only');
   const unknown = await upload(pendudukZip([pendudukRow(203, '18.12.01.2999')]));
-  t.match(unknown.body, { status: 'error', message: /Kode desa 18\.12\.01\.2999 tidak terdaftar/ });
+  t.match(unknown.body, { status: 'danger', message: /Kode desa 18\.12\.01\.2999 tidak terdaftar/ });
   t.equal(await count('select count(*)::int as n from resident_records'), before, 'nothing of a refused file is stored');
   const own = await upload(pendudukZip([pendudukRow(204, DESA)]), villageToken);
   t.equal(own.status, 200);
@@ -136,24 +136,25 @@ t.test('a deletion payload marks the records deleted; sending it again changes n
   const body = { hapus_penduduk: [{ desa_id: DESA, id_pend_desa: 1001, foto: 'a.jpg' }, { desa_id: DESA, id_pend_desa: '1002', foto: '' }, { desa_id: DESA, id_pend_desa: 99999, foto: '' }] };
   const res = await send('/penduduk', kecToken, body);
   t.equal(res.status, 200);
-  t.same({ status: res.body.status, message: res.body.message }, { status: 'success', message: 'Proses sync Data Penduduk OpenSID sedang berjalan' });
+  t.match({ status: res.body.status, message: res.body.message }, { status: 'danger', message: /Penghapusan: 2 penduduk ditandai terhapus, 1 sudah terhapus sebelumnya atau tidak dikenal\.$/ },
+    'no upload came before it, which the admin is told');
   t.match(res.body, { dihapus: 2, tidak_dikenal: 1 });
   const gone = (await residents()).filter((r) => ['1001', '1002'].includes(r.local_id));
   t.same(gone.map((g) => g.state), ['deleted', 'deleted']);
   const again = await send('/penduduk', kecToken, body);
-  t.match(again.body, { status: 'success', dihapus: 0, tidak_dikenal: 3 });
+  t.match(again.body, { dihapus: 0, tidak_dikenal: 3 });
   const outside = await send('/penduduk', kecToken, { hapus_penduduk: [{ desa_id: '18.12.05.2006', id_pend_desa: 1 }] });
   t.equal(outside.status, 400);
   t.match(outside.body.message, /^Kode desa 18\.12\.05\.2006 tidak terdaftar di kecamatan/);
   const malformed = await send('/penduduk', kecToken, { hapus_penduduk: [{ desa_id: DESA }] });
-  t.equal(malformed.status, 400);
-  t.match(malformed.body, { status: 'error', message: String, code: 'FIELD_REQUIRED' });
+  t.equal(malformed.status, 422, 'as Laravel answers a request that fails validation');
+  t.match(malformed.body, { status: 'danger', message: 'Kolom id_pend_desa wajib diisi.', code: 'FIELD_REQUIRED' });
 });
 
 t.test('tokens are checked the way OpenDK checks them', async (t) => {
   const none = await send('/test', null, undefined, 'GET');
   t.equal(none.status, 401);
-  t.same(none.body, { message: 'Unauthenticated.' });
+  t.match(none.body, { status: 'danger', message: /^Unauthenticated\. Token OpenDK belum diisi/ });
   const unknown = await send('/test', 'tho_not_a_token', undefined, 'GET');
   t.equal(unknown.status, 401);
   t.match(unknown.body, { error: 'Token not registered', message: String });
@@ -170,17 +171,17 @@ t.test('identitas-desa and the other calls of a sync are answered in OpenDK\'s s
   const audit = await count(`select count(*)::int as n from audit_log where action = 'opendk.identitas_desa' and target_id = '1812012002'`);
   t.equal(audit, 1);
   const outside = await send('/identitas-desa', kecToken, new URLSearchParams({ kode_desa: '18.12.05.2006' }));
-  t.match(outside, { status: 400, body: { status: 'error', message: /tidak terdaftar di kecamatan/ } });
+  t.match(outside, { status: 400, body: { status: 'danger', message: /tidak terdaftar di kecamatan/ } });
   const apbdes = await send('/laporan-apbdes', kecToken, { desa_id: DESA, laporan_apbdes: [] });
-  t.match(apbdes, { status: 422, body: { status: 'error', message: /Laporan APBDes/ } });
+  t.match(apbdes, { status: 422, body: { status: 'danger', message: /Laporan APBDes/ } });
   const missing = await send('/no-such-thing', kecToken, {});
-  t.match(missing, { status: 404, body: { status: 'error', message: String } });
+  t.match(missing, { status: 404, body: { status: 'danger', message: String } });
 });
 
 t.test('a broken file is refused whole, each with its reason', async (t) => {
   const before = await count('select count(*)::int as n from inbox');
   const notZip = await upload(strToU8('alamat,nama\nx,y\n'));
-  t.match(notZip, { status: 400, body: { status: 'error', code: 'FILE_NOT_ZIP', message: 'Berkas bukan arsip ZIP.' } });
+  t.match(notZip, { status: 400, body: { status: 'danger', code: 'FILE_NOT_ZIP', message: 'Berkas bukan arsip ZIP.' } });
 
   const traversal = await upload(zipSync({ '../../etc/penduduk.xlsx': buildXlsx([['id']]) }));
   t.match(traversal, { status: 400, body: { code: 'ZIP_UNSAFE_PATH' } });
@@ -205,7 +206,7 @@ t.test('a broken file is refused whole, each with its reason', async (t) => {
   t.match(missingColumn, { status: 400, body: { code: 'HEADER_MISSING_COLUMN', message: /nama/ } });
 
   const big = new Uint8Array(5 * 1024 * 1024 + 10);
-  t.match(await upload(zipSync({ 'x.jpg': big }, { level: 0 })), { status: 413, body: { status: 'error', code: 'FILE_TOO_LARGE' } });
+  t.match(await upload(zipSync({ 'x.jpg': big }, { level: 0 })), { status: 413, body: { status: 'danger', code: 'FILE_TOO_LARGE' } });
 
   const noFile = await send('/penduduk/storedata', kecToken, new FormData());
   t.equal(noFile.status, 400);
