@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import dedupCommand from '../../../src/cli/commands/dedup.js';
+import { main } from '../../src/cli/main.js';
 
 /** Runs the command with stderr captured. */
 async function run(argv: string[]): Promise<{ code: number; stderr: string }> {
@@ -13,7 +13,7 @@ async function run(argv: string[]): Promise<{ code: number; stderr: string }> {
     return true;
   }) as typeof process.stderr.write;
   try {
-    const code = await dedupCommand(argv);
+    const code = await main(['dedup', ...argv]);
     return { code, stderr: chunks.join('') };
   } finally {
     process.stderr.write = orig;
@@ -50,7 +50,7 @@ t.test('one output line per valid id, clusters and review pairs', async (t) => {
   t.match(stderr, /summary: 4 records, 3 clusters, \d+ possible pairs, 0 malformed lines/);
 });
 
-t.test('malformed lines are reported with their line number and left out', async (t) => {
+t.test('malformed lines are reported with their line number and reason, left out, and the exit code says so', async (t) => {
   const inPath = join(dir, 'bad.ndjson');
   writeFileSync(inPath, [
     JSON.stringify(good[0]),
@@ -65,7 +65,7 @@ t.test('malformed lines are reported with their line number and left out', async
   ].join('\n'));
   const out = join(dir, 'bad-out.ndjson');
   const { code, stderr } = await run(['--in', inPath, '--out', out]);
-  t.equal(code, 0);
+  t.equal(code, 3, 'done, but not clean: a script must not take a partial result for a whole one');
   t.same(lines(out).map((r) => r.id), ['r1', 'r3']);
   for (const n of [2, 3, 5, 6, 7, 9]) t.match(stderr, new RegExp(`line ${n}: malformed`), `line ${n} reported`);
   t.notMatch(stderr, /line 8: malformed/, 'blank lines are skipped');
@@ -96,7 +96,7 @@ t.test('CSV input with a header (by extension and by content)', async (t) => {
     writeFileSync(inPath, csv);
     const out = join(dir, `${name}.out`);
     const { code, stderr } = await run(['--in', inPath, '--out', out]);
-    t.equal(code, 0, name);
+    t.equal(code, 3, name);
     const rows = lines(out);
     t.same(rows.map((r) => r.id), ['c1', 'c2', 'c3'], name);
     const cluster = new Map(rows.map((r) => [r.id, r.clusterId]));
@@ -106,7 +106,7 @@ t.test('CSV input with a header (by extension and by content)', async (t) => {
 });
 
 t.test('usage errors', async (t) => {
-  t.equal((await run([])).code, 2);
+  t.equal((await run([])).code, 2, '--in and --out are required');
   t.equal((await run(['--in', 'x'])).code, 2);
   t.equal((await run(['--bogus'])).code, 2);
   t.equal((await run(['--in', join(dir, 'missing.ndjson'), '--out', join(dir, 'o')])).code, 2);
