@@ -5,7 +5,7 @@
 import t from 'tap';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -76,9 +76,20 @@ t.test('one owner, the CLI through the running hub, nothing lost across restarts
   t.match(unknown.stderr, /Kecamatan "18.12.99" tidak dikenal/);
   t.match(unknown.stderr, /Unknown kecamatan "18.12.99"/);
 
+  // import through the hub; its bad row is listed without the person's NIK or name.
+  const file = path.join(dataDir, 'penduduk.csv');
+  writeFileSync(file, 'nama;nik;jenis_kelamin;tanggallahir;alamat\r\nSITI RAHAYU;1812015708900003;2;17-08-1990;Jl. Lintas\r\n' +
+    'BUDI SANTOSO;1812011399900007;1;13-13-1990;Jl. Lintas\r\n');
+  const imported = await cli('import', file, '--village', '18.12.01.2002');
+  t.equal(imported.code, 0, imported.stderr);
+  t.match(imported.stderr, /import \[#+\] 2\/2 rows/, 'the progress bar, fed by the hub');
+  t.match(imported.stdout, /import #\d+: 2 rows .*1 quarantined/);
   const listed = await cli('quarantine', 'list');
   t.equal(listed.code, 0, listed.stderr);
-  t.match(listed.stderr, /0 of 0 quarantined records/);
+  t.match(listed.stderr, /1 of 1 quarantined records/);
+  t.match(listed.stdout, /1812\*{8}0007/, 'the NIK masked');
+  t.match(listed.stdout, /B\. S\./, 'the name as initials');
+  t.notMatch(listed.stdout + listed.stderr, /1812011399900007|BUDI|SANTOSO/, 'no personal data on the terminal');
 
   const second = await cli('serve');
   t.equal(second.code, 3, 'a second hub on the same data directory is refused');

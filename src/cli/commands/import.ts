@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { SingleBar, Presets } from 'cli-progress';
+import { SingleBar } from 'cli-progress';
 import { loadEnv } from '../../config/env.js';
 import { invoke } from '../control/client.js';
 import { UsageError } from '../usage.js';
@@ -17,11 +17,12 @@ export default async function importCommand(file: string, opts: { village: strin
   } catch (err) {
     throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  // On a terminal a bar that redraws; elsewhere (logs, CI) only the final line.
+  // On a terminal a bar that redraws; elsewhere (a log, CI) a line every 10 s and the last one.
   const bar = new SingleBar({
-    format: 'import [{bar}] {percentage}% | {value}/{total} rows | {rate} rows/s | {eta_formatted} left',
-    stream: process.stderr, noTTYOutput: false, hideCursor: true,
-  }, Presets.shades_classic);
+    format: 'import [{bar}] {value}/{total} rows | {percentage}% | {rate} rows/s | {eta_formatted} left',
+    barCompleteChar: '#', barIncompleteChar: '.', barsize: 30,
+    stream: process.stderr, noTTYOutput: true, notTTYSchedule: 10_000, hideCursor: true,
+  });
   const started = performance.now();
   let shown = false;
   const rate = (done: number) => Math.round(done / Math.max((performance.now() - started) / 1000, 0.001));
@@ -30,13 +31,12 @@ export default async function importCommand(file: string, opts: { village: strin
       village: opts.village, fileName: path.basename(file), contentBase64: bytes.toString('base64'), withProblems: opts.errors !== undefined,
     }, {
       onProgress: (done, total) => {
-        if (!process.stderr.isTTY) return;
         if (!shown) { bar.start(total, 0, { rate: 0 }); shown = true; }
         bar.setTotal(total);
         bar.update(done, { rate: rate(done) });
       },
     });
-    if (shown) bar.stop();
+    if (shown) { bar.stop(); shown = false; }
     const perSecond = Math.round(result.rows / Math.max(result.seconds, 0.001));
     console.log(`import #${result.importId}: ${result.rows} rows in ${result.seconds.toFixed(2)} s (${perSecond} rows/s): ` +
       `${result.created} created, ${result.updated} updated, ${result.unchanged} unchanged, ${result.quarantined} quarantined`);

@@ -41,7 +41,9 @@ export const listQuarantineOperation: Operation<QuarantineFilter, { total: numbe
       total,
       items: items.map(({ payload, errors, ...rest }) => {
         const p = person(payload);
-        return { ...rest, errors: errors.map((e) => ({ code: e.code, field: e.field })), nik: maskNik(p.nik ?? p.NIK), name: maskName(p.fullName ?? p.nama) };
+        // A file without the village's resident ids is keyed by NIK (nikAsLocalId): the key is personal data then.
+        const externalId = rest.externalId?.replace(/\d{16}/g, (nik) => maskNik(nik)!) ?? null;
+        return { ...rest, externalId, errors: errors.map((e) => ({ code: e.code, field: e.field })), nik: maskNik(p.nik ?? p.NIK), name: maskName(p.fullName ?? p.nama) };
       }),
     };
   },
