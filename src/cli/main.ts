@@ -1,46 +1,36 @@
-import { ConfigError } from '../config/load.js';
-import { EnvError } from '../config/env.js';
-import { RedisUnavailableError } from '../runtime/redis.js';
+import { pathToFileURL } from 'node:url';
+import { CommanderError } from 'commander';
+import { buildProgram } from './program.js';
 import { UsageError } from './usage.js';
 
-type Command = (argv: string[]) => Promise<number>;
-
-/** Loaded on demand so `tiyuh-hub dedup` does not pay for fastify and BullMQ. */
-const COMMANDS: Record<string, { about: string; load: () => Promise<{ default: Command }> }> = {
-  serve: { about: 'run the API and the pipeline workers', load: () => import('./commands/serve.js') },
-  worker: { about: 'run the pipeline workers only', load: () => import('./commands/worker.js') },
-  migrate: { about: 'apply database migrations', load: () => import('./commands/migrate.js') },
-  demo: { about: 'start the hub on embedded defaults with demo keys and example curl commands', load: () => import('./commands/demo.js') },
-  dedup: { about: 'dedup --in FILE --out FILE [--review FILE] [--strict]: batch identity resolution of NDJSON or CSV', load: () => import('./commands/dedup.js') },
-  keys: { about: 'keys create --village <code> | --agency <code> [--kecamatan <code>]: make an API key', load: () => import('./commands/keys.js') },
-  tokens: { about: 'tokens create --kecamatan <code> | --village <code>: make an OpenDK token for OpenSID "Kirim ke OpenDK"', load: () => import('./commands/tokens.js') },
-  import: { about: 'import FILE --village <code> [--errors FILE.csv]: import residents from a CSV/XLSX', load: () => import('./commands/import.js') },
-  sources: { about: 'sources [--json] | sources check <sourceId>: each source\'s last success, lag, records and last error; can the hub reach and log in', load: () => import('./commands/sources.js') },
-  sync: { about: 'sync <sourceId> [--wait]: start a pull of a source now', load: () => import('./commands/sync.js') },
-  simulate: { about: 'simulate [--port N] [--residents N] [--sources-out FILE]: serve simulated OpenSID village servers', load: () => import('./commands/simulate.js') },
-  users: { about: 'users create --role <role> [--region <code>] [--agency <code>] --name <text> --username <name> | list | disable <username> | reset-password <username>: console staff accounts', load: () => import('./commands/users.js') },
-  quarantine: { about: 'quarantine list [--village <code>] | replay <id>... [--payload FILE.json]', load: () => import('./commands/quarantine.js') },
-};
-
-function help(): string {
-  return ['Usage: tiyuh-hub <command> [options]', '', 'Commands:',
-    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.about}`)].join('\n');
+/** Errors the operator can act on are printed as words; anything else is a bug and keeps its stack. */
+async function explain(err: unknown): Promise<number | null> {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+  if (err instanceof UsageError) { console.error(err.message); return 2; }
+  const [{ ConfigError }, { EnvError }, { RedisUnavailableError }, { DatabaseLockedError }, { OperationError }] = await Promise.all([
+    import('../config/load.js'), import('../config/env.js'), import('../runtime/redis.js'), import('../db/pgliteLock.js'), import('./operations/operation.js'),
+  ]);
+  if (err instanceof ConfigError) { console.error(`Configuration error: ${err.message}`); return 2; }
+  if (err instanceof EnvError || err instanceof RedisUnavailableError) { console.error(err.message); return 2; }
+  if (err instanceof DatabaseLockedError) { console.error(err.message); return 3; }
+  if (err instanceof OperationError) { console.error(`${err.code}: ${err.message}`); return err.exitCode; }
+  return null;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === 'help' || name === '--help' || name === '-h') { console.log(help()); return name ? 0 : 1; }
-  const command = COMMANDS[name];
-  if (!command) { console.error(`Unknown command "${name}".\n\n${help()}`); return 2; }
+export async function main(argv: string[]): Promise<number> {
+  const outcome = { exitCode: 0 };
+  const program = buildProgram(outcome);
+  // Bare `tiyuh-hub` is a request for help, not a mistake.
+  if (argv.length === 0) { program.outputHelp(); return 0; }
   try {
-    return await (await command.load()).default(rest);
+    await program.parseAsync(argv, { from: 'user' });
+    return outcome.exitCode;
   } catch (err) {
-    if (err instanceof ConfigError) console.error(`Configuration error: ${err.message}`);
-    else if (err instanceof UsageError || err instanceof EnvError || err instanceof RedisUnavailableError) console.error(err.message);
-    else if ((err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') console.error((err as Error).message);
-    else throw err;
-    return 2;
+    const code = await explain(err);
+    if (code === null) throw err;
+    return code;
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// bin/tiyuh-hub.js calls main(); run directly (node --import tsx src/cli/main.ts ...) it runs itself.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await main(process.argv.slice(2));

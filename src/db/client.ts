@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as schema from './schema.js';
+import { lockDataDir, type LockOptions } from './pgliteLock.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -25,8 +26,17 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** Opens Postgres at `url`, or embedded PGlite under `dataDir` when no url is given. */
-export async function openDatabase(url: string | undefined, dataDir: string, opts: { max?: number } = {}): Promise<Database> {
+export interface OpenOptions {
+  max?: number;
+  /** Who holds the embedded database's lock (default: this process's command line, one-shot). */
+  lock?: Partial<LockOptions>;
+}
+
+/**
+ * Opens Postgres at `url`, or embedded PGlite under `dataDir` when no url is given. PGlite is opened
+ * by one process at a time: a second one gets DatabaseLockedError.
+ */
+export async function openDatabase(url: string | undefined, dataDir: string, opts: OpenOptions = {}): Promise<Database> {
   if (url) {
     // JIT off: the hub's statements are short, and a stale row estimate (a table that grew since its
     // last ANALYZE) made Postgres spend ~120 ms compiling a 3 ms lookup, once per identify batch.
@@ -41,18 +51,32 @@ export async function openDatabase(url: string | undefined, dataDir: string, opt
       close: () => client.end({ timeout: 5 }),
     };
   }
-  const { PGlite } = await import('@electric-sql/pglite');
   const dir = path.join(dataDir, 'pglite');
   mkdirSync(dir, { recursive: true });
-  const client = await PGlite.create(dir);
-  const db = drizzleLite(client, { schema }) as unknown as Db;
-  return {
-    db,
-    kind: 'pglite',
-    describe: `embedded PGlite at ${dir}`,
-    migrate: () => migrateLite(db as never, { migrationsFolder: MIGRATIONS_DIR }),
-    close: () => client.close(),
-  };
+  const release = await lockDataDir(path.join(dataDir, 'pglite.lock'), dir, {
+    command: ['tiyuh-hub', ...process.argv.slice(2, 4)].join(' '), longRunning: false, ...opts.lock,
+  });
+  try {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const client = await PGlite.create(dir);
+    const db = drizzleLite(client, { schema }) as unknown as Db;
+    return {
+      db,
+      kind: 'pglite',
+      describe: `embedded PGlite at ${dir}`,
+      migrate: () => migrateLite(db as never, { migrationsFolder: MIGRATIONS_DIR }),
+      close: async () => {
+        try {
+          await client.close();
+        } finally {
+          release();
+        }
+      },
+    };
+  } catch (err) {
+    release();
+    throw err;
+  }
 }
 
 /** Rows of a raw statement; postgres.js answers an array, PGlite an object with `rows`. */

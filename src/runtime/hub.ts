@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { sql } from 'drizzle-orm';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { loadConfig, type HubConfig } from '../config/load.js';
 import type { Env } from '../config/env.js';
 import { openDatabase, type Database } from '../db/client.js';
@@ -12,7 +14,7 @@ import { startSyncWorkers, type SyncWorkers } from '../connectors/sync/worker.js
 import { registerSyncSchedules } from '../connectors/sync/schedules.js';
 import type { PipelineContext } from '../pipeline/context.js';
 import type { Logger } from './logger.js';
-import { producerConnection, resolveRedis, workerConnection, type RedisEndpoint } from './redis.js';
+import { producerConnection, RedisUnavailableError, resolveRedis, workerConnection, type RedisEndpoint } from './redis.js';
 
 export interface Hub {
   env: Env;
@@ -49,27 +51,56 @@ export interface StartOptions {
   workers: boolean;
   /** Overrides env.port; 0 picks a free port. */
   port?: number;
+  /** Told each start-up step in words, with the seconds since start (a first start on embedded data takes several). */
+  onStep?: (text: string, seconds: number) => void;
+  /** Adds routes before the API listens (the CLI's control endpoint). */
+  extendApp?: (app: FastifyInstance, hub: { ctx: PipelineContext; database: Database }) => Promise<void>;
+}
+
+/** Whether an embedded data directory has never been initialised: the first start creates and migrates it (~10 s). */
+function firstStart(env: Env): boolean {
+  if (env.databaseUrl) return false;
+  try {
+    return readdirSync(path.join(env.dataDir, 'pglite')).length === 0;
+  } catch {
+    return true;
+  }
 }
 
 /** Loads and checks config, opens Postgres (or PGlite) and Redis, migrates, then starts the API and/or workers. */
 export async function startHub(env: Env, log: Logger, opts: StartOptions): Promise<Hub> {
+  const began = performance.now();
+  const step = (text: string) => opts.onStep?.(text, (performance.now() - began) / 1000);
   const config = loadConfig(env.configDir);
-  const database = await openDatabase(env.databaseUrl, env.dataDir);
+  const fresh = firstStart(env);
+  step(env.databaseUrl ? 'connecting to Postgres'
+    : `opening the embedded database in ${path.join(env.dataDir, 'pglite')}${fresh ? ' (first start: creating it, about 10 s)' : ''}`);
+  const database = await openDatabase(env.databaseUrl, env.dataDir, {
+    lock: { longRunning: opts.api || opts.workers, waitMs: 30_000, onWait: (h) => step(`waiting for process ${h.pid} (${h.command}) to let go of the embedded database`) },
+  });
   const cleanups: (() => Promise<unknown>)[] = [() => database.close()];
   let closing: Promise<void> | null = null;
   const closeAll = () => (closing ??= (async () => {
     for (const c of [...cleanups].reverse()) await c().catch(() => {});
   })());
   try {
+    step(fresh ? 'creating tables (migrations)' : 'checking migrations');
     await database.migrate();
     await syncSources({ database, config });
+    step(env.redisUrl ? 'connecting to Redis' : 'looking for Redis on 127.0.0.1:6379, else starting a redis-server child');
     const redis = await resolveRedis(env.redisUrl, env.dataDir, log);
+    step(`Redis: ${redis.describe}`);
     if (redis.child) cleanups.push(async () => { redis.child!.kill('SIGTERM'); });
     const producer: Redis = producerConnection(redis.url);
-    await new Promise<void>((resolve, reject) => {
-      producer.once('ready', () => resolve());
-      producer.once('error', reject);
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        producer.once('ready', () => resolve());
+        producer.once('error', reject);
+      });
+    } catch (err) {
+      producer.disconnect();
+      throw new RedisUnavailableError(`Redis (${redis.describe}) did not answer: ${(err as Error).message}. Is it running and reachable?`);
+    }
     cleanups.push(() => producer.quit());
     const queues = new StageQueues(producer, env.queuePrefix);
     cleanups.push(() => queues.close());
@@ -77,6 +108,7 @@ export async function startHub(env: Env, log: Logger, opts: StartOptions): Promi
     const hub: Hub = { env, config, database, redis, ctx, close: closeAll };
 
     if (opts.workers) {
+      step('starting pipeline workers');
       hub.workers = await startWorkers(ctx, () => workerConnection(redis.url), { concurrency: env.workerConcurrency });
       cleanups.push(() => hub.workers!.close());
       await registerSyncSchedules(ctx, config.sources);
@@ -84,12 +116,15 @@ export async function startHub(env: Env, log: Logger, opts: StartOptions): Promi
       cleanups.push(() => hub.syncWorkers!.close());
     }
     if (opts.api) {
+      step('starting the API');
       const app = await buildApp({ db: database.db, config, queues, log, redisPing: () => producer.ping(), rateLimitPerMinute: env.rateLimitPerMinute });
+      await opts.extendApp?.(app, { ctx, database });
       hub.url = await app.listen({ port: opts.port ?? env.port, host: env.host });
       hub.app = app;
       cleanups.push(() => app.close());
     }
     log.info({ database: database.describe, redis: redis.describe, api: hub.url ?? null, workers: opts.workers }, 'tiyuh hub started');
+    step(hub.url ? `ready at ${hub.url}` : 'ready');
     return hub;
   } catch (err) {
     await closeAll();

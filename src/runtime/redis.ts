@@ -42,7 +42,9 @@ export class RedisUnavailableError extends Error {}
  */
 export async function resolveRedis(redisUrl: string | undefined, dataDir: string, log: Logger): Promise<RedisEndpoint> {
   if (redisUrl) return { url: redisUrl, describe: `redis ${new URL(redisUrl).host}` };
-  if (await answers('127.0.0.1', 6379)) return { url: 'redis://127.0.0.1:6379', describe: 'redis 127.0.0.1:6379 (found running)' };
+  // A refused connection answers at once; a loaded machine's Redis may take longer than 400 ms, and taking a
+  // fresh redis-server child for it would leave the queued work in the other one.
+  if (await answers('127.0.0.1', 6379, 2000)) return { url: 'redis://127.0.0.1:6379', describe: 'redis 127.0.0.1:6379 (found running)' };
 
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {

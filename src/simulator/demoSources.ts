@@ -15,10 +15,14 @@ export const DEMO_LETTER_SERVICES = {
   'Keterangan Belum Pernah Menikah': 'SK_BELUM_MENIKAH',
 };
 
-/** Entries for config/sources.json pointing at a simulator: ten tiyuh syncing every minute, staggered. */
-export function demoSources(simulatorUrl: string, villages: string[] = DEMO_TIYUH) {
+/**
+ * Entries for config/sources.json pointing at a simulator: ten tiyuh syncing every minute, staggered.
+ * `regions` (config/regions.csv) gives each source the name staff know the village by.
+ */
+export function demoSources(simulatorUrl: string, villages: string[] = DEMO_TIYUH, regions?: Map<string, { name: string; level: string }>) {
   return villages.map((v, i) => ({
     id: `tiyuh-${v}`,
+    ...(regions?.get(v) ? { name: `${regions.get(v)!.level === 'kelurahan' ? 'Kelurahan' : 'Tiyuh'} ${regions.get(v)!.name} (OpenSID simulasi)` } : {}),
     villageCode: v,
     connector: 'opensid-api',
     enabled: true,

@@ -1,53 +1,24 @@
 /**
  * `tiyuh-hub dedup --in FILE --out FILE [--review FILE] [--strict]`: batch identity resolution of
- * an NDJSON or CSV file. Exit codes: 0 done, 1 malformed input under --strict, 2 usage or I/O error.
+ * an NDJSON or CSV file. Exit codes: 0 done; 1 a malformed line under --strict (nothing written);
+ * 2 I/O error; 3 done, but malformed lines were left out (each reported with its line and reason).
  */
-import { parseArgs } from 'node:util';
 import { dedupFile } from '../../pipeline/identity/dedupFile.js';
 
-const USAGE = 'usage: tiyuh-hub dedup --in FILE --out FILE [--review FILE] [--strict]';
-
-export default async function dedupCommand(argv: string[]): Promise<number> {
-  let values: { in?: string; out?: string; review?: string; strict?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        in: { type: 'string' },
-        out: { type: 'string' },
-        review: { type: 'string' },
-        strict: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    process.stderr.write(`dedup: ${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (!values.in || !values.out) {
-    process.stderr.write(`dedup: --in and --out are required\n${USAGE}\n`);
-    return 2;
-  }
+export default async function dedupCommand(opts: { in: string; out: string; review?: string; strict?: boolean }): Promise<number> {
   const log = (m: string) => process.stderr.write(`dedup: ${m}\n`);
   try {
-    const { summary } = await dedupFile({
-      inPath: values.in,
-      outPath: values.out,
-      reviewPath: values.review,
-      strict: values.strict,
-      log,
-    });
+    const { summary } = await dedupFile({ inPath: opts.in, outPath: opts.out, reviewPath: opts.review, strict: opts.strict ?? false, log });
     log(
       `summary: ${summary.records} records, ${summary.clusters} clusters, ${summary.possiblePairs} possible pairs, ` +
         `${summary.malformed} malformed lines, ${summary.fieldProblems} fields left out, ${summary.seconds.toFixed(1)} s`,
     );
-    return summary.aborted ? 1 : 0;
+    if (summary.aborted) return 1;
+    if (summary.malformed > 0) {
+      log(`${summary.malformed} malformed lines were left out (see above); exit 3`);
+      return 3;
+    }
+    return 0;
   } catch (e) {
     log(`failed: ${e instanceof Error ? e.message : String(e)}`);
     return 2;

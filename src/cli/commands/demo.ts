@@ -1,9 +1,8 @@
 import { loadEnv } from '../../config/env.js';
-import { createLogger } from '../../runtime/logger.js';
-import { startHub } from '../../runtime/hub.js';
+import { loadConfig } from '../../config/load.js';
 import { createKey } from '../../api/keys.js';
 import { dottedRegion } from '../../config/regionCode.js';
-import { closeOnSignal } from './serve.js';
+import { closeOnSignal, startServing } from './serve.js';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startSimulator } from '../../simulator/server.js';
@@ -12,22 +11,24 @@ import { DEMO_TIYUH, demoSources } from '../../simulator/demoSources.js';
 const DEMO_VILLAGE = '1812012002'; // Tiyuh Panaragan, Kecamatan Tulang Bawang Tengah
 
 /** Starts the hub (API + workers) and prints keys and curl commands a newcomer can paste. */
-export default async function demo(_argv: string[]): Promise<number> {
+export default async function demo(): Promise<number> {
   const base = loadEnv({ LOG_LEVEL: 'warn', ...process.env });
+  const regions = loadConfig(base.configDir).villages;
   // Ten simulated tiyuh (OpenSID API) that the hub pulls on schedule; the demo's config is a copy of
   // config/ with those sources, so the repository's config stays as it is.
   const simulator = await startSimulator({ villages: DEMO_TIYUH, residents: 5000, invalidEvery: 200 });
   const configDir = path.join(base.dataDir, 'demo-config');
   mkdirSync(configDir, { recursive: true });
   for (const f of ['regions.csv', 'agencies.json', 'services.json']) copyFileSync(path.join(base.configDir, f), path.join(configDir, f));
-  writeFileSync(path.join(configDir, 'sources.json'), JSON.stringify({ sources: demoSources(simulator.url) }, null, 2));
+  writeFileSync(path.join(configDir, 'sources.json'), JSON.stringify({ sources: demoSources(simulator.url, DEMO_TIYUH, regions) }, null, 2));
   const env = { ...base, configDir };
-  const hub = await startHub(env, createLogger(env.logLevel), { api: true, workers: true });
+  const hub = await startServing(env, { workers: true });
   const services = [...hub.config.services.values()];
   const service = services.find((s) => s.agency === 'disdukcapil' && !s.detailsSchema && !s.holdUntilIdentityResolved)
     ?? services.find((s) => !s.detailsSchema && !s.holdUntilIdentityResolved)!;
   const village = await createKey(hub.database.db, { role: 'village', villageCode: DEMO_VILLAGE, label: 'demo village' });
   const agency = await createKey(hub.database.db, { role: 'agency', agencyCode: service.agency, label: 'demo agency' });
+  const kecamatan = await createKey(hub.database.db, { role: 'kecamatan', kecamatanCode: DEMO_VILLAGE.slice(0, 6), label: 'demo kecamatan' });
   const admin = await createKey(hub.database.db, { role: 'admin', label: 'demo admin' });
   const url = hub.url!.replace('[::1]', 'localhost');
   const externalId = `demo-${Date.now()}`;
@@ -49,6 +50,10 @@ Village key (Tiyuh ${hub.config.villages.get(DEMO_VILLAGE)?.name}, ${dottedRegio
   ${village.secret}
 Agency key (${hub.config.agencies.get(service.agency)?.name}):
   ${agency.secret}
+Kecamatan key (Kecamatan ${hub.config.kecamatans.get(DEMO_VILLAGE.slice(0, 6))?.name}, ${dottedRegion(DEMO_VILLAGE.slice(0, 6))}: review cases, quarantine, sources):
+  ${kecamatan.secret}
+Admin key (every region; sources, metrics):
+  ${admin.secret}
 
 1) Register "${service.name}" (${service.code}) for a citizen of the tiyuh:
 curl -s -X POST ${url}/v1/registrations -H 'Authorization: Bearer ${village.secret}' -H 'Content-Type: application/json' -d '${body}'
@@ -66,7 +71,12 @@ curl -s ${url}/v1/sources -H 'Authorization: Bearer ${admin.secret}'
    Can the hub reach a tiyuh and log in?
 curl -s -X POST ${url}/v1/sources/tiyuh-${DEMO_VILLAGE}/check -H 'Authorization: Bearer ${admin.secret}'
 
-The catalogue: curl -s ${url}/v1/services      Stop with Ctrl-C.
+5) Possible duplicates waiting for the kecamatan's review:
+curl -s '${url}/v1/review-cases?kecamatan=${DEMO_VILLAGE.slice(0, 6)}' -H 'Authorization: Bearer ${kecamatan.secret}'
+
+The catalogue: curl -s ${url}/v1/services
+While the demo runs, the CLI works through it (same DATA_DIR), e.g.: npx tiyuh-hub keys create --kecamatan 18.12.02
+Stop with Ctrl-C.
 `);
   await closeOnSignal(hub);
   await simulator.close();

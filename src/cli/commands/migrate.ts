@@ -1,14 +1,8 @@
 import { loadEnv } from '../../config/env.js';
-import { openDatabase } from '../../db/client.js';
+import { invoke } from '../control/client.js';
 
-export default async function migrate(_argv: string[]): Promise<number> {
-  const env = loadEnv();
-  const database = await openDatabase(env.databaseUrl, env.dataDir, { max: 1 });
-  try {
-    await database.migrate();
-    console.log(`migrations applied to ${database.describe}`);
-  } finally {
-    await database.close();
-  }
+export default async function migrate(): Promise<number> {
+  const { database } = await invoke(loadEnv(), 'migrate', {});
+  console.log(`migrations applied to ${database}`);
   return 0;
 }

@@ -1,6 +1,9 @@
-import { loadEnv } from '../../config/env.js';
+import { randomBytes } from 'node:crypto';
+import { loadEnv, type Env } from '../../config/env.js';
 import { createLogger } from '../../runtime/logger.js';
-import { startHub, type Hub } from '../../runtime/hub.js';
+import { startHub, type Hub, type StartOptions } from '../../runtime/hub.js';
+import { controlRoutes } from '../control/endpoint.js';
+import { databaseIdentity, loopbackUrl, removeControlFile, writeControlFile } from '../control/controlFile.js';
 
 /** Stops the hub cleanly on SIGINT/SIGTERM: jobs in flight finish or return to the queue. */
 export function closeOnSignal(hub: Hub): Promise<void> {
@@ -11,10 +14,38 @@ export function closeOnSignal(hub: Hub): Promise<void> {
   });
 }
 
-export default async function serve(_argv: string[]): Promise<number> {
+/** Start-up steps in words on stderr, whatever the log level: a first start on embedded data takes seconds. */
+export const sayStep = (env: Env) => (text: string, seconds: number) => {
+  if (env.logLevel !== 'silent') process.stderr.write(`[tiyuh-hub ${seconds.toFixed(1).padStart(4)} s] ${text}\n`);
+};
+
+/**
+ * Starts a hub with the API and the CLI's control endpoint, and tells CLI processes where it is
+ * (DATA_DIR/hub.json, 0600): from then on `keys`, `import`, `sources` ... run inside this hub.
+ */
+export async function startServing(env: Env, opts: Omit<StartOptions, 'api' | 'extendApp'> & { logLevel?: Env['logLevel'] }): Promise<Hub> {
+  const secret = randomBytes(32).toString('base64url');
+  const hub = await startHub(env, createLogger(opts.logLevel ?? env.logLevel), {
+    api: true, onStep: sayStep(env), ...opts,
+    extendApp: async (app, { ctx, database }) => { await app.register(controlRoutes(secret, ctx, database.describe)); },
+  });
+  writeControlFile(env.dataDir, {
+    pid: process.pid, url: loopbackUrl(hub.url!), secret, database: databaseIdentity(env.databaseUrl, env.dataDir), startedAt: new Date().toISOString(),
+  });
+  const forget = () => removeControlFile(env.dataDir, secret);
+  process.once('exit', forget);
+  const close = hub.close;
+  hub.close = async () => {
+    forget();
+    await close();
+  };
+  return hub;
+}
+
+export default async function serve(): Promise<number> {
   const env = loadEnv();
-  const hub = await startHub(env, createLogger(env.logLevel), { api: true, workers: true });
-  console.error(`Tiyuh Hub listening on ${hub.url}`);
+  const hub = await startServing(env, { workers: true });
+  process.stderr.write(`Tiyuh Hub listening on ${hub.url}\n`);
   await closeOnSignal(hub);
   return 0;
 }

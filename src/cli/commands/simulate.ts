@@ -1,32 +1,21 @@
-import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
+import { loadEnv } from '../../config/env.js';
+import { loadConfig } from '../../config/load.js';
 import { startSimulator } from '../../simulator/server.js';
 import { DEMO_TIYUH, demoSources } from '../../simulator/demoSources.js';
-import { UsageError } from '../usage.js';
-
-const USAGE = 'tiyuh-hub simulate [--port N] [--residents N] [--villages all|demo|<code,...>] [--invalid-every N] [--latency MS] [--warm] [--sources-out FILE]';
 
 /** Serves Gabungan- and OpenSID-API-shaped endpoints over a generated population until stopped. */
-export default async function simulate(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string', default: '4010' }, residents: { type: 'string', default: '5000' }, villages: { type: 'string', default: 'demo' },
-      'invalid-every': { type: 'string', default: '200' }, latency: { type: 'string', default: '0' }, 'sources-out': { type: 'string' },
-      warm: { type: 'boolean', default: false },
-    },
-  });
-  const num = (s: string, name: string) => {
-    const n = Number(s);
-    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number\n${USAGE}`);
-    return n;
-  };
-  const villages = values.villages === 'all' ? undefined : values.villages === 'demo' ? DEMO_TIYUH : values.villages.split(',').map((v) => v.replace(/\./g, ''));
+export default async function simulate(opts: {
+  port: number; residents: number; villages: string; invalidEvery: number; latency: number; warm?: boolean; sourcesOut?: string;
+}): Promise<number> {
+  const villages = opts.villages === 'all' ? undefined : opts.villages === 'demo' ? DEMO_TIYUH : opts.villages.split(',').map((v) => v.replace(/\./g, ''));
   const sim = await startSimulator({
-    port: num(values.port, 'port'), residents: num(values.residents, 'residents'), villages,
-    invalidEvery: num(values['invalid-every'], 'invalid-every'), latencyMs: num(values.latency, 'latency'), warm: values.warm,
+    port: opts.port, residents: opts.residents, villages, invalidEvery: opts.invalidEvery, latencyMs: opts.latency, warm: opts.warm ?? false,
   });
-  if (values['sources-out']) writeFileSync(values['sources-out'], JSON.stringify({ sources: demoSources(sim.url, villages ?? DEMO_TIYUH) }, null, 2) + '\n');
+  if (opts.sourcesOut) {
+    const regions = loadConfig(loadEnv().configDir).villages;
+    writeFileSync(opts.sourcesOut, JSON.stringify({ sources: demoSources(sim.url, villages ?? DEMO_TIYUH, regions) }, null, 2) + '\n');
+  }
   console.log(`Village simulator: ${sim.total} residents in ${sim.villageCounts.size} villages at ${sim.url}`);
   console.log(`  Gabungan:   POST ${sim.url}/api/v1/signin, GET ${sim.url}/api/v1/penduduk?page[number]=1&page[size]=500&kode_kecamatan=181201`);
   console.log(`  OpenSID API: ${sim.url}/desa/<kode_desa>/api/admin/login, .../api/v1/admin/penduduk`);

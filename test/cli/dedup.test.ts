@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import dedupCommand from '../../../src/cli/commands/dedup.js';
+import { main } from '../../src/cli/main.js';
 
 /** Runs the command with stderr captured. */
 async function run(argv: string[]): Promise<{ code: number; stderr: string }> {
@@ -13,7 +13,7 @@ async function run(argv: string[]): Promise<{ code: number; stderr: string }> {
     return true;
   }) as typeof process.stderr.write;
   try {
-    const code = await dedupCommand(argv);
+    const code = await main(['dedup', ...argv]);
     return { code, stderr: chunks.join('') };
   } finally {
     process.stderr.write = orig;
@@ -68,7 +68,7 @@ t.test('malformed lines are reported and left out; a bad field is left out of a 
   ].join('\n'));
   const out = join(dir, 'bad-out.ndjson');
   const { code, stderr } = await run(['--in', inPath, '--out', out]);
-  t.equal(code, 0);
+  t.equal(code, 3, 'done, but not clean: a script must not take a partial result for a whole one');
   t.same(lines(out).map((r) => r.id), ['r1', 'x', 'r3', 'd', 'n', 's']);
   for (const n of [2, 5, 10]) t.match(stderr, new RegExp(`line ${n}: malformed`), `line ${n} reported as malformed`);
   t.match(stderr, /line 3: field fullName left out/);
@@ -122,7 +122,7 @@ t.test('CSV input with a header (by extension and by content)', async (t) => {
     writeFileSync(inPath, csv);
     const out = join(dir, `${name}.out`);
     const { code, stderr } = await run(['--in', inPath, '--out', out]);
-    t.equal(code, 0, name);
+    t.equal(code, 3, name);
     const rows = lines(out);
     t.same(rows.map((r) => r.id), ['c1', 'c2', 'c3'], name);
     const cluster = new Map(rows.map((r) => [r.id, r.clusterId]));
@@ -132,7 +132,7 @@ t.test('CSV input with a header (by extension and by content)', async (t) => {
 });
 
 t.test('usage errors', async (t) => {
-  t.equal((await run([])).code, 2);
+  t.equal((await run([])).code, 2, '--in and --out are required');
   t.equal((await run(['--in', 'x'])).code, 2);
   t.equal((await run(['--bogus'])).code, 2);
   t.equal((await run(['--in', join(dir, 'missing.ndjson'), '--out', join(dir, 'o')])).code, 2);
