@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { loadConfig, type HubConfig } from '../config/load.js';
 import type { Env } from '../config/env.js';
 import { openDatabase, type Database } from '../db/client.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import { arrayParam, jsonTexts } from '../db/sqlArrays.js';
 import { buildApp } from '../api/app.js';
 import { StageQueues } from '../pipeline/queues.js';
@@ -44,6 +45,23 @@ async function syncSources(hub: { database: Database; config: HubConfig }): Prom
       connector = excluded.connector, enabled = excluded.enabled, schedule = excluded.schedule, settings = excluded.settings, updated_at = now()`);
 }
 
+/**
+ * A hub started (or brought back by its supervisor) while Postgres restarts waits for it instead of
+ * exiting: the supervisor would only start it again into the same wait.
+ */
+async function migrateWhenReachable(database: Database, log: Logger): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await database.migrate();
+      return;
+    } catch (err) {
+      if (!isDatabaseUnavailable(err) || attempt >= 120) throw err;
+      if (attempt % 10 === 0) log.warn({ err }, 'waiting for the database');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
 export interface StartOptions {
   api: boolean;
   workers: boolean;
@@ -61,7 +79,7 @@ export async function startHub(env: Env, log: Logger, opts: StartOptions): Promi
     for (const c of [...cleanups].reverse()) await c().catch(() => {});
   })());
   try {
-    await database.migrate();
+    await migrateWhenReachable(database, log);
     await syncSources({ database, config });
     const redis = await resolveRedis(env.redisUrl, env.dataDir, log);
     if (redis.child) cleanups.push(async () => { redis.child!.kill('SIGTERM'); });
@@ -71,23 +89,28 @@ export async function startHub(env: Env, log: Logger, opts: StartOptions): Promi
       producer.once('error', reject);
     });
     cleanups.push(() => producer.quit());
-    const queues = new StageQueues(producer, env.queuePrefix);
+    const queues = new StageQueues(producer, env.queuePrefix, { attempts: env.stageAttempts, backoff: { type: 'exponential', delay: env.stageBackoffMs } });
     cleanups.push(() => queues.close());
     const ctx: PipelineContext = { db: database.db, config, queues, log };
     const hub: Hub = { env, config, database, redis, ctx, close: closeAll };
 
+    // The API listens first: intake needs no identity index, so it answers while the workers start
+    // and the index builds in the background (identify waits for it).
+    if (opts.api) {
+      const app = await buildApp({
+        db: database.db, config, queues, log, redisPing: () => producer.ping(), rateLimitPerMinute: env.rateLimitPerMinute,
+        backlogLimit: env.pipelineBacklogLimit,
+      });
+      hub.url = await app.listen({ port: opts.port ?? env.port, host: env.host });
+      hub.app = app;
+      cleanups.push(() => app.close());
+    }
     if (opts.workers) {
-      hub.workers = await startWorkers(ctx, () => workerConnection(redis.url), { concurrency: env.workerConcurrency });
+      hub.workers = await startWorkers(ctx, () => workerConnection(redis.url), { concurrency: env.workerConcurrency, sweepEverySeconds: env.sweepEverySeconds });
       cleanups.push(() => hub.workers!.close());
       await registerSyncSchedules(ctx, config.sources);
       hub.syncWorkers = await startSyncWorkers(ctx, () => workerConnection(redis.url));
       cleanups.push(() => hub.syncWorkers!.close());
-    }
-    if (opts.api) {
-      const app = await buildApp({ db: database.db, config, queues, log, redisPing: () => producer.ping(), rateLimitPerMinute: env.rateLimitPerMinute });
-      hub.url = await app.listen({ port: opts.port ?? env.port, host: env.host });
-      hub.app = app;
-      cleanups.push(() => app.close());
     }
     log.info({ database: database.describe, redis: redis.describe, api: hub.url ?? null, workers: opts.workers }, 'tiyuh hub started');
     return hub;
