@@ -22,6 +22,9 @@ import { sourceRoutes } from './sources.js';
 import { metricsRoutes } from './metrics.js';
 import type { PipelineContext } from '../pipeline/context.js';
 import { consolePlugin } from '../console/plugin.js';
+import { BacklogGauge } from '../pipeline/backlog.js';
+import { storableValue, TooDeepError, MAX_DEPTH } from '../pipeline/intake/storable.js';
+import { adminKeyRoutes } from './adminKeys.js';
 
 declare module 'fastify' {
   interface FastifySchema { summary?: string; description?: string; tags?: string[] }
@@ -45,6 +48,39 @@ export interface BuildOptions {
   log: Logger;
   redisPing: () => Promise<unknown>;
   rateLimitPerMinute?: number;
+  /** Records waiting in the pipeline past which intake answers 503; 0: no bound. */
+  backlogLimit?: number;
+}
+
+/** Where new work enters the hub: refused with 503 while the pipeline's backlog is past its bound. */
+const INTAKE_ROUTES = new Set(['/v1/registrations', '/v1/residents', '/v1/imports', '/api/v1/penduduk/storedata']);
+
+/**
+ * JSON bodies are parsed here rather than by fastify's parser, to make them storable once for every
+ * channel (no `\u0000`, no lone surrogate: Postgres refuses both) and to refuse nesting no record has
+ * before anything recursive walks it.
+ */
+function parseJsonBody(_req: unknown, body: string | Buffer, done: (err: Error | null, value?: unknown) => void): void {
+  const text = typeof body === 'string' ? body : body.toString('utf8');
+  if (text.trim() === '') {
+    done(new HubError(400, 'BODY_EMPTY', { id: 'Isi kiriman kosong.', en: 'The request body is empty.' }));
+    return;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    done(new HubError(400, 'BODY_INVALID_JSON', { id: 'Isi kiriman bukan JSON yang sah.', en: 'The request body is not valid JSON.' }));
+    return;
+  }
+  try {
+    done(null, storableValue(value, MAX_DEPTH));
+  } catch (err) {
+    if (!(err instanceof TooDeepError)) throw err;
+    done(new HubError(400, 'BODY_TOO_DEEP', {
+      id: `Isi kiriman bersarang lebih dari ${MAX_DEPTH} tingkat.`, en: `The request body is nested deeper than ${MAX_DEPTH} levels.`,
+    }));
+  }
 }
 
 /**
@@ -70,6 +106,24 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   });
   app.setValidatorCompiler(validators());
   app.setErrorHandler(errorHandler);
+  // text/plain is not a body the hub reads: 415, not a string that fails validation as 400.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
+  const backlog = new BacklogGauge(opts.db);
+  const backlogLimit = opts.backlogLimit ?? 0;
+  if (backlogLimit > 0) {
+    app.addHook('onRequest', async (req) => {
+      if (req.method !== 'POST' || !INTAKE_ROUTES.has(req.routeOptions.url ?? '')) return;
+      const b = await backlog.current();
+      if (b.records <= backlogLimit) return;
+      // About the time the pipeline needs to work the excess off, within sensible bounds.
+      const wait = Math.min(300, Math.max(5, Math.ceil((b.records - backlogLimit) / 2000)));
+      throw new HubError(503, 'PIPELINE_BACKLOGGED', {
+        id: `Hub sedang menampung ${b.records} data yang belum selesai diproses (batas ${backlogLimit}); kirim ulang dalam ${wait} detik dengan Idempotency-Key yang sama.`,
+        en: `The hub has ${b.records} records waiting in its pipeline (bound ${backlogLimit}); retry in ${wait} seconds with the same Idempotency-Key.`,
+      }, undefined, undefined, { 'Retry-After': String(wait) });
+    });
+  }
   app.setNotFoundHandler((req, reply) =>
     sendProblem(reply, new HubError(404, 'ROUTE_NOT_FOUND', { id: `Alamat ${req.method} ${req.url.split('?')[0]} tidak ada.`, en: `No route ${req.method} ${req.url.split('?')[0]}.` })));
   // Request lines carry no personal data (ids only), but at info level they cost throughput; failures are logged.
@@ -95,6 +149,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(opendkRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(sourceRoutes, deps);
   await app.register(metricsRoutes, deps);
+  await app.register(adminKeyRoutes, deps);
   await app.register(consolePlugin, deps);
   return app;
 }

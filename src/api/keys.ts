@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { apiKeys } from '../db/schema.js';
 import type { Scope, ScopeRole } from '../access/scope.js';
@@ -17,7 +17,7 @@ export const hashKey = (secret: string) => createHash('sha256').update(secret).d
 const PREFIX: Record<Role, string> = { village: 'thv', kecamatan: 'thk', agency: 'tha', admin: 'thx', opendk: 'tho' };
 
 /** Makes a key; only its hash is stored, so the secret is shown once. */
-export async function createKey(db: Db, scope: { role: Role; villageCode?: string; kecamatanCode?: string; agencyCode?: string; label?: string }): Promise<{ id: number; secret: string }> {
+export async function createKey(db: Db, scope: { role: Role; villageCode?: string; kecamatanCode?: string; agencyCode?: string; label?: string; expiresAt?: Date }): Promise<{ id: number; secret: string }> {
   const secret = `${PREFIX[scope.role]}_${randomBytes(24).toString('base64url')}`;
   const [row] = await db.insert(apiKeys).values({
     keyHash: hashKey(secret),
@@ -27,29 +27,49 @@ export async function createKey(db: Db, scope: { role: Role; villageCode?: strin
     kecamatanCode: scope.kecamatanCode ?? (scope.villageCode ? scope.villageCode.slice(0, 6) : null),
     agencyCode: scope.agencyCode ?? null,
     label: scope.label ?? null,
+    expiresAt: scope.expiresAt ?? null,
   }).returning({ id: apiKeys.id });
   return { id: row!.id, secret };
 }
 
+/**
+ * Revokes a key for good (a village's system was replaced, a secret leaked). Null when no such key;
+ * a key revoked before keeps its first revocation time. Running hubs refuse it within their cache's minute.
+ */
+export async function revokeKey(db: Db, id: number): Promise<{ id: number; revokedAt: Date; prefix: string } | null> {
+  const [done] = await db.update(apiKeys).set({ revokedAt: new Date() })
+    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+    .returning({ id: apiKeys.id, revokedAt: apiKeys.revokedAt, prefix: apiKeys.keyPrefix });
+  if (done) return { id: done.id, revokedAt: done.revokedAt!, prefix: done.prefix };
+  const [before] = await db.select({ id: apiKeys.id, revokedAt: apiKeys.revokedAt, prefix: apiKeys.keyPrefix }).from(apiKeys).where(eq(apiKeys.id, id));
+  return before ? { id: before.id, revokedAt: before.revokedAt!, prefix: before.prefix } : null;
+}
+
 /** Keys are looked up on every request; a short cache keeps that off the database, revocation applies within a minute. */
 export class KeyStore {
-  private cache = new Map<string, { principal: Principal | null; until: number }>();
+  private cache = new Map<string, { principal: Principal | null; until: number; expiresAt: number }>();
   constructor(private db: Db, private ttlMs = 60_000) {}
 
   async find(secret: string): Promise<Principal | null> {
     const hash = hashKey(secret);
     const now = Date.now();
     const hit = this.cache.get(hash);
-    if (hit && hit.until > now) return hit.principal;
+    if (hit && hit.until > now) return hit.expiresAt > now ? hit.principal : null;
     const [row] = await this.db.select().from(apiKeys).where(eq(apiKeys.keyHash, hash)).limit(1);
-    const principal: Principal | null = row && !row.revokedAt
+    const expiresAt = row?.expiresAt ? row.expiresAt.getTime() : Infinity;
+    const principal: Principal | null = row && !row.revokedAt && expiresAt > now
       ? {
         keyId: row.id, role: row.role as Role, villageCode: row.villageCode, kecamatanCode: row.kecamatanCode,
         agencyCode: row.agencyCode, label: row.label ?? `${row.role}:${row.keyPrefix}`,
       }
       : null;
     if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(hash, { principal, until: now + this.ttlMs });
+    this.cache.set(hash, { principal, until: now + this.ttlMs, expiresAt });
     return principal;
+  }
+
+  /** A key revoked through this process is refused at once here (other processes: within the cache's minute). */
+  forget(keyId: number): void {
+    for (const [hash, entry] of this.cache) if (entry.principal?.keyId === keyId) this.cache.delete(hash);
   }
 }

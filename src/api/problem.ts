@@ -1,6 +1,15 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { RecordError } from '../pipeline/validate/recordError.js';
 import { shapeErrors } from '../pipeline/validate/registration.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
+
+/** Seconds a client waits before retrying while Postgres is away (a restart takes a few). */
+export const DATABASE_RETRY_AFTER = 5;
+
+export const databaseUnavailable = () => new HubError(503, 'DATABASE_UNAVAILABLE',
+  { id: 'Basis data sedang tidak dapat dihubungi; data yang sudah diterima tetap aman. Kirim ulang sebentar lagi (dengan Idempotency-Key yang sama).',
+    en: 'The database cannot be reached right now; data already accepted is safe. Retry shortly (with the same Idempotency-Key).' },
+  undefined, undefined, { 'Retry-After': String(DATABASE_RETRY_AFTER) });
 
 /** An HTTP error with a stable code, answered as application/problem+json (RFC 9457). */
 export class HubError extends Error {
@@ -39,6 +48,7 @@ export function sendProblem(reply: FastifyReply, e: HubError, instance?: string)
 /** Maps fastify's own errors (parsing, limits, schema) onto the hub's codes. */
 export function toHubError(err: FastifyError): HubError {
   if (err instanceof HubError) return err;
+  if (isDatabaseUnavailable(err)) return databaseUnavailable();
   if (err.validation) {
     const errors = shapeErrors(err.validation as never, err.validationContext === 'body' ? '' : err.validationContext);
     const first = errors[0];
@@ -63,10 +73,16 @@ export function toHubError(err: FastifyError): HubError {
 
 export function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   const e = toHubError(err);
-  if (e.status >= 500) req.log.error({ err: { message: err.message, stack: err.stack, code: err.code } }, 'request failed');
+  if (e.status === 503) req.log.warn({ code: e.code, err }, 'request refused: service unavailable');
+  else if (e.status >= 500) req.log.error({ err }, 'request failed');
   return sendProblem(reply, e);
 }
 
 /** What was not found, named in each language: `notFound({ id: 'Pendaftaran', en: 'Registration' })`. */
 export const notFound = (what: { id: string; en: string }, field?: string) =>
   new HubError(404, 'NOT_FOUND', { id: `${what.id} tidak ditemukan.`, en: `${what.en} not found.` }, field);
+
+export const idempotencyKeyReused = () => new HubError(422, 'IDEMPOTENCY_KEY_REUSED', {
+  id: 'Idempotency-Key ini sudah dipakai untuk kiriman dengan isi berbeda; gunakan kunci baru untuk kiriman baru.',
+  en: 'This Idempotency-Key was already used with a different body; use a new key for a new request.',
+}, 'Idempotency-Key');

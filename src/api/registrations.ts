@@ -8,7 +8,9 @@ import { storeRegistrations } from '../pipeline/intake/registrations.js';
 import { cancelRegistrations } from '../pipeline/intake/cancelRegistrations.js';
 import type { AppDeps } from './app.js';
 import { forbidden, requireKey } from './auth.js';
-import { HubError, notFound } from './problem.js';
+import { HubError, idempotencyKeyReused, notFound } from './problem.js';
+import { priorSubmission, requestHash } from '../pipeline/intake/idempotency.js';
+import { noteBulkWrite } from '../db/statistics.js';
 
 const answerSchema = {
   type: 'object',
@@ -65,9 +67,11 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
     if (idem !== undefined && !IDEMPOTENCY_KEY.test(idem)) {
       throw new HubError(400, 'IDEMPOTENCY_KEY_INVALID', { id: 'Idempotency-Key harus 1–128 karakter ASCII yang terlihat.', en: 'Idempotency-Key must be 1–128 visible ASCII characters.' }, 'Idempotency-Key');
     }
+    const hash = requestHash(req.body);
     if (idem) {
-      const [prior] = await rows<{ response: unknown }>(db, sql`select response from inbox where api_key_id = ${p.keyId} and idempotency_key = ${idem}`);
-      if (prior?.response) return reply.code(202).header('Idempotent-Replayed', 'true').send(prior.response);
+      const prior = await priorSubmission(db, p.keyId, idem, hash);
+      if (prior.state === 'reused') throw idempotencyKeyReused();
+      if (prior.state === 'answered') return reply.code(202).header('Idempotent-Replayed', 'true').send(prior.response);
     }
 
     const body = req.body as Record<string, unknown> | null;
@@ -105,21 +109,26 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
     let newIds: number[] = [];
     const submission = await db.transaction(async (tx) => {
       const stored = await storeRegistrations(tx, {
-        channel: 'push', villageCode: village, apiKeyId: p.keyId, idempotencyKey: idem ?? null, payload: body, list, checks,
+        channel: 'push', villageCode: village, apiKeyId: p.keyId, idempotencyKey: idem ?? null, requestHash: hash, payload: body, list, checks,
       });
       newIds = stored?.newIds ?? [];
       return stored?.response ?? null;
     });
     if (!submission) {
-      const [prior] = await rows<{ response: unknown }>(db, sql`select response from inbox where api_key_id = ${p.keyId} and idempotency_key = ${idem!}`);
-      return reply.code(202).header('Idempotent-Replayed', 'true').send(prior!.response);
+      // A concurrent request with the same Idempotency-Key committed first.
+      const prior = await priorSubmission(db, p.keyId, idem!, hash);
+      if (prior.state === 'reused') throw idempotencyKeyReused();
+      if (prior.state === 'answered') return reply.code(202).header('Idempotent-Replayed', 'true').send(prior.response);
+      throw new HubError(409, 'IDEMPOTENCY_IN_PROGRESS', { id: 'Kiriman dengan Idempotency-Key ini sedang diproses; coba lagi sebentar.', en: 'A request with this Idempotency-Key is still being processed; retry shortly.' },
+        'Idempotency-Key', undefined, { 'Retry-After': '1' });
     }
+    noteBulkWrite(db, 'registrations', newIds.length, deps.ctx.log);
     try {
       // Checked in the request (the sender gets the answer), so the records start at identify.
       await deps.queues.enqueue('identify', newIds, `inbox${submission.submissionId}`);
     } catch (err) {
       // Committed in Postgres already: the recovery sweep enqueues these records when Redis is back.
-      req.log.warn({ err: (err as Error).message, submissionId: submission.submissionId }, 'enqueue failed; left to the recovery sweep');
+      req.log.warn({ err, submissionId: submission.submissionId }, 'enqueue failed; left to the recovery sweep');
     }
     return reply.code(202).send(submission);
   });

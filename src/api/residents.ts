@@ -8,7 +8,9 @@ import type { Principal } from './keys.js';
 import { villageScope } from '../access/scope.js';
 import type { AppDeps } from './app.js';
 import { forbidden, requireKey } from './auth.js';
-import { HubError } from './problem.js';
+import { HubError, idempotencyKeyReused } from './problem.js';
+import { priorSubmission, requestHash } from '../pipeline/intake/idempotency.js';
+import { isUniqueViolation } from '../db/errors.js';
 
 const text = (description: string, maxLength = 200) => ({ type: ['string', 'null'], maxLength, description });
 const code = (description: string) => ({ type: ['integer', 'string', 'null'], description });
@@ -56,7 +58,7 @@ const recordAnswerSchema = {
   type: 'object',
   properties: {
     index: { type: 'integer' }, localId: { type: 'string' }, villageCode: { type: ['string', 'null'] },
-    status: { enum: ['accepted', 'rejected'] }, outcome: { enum: ['created', 'updated', 'unchanged', 'quarantined'] },
+    status: { enum: ['accepted', 'rejected'] }, outcome: { enum: ['created', 'updated', 'unchanged', 'quarantined', 'refused'] },
     id: { type: 'integer' }, quarantineId: { type: 'integer' }, errors: { type: 'array' }, warnings: { type: 'array' },
   },
 } as const;
@@ -79,9 +81,10 @@ export function requestedVillage(p: Principal, config: AppDeps['config'], raw: s
 function answerOf(result: IngestResult) {
   return {
     submissionId: result.inboxId, created: result.created, updated: result.updated, unchanged: result.unchanged, quarantined: result.quarantined,
+    ...(result.refused ? { refused: result.refused } : {}),
     records: result.records.map((r) => ({
       index: r.index, localId: r.localId, villageCode: r.villageCode,
-      status: r.status === 'quarantined' ? 'rejected' : 'accepted', outcome: r.status,
+      status: r.status === 'quarantined' || r.status === 'refused' ? 'rejected' : 'accepted', outcome: r.status,
       ...(r.id ? { id: r.id } : {}), ...(r.quarantineId ? { quarantineId: r.quarantineId } : {}),
       ...(r.errors ? { errors: r.errors } : {}), ...(r.warnings ? { warnings: r.warnings } : {}),
     })),
@@ -106,7 +109,7 @@ export const residentRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
           type: 'object',
           properties: {
             submissionId: { type: 'integer' }, created: { type: 'integer' }, updated: { type: 'integer' },
-            unchanged: { type: 'integer' }, quarantined: { type: 'integer' }, records: { type: 'array', items: recordAnswerSchema },
+            unchanged: { type: 'integer' }, quarantined: { type: 'integer' }, refused: { type: 'integer' }, records: { type: 'array', items: recordAnswerSchema },
           },
         },
       },
@@ -117,15 +120,17 @@ export const residentRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
     if (idem !== undefined && !IDEMPOTENCY_KEY.test(idem)) {
       throw new HubError(400, 'IDEMPOTENCY_KEY_INVALID', { id: 'Idempotency-Key harus 1–128 karakter ASCII yang terlihat.', en: 'Idempotency-Key must be 1–128 visible ASCII characters.' }, 'Idempotency-Key');
     }
+    const hash = requestHash(req.body);
     const replay = async () => {
-      const [prior] = await rows<{ response: { hubAnswer?: unknown } | null }>(db, sql`
-        select response from inbox where api_key_id = ${p.keyId} and idempotency_key = ${idem!}`);
-      if (prior && !prior.response?.hubAnswer) {
+      const prior = await priorSubmission(db, p.keyId, idem!, hash);
+      if (prior.state === 'reused') throw idempotencyKeyReused();
+      const answer = prior.state === 'answered' ? (prior.response as { hubAnswer?: unknown }).hubAnswer : undefined;
+      if (prior.state !== 'none' && !answer) {
         // The first request with this key has not committed yet: the sender retries in a moment.
         throw new HubError(409, 'IDEMPOTENCY_IN_PROGRESS', { id: 'Kiriman dengan Idempotency-Key ini sedang diproses; coba lagi sebentar.', en: 'A request with this Idempotency-Key is still being processed; retry shortly.' },
           'Idempotency-Key', undefined, { 'Retry-After': '1' });
       }
-      return prior?.response?.hubAnswer;
+      return answer;
     };
     if (idem) {
       const prior = await replay();
@@ -139,11 +144,11 @@ export const residentRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
     let result: IngestResult;
     try {
       result = await ingestResidents(ctx, inputs, {
-        channel: 'push', allowedVillages: villageScope(p, config), apiKeyId: p.keyId, idempotencyKey: idem, raw: req.body, answer: answerOf,
+        channel: 'push', allowedVillages: villageScope(p, config), apiKeyId: p.keyId, idempotencyKey: idem, requestHash: hash, raw: req.body, answer: answerOf,
       });
     } catch (err) {
       // The same Idempotency-Key committed by a concurrent request: answer with its result.
-      const prior = (err as { code?: string }).code === '23505' && idem ? await replay() : undefined;
+      const prior = isUniqueViolation(err) && idem ? await replay() : undefined;
       if (prior) return reply.code(202).header('Idempotent-Replayed', 'true').send(prior);
       throw err;
     }

@@ -17,6 +17,13 @@ export interface Env {
   workerConcurrency: number;
   /** Requests a minute per API key before 429. */
   rateLimitPerMinute: number;
+  /** Records waiting in the pipeline past which intake answers 503 with Retry-After; 0: no bound. */
+  pipelineBacklogLimit: number;
+  /** Seconds between recovery sweeps (a record is re-driven after twice this without progress). */
+  sweepEverySeconds: number;
+  /** Attempts of a stage job, and the first retry's delay (doubling); then the sweep re-drives. */
+  stageAttempts: number;
+  stageBackoffMs: number;
 }
 
 const schema = {
@@ -32,6 +39,10 @@ const schema = {
     QUEUE_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_:-]{1,64}$', default: 'tiyuh' },
     WORKER_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
     RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 1, default: 600 },
+    PIPELINE_BACKLOG_LIMIT: { type: 'integer', minimum: 0, default: 200000 },
+    SWEEP_EVERY_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 30 },
+    STAGE_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 50, default: 8 },
+    STAGE_BACKOFF_MS: { type: 'integer', minimum: 10, maximum: 600000, default: 500 },
   },
 } as const;
 
@@ -62,5 +73,9 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     queuePrefix: v.QUEUE_PREFIX as string,
     workerConcurrency: v.WORKER_CONCURRENCY as number,
     rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE as number,
+    pipelineBacklogLimit: v.PIPELINE_BACKLOG_LIMIT as number,
+    sweepEverySeconds: v.SWEEP_EVERY_SECONDS as number,
+    stageAttempts: v.STAGE_ATTEMPTS as number,
+    stageBackoffMs: v.STAGE_BACKOFF_MS as number,
   };
 }

@@ -52,6 +52,8 @@ export const apiKeys = pgTable('api_keys', {
   label: text('label'),
   createdAt: createdAt(),
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  /** After this the key is refused like a revoked one; null: no end. */
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
 });
 
 /** Every accepted submission, raw, before anything is derived from it; idempotency lives here. */
@@ -67,6 +69,8 @@ export const inbox = pgTable('inbox', {
   payload: jsonb('payload').notNull(),
   /** The answer given, replayed verbatim for a repeated Idempotency-Key. */
   response: jsonb('response'),
+  /** SHA-1 of the request body: an Idempotency-Key reused with another body is refused, not replayed. */
+  requestHash: char('request_hash', { length: 40 }),
   receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [
   uniqueIndex('inbox_idempotency_uq').on(t.apiKeyId, t.idempotencyKey).where(sql`${t.idempotencyKey} is not null`),
@@ -104,6 +108,8 @@ export const registrations = pgTable('registrations', {
   routeAgency: varchar('route_agency', { length: 32 }),
   routeLevel: varchar('route_level', { length: 16 }),
   routeKecamatan: char('route_kecamatan', { length: 6 }),
+  /** Times the recovery sweep sent the record back to its stage (its job lost or failed for good). */
+  redrives: smallint('redrives').notNull().default(0),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 }, (t) => [
@@ -281,6 +287,8 @@ export const residentRecords = pgTable('resident_records', {
   status: varchar('status', { length: 16 }).notNull().default('accepted'),
   citizenId: integer('citizen_id'),
   sourceUpdatedAt: timestamp('source_updated_at', { withTimezone: true }),
+  /** Times the recovery sweep sent the record back to identify (its job lost or failed for good). */
+  redrives: smallint('redrives').notNull().default(0),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
   deletedAt: timestamp('deleted_at', { withTimezone: true }),

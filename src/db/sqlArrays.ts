@@ -1,4 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
+import { storableJson } from '../pipeline/intake/storable.js';
 
 /**
  * One bound parameter holding a whole array. drizzle's `sql` template would otherwise spread an array
@@ -12,9 +13,9 @@ export function arrayParam(values: readonly unknown[], pgType: 'int' | 'text' | 
   return sql`${sql.param(values)}::${sql.raw(pgType)}[]`;
 }
 
-/** JSON values travel as text and are cast to jsonb in SQL, so nulls stay SQL nulls. */
+/** JSON values travel as text and are cast to jsonb in SQL, so nulls stay SQL nulls (and NUL or a lone surrogate cannot fail the cast). */
 export function jsonTexts(values: readonly unknown[]): (string | null)[] {
-  return values.map((v) => (v == null ? null : JSON.stringify(v)));
+  return values.map((v) => (v == null ? null : storableJson(v)));
 }
 
 /**

@@ -29,16 +29,23 @@ export interface StageJob {
 export const JOB_OPTIONS: JobsOptions = {
   attempts: 8,
   backoff: { type: 'exponential', delay: 500 },
-  // Without these BullMQ keeps every job forever.
+  // Without these BullMQ keeps every job forever. A failed job is only a record of the failure (its
+  // reason is PII-safe, see safeError): the recovery sweep re-drives its records under a new job id.
   removeOnComplete: { age: 3600, count: 1000 },
-  removeOnFail: { age: 7 * 24 * 3600 },
+  removeOnFail: { age: 24 * 3600, count: 5000 },
 };
+
+/** States in which a job will still run: its records are covered and the sweep leaves them alone. */
+export const LIVE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'] as const;
 
 export function queueName(stage: Stage): string {
   return `stage-${stage}`;
 }
 
-/** A job id derived from its records, so adding the same batch twice while it waits is a no-op. */
+/**
+ * A job id derived from its records, so adding the same batch twice while it waits is a no-op. The
+ * recovery sweep's origin carries its round, so a batch whose job failed for good gets a new job.
+ */
 export function stageJobId(stage: Stage, ids: number[], origin: string, kind: RecordKind = 'registration'): string {
   let min = Infinity;
   let max = -Infinity;
@@ -49,9 +56,10 @@ export function stageJobId(stage: Stage, ids: number[], origin: string, kind: Re
 export class StageQueues {
   readonly queues: Record<Stage, Queue<StageJob>>;
 
-  constructor(connection: ConnectionOptions, readonly prefix: string) {
+  constructor(connection: ConnectionOptions, readonly prefix: string, jobOptions: Pick<JobsOptions, 'attempts' | 'backoff'> = {}) {
+    const defaultJobOptions = { ...JOB_OPTIONS, ...jobOptions };
     this.queues = Object.fromEntries(
-      STAGES.map((s) => [s, new Queue<StageJob>(queueName(s), { connection, prefix, defaultJobOptions: JOB_OPTIONS })]),
+      STAGES.map((s) => [s, new Queue<StageJob>(queueName(s), { connection, prefix, defaultJobOptions })]),
     ) as Record<Stage, Queue<StageJob>>;
   }
 

@@ -6,9 +6,13 @@ import { identifyStage, type Resolver } from './stages/identify.js';
 import { EngineResolver } from './stages/engineResolver.js';
 import { routeStage } from './stages/route.js';
 import { recoverySweep } from './recovery.js';
+import { storableError } from '../runtime/safeError.js';
+import { analyzeNeverAnalyzed } from '../db/statistics.js';
 
 export interface PipelineWorkers {
   close(): Promise<void>;
+  /** Resolves when the identity index is built (identify waits for it; intake never does). */
+  ready: Promise<void>;
 }
 
 export interface WorkerOptions {
@@ -18,12 +22,20 @@ export interface WorkerOptions {
   sweepEverySeconds?: number;
 }
 
+/** The longest pause between sweeps while the queues are busy. */
+const MAX_SWEEP_BACKOFF_SECONDS = 300;
+
 /** Starts one BullMQ worker per stage and the recovery sweep. */
 export async function startWorkers(ctx: PipelineContext, connection: () => Redis, opts: WorkerOptions): Promise<PipelineWorkers> {
   // One resolver per process: it holds the in-memory identity index.
   const resolver = opts.resolver ?? new EngineResolver();
-  // The index is built while the workers start, not in the first batch.
-  const preparing = resolver.prepare?.(ctx.db).catch((err: unknown) => ctx.log.warn({ err: (err as Error).message }, 'identity index not prepared at start'));
+  // The index is built in the background; the first identify batch waits for it, nothing else does.
+  const preparing = (resolver.prepare?.(ctx.db) ?? Promise.resolve())
+    .catch((err: unknown) => ctx.log.warn({ err }, 'identity index not prepared at start'))
+    // Tables never analyzed (a fresh install, a restored dump) get statistics before the first batches plan on them.
+    .then(() => analyzeNeverAnalyzed(ctx.db, ctx.log))
+    .then((tables) => { if (tables.length) ctx.log.info({ tables }, 'analyzed tables that had no statistics'); })
+    .catch((err: unknown) => ctx.log.warn({ err }, 'statistics check at start failed'));
   const run: Record<Stage, (job: StageJob) => Promise<unknown>> = {
     // Identify serializes on a Postgres advisory lock; more concurrency would only wait on it.
     identify: (job) => identifyStage(ctx, job.ids, job.kind, resolver),
@@ -34,28 +46,49 @@ export async function startWorkers(ctx: PipelineContext, connection: () => Redis
     const conn = connection();
     connections.push(conn);
     const w = new Worker<StageJob>(queueName(stage), async (job) => {
-      await run[stage](job.data);
+      try {
+        await run[stage](job.data);
+      } catch (err) {
+        // BullMQ keeps the message and stack in Redis as the failure reason: only the PII-safe form goes there.
+        throw storableError(err);
+      }
     }, {
       connection: conn,
       prefix: ctx.queues.prefix,
       concurrency: stage === 'identify' ? 1 : opts.concurrency,
     });
-    w.on('failed', (job, err) => ctx.log.warn({ stage, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'stage job failed'));
-    w.on('error', (err) => ctx.log.error({ stage, err: err.message }, 'worker error'));
+    w.on('failed', (job, err) => ctx.log.warn({ stage, jobId: job?.id, attempts: job?.attemptsMade, err }, 'stage job failed'));
+    w.on('error', (err) => ctx.log.error({ stage, err }, 'worker error'));
     return w;
   });
 
+  const every = opts.sweepEverySeconds ?? 30;
+  let timer: NodeJS.Timeout | null = null;
+  let closed = false;
+  let pause = every;
   const sweep = async (age: number) => {
-    try { await recoverySweep(ctx, age); } catch (err) { ctx.log.warn({ err: (err as Error).message }, 'recovery sweep failed'); }
+    try {
+      const r = await recoverySweep(ctx, age);
+      // Busy queues: sweep less often until they drain (the sweep would only read jobs that will run anyway).
+      pause = r.backedOff ? Math.min(MAX_SWEEP_BACKOFF_SECONDS, pause * 2) : every;
+    } catch (err) {
+      ctx.log.warn({ err }, 'recovery sweep failed');
+      pause = Math.min(MAX_SWEEP_BACKOFF_SECONDS, pause * 2);
+    }
+  };
+  const schedule = () => {
+    if (closed || every <= 0) return;
+    timer = setTimeout(() => void sweep(every * 2).then(schedule), pause * 1000);
+    timer.unref();
   };
   await sweep(0);
-  const every = opts.sweepEverySeconds ?? 30;
-  const timer = every > 0 ? setInterval(() => void sweep(every * 2), every * 1000) : null;
-  timer?.unref();
+  schedule();
 
   return {
+    ready: preparing,
     async close() {
-      if (timer) clearInterval(timer);
+      closed = true;
+      if (timer) clearTimeout(timer);
       await Promise.all(workers.map((w) => w.close()));
       await preparing;
       // BullMQ leaves connections it was handed open.

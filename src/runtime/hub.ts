@@ -6,6 +6,7 @@ import path from 'node:path';
 import { loadConfig, type HubConfig } from '../config/load.js';
 import type { Env } from '../config/env.js';
 import { openDatabase, type Database } from '../db/client.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import { arrayParam, jsonTexts } from '../db/sqlArrays.js';
 import { buildApp } from '../api/app.js';
 import { StageQueues } from '../pipeline/queues.js';
@@ -44,6 +45,23 @@ async function syncSources(hub: { database: Database; config: HubConfig }): Prom
       as u(id, name, village, kec, connector, enabled, schedule, settings)
     on conflict (id) do update set name = excluded.name, village_code = excluded.village_code, kecamatan_code = excluded.kecamatan_code,
       connector = excluded.connector, enabled = excluded.enabled, schedule = excluded.schedule, settings = excluded.settings, updated_at = now()`);
+}
+
+/**
+ * A hub started (or brought back by its supervisor) while Postgres restarts waits for it instead of
+ * exiting: the supervisor would only start it again into the same wait.
+ */
+async function migrateWhenReachable(database: Database, log: Logger): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await database.migrate();
+      return;
+    } catch (err) {
+      if (!isDatabaseUnavailable(err) || attempt >= 120) throw err;
+      if (attempt % 10 === 0) log.warn({ err }, 'waiting for the database');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }
 
 export interface StartOptions {
@@ -85,7 +103,7 @@ export async function startHub(env: Env, log: Logger, opts: StartOptions): Promi
   })());
   try {
     step(fresh ? 'creating tables (migrations)' : 'checking migrations');
-    await database.migrate();
+    await migrateWhenReachable(database, log);
     await syncSources({ database, config });
     step(env.redisUrl ? 'connecting to Redis' : 'looking for Redis on 127.0.0.1:6379, else starting a redis-server child');
     const redis = await resolveRedis(env.redisUrl, env.dataDir, log);
@@ -102,26 +120,31 @@ export async function startHub(env: Env, log: Logger, opts: StartOptions): Promi
       throw new RedisUnavailableError(`Redis (${redis.describe}) did not answer: ${(err as Error).message}. Is it running and reachable?`);
     }
     cleanups.push(() => producer.quit());
-    const queues = new StageQueues(producer, env.queuePrefix);
+    const queues = new StageQueues(producer, env.queuePrefix, { attempts: env.stageAttempts, backoff: { type: 'exponential', delay: env.stageBackoffMs } });
     cleanups.push(() => queues.close());
     const ctx: PipelineContext = { db: database.db, config, queues, log };
     const hub: Hub = { env, config, database, redis, ctx, close: closeAll };
 
-    if (opts.workers) {
-      step('starting pipeline workers');
-      hub.workers = await startWorkers(ctx, () => workerConnection(redis.url), { concurrency: env.workerConcurrency });
-      cleanups.push(() => hub.workers!.close());
-      await registerSyncSchedules(ctx, config.sources);
-      hub.syncWorkers = await startSyncWorkers(ctx, () => workerConnection(redis.url));
-      cleanups.push(() => hub.syncWorkers!.close());
-    }
+    // The API listens first: intake needs no identity index, so it answers while the workers start
+    // and the index builds in the background (identify waits for it).
     if (opts.api) {
       step('starting the API');
-      const app = await buildApp({ db: database.db, config, queues, log, redisPing: () => producer.ping(), rateLimitPerMinute: env.rateLimitPerMinute });
+      const app = await buildApp({
+        db: database.db, config, queues, log, redisPing: () => producer.ping(), rateLimitPerMinute: env.rateLimitPerMinute,
+        backlogLimit: env.pipelineBacklogLimit,
+      });
       await opts.extendApp?.(app, { ctx, database });
       hub.url = await app.listen({ port: opts.port ?? env.port, host: env.host });
       hub.app = app;
       cleanups.push(() => app.close());
+    }
+    if (opts.workers) {
+      step('starting pipeline workers');
+      hub.workers = await startWorkers(ctx, () => workerConnection(redis.url), { concurrency: env.workerConcurrency, sweepEverySeconds: env.sweepEverySeconds });
+      cleanups.push(() => hub.workers!.close());
+      await registerSyncSchedules(ctx, config.sources);
+      hub.syncWorkers = await startSyncWorkers(ctx, () => workerConnection(redis.url));
+      cleanups.push(() => hub.syncWorkers!.close());
     }
     log.info({ database: database.describe, redis: redis.describe, api: hub.url ?? null, workers: opts.workers }, 'tiyuh hub started');
     step(hub.url ? `ready at ${hub.url}` : 'ready');

@@ -1,4 +1,5 @@
 import pino, { type Logger, type DestinationStream } from 'pino';
+import { safeError } from './safeError.js';
 
 /**
  * Personal data (UU PDP 27/2022) must never reach logs. Code should not log it in the first place;
@@ -17,7 +18,11 @@ export const REDACT_PATHS = [
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
-    { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { app: 'tiyuh-hub' } },
+    {
+      level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { app: 'tiyuh-hub' },
+      // Errors carry query parameters and quoted values: every `err` goes through the one serializer.
+      serializers: { err: safeError, error: safeError },
+    },
     destination,
   );
 }

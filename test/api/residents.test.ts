@@ -49,10 +49,14 @@ t.test('a batch is answered per record: valid ones accepted, invalid ones reject
 t.test('an Idempotency-Key replays the first answer, stored in Postgres', async (t) => {
   const body = { residents: [resident(10), resident(11)] };
   const first = await call('POST', '/v1/residents', villageKey, body, { 'idempotency-key': 'res-2026-11-27-a' });
-  const again = await call('POST', '/v1/residents', villageKey, { residents: [resident(12)] }, { 'idempotency-key': 'res-2026-11-27-a' });
+  const again = await call('POST', '/v1/residents', villageKey, body, { 'idempotency-key': 'res-2026-11-27-a' });
   t.equal(again.status, 202);
   t.same(again.body, first.body, 'the first answer, not a new ingest');
   t.equal(again.headers.get('idempotent-replayed'), 'true');
+  // The same key with another body is a mistake of the sender, not a retry: refused, not silently answered.
+  const other = await call('POST', '/v1/residents', villageKey, { residents: [resident(12)] }, { 'idempotency-key': 'res-2026-11-27-a' });
+  t.equal(other.status, 422);
+  t.match(other.body, { code: 'IDEMPOTENCY_KEY_REUSED', field: 'Idempotency-Key', message: { id: String, en: String } });
   t.equal(await count(`select count(*)::int as n from inbox where idempotency_key = 'res-2026-11-27-a'`), 1);
   t.equal(await count(`select count(*)::int as n from resident_records where local_id = '512'`), 0);
 });

@@ -33,7 +33,7 @@ async function submit(url: string, key: string, from: number, count: number) {
 }
 
 function startWorkerProcess(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [BIN, 'worker'], { env: { ...process.env, ...env, LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+  return spawn(process.execPath, [BIN, 'worker'], { env: { ...process.env, ...env, LOG_LEVEL: 'warn', TIYUH_SUPERVISOR: 'off' }, stdio: 'ignore' });
 }
 
 t.test('a worker killed with jobs in flight loses nothing and doubles nothing', async (t) => {

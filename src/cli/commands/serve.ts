@@ -4,6 +4,7 @@ import { createLogger } from '../../runtime/logger.js';
 import { startHub, type Hub, type StartOptions } from '../../runtime/hub.js';
 import { controlRoutes } from '../control/endpoint.js';
 import { databaseIdentity, loopbackUrl, removeControlFile, writeControlFile } from '../control/controlFile.js';
+import { installCrashGuards, isSupervised, supervise } from '../../runtime/supervisor.js';
 
 /** Stops the hub cleanly on SIGINT/SIGTERM: jobs in flight finish or return to the queue. */
 export function closeOnSignal(hub: Hub): Promise<void> {
@@ -42,10 +43,22 @@ export async function startServing(env: Env, opts: Omit<StartOptions, 'api' | 'e
   return hub;
 }
 
-export default async function serve(): Promise<number> {
+/**
+ * `serve` and `worker`: a supervisor process that keeps one hub process running (TIYUH_SUPERVISOR=off
+ * runs the hub in this process, for a container runtime or systemd that restarts it themselves).
+ */
+export async function runSupervised(opts: Pick<StartOptions, 'api' | 'workers'>, announce: (hub: Hub) => void): Promise<number> {
   const env = loadEnv();
-  const hub = await startServing(env, { workers: true });
-  process.stderr.write(`Tiyuh Hub listening on ${hub.url}\n`);
+  const log = createLogger(env.logLevel);
+  if (!isSupervised() && process.env.TIYUH_SUPERVISOR !== 'off') return supervise(log);
+  let hub: Hub | null = null;
+  installCrashGuards(log, async () => { await hub?.close(); }, () => { hub?.redis.child?.kill('SIGTERM'); });
+  hub = opts.api ? await startServing(env, { workers: opts.workers }) : await startHub(env, log, { ...opts, onStep: sayStep(env) });
+  announce(hub);
   await closeOnSignal(hub);
   return 0;
+}
+
+export default async function serve(_argv: string[]): Promise<number> {
+  return runSupervised({ api: true, workers: true }, (hub) => console.error(`Tiyuh Hub listening on ${hub.url} (pid ${process.pid})`));
 }

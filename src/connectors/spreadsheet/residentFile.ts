@@ -23,7 +23,7 @@ export function readSheet(bytes: Uint8Array): Sheet {
 export interface RowOutcome {
   row: number;
   localId: string;
-  status: 'created' | 'updated' | 'unchanged' | 'quarantined';
+  status: 'created' | 'updated' | 'unchanged' | 'quarantined' | 'refused';
   id?: number;
   quarantineId?: number;
   errors?: RecordError[];
@@ -82,7 +82,7 @@ export async function ingestRows(
     out.unchanged += res.unchanged;
     out.quarantined += res.quarantined;
     for (const r of res.records) {
-      if (r.status !== 'quarantined' && !r.warnings) continue;
+      if (r.status !== 'quarantined' && r.status !== 'refused' && !r.warnings) continue;
       out.problems.push({
         row: rowNumbers[chunk[r.index]!]!, localId: r.localId, status: r.status,
         ...(r.id ? { id: r.id } : {}), ...(r.quarantineId ? { quarantineId: r.quarantineId } : {}),

@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { rows, type Tx } from '../../db/client.js';
 import { allocateIds, arrayParam, jsonTexts } from '../../db/sqlArrays.js';
+import { storableJson } from './storable.js';
+import { isUniqueViolation } from '../../db/errors.js';
 import type { RegistrationCheck } from '../validate/registration.js';
 import type { RecordError } from '../validate/recordError.js';
 
@@ -19,6 +21,8 @@ export interface RegistrationSubmission {
   villageCode: string;
   apiKeyId: number | null;
   idempotencyKey?: string | null;
+  /** requestHash of the body, kept with the Idempotency-Key. */
+  requestHash?: string | null;
   /** Stored as the inbox payload, as received. */
   payload: unknown;
   /** The raw records, parallel to `checks`; a rejected one is quarantined as it came. */
@@ -47,11 +51,12 @@ export async function storeRegistrations(tx: Tx, s: RegistrationSubmission): Pro
   let inboxId: number;
   try {
     [{ id: inboxId }] = await rows<{ id: number }>(tx, sql`
-      insert into inbox (channel, kind, village_code, api_key_id, idempotency_key, record_count, payload)
-      values (${s.channel}, 'registration', ${s.villageCode}, ${s.apiKeyId}, ${s.idempotencyKey ?? null}, ${s.list.length}, ${JSON.stringify(s.payload)}::jsonb)
+      insert into inbox (channel, kind, village_code, api_key_id, idempotency_key, request_hash, record_count, payload)
+      values (${s.channel}, 'registration', ${s.villageCode}, ${s.apiKeyId}, ${s.idempotencyKey ?? null}, ${s.requestHash ?? null}, ${s.list.length}, ${storableJson(s.payload)}::jsonb)
       returning id`) as [{ id: number }];
   } catch (err) {
-    if ((err as { code?: string }).code === '23505' && s.idempotencyKey) return null;
+    // drizzle wraps the driver's error: the unique violation's code is on its cause.
+    if (isUniqueViolation(err) && s.idempotencyKey) return null;
     throw err;
   }
   const { checks } = s;
@@ -121,6 +126,6 @@ export async function storeRegistrations(tx: Tx, s: RegistrationSubmission): Pro
     });
   }
   const response = { submissionId: inboxId, records: answers };
-  await tx.execute(sql`update inbox set response = ${JSON.stringify(response)}::jsonb where id = ${inboxId}`);
+  await tx.execute(sql`update inbox set response = ${storableJson(response)}::jsonb where id = ${inboxId}`);
   return { response, newIds: [...fresh.values()] };
 }

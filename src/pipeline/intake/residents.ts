@@ -2,6 +2,8 @@ import { hash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { rows, type Tx } from '../../db/client.js';
 import { allocateIds, arrayParam, jsonTexts } from '../../db/sqlArrays.js';
+import { storableJson } from './storable.js';
+import { noteBulkWrite } from '../../db/statistics.js';
 import { regionDigits } from '../../config/regionCode.js';
 import type { PipelineContext } from '../context.js';
 import { recordError, type RecordError } from '../validate/recordError.js';
@@ -16,6 +18,8 @@ export interface IngestOptions {
   apiKeyId?: number;
   sourceId?: string;
   idempotencyKey?: string;
+  /** requestHash of the body, kept with the Idempotency-Key. */
+  requestHash?: string;
   /** Stored as the inbox payload; defaults to the inputs. */
   raw?: unknown;
   /** The answer for the sender, stored in the same transaction so an Idempotency-Key replay always finds it. */
@@ -28,7 +32,8 @@ export interface IngestRecordResult {
   index: number;
   localId: string;
   villageCode: string | null;
-  status: 'created' | 'updated' | 'unchanged' | 'quarantined';
+  /** refused: outside the sender's scope, answered but not kept anywhere (that village did not send it). */
+  status: 'created' | 'updated' | 'unchanged' | 'quarantined' | 'refused';
   id?: number;
   quarantineId?: number;
   errors?: RecordError[];
@@ -41,6 +46,7 @@ export interface IngestResult {
   updated: number;
   unchanged: number;
   quarantined: number;
+  refused: number;
   records: IngestRecordResult[];
 }
 
@@ -78,7 +84,7 @@ interface Existing { id: number; village_code: string; local_id: string; content
  * JSON.stringify writes natively, where twenty-odd text arrays were escaped in JS.
  */
 function rowsJson(list: { r: Resident; hash: string; id?: number }[]): string {
-  return JSON.stringify(list.map(({ r, hash, id }) => Object.assign(r as Resident & { contentHash?: string; id?: number }, { contentHash: hash, id })));
+  return storableJson(list.map(({ r, hash, id }) => Object.assign(r as Resident & { contentHash?: string; id?: number }, { contentHash: hash, id })));
 }
 
 /** extraOf in SQL: citizenship travels in extra. */
@@ -114,12 +120,13 @@ function fieldValue(row: Existing, col: string): unknown {
   return v ?? null;
 }
 
-/**
- * The village a quarantined row is filed under, where that village's staff will see it. A row naming a
- * village outside the sender's scope is not filed there: that village did not send it.
- */
+/** A record naming a village outside the sender's scope is refused, not quarantined: no village's staff should see it. */
+function outOfScope(errors: RecordError[]): boolean {
+  return errors.some((e) => e.code === 'VILLAGE_OUT_OF_SCOPE');
+}
+
+/** The village a quarantined row is filed under, where that village's staff will see it. */
 function quarantineVillage(r: IngestRecordResult, input: ResidentInput): string | null {
-  if (r.errors?.some((e) => e.code === 'VILLAGE_OUT_OF_SCOPE')) return null;
   const named = r.villageCode ?? regionDigits(String(input.villageCode ?? ''));
   return named && named.length === 10 ? named : null;
 }
@@ -147,14 +154,14 @@ export async function ingestResidents(ctx: PipelineContext, inputs: ResidentInpu
 
   const result = await ctx.db.transaction(async (tx) => {
     const [inbox] = await rows<{ id: number }>(tx, sql`
-      insert into inbox (channel, kind, village_code, api_key_id, source_id, idempotency_key, record_count, payload)
+      insert into inbox (channel, kind, village_code, api_key_id, source_id, idempotency_key, request_hash, record_count, payload)
       values (${opts.channel}, 'resident', ${inboxVillage}, ${opts.apiKeyId ?? null}, ${opts.sourceId ?? null},
-              ${opts.idempotencyKey ?? null}, ${inputs.length}, ${JSON.stringify(opts.raw ?? inputs)}::jsonb)
+              ${opts.idempotencyKey ?? null}, ${opts.requestHash ?? null}, ${inputs.length}, ${storableJson(opts.raw ?? inputs)}::jsonb)
       returning id`);
     const inboxId = inbox!.id;
     const records: IngestRecordResult[] = checks.map((c, index) => (c.ok
       ? { index, localId: c.value.localId, villageCode: c.value.villageCode, status: 'unchanged', ...(c.warnings.length ? { warnings: c.warnings } : {}) }
-      : { index, localId: c.localId, villageCode: c.villageCode, status: 'quarantined', errors: c.errors }));
+      : { index, localId: c.localId, villageCode: c.villageCode, status: outOfScope(c.errors) ? 'refused' : 'quarantined', errors: c.errors }));
 
     const valid = checks.flatMap((c, index) => (c.ok ? [{ index, r: Object.assign(c.value, { warnings: c.warnings.length ? c.warnings : null }) }] : []));
     const hashes = valid.map((v) => hashOf(v.r));
@@ -244,16 +251,18 @@ export async function ingestResidents(ctx: PipelineContext, inputs: ResidentInpu
       updated: changed.length,
       unchanged: records.filter((r) => r.status === 'unchanged').length,
       quarantined: bad.length,
+      refused: records.filter((r) => r.status === 'refused').length,
     };
     const response = opts.answer ? { ...summary, hubAnswer: opts.answer({ ...summary, records }) } : summary;
-    await tx.execute(sql`update inbox set response = ${JSON.stringify(response)}::jsonb where id = ${inboxId}`);
+    await tx.execute(sql`update inbox set response = ${storableJson(response)}::jsonb where id = ${inboxId}`);
     return { ...summary, records, toIdentify: [...newIds, ...changed.filter((c) => c.reidentify).map((c) => c.id)] };
   });
   const { toIdentify, ...out } = result;
+  noteBulkWrite(ctx.db, 'resident_records', out.created + out.updated, ctx.log);
   try {
     await ctx.queues.enqueue('identify', toIdentify, `in${out.inboxId}`, 'resident');
   } catch (err) {
-    ctx.log.warn({ err: (err as Error).message, inboxId: out.inboxId }, 'enqueue failed; left to the recovery sweep');
+    ctx.log.warn({ err, inboxId: out.inboxId }, 'enqueue failed; left to the recovery sweep');
   }
   return out;
 }
@@ -266,7 +275,7 @@ export async function deleteResidents(ctx: PipelineContext, items: { villageCode
     const [inbox] = await rows<{ id: number }>(tx, sql`
       insert into inbox (channel, kind, village_code, api_key_id, source_id, record_count, payload)
       values (${opts.channel}, 'deletion', ${keys.length && keys.every((k) => k.village === keys[0]!.village) ? keys[0]!.village : null},
-              ${opts.apiKeyId ?? null}, ${opts.sourceId ?? null}, ${items.length}, ${JSON.stringify(opts.raw ?? items)}::jsonb)
+              ${opts.apiKeyId ?? null}, ${opts.sourceId ?? null}, ${items.length}, ${storableJson(opts.raw ?? items)}::jsonb)
       returning id`);
     const marked = keys.length ? await rows<{ id: number; state: string }>(tx, sql`
       update resident_records t set deleted_at = now(), state = 'deleted', updated_at = now()
@@ -278,7 +287,7 @@ export async function deleteResidents(ctx: PipelineContext, items: { villageCode
         select id, 'deleted', ${inbox!.id} from unnest(${arrayParam(marked.map((m) => m.id), 'int')}) as u(id)`);
     }
     const summary = { inboxId: inbox!.id, deleted: marked.length, unknown: items.length - marked.length };
-    await tx.execute(sql`update inbox set response = ${JSON.stringify(summary)}::jsonb where id = ${inbox!.id}`);
+    await tx.execute(sql`update inbox set response = ${storableJson(summary)}::jsonb where id = ${inbox!.id}`);
     return summary;
   });
 }

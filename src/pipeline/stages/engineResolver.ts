@@ -12,6 +12,9 @@ interface LinkedRow { crid: number; citizen_id: number; record_kind: RecordKind;
 
 const TEMP = 'n:';
 
+/** Longest stretch the index build holds the event loop before letting requests through. */
+const YIELD_EVERY_MS = 20;
+
 /**
  * The link keeps levels and weights only: the values compared are the records themselves, and
  * repeating them in every link would double what identify writes.
@@ -84,9 +87,15 @@ export class EngineResolver implements Resolver {
           left join lateral (select * from resident_records x where cr.record_kind = 'resident' and x.id = cr.record_id limit 1) rr on true`}
       order by cr.id`);
     if (fresh) this.index = new IdentityIndex(this.config, { expectedRecords: linked.length });
+    let slice = performance.now();
     for (const l of linked) {
       this.index!.add(String(l.citizen_id), personRecord(l.record_kind, l.record_id, l.person));
       this.watermark = l.crid;
+      // A full build takes seconds at a kabupaten: the API in the same process answers meanwhile.
+      if (fresh && performance.now() - slice > YIELD_EVERY_MS) {
+        await new Promise((r) => setImmediate(r));
+        slice = performance.now();
+      }
     }
   }
 

@@ -6,6 +6,7 @@ import type { RecordKind } from '../queues.js';
 import type { Applicant } from '../validate/registration.js';
 import { goldenRecord, refreshGoldenRecords } from '../review/index.js';
 import { lockIdentify } from './identifyLock.js';
+import { noteBulkWrite } from '../../db/statistics.js';
 
 /** The identifying part of a person, as registrations' applicants and resident records both carry it. */
 export type Person = Pick<Applicant, 'nik' | 'kk' | 'fullName' | 'sex' | 'birthDate' | 'birthPlace' | 'motherName' | 'address' | 'villageCode'>;
@@ -125,7 +126,7 @@ async function insertCitizens(tx: Tx, people: Map<number, Person>): Promise<Map<
 export async function identifyStage(ctx: PipelineContext, ids: number[], kind: RecordKind = 'registration', resolver: Resolver = exactNikResolver): Promise<number[]> {
   const source = SOURCES[kind];
   // Outside the lock; a failure here leaves the work to the batch.
-  await resolver.prepare?.(ctx.db).catch((err: unknown) => ctx.log.warn({ err: (err as Error).message }, 'identity index not prepared before the batch'));
+  await resolver.prepare?.(ctx.db).catch((err: unknown) => ctx.log.warn({ err }, 'identity index not prepared before the batch'));
   let done: { decisions: IdentityDecision[]; newIds: Map<number, number>; inputs: IdentityInput[]; watermark: number } | null = null;
   try {
     done = await ctx.db.transaction(async (tx) => {
@@ -197,6 +198,9 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
   if (!done) return [];
   resolver.committed?.(done.decisions, done.newIds, done.inputs, done.watermark);
   const identified = done.decisions.map((d) => d.recordId);
+  noteBulkWrite(ctx.db, 'citizen_records', identified.length, ctx.log);
+  noteBulkWrite(ctx.db, 'citizens', done.newIds.size, ctx.log);
+  noteBulkWrite(ctx.db, kind === 'registration' ? 'registrations' : 'resident_records', identified.length, ctx.log);
   if (kind === 'registration') await ctx.queues.enqueue('route', identified);
   return identified;
 }

@@ -4,6 +4,7 @@ import { arrayParam } from '../../db/sqlArrays.js';
 import { kecamatanOf } from '../../config/regionCode.js';
 import type { HubConfig } from '../../config/load.js';
 import type { PipelineContext } from '../context.js';
+import { noteBulkWrite } from '../../db/statistics.js';
 
 export interface Route { agency: string; level: 'kabupaten' | 'kecamatan'; kecamatanCode: string | null; queue: string }
 
@@ -25,7 +26,7 @@ interface Row { id: number; service_code: string; village: string; identity: str
  * served to a possibly duplicated identity waits for its review case.
  */
 export async function routeStage(ctx: PipelineContext, ids: number[]): Promise<{ routed: number[]; held: number[] }> {
-  return ctx.db.transaction(async (tx) => {
+  const done = await ctx.db.transaction(async (tx) => {
     // Each registration by its key, in id order (as identify reads them): as one list the planner could
     // take the in-flight index on stale statistics and read every registration in flight per batch.
     const found = await rows<Row>(tx, sql`
@@ -66,4 +67,6 @@ export async function routeStage(ctx: PipelineContext, ids: number[]): Promise<{
     }
     return { routed: route.map((x) => x.id), held };
   });
+  noteBulkWrite(ctx.db, 'deliveries', done.routed.length, ctx.log);
+  return done;
 }

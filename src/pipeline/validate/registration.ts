@@ -8,6 +8,7 @@ import type { HubConfig, Service } from '../../config/load.js';
 import { regionDigits } from '../../config/regionCode.js';
 import { checkKk, checkNik } from './nik.js';
 import { recordError, type RecordError } from './recordError.js';
+import { storableText } from '../intake/storable.js';
 
 /** The applicant (a citizen) as villages send it. The API documents and checks this same schema. */
 export const applicantSchema = {
@@ -82,7 +83,7 @@ const NEEDS_CLEANING = /[\u0000-\u001f\u007f-\u009f\u200b-\u200d\ufeff]|\s{2}|^\
 export function cleanText(value: string): string {
   // Most values are already clean ASCII; skip the rewriting for them (it is on the intake hot path).
   if (!NEEDS_CLEANING.test(value)) return value;
-  return value.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200d\ufeff]/g, ' ').replace(/\s+/g, ' ').trim();
+  return storableText(value).normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200d\ufeff]/g, ' ').replace(/\s+/g, ' ').trim();
 }
 
 function cleanStrings(value: unknown): unknown {

@@ -1,0 +1,74 @@
+/**
+ * What Postgres can store from what a sender may send. jsonb and text refuse `\u0000` and a lone
+ * UTF-16 surrogate (`\ud800`), and one of them in a batch used to fail the whole batch's transaction
+ * on every retry; recursion over a body nested thousands deep overflowed the stack. Every channel's
+ * raw input passes here once, before anything is stored or validated.
+ */
+
+/** Deeper than any record the hub takes (a registration's details are a few levels): refused as a whole. */
+export const MAX_DEPTH = 32;
+
+export class TooDeepError extends Error {
+  constructor(readonly depth: number) {
+    super(`nested deeper than ${depth} levels`);
+  }
+}
+
+const SUSPECT = /[\u0000\ud800-\udfff]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** NUL removed, lone surrogates replaced by U+FFFD; well-formed text (the common case) is returned as is. */
+export function storableText(s: string): string {
+  if (!SUSPECT.test(s)) return s;
+  return s.replace(/\u0000/g, '').replace(LONE_SURROGATE, '\ufffd');
+}
+
+/**
+ * The value (changed in place) with every string and key made storable. Iterative with an explicit depth bound, so no
+ * input can exhaust the stack; throws TooDeepError past `maxDepth`. Keys named `__proto__` are dropped.
+ */
+export function storableValue<T>(value: T, maxDepth = MAX_DEPTH): T {
+  if (typeof value === 'string') return storableText(value) as T;
+  if (!value || typeof value !== 'object') return value;
+  const root: { v: unknown } = { v: value };
+  const stack: { holder: Record<string, unknown> | unknown[]; key: string | number; depth: number }[] = [{ holder: root as never, key: 'v', depth: 0 }];
+  while (stack.length) {
+    const { holder, key, depth } = stack.pop()!;
+    const v = (holder as Record<string | number, unknown>)[key];
+    if (typeof v === 'string') {
+      const clean = storableText(v);
+      if (clean !== v) (holder as Record<string | number, unknown>)[key] = clean;
+      continue;
+    }
+    if (!v || typeof v !== 'object') continue;
+    if (depth >= maxDepth) throw new TooDeepError(maxDepth);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) stack.push({ holder: v, key: i, depth: depth + 1 });
+      continue;
+    }
+    const obj = v as Record<string, unknown>;
+    for (const k of Object.keys(obj)) {
+      const clean = k === '__proto__' ? null : storableText(k);
+      if (clean !== k) {
+        const inner = obj[k];
+        delete obj[k];
+        if (clean !== null && clean !== '') obj[clean] = inner;
+        if (clean === null || clean === '') continue;
+        stack.push({ holder: obj, key: clean, depth: depth + 1 });
+        continue;
+      }
+      stack.push({ holder: obj, key: k, depth: depth + 1 });
+    }
+  }
+  return root.v as T;
+}
+
+/** `\u0000` and a lone surrogate as JSON.stringify writes them (it escapes only lone surrogates), after an even run of backslashes. */
+const BAD_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(0000|d[89a-f][0-9a-f]{2})/gi;
+
+/** JSON text a jsonb column takes: JSON.stringify, then the two escapes Postgres refuses fixed in the text. */
+export function storableJson(value: unknown): string {
+  const text = JSON.stringify(value);
+  if (text === undefined || !text.includes('\\u')) return text;
+  return text.replace(BAD_ESCAPE, (_m, slashes: string, hex: string) => (hex === '0000' ? slashes : `${slashes}\\ufffd`));
+}
