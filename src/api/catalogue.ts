@@ -4,7 +4,7 @@ import type { AppDeps } from './app.js';
 export const catalogueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   const services = [...deps.config.services.values()].map((s) => ({
     code: s.code, name: s.name, agency: s.agency, level: s.level,
-    holdUntilIdentityResolved: s.holdUntilIdentityResolved,
+    serviceLevelDays: s.serviceLevelDays, holdUntilIdentityResolved: s.holdUntilIdentityResolved,
     requiredApplicantFields: s.requiredApplicantFields,
     ...(s.detailsSchema ? { detailsSchema: s.detailsSchema } : {}),
   }));
