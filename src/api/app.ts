@@ -21,9 +21,11 @@ import { opendkRoutes } from '../connectors/opendk/routes.js';
 import { sourceRoutes } from './sources.js';
 import { metricsRoutes } from './metrics.js';
 import type { PipelineContext } from '../pipeline/context.js';
+import { registerOpenApi } from './openapi.js';
+import { webhookRoutes } from './webhooks.js';
 
 declare module 'fastify' {
-  interface FastifySchema { summary?: string; description?: string; tags?: string[] }
+  interface FastifySchema { summary?: string; description?: string; tags?: readonly string[] }
 }
 
 export interface AppDeps {
@@ -82,6 +84,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     keys: new KeyStore(opts.db), limiter: new RateLimiter(opts.rateLimitPerMinute ?? 600),
     ctx: { db: opts.db, config: opts.config, queues: opts.queues, log: opts.log },
   };
+  // Before every route: the OpenAPI document is built from the routes as they are registered.
+  await registerOpenApi(app);
   await app.register(healthRoutes, deps);
   await app.register(catalogueRoutes, deps);
   await app.register(registrationRoutes, deps);
@@ -94,5 +98,6 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(opendkRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(sourceRoutes, deps);
   await app.register(metricsRoutes, deps);
+  await app.register(webhookRoutes, deps);
   return app;
 }

@@ -17,6 +17,10 @@ export interface Env {
   workerConcurrency: number;
   /** Requests a minute per API key before 429. */
   rateLimitPerMinute: number;
+  /** Webhook pushes: request timeout, first retry wait (doubling with jitter), when to park an item as failed. */
+  webhookTimeoutMs: number;
+  webhookRetryBaseMs: number;
+  webhookGiveUpHours: number;
 }
 
 const schema = {
@@ -32,6 +36,9 @@ const schema = {
     QUEUE_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_:-]{1,64}$', default: 'tiyuh' },
     WORKER_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
     RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 1, default: 600 },
+    WEBHOOK_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 120000, default: 10000 },
+    WEBHOOK_RETRY_BASE_MS: { type: 'integer', minimum: 1, maximum: 3600000, default: 10000 },
+    WEBHOOK_GIVE_UP_HOURS: { type: 'number', exclusiveMinimum: 0, maximum: 720, default: 24 },
   },
 } as const;
 
@@ -62,5 +69,8 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     queuePrefix: v.QUEUE_PREFIX as string,
     workerConcurrency: v.WORKER_CONCURRENCY as number,
     rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE as number,
+    webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS as number,
+    webhookRetryBaseMs: v.WEBHOOK_RETRY_BASE_MS as number,
+    webhookGiveUpHours: v.WEBHOOK_GIVE_UP_HOURS as number,
   };
 }

@@ -11,6 +11,8 @@ import { startWorkers, type PipelineWorkers } from '../pipeline/worker.js';
 import { startSyncWorkers, type SyncWorkers } from '../connectors/sync/worker.js';
 import { registerSyncSchedules } from '../connectors/sync/schedules.js';
 import type { PipelineContext } from '../pipeline/context.js';
+import { startDispatcher, type Dispatcher } from '../delivery/dispatcher.js';
+import { DEFAULT_RETRY } from '../delivery/backoff.js';
 import type { Logger } from './logger.js';
 import { producerConnection, resolveRedis, workerConnection, type RedisEndpoint } from './redis.js';
 
@@ -23,6 +25,8 @@ export interface Hub {
   app?: FastifyInstance;
   workers?: PipelineWorkers;
   syncWorkers?: SyncWorkers;
+  /** Webhook pushes to agencies and villages (runs with the workers). */
+  dispatcher?: Dispatcher;
   /** The address the API listens on, when it does. */
   url?: string;
   close(): Promise<void>;
@@ -82,6 +86,11 @@ export async function startHub(env: Env, log: Logger, opts: StartOptions): Promi
       await registerSyncSchedules(ctx, config.sources);
       hub.syncWorkers = await startSyncWorkers(ctx, () => workerConnection(redis.url));
       cleanups.push(() => hub.syncWorkers!.close());
+      hub.dispatcher = startDispatcher(ctx, {
+        timeoutMs: env.webhookTimeoutMs,
+        retry: { ...DEFAULT_RETRY, baseMs: env.webhookRetryBaseMs, giveUpAfterMs: env.webhookGiveUpHours * 3600_000 },
+      });
+      cleanups.push(() => hub.dispatcher!.close());
     }
     if (opts.api) {
       const app = await buildApp({ db: database.db, config, queues, log, redisPing: () => producer.ping(), rateLimitPerMinute: env.rateLimitPerMinute });
