@@ -18,6 +18,7 @@ const COMMANDS: Record<string, { about: string; load: () => Promise<{ default: C
   sources: { about: 'sources [--json] | sources check <sourceId>: each source\'s last success, lag, records and last error; can the hub reach and log in', load: () => import('./commands/sources.js') },
   sync: { about: 'sync <sourceId> [--wait]: start a pull of a source now', load: () => import('./commands/sync.js') },
   simulate: { about: 'simulate [--port N] [--residents N] [--sources-out FILE]: serve simulated OpenSID village servers', load: () => import('./commands/simulate.js') },
+  webhooks: { about: 'webhooks set --agency <code> [--kecamatan <code>] --url URL | list | rotate <id> | redeliver: push endpoints', load: () => import('./commands/webhooks.js') },
   quarantine: { about: 'quarantine list [--village <code>] | replay <id>... [--payload FILE.json]', load: () => import('./commands/quarantine.js') },
 };
 
