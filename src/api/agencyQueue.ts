@@ -33,6 +33,39 @@ const itemOut = (config: HubConfig, r: ItemRow) => ({
   ...serviceLevelOf(config, r.service_code, new Date(r.created_at), r.answer_status),
 });
 
+const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
+const itemProperties = {
+  id: { type: 'integer' }, registrationId: { type: 'integer' }, queue: { type: 'string', description: 'kab:<agency> or kec:<kecamatan>:<agency>' },
+  kecamatanCode: { type: ['string', 'null'] }, status: { enum: ['waiting', 'claimed', 'acked', 'withdrawn'] }, attempts: { type: 'integer' },
+  leaseUntil: nullableTime, createdAt: { type: 'string', format: 'date-time' }, service: { type: 'string' }, externalId: { type: 'string' },
+  villageCode: { type: 'string' }, submittedAt: nullableTime, identity: { type: ['string', 'null'] }, citizenId: { type: ['integer', 'null'] },
+  cancelledAt: nullableTime,
+  pushState: { type: ['string', 'null'], description: 'pending, sending, delivered or failed when the agency takes items by webhook' },
+  answer: {
+    type: ['object', 'null'],
+    properties: { status: { type: 'string' }, documentNumber: { type: ['string', 'null'] }, at: nullableTime },
+  },
+  dueAt: { type: ['string', 'null'], description: 'End of the service level (working days after routing)' },
+  overdue: { type: 'boolean' },
+} as const;
+const itemList = { type: 'object', properties: { items: { type: 'array', items: { type: 'object', properties: itemProperties } } } } as const;
+const claimedList = {
+  type: 'object',
+  properties: {
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          ...itemProperties,
+          applicant: { type: 'object', additionalProperties: true, description: 'The applicant as the village sent it (personal data: the claim is audited)' },
+          details: { type: ['object', 'null'], additionalProperties: true },
+        },
+      },
+    },
+  },
+} as const;
+
 export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   const { db } = deps;
   const agencyKey = requireKey(deps.keys, deps.limiter, ['agency']);
@@ -74,6 +107,8 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
           limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, after: { type: 'integer', minimum: 0, default: 0 },
         },
       },
+      response: { 200: itemList },
+      problems: { 400: ['KECAMATAN_CODE_UNKNOWN'], 404: ['NOT_FOUND'] },
     },
   }, async (req) => {
     const s = scope(req, req.params.agency, req.query.kecamatan);
@@ -99,6 +134,8 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
           leaseSeconds: { type: 'integer', minimum: 10, maximum: 86400, default: 300 },
         },
       },
+      response: { 200: claimedList },
+      problems: { 400: ['KECAMATAN_CODE_UNKNOWN'], 404: ['NOT_FOUND'] },
     },
   }, async (req) => {
     const body = req.body ?? {};
@@ -134,6 +171,8 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
     schema: {
       summary: 'Acknowledge a claimed item: the agency has taken the registration',
       params: { type: 'object', required: ['agency', 'id'], properties: { agency: { type: 'string', maxLength: 32 }, id: { type: 'integer', minimum: 1, maximum: 2147483647 } } },
+      response: { 200: { type: 'object', properties: { id: { type: 'integer' }, status: { const: 'acked' }, cancelledAt: nullableTime } } },
+      problems: { 404: ['NOT_FOUND'], 409: ['ITEM_NOT_CLAIMED'] },
     },
   }, async (req) => {
     const s = scope(req, req.params.agency);
