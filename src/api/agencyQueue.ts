@@ -6,14 +6,19 @@ import { regionDigits } from '../config/regionCode.js';
 import type { AppDeps } from './app.js';
 import { forbidden, requireKey } from './auth.js';
 import { HubError, notFound } from './problem.js';
+import { ANSWER_STATUSES, answerItem, type AnswerStatus } from '../delivery/answers.js';
+import { serviceLevelOf } from '../delivery/progress.js';
+import { rethrowDelivery } from './deliveryProblem.js';
+import type { HubConfig } from '../config/load.js';
 
 interface ItemRow {
   id: number; registration_id: number; queue: string; kecamatan_code: string | null; status: string; attempts: number;
   lease_until: Date | null; created_at: Date; cancelled_at: Date | null; service_code: string; external_id: string; village_code: string;
   submitted_at: Date | null; identity: string | null; citizen_id: number | null;
+  push_state: string | null; answer_status: string | null; answer_document_number: string | null; answered_at: Date | null;
 }
 
-const itemOut = (r: ItemRow) => ({
+const itemOut = (config: HubConfig, r: ItemRow) => ({
   id: r.id, registrationId: r.registration_id, queue: r.queue, kecamatanCode: r.kecamatan_code, status: r.status,
   attempts: r.attempts, leaseUntil: r.lease_until ? new Date(r.lease_until).toISOString() : null,
   createdAt: new Date(r.created_at).toISOString(), service: r.service_code, externalId: r.external_id,
@@ -21,7 +26,45 @@ const itemOut = (r: ItemRow) => ({
   identity: r.identity, citizenId: r.citizen_id,
   // The village cancelled it after the agency had taken it: the agency decides what to do with it.
   cancelledAt: r.cancelled_at ? new Date(r.cancelled_at).toISOString() : null,
+  pushState: r.push_state,
+  answer: r.answer_status
+    ? { status: r.answer_status, documentNumber: r.answer_document_number, at: r.answered_at ? new Date(r.answered_at).toISOString() : null }
+    : null,
+  ...serviceLevelOf(config, r.service_code, new Date(r.created_at), r.answer_status),
 });
+
+const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
+const itemProperties = {
+  id: { type: 'integer' }, registrationId: { type: 'integer' }, queue: { type: 'string', description: 'kab:<agency> or kec:<kecamatan>:<agency>' },
+  kecamatanCode: { type: ['string', 'null'] }, status: { enum: ['waiting', 'claimed', 'acked', 'withdrawn'] }, attempts: { type: 'integer' },
+  leaseUntil: nullableTime, createdAt: { type: 'string', format: 'date-time' }, service: { type: 'string' }, externalId: { type: 'string' },
+  villageCode: { type: 'string' }, submittedAt: nullableTime, identity: { type: ['string', 'null'] }, citizenId: { type: ['integer', 'null'] },
+  cancelledAt: nullableTime,
+  pushState: { type: ['string', 'null'], description: 'pending, sending, delivered or failed when the agency takes items by webhook' },
+  answer: {
+    type: ['object', 'null'],
+    properties: { status: { type: 'string' }, documentNumber: { type: ['string', 'null'] }, at: nullableTime },
+  },
+  dueAt: { type: ['string', 'null'], description: 'End of the service level (working days after routing)' },
+  overdue: { type: 'boolean' },
+} as const;
+const itemList = { type: 'object', properties: { items: { type: 'array', items: { type: 'object', properties: itemProperties } } } } as const;
+const claimedList = {
+  type: 'object',
+  properties: {
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          ...itemProperties,
+          applicant: { type: 'object', additionalProperties: true, description: 'The applicant as the village sent it (personal data: the claim is audited)' },
+          details: { type: ['object', 'null'], additionalProperties: true },
+        },
+      },
+    },
+  },
+} as const;
 
 export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   const { db } = deps;
@@ -48,7 +91,8 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
   }
 
   const select = sql`select d.id, d.registration_id, d.queue, d.kecamatan_code, d.status, d.attempts, d.lease_until, d.created_at,
-    d.cancelled_at, r.service_code, r.external_id, r.village_code, r.submitted_at, r.identity, r.citizen_id
+    d.cancelled_at, r.service_code, r.external_id, r.village_code, r.submitted_at, r.identity, r.citizen_id,
+    d.push_state, d.answer_status, d.answer_document_number, d.answered_at
     from deliveries d join registrations r on r.id = d.registration_id`;
 
   app.get<{ Params: { agency: string }; Querystring: { kecamatan?: string; status?: string; limit?: number; after?: number } }>('/v1/agencies/:agency/items', {
@@ -63,6 +107,8 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
           limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, after: { type: 'integer', minimum: 0, default: 0 },
         },
       },
+      response: { 200: itemList },
+      problems: { 400: ['KECAMATAN_CODE_UNKNOWN'], 404: ['NOT_FOUND'] },
     },
   }, async (req) => {
     const s = scope(req, req.params.agency, req.query.kecamatan);
@@ -72,7 +118,7 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
       where d.agency_code = ${s.agency} and ${which} and d.id > ${req.query.after ?? 0}
       ${s.kecamatan ? sql`and d.kecamatan_code = ${s.kecamatan}` : sql``}
       order by d.id limit ${req.query.limit ?? 100}`);
-    return { items: items.map(itemOut) };
+    return { items: items.map((r) => itemOut(deps.config, r)) };
   });
 
   app.post<{ Params: { agency: string }; Body: { max?: number; kecamatan?: string; leaseSeconds?: number } }>('/v1/agencies/:agency/items/claim', {
@@ -88,6 +134,8 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
           leaseSeconds: { type: 'integer', minimum: 10, maximum: 86400, default: 300 },
         },
       },
+      response: { 200: claimedList },
+      problems: { 400: ['KECAMATAN_CODE_UNKNOWN'], 404: ['NOT_FOUND'] },
     },
   }, async (req) => {
     const body = req.body ?? {};
@@ -100,12 +148,13 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
           select id from deliveries
           where agency_code = ${s.agency} ${s.kecamatan ? sql`and kecamatan_code = ${s.kecamatan}` : sql``}
             and (status = 'waiting' or (status = 'claimed' and lease_until < now() and cancelled_at is null))
+            and (push_state is null or push_state = 'failed')
           order by id limit ${body.max ?? 10} for update skip locked)
         returning id`);
       if (ids.length === 0) return [];
       const items = await rows<ItemRow & { applicant: unknown; details: unknown }>(tx, sql`
         select d.id, d.registration_id, d.queue, d.kecamatan_code, d.status, d.attempts, d.lease_until, d.created_at, d.cancelled_at,
-          r.service_code, r.external_id, r.village_code, r.submitted_at, r.identity, r.citizen_id, r.applicant, r.details
+          d.push_state, d.answer_status, d.answer_document_number, d.answered_at, r.service_code, r.external_id, r.village_code, r.submitted_at, r.identity, r.citizen_id, r.applicant, r.details
         from deliveries d join registrations r on r.id = d.registration_id
         where d.id = any(${arrayParam(ids.map((i) => i.id), 'int')}) order by d.id`);
       // Agency staff now see personal data: who, which records, when.
@@ -114,7 +163,7 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
                 ${JSON.stringify({ keyId: req.principal.keyId, agency: s.agency, registrations: items.map((i) => i.registration_id) })}::jsonb)`);
       return items;
     });
-    return { items: claimed.map((r) => ({ ...itemOut(r), applicant: r.applicant, details: r.details })) };
+    return { items: claimed.map((r) => ({ ...itemOut(deps.config, r), applicant: r.applicant, details: r.details })) };
   });
 
   app.post<{ Params: { agency: string; id: number } }>('/v1/agencies/:agency/items/:id/ack', {
@@ -122,6 +171,8 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
     schema: {
       summary: 'Acknowledge a claimed item: the agency has taken the registration',
       params: { type: 'object', required: ['agency', 'id'], properties: { agency: { type: 'string', maxLength: 32 }, id: { type: 'integer', minimum: 1, maximum: 2147483647 } } },
+      response: { 200: { type: 'object', properties: { id: { type: 'integer' }, status: { const: 'acked' }, cancelledAt: nullableTime } } },
+      problems: { 404: ['NOT_FOUND'], 409: ['ITEM_NOT_CLAIMED'] },
     },
   }, async (req) => {
     const s = scope(req, req.params.agency);
@@ -139,5 +190,45 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
     await db.execute(sql`insert into audit_log (actor, action, target_type, target_id, region_code)
       values (${req.principal.label}, 'agency.ack', 'deliveries', ${String(row.id)}, ${row.kecamatan_code})`);
     return answer(acked ? acked.cancelled_at : row.cancelled_at);
+  });
+
+  app.post<{ Params: { agency: string; id: number }; Body: { status: AnswerStatus; documentNumber?: string; reason?: string } }>('/v1/agencies/:agency/items/:id/status', {
+    preHandler: agencyKey,
+    schema: {
+      tags: ['agencies'],
+      summary: 'The agency\'s answer on an item: diterima → diproses → selesai (document number) | ditolak (reason); the village sees it',
+      description: 'Steps go forward only (one may be skipped); selesai and ditolak are final. Repeating the current status changes nothing. '
+        + 'An answer on a claimed item acknowledges it. The same answer may come in the 2xx reply to a webhook push: {"status": ..., "documentNumber": ..., "reason": ...}.',
+      params: { type: 'object', required: ['agency', 'id'], properties: { agency: { type: 'string', maxLength: 32 }, id: { type: 'integer', minimum: 1, maximum: 2147483647 } } },
+      body: {
+        type: 'object', required: ['status'], additionalProperties: false,
+        properties: {
+          status: { enum: [...ANSWER_STATUSES] },
+          documentNumber: { type: 'string', minLength: 1, maxLength: 100, description: 'Number of the document issued (with selesai)' },
+          reason: { type: 'string', minLength: 1, maxLength: 500, description: 'Why the agency refused (required with ditolak)' },
+        },
+      },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer' }, registrationId: { type: 'integer' }, status: { type: 'string', description: 'Queue state of the item' },
+            answer: {
+              type: 'object',
+              properties: { status: { type: 'string' }, documentNumber: { type: ['string', 'null'] }, reason: { type: ['string', 'null'] }, at: { type: 'string' } },
+            },
+            changed: { type: 'boolean' },
+          },
+        },
+      },
+      problems: { 400: ['DOCUMENT_NUMBER_NOT_ALLOWED'], 404: ['NOT_FOUND'], 409: ['ITEM_NOT_TAKEN', 'ITEM_ANSWER_FINAL', 'ITEM_STATUS_BACKWARD'] },
+    },
+  }, async (req) => {
+    const s = scope(req, req.params.agency);
+    return answerItem(db, {
+      deliveryId: req.params.id, agency: s.agency, kecamatan: s.kecamatan, status: req.body.status,
+      documentNumber: req.body.documentNumber?.trim() || null, reason: req.body.reason?.trim() || null,
+      actor: req.principal.label, channel: 'api',
+    }).catch(rethrowDelivery);
   });
 };

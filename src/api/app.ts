@@ -25,9 +25,11 @@ import { consolePlugin } from '../console/plugin.js';
 import { BacklogGauge } from '../pipeline/backlog.js';
 import { storableValue, TooDeepError, MAX_DEPTH } from '../pipeline/intake/storable.js';
 import { adminKeyRoutes } from './adminKeys.js';
+import { registerOpenApi } from './openapi.js';
+import { webhookRoutes } from './webhooks.js';
 
 declare module 'fastify' {
-  interface FastifySchema { summary?: string; description?: string; tags?: string[] }
+  interface FastifySchema { summary?: string; description?: string; tags?: readonly string[] }
 }
 
 export interface AppDeps {
@@ -137,6 +139,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     keys: new KeyStore(opts.db), limiter: new RateLimiter(opts.rateLimitPerMinute ?? 600),
     ctx: { db: opts.db, config: opts.config, queues: opts.queues, log: opts.log },
   };
+  // Before every route: the OpenAPI document is built from the routes as they are registered.
+  await registerOpenApi(app);
   await app.register(healthRoutes, deps);
   await app.register(catalogueRoutes, deps);
   await app.register(registrationRoutes, deps);
@@ -151,5 +155,6 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(metricsRoutes, deps);
   await app.register(adminKeyRoutes, deps);
   await app.register(consolePlugin, deps);
+  await app.register(webhookRoutes, deps);
   return app;
 }

@@ -45,8 +45,11 @@ export function forbidden(id: string, en: string): HubError {
 }
 
 /** A preHandler that admits keys of the given roles (admin keys are admitted everywhere). */
+/** The roles each requireKey handler admits, read by the OpenAPI document (security and the keys a route takes). */
+export const handlerRoles = new WeakMap<object, Role[]>();
+
 export function requireKey(keys: KeyStore, limiter: RateLimiter, roles: Role[]): preHandlerAsyncHookHandler {
-  return async (req: FastifyRequest, _reply: FastifyReply) => {
+  const handler = async (req: FastifyRequest, _reply: FastifyReply) => {
     const header = req.headers.authorization;
     if (!header) throw missing;
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -64,4 +67,6 @@ export function requireKey(keys: KeyStore, limiter: RateLimiter, roles: Role[]):
     }
     req.principal = principal;
   };
+  handlerRoles.set(handler, roles);
+  return handler;
 }

@@ -11,6 +11,62 @@ import { forbidden, requireKey } from './auth.js';
 import { HubError, idempotencyKeyReused, notFound } from './problem.js';
 import { priorSubmission, requestHash } from '../pipeline/intake/idempotency.js';
 import { noteBulkWrite } from '../db/statistics.js';
+import { arrayParam } from '../db/sqlArrays.js';
+import { regionDigits } from '../config/regionCode.js';
+import { registrationProgress, villageFeed, type Progress } from '../delivery/progress.js';
+
+interface RegistrationRow {
+  id: number; external_id: string; service_code: string; status: string; village_code: string; identity: string | null;
+  route_agency: string | null; route_level: string | null; route_kecamatan: string | null; errors: unknown; warnings: unknown;
+  created_at: Date; updated_at: Date;
+}
+
+const answerStatus = { enum: ['diterima', 'diproses', 'selesai', 'ditolak', null] } as const;
+const registrationSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' }, externalId: { type: 'string' }, service: { type: 'string' },
+    status: { type: 'string', description: 'Pipeline status: accepted, validated, identified, routed, held, quarantined, cancelled' },
+    villageCode: { type: 'string' }, identity: { type: 'string' },
+    route: { type: 'object', properties: { agency: { type: 'string' }, level: { type: 'string' }, kecamatanCode: { type: 'string' } } },
+    errors: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    warnings: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    progress: {
+      type: 'object', description: 'The agency\'s side, once routed',
+      properties: {
+        agency: { type: 'string' }, kecamatanCode: { type: ['string', 'null'] }, status: answerStatus,
+        documentNumber: { type: ['string', 'null'] }, reason: { type: ['string', 'null'] }, answeredAt: { type: ['string', 'null'] },
+        routedAt: { type: 'string' },
+        delivery: { type: 'object', properties: { mode: { enum: ['pull', 'push'] }, state: { type: 'string' }, pushState: { type: ['string', 'null'] } } },
+        dueAt: { type: ['string', 'null'], description: 'End of the service level (working days) of the service' },
+        overdue: { type: 'boolean', description: 'Past the service level without selesai or ditolak' },
+        history: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              status: { type: 'string' }, at: { type: 'string' }, documentNumber: { type: ['string', 'null'] },
+              reason: { type: ['string', 'null'] }, channel: { enum: ['api', 'webhook'] },
+            },
+          },
+        },
+      },
+    },
+    createdAt: { type: 'string' }, updatedAt: { type: 'string' },
+  },
+} as const;
+
+function registrationOut(r: RegistrationRow, progress: Progress | undefined) {
+  return {
+    id: r.id, externalId: r.external_id, service: r.service_code, status: r.status, villageCode: r.village_code,
+    ...(r.identity ? { identity: r.identity } : {}),
+    ...(r.route_agency ? { route: { agency: r.route_agency, level: r.route_level, ...(r.route_kecamatan ? { kecamatanCode: r.route_kecamatan } : {}) } } : {}),
+    ...(r.errors ? { errors: r.errors } : {}),
+    ...(r.warnings ? { warnings: r.warnings } : {}),
+    ...(progress ? { progress } : {}),
+    createdAt: new Date(r.created_at).toISOString(), updatedAt: new Date(r.updated_at).toISOString(),
+  };
+}
 
 const answerSchema = {
   type: 'object',
@@ -164,29 +220,73 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
     return { records };
   });
 
+  const readKey = requireKey(deps.keys, deps.limiter, ['village', 'kecamatan']);
+
   app.get<{ Params: { id: number } }>('/v1/registrations/:id', {
-    preHandler: requireKey(deps.keys, deps.limiter, ['village', 'kecamatan']),
+    preHandler: readKey,
     schema: {
-      summary: 'A registration\'s status and route',
+      tags: ['registrations'],
+      summary: 'A registration\'s status and route, and its progress at the agency with the history of answers',
       params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1, maximum: 2147483647 } } },
+      response: { 200: registrationSchema },
+      problems: { 404: ['NOT_FOUND'] },
     },
   }, async (req) => {
     const p = req.principal;
-    const [r] = await rows<{
-      id: number; external_id: string; service_code: string; status: string; village_code: string; identity: string | null;
-      route_agency: string | null; route_level: string | null; route_kecamatan: string | null; errors: unknown; warnings: unknown;
-      created_at: Date; updated_at: Date;
-    }>(db, sql`select id, external_id, service_code, status, village_code, identity, route_agency, route_level, route_kecamatan,
-                errors, warnings, created_at, updated_at from registrations where id = ${req.params.id}`);
+    const [r] = await rows<RegistrationRow>(db, sql`select id, external_id, service_code, status, village_code, identity, route_agency, route_level,
+                route_kecamatan, errors, warnings, created_at, updated_at from registrations where id = ${req.params.id}`);
     const visible = r && (p.role === 'admin' || (p.villageCode ? r.village_code === p.villageCode : r.village_code.startsWith(p.kecamatanCode ?? '-')));
     if (!r || !visible) throw notFound({ id: 'Pendaftaran', en: 'Registration' }, 'id');
+    const progress = await registrationProgress(db, config, [r.id]);
+    return registrationOut(r, progress.get(r.id));
+  });
+
+  app.get<{ Querystring: { village?: string; updatedSince: string; after?: number; limit?: number } }>('/v1/registrations', {
+    preHandler: readKey,
+    schema: {
+      tags: ['registrations'],
+      summary: 'Feed for village systems: registrations of a village changed since a moment (status, route, agency answers), oldest change first',
+      description: 'Poll with the `next` of the previous answer; rows changed in the same instant are neither skipped nor repeated. A village key reads its own village (village may be left out).',
+      querystring: {
+        type: 'object', required: ['updatedSince'], additionalProperties: false,
+        properties: {
+          village: { type: 'string', maxLength: 13, description: 'Village code (18.12.01.2002 or 1812012002)' },
+          updatedSince: { type: 'string', format: 'date-time', description: 'Changes after this moment (RFC 3339)' },
+          after: { type: 'integer', minimum: 0, default: 0, description: 'Id of the last row at exactly updatedSince (from `next`)' },
+          limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+        },
+      },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            registrations: { type: 'array', items: registrationSchema },
+            next: { type: ['object', 'null'], properties: { updatedSince: { type: 'string' }, after: { type: 'integer' } } },
+          },
+        },
+      },
+      problems: { 400: ['VILLAGE_CODE_UNKNOWN', 'FIELD_REQUIRED'], 403: ['AUTH_FORBIDDEN'] },
+    },
+  }, async (req) => {
+    const p = req.principal;
+    const asked = req.query.village ?? p.villageCode ?? undefined;
+    if (!asked) throw new HubError(400, 'FIELD_REQUIRED', { id: 'Sebutkan village (kode tiyuh/kelurahan).', en: 'Name the village (village code).' }, 'village');
+    const village = regionDigits(asked);
+    if (!village || !config.villages.has(village)) {
+      throw new HubError(400, 'VILLAGE_CODE_UNKNOWN', { id: `"${asked}" bukan kode tiyuh/kelurahan 18.12.`, en: `"${asked}" is not a village code of 18.12.` }, 'village');
+    }
+    const allowed = p.role === 'admin' || (p.villageCode ? p.villageCode === village : village.startsWith(p.kecamatanCode ?? '-'));
+    if (!allowed) throw forbidden('Kunci ini tidak boleh membaca desa/tiyuh itu.', 'This key may not read that village.');
+    const limit = req.query.limit ?? 100;
+    const list = await villageFeed(db, { village, updatedSince: req.query.updatedSince, afterId: req.query.after ?? 0, limit });
+    const full = await rows<RegistrationRow>(db, sql`select id, external_id, service_code, status, village_code, identity, route_agency, route_level,
+      route_kecamatan, errors, warnings, created_at, updated_at from registrations where id = any(${arrayParam(list.map((x) => x.id), 'int')})`);
+    const byId = new Map(full.map((x) => [x.id, x]));
+    const progress = await registrationProgress(db, config, list.map((x) => x.id));
+    const last = list.at(-1);
     return {
-      id: r.id, externalId: r.external_id, service: r.service_code, status: r.status, villageCode: r.village_code,
-      ...(r.identity ? { identity: r.identity } : {}),
-      ...(r.route_agency ? { route: { agency: r.route_agency, level: r.route_level, ...(r.route_kecamatan ? { kecamatanCode: r.route_kecamatan } : {}) } } : {}),
-      ...(r.errors ? { errors: r.errors } : {}),
-      ...(r.warnings ? { warnings: r.warnings } : {}),
-      createdAt: new Date(r.created_at).toISOString(), updatedAt: new Date(r.updated_at).toISOString(),
+      registrations: list.map((x) => ({ ...registrationOut(byId.get(x.id)!, progress.get(x.id)), updatedAt: x.updated_at })),
+      next: last ? { updatedSince: last.updated_at, after: last.id } : null,
     };
   });
 };

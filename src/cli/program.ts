@@ -123,6 +123,15 @@ export function buildProgram(into: Outcome): Command {
   users.command('disable').description('disable a user and end their sessions').argument('<username>').action(run(() => import('./commands/users.js'), 'disable'));
   users.command('reset-password').description('end a user\'s sessions and give a new one-time password').argument('<username>').action(run(() => import('./commands/users.js'), 'resetPasswordCommand'));
 
+  // Its own argument parser (set | list | rotate | redeliver), handed everything after the command.
+  program.command('webhooks')
+    .description('push endpoints of agencies and villages: webhooks set --agency <code> [--kecamatan <code>] --url URL | list | rotate <id> | redeliver')
+    .helpOption(false).allowUnknownOption().allowExcessArguments()
+    .argument('[args...]')
+    .action(async (args: string[]) => {
+      outcome.exitCode = await (await import('./commands/webhooks.js')).default(args);
+    });
+
   const quarantine = program.command('quarantine').description('records that failed validation, and their replay after correction');
   quarantine.command('list')
     .description('one line per record: what is wrong, never the personal data (NIK masked, initials only)')

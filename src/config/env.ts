@@ -24,6 +24,10 @@ export interface Env {
   /** Attempts of a stage job, and the first retry's delay (doubling); then the sweep re-drives. */
   stageAttempts: number;
   stageBackoffMs: number;
+  /** Webhook pushes: request timeout, first retry wait (doubling with jitter), when to park an item as failed. */
+  webhookTimeoutMs: number;
+  webhookRetryBaseMs: number;
+  webhookGiveUpHours: number;
 }
 
 const schema = {
@@ -43,6 +47,9 @@ const schema = {
     SWEEP_EVERY_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 30 },
     STAGE_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 50, default: 8 },
     STAGE_BACKOFF_MS: { type: 'integer', minimum: 10, maximum: 600000, default: 500 },
+    WEBHOOK_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 120000, default: 10000 },
+    WEBHOOK_RETRY_BASE_MS: { type: 'integer', minimum: 1, maximum: 3600000, default: 10000 },
+    WEBHOOK_GIVE_UP_HOURS: { type: 'number', exclusiveMinimum: 0, maximum: 720, default: 24 },
   },
 } as const;
 
@@ -77,5 +84,8 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     sweepEverySeconds: v.SWEEP_EVERY_SECONDS as number,
     stageAttempts: v.STAGE_ATTEMPTS as number,
     stageBackoffMs: v.STAGE_BACKOFF_MS as number,
+    webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS as number,
+    webhookRetryBaseMs: v.WEBHOOK_RETRY_BASE_MS as number,
+    webhookGiveUpHours: v.WEBHOOK_GIVE_UP_HOURS as number,
   };
 }

@@ -21,6 +21,8 @@ export interface Service {
   level: Level;
   requiredApplicantFields: ApplicantField[];
   detailsSchema?: Record<string, unknown>;
+  /** Working days (Monday–Friday) the agency has from routing to its answer. */
+  serviceLevelDays: number;
   holdUntilIdentityResolved: boolean;
   /** Compiled detailsSchema, when there is one. */
   validateDetails?: ValidateFunction;

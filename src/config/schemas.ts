@@ -42,7 +42,7 @@ export const servicesFileSchema = {
       minItems: 1,
       items: {
         type: 'object',
-        required: ['code', 'name', 'agency', 'level', 'requiredApplicantFields', 'holdUntilIdentityResolved'],
+        required: ['code', 'name', 'agency', 'level', 'requiredApplicantFields', 'serviceLevelDays', 'holdUntilIdentityResolved'],
         additionalProperties: false,
         properties: {
           code: { type: 'string', pattern: '^[A-Z][A-Z0-9_]{1,47}$' },
@@ -53,6 +53,8 @@ export const servicesFileSchema = {
             type: 'array', uniqueItems: true, contains: { const: 'fullName' }, items: { enum: APPLICANT_FIELDS },
           },
           detailsSchema: { type: 'object' },
+          /** The agency's promised time (standar pelayanan), in working days from routing; past it the item is flagged. */
+          serviceLevelDays: { type: 'integer', minimum: 1, maximum: 365 },
           holdUntilIdentityResolved: { type: 'boolean' },
         },
       },

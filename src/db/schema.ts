@@ -117,6 +117,8 @@ export const registrations = pgTable('registrations', {
   // Only records still moving are indexed by status (the recovery sweep's lookup); finished ones drop out.
   index('registrations_inflight_idx').on(t.status, t.updatedAt).where(sql`${t.status} in ('accepted', 'validated', 'identified')`),
   index('registrations_citizen_idx').on(t.citizenId),
+  // The village systems' feed: what changed in a village since a moment.
+  index('registrations_village_updated_idx').on(t.villageCode, t.updatedAt, t.id),
 ]);
 
 /** The master record of a person, counted once across all villages (the golden record). */
@@ -202,10 +204,90 @@ export const deliveries = pgTable('deliveries', {
   ackedAt: timestamp('acked_at', { withTimezone: true }),
   /** The village cancelled the registration after the agency had claimed it; the item keeps its status. */
   cancelledAt: timestamp('cancelled_at', { withTimezone: true }),
+  /** Push: the webhook endpoint that takes this item; null while the item is pulled. */
+  pushEndpointId: integer('push_endpoint_id'),
+  pushState: varchar('push_state', { length: 16 }), // pending | sending | delivered | failed
+  pushAttempts: smallint('push_attempts').notNull().default(0),
+  /** Raised by a manual redelivery of a delivered item, so its webhook-id is new and the receiver takes it again. */
+  pushGeneration: smallint('push_generation').notNull().default(0),
+  nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+  /** A sender holds the item until then; past it (the process died) another sender takes it over. */
+  pushLeaseUntil: timestamp('push_lease_until', { withTimezone: true }),
+  firstAttemptAt: timestamp('first_attempt_at', { withTimezone: true }),
+  lastError: varchar('last_error', { length: 48 }),
+  /** The agency's answer: diterima | diproses | selesai | ditolak. */
+  answerStatus: varchar('answer_status', { length: 16 }),
+  answerDocumentNumber: varchar('answer_document_number', { length: 100 }),
+  answerReason: text('answer_reason'),
+  answeredAt: timestamp('answered_at', { withTimezone: true }),
 }, (t) => [
   uniqueIndex('deliveries_registration_uq').on(t.registrationId),
   index('deliveries_queue_idx').on(t.queue, t.status, t.id),
   index('deliveries_cancelled_idx').on(t.agencyCode, t.id).where(sql`${t.cancelledAt} is not null`),
+  index('deliveries_push_unassigned_idx').on(t.agencyCode, t.id).where(sql`status = 'waiting' AND push_state IS NULL`),
+  index('deliveries_push_due_idx').on(t.pushEndpointId, t.nextAttemptAt).where(sql`push_state IN ('pending', 'sending')`),
+  index('deliveries_push_failed_idx').on(t.pushEndpointId, t.id).where(sql`push_state = 'failed'`),
+]);
+
+/** Where an agency (optionally one kecamatan's office) or a village system takes pushed items, signed per Standard Webhooks. */
+export const webhookEndpoints = pgTable('webhook_endpoints', {
+  id: id(),
+  kind: varchar('kind', { length: 16 }).notNull(), // agency | village
+  agencyCode: varchar('agency_code', { length: 32 }),
+  /** Null: every kecamatan of the agency without an endpoint of its own. */
+  kecamatanCode: char('kecamatan_code', { length: 6 }),
+  villageCode: char('village_code', { length: 10 }),
+  url: text('url').notNull(),
+  /** whsec_<base64>; kept in the clear because signing needs it. */
+  secret: text('secret').notNull(),
+  /** After a rotation the old secret also signs until previous_secret_until, so receivers can switch without a gap. */
+  previousSecret: text('previous_secret'),
+  previousSecretUntil: timestamp('previous_secret_until', { withTimezone: true }),
+  maxInFlight: smallint('max_in_flight').notNull().default(16),
+  enabled: boolean('enabled').notNull().default(true),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [
+  uniqueIndex('webhook_endpoints_agency_uq').on(t.agencyCode, sql`coalesce(${t.kecamatanCode}, '')`).where(sql`kind = 'agency'`),
+  uniqueIndex('webhook_endpoints_village_uq').on(t.villageCode).where(sql`kind = 'village'`),
+]);
+
+/** One POST to an endpoint: outcome, response code and latency; never the body either way. */
+export const webhookAttempts = pgTable('webhook_attempts', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  endpointId: integer('endpoint_id').notNull(),
+  deliveryId: integer('delivery_id'),
+  eventId: bigint('event_id', { mode: 'number' }),
+  at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  outcome: varchar('outcome', { length: 16 }).notNull(), // delivered | failed
+  responseCode: smallint('response_code'),
+  latencyMs: integer('latency_ms').notNull(),
+  error: varchar('error', { length: 48 }),
+}, (t) => [
+  index('webhook_attempts_endpoint_idx').on(t.endpointId, t.id),
+  index('webhook_attempts_delivery_idx').on(t.deliveryId).where(sql`delivery_id IS NOT NULL`),
+]);
+
+/** A registration's progress at its agency (diterima → diproses → selesai | ditolak), pushed on to the village when it has an endpoint. */
+export const registrationEvents = pgTable('registration_events', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  registrationId: integer('registration_id').notNull(),
+  deliveryId: integer('delivery_id'),
+  at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  status: varchar('status', { length: 16 }).notNull(),
+  documentNumber: varchar('document_number', { length: 100 }),
+  reason: text('reason'),
+  actor: text('actor').notNull(),
+  channel: varchar('channel', { length: 16 }).notNull(), // api | webhook
+  villageCode: char('village_code', { length: 10 }).notNull(),
+  pushState: varchar('push_state', { length: 16 }),
+  pushAttempts: smallint('push_attempts').notNull().default(0),
+  nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+  pushLeaseUntil: timestamp('push_lease_until', { withTimezone: true }),
+  firstAttemptAt: timestamp('first_attempt_at', { withTimezone: true }),
+}, (t) => [
+  index('registration_events_registration_idx').on(t.registrationId, t.id),
+  index('registration_events_push_due_idx').on(t.villageCode, t.nextAttemptAt).where(sql`push_state IN ('pending', 'sending')`),
 ]);
 
 /** One scheduled or manual pull of a source. */

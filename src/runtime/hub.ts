@@ -14,6 +14,8 @@ import { startWorkers, type PipelineWorkers } from '../pipeline/worker.js';
 import { startSyncWorkers, type SyncWorkers } from '../connectors/sync/worker.js';
 import { registerSyncSchedules } from '../connectors/sync/schedules.js';
 import type { PipelineContext } from '../pipeline/context.js';
+import { startDispatcher, type Dispatcher } from '../delivery/dispatcher.js';
+import { DEFAULT_RETRY } from '../delivery/backoff.js';
 import type { Logger } from './logger.js';
 import { producerConnection, RedisUnavailableError, resolveRedis, workerConnection, type RedisEndpoint } from './redis.js';
 
@@ -26,6 +28,8 @@ export interface Hub {
   app?: FastifyInstance;
   workers?: PipelineWorkers;
   syncWorkers?: SyncWorkers;
+  /** Webhook pushes to agencies and villages (runs with the workers). */
+  dispatcher?: Dispatcher;
   /** The address the API listens on, when it does. */
   url?: string;
   close(): Promise<void>;
@@ -145,6 +149,11 @@ export async function startHub(env: Env, log: Logger, opts: StartOptions): Promi
       await registerSyncSchedules(ctx, config.sources);
       hub.syncWorkers = await startSyncWorkers(ctx, () => workerConnection(redis.url));
       cleanups.push(() => hub.syncWorkers!.close());
+      hub.dispatcher = startDispatcher(ctx, {
+        timeoutMs: env.webhookTimeoutMs,
+        retry: { ...DEFAULT_RETRY, baseMs: env.webhookRetryBaseMs, giveUpAfterMs: env.webhookGiveUpHours * 3600_000 },
+      });
+      cleanups.push(() => hub.dispatcher!.close());
     }
     log.info({ database: database.describe, redis: redis.describe, api: hub.url ?? null, workers: opts.workers }, 'tiyuh hub started');
     step(hub.url ? `ready at ${hub.url}` : 'ready');
