@@ -162,6 +162,7 @@ export function buildProgram(into: Outcome): Command {
     .option('--residents <n>', 'residents in all', wholeNumber, 5000)
     .option('--villages <which>', 'all, demo, or codes separated by commas', 'demo')
     .option('--invalid-every <n>', 'one invalid resident in every n (0: none)', wholeNumber, 200)
+    .option('--rate-limit <n>', 'requests a minute per user, as the servers\' throttle (0: none)', wholeNumber, 60)
     .option('--latency <ms>', 'added to every answer', wholeNumber, 0)
     .option('--warm', 'build every village\'s pages before listening')
     .option('--sources-out <file>', 'write a config/sources.json for these villages')

@@ -83,6 +83,7 @@ export async function requestSync(ctx: PipelineContext, queue: Queue<SyncJob>, s
       await tx.execute(sql`update sync_runs set status = 'failed', finished_at = now(),
         error = 'INTERRUPTED: the run''s job was lost (worker killed or queue emptied); the next run resumes from the cursor'
         where id = ${running.id}`);
+      await tx.execute(sql`delete from sync_run_items where run_id = ${running.id}`);
     }
     if (trigger === 'schedule') {
       const circuit = await circuitOf({ ...ctx, db: tx as never }, sourceId);
@@ -97,7 +98,7 @@ export async function requestSync(ctx: PipelineContext, queue: Queue<SyncJob>, s
       await tx.execute(sql`update sources set last_error = ${(err as Error).message} where id = ${sourceId}`);
       return { status: 'started', runId: run!.id };
     }
-    const from = source.cursor ?? connector.firstCursor();
+    const from = source.cursor ?? connector.firstCursor(settings);
     const [run] = await rows<{ id: number }>(tx, sql`
       insert into sync_runs (source_id, trigger, cursor_from) values (${sourceId}, ${trigger}, ${JSON.stringify(from)}::jsonb) returning id`);
     return { status: 'started', runId: run!.id, settings };
@@ -115,5 +116,6 @@ export async function failRun(ctx: PipelineContext, runId: number, sourceId: str
     const done = await rows<{ id: number }>(tx, sql`
       update sync_runs set status = 'failed', error = ${reason}, finished_at = now() where id = ${runId} and status = 'running' returning id`);
     if (done.length) await tx.execute(sql`update sources set last_error = ${reason}, updated_at = now() where id = ${sourceId}`);
+    await tx.execute(sql`delete from sync_run_items where run_id = ${runId}`);
   });
 }
