@@ -4,11 +4,12 @@
  */
 import { parseArgs } from 'node:util';
 import { dedupFile } from '../../pipeline/identity/dedupFile.js';
+import { formatEstimate } from '../../pipeline/identity/estimate.js';
 
-const USAGE = 'usage: tiyuh-hub dedup --in FILE --out FILE [--review FILE] [--strict]';
+const USAGE = 'usage: tiyuh-hub dedup --in FILE --out FILE [--review FILE] [--strict] [--explain-params]';
 
 export default async function dedupCommand(argv: string[]): Promise<number> {
-  let values: { in?: string; out?: string; review?: string; strict?: boolean; help?: boolean };
+  let values: { in?: string; out?: string; review?: string; strict?: boolean; help?: boolean; 'explain-params'?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -17,6 +18,8 @@ export default async function dedupCommand(argv: string[]): Promise<number> {
         out: { type: 'string' },
         review: { type: 'string' },
         strict: { type: 'boolean', default: false },
+        // Prints the m/u values learned from the file (stdout) before resolving.
+        'explain-params': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -42,6 +45,7 @@ export default async function dedupCommand(argv: string[]): Promise<number> {
       reviewPath: values.review,
       strict: values.strict,
       log,
+      ...(values['explain-params'] ? { onEstimate: (e) => process.stdout.write(`${formatEstimate(e)}\n`) } : {}),
     });
     log(
       `summary: ${summary.records} records, ${summary.clusters} clusters, ${summary.possiblePairs} possible pairs, ` +
