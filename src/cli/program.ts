@@ -154,6 +154,7 @@ export function buildProgram(into: Outcome): Command {
     .requiredOption('--out <file>', 'clusters, NDJSON')
     .option('--review <file>', 'possible pairs for a person to look at, NDJSON')
     .option('--strict', 'stop at the first malformed line (exit 1) instead of skipping it (exit 3 at the end)')
+    .option('--explain-params', 'print the m/u parameters learned from the file (stdout) before resolving')
     .action(run(() => import('./commands/dedup.js'), 'default'));
 
   program.command('simulate')

@@ -4,11 +4,16 @@
  * 2 I/O error; 3 done, but malformed lines were left out (each reported with its line and reason).
  */
 import { dedupFile } from '../../pipeline/identity/dedupFile.js';
+import { formatEstimate } from '../../pipeline/identity/estimate.js';
 
-export default async function dedupCommand(opts: { in: string; out: string; review?: string; strict?: boolean }): Promise<number> {
+export default async function dedupCommand(opts: { in: string; out: string; review?: string; strict?: boolean; explainParams?: boolean }): Promise<number> {
   const log = (m: string) => process.stderr.write(`dedup: ${m}\n`);
   try {
-    const { summary } = await dedupFile({ inPath: opts.in, outPath: opts.out, reviewPath: opts.review, strict: opts.strict ?? false, log });
+    const { summary } = await dedupFile({
+      inPath: opts.in, outPath: opts.out, reviewPath: opts.review, strict: opts.strict ?? false, log,
+      // Prints the m/u values learned from the file (stdout) before resolving.
+      ...(opts.explainParams ? { onEstimate: (e) => process.stdout.write(`${formatEstimate(e)}\n`) } : {}),
+    });
     log(
       `summary: ${summary.records} records, ${summary.clusters} clusters, ${summary.possiblePairs} possible pairs, ` +
         `${summary.malformed} malformed lines, ${summary.fieldProblems} fields left out, ${summary.seconds.toFixed(1)} s`,

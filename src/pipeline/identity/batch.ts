@@ -4,6 +4,7 @@
  * input. A record joins a citizen only on a `match` that holds against all of its members.
  */
 import type { DeepPartial, IdentityConfig } from './config.js';
+import { estimateParameters, type EstimateOptions, type EstimateResult } from './estimate.js';
 import { IdentityIndex } from './incrementalIndex.js';
 import { prepareRecord, type PreparedRecord } from './prepare.js';
 import { NameFrequencies } from './score.js';
@@ -27,6 +28,8 @@ export interface DedupeResult {
   clusterOf: Map<string, string>;
   possible: PairDecision[];
   stats: DedupeStats;
+  /** What was learned from the input, when `learn` was asked. */
+  estimate?: EstimateResult;
 }
 
 export interface DedupeOptions {
@@ -35,6 +38,11 @@ export interface DedupeOptions {
   /** Called every `progressEvery` records. */
   onProgress?: (done: number, total: number) => void;
   progressEvery?: number;
+  /**
+   * Learn m and u from the input first (EM, the given config as prior); inputs too small to learn
+   * from keep the given values.
+   */
+  learn?: boolean | EstimateOptions;
 }
 
 export function nameFrequenciesOf(prepared: Iterable<PreparedRecord>): NameFrequencies {
@@ -54,6 +62,11 @@ export function dedupe(
   const t0 = performance.now();
   const prepared = records.map(prepareRecord);
   const frequencies = options.frequencies ?? nameFrequenciesOf(prepared);
+  let estimate: EstimateResult | undefined;
+  if (options.learn) {
+    estimate = estimateParameters(prepared, config, options.learn === true ? {} : options.learn);
+    config = estimate.config;
+  }
   const index = new IdentityIndex(config, { frequencies, expectedRecords: prepared.length });
   const clusterOf = new Map<string, string>();
   const possible: PairDecision[] = [];
@@ -88,6 +101,7 @@ export function dedupe(
   return {
     clusterOf,
     possible,
+    ...(estimate ? { estimate } : {}),
     stats: {
       records: records.length,
       clusters,

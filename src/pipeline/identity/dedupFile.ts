@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { dedupe } from './batch.js';
 import type { DeepPartial, IdentityConfig } from './config.js';
+import type { EstimateResult } from './estimate.js';
 import { parseDate } from './dates.js';
 import type { PersonRecord } from './types.js';
 
@@ -29,6 +30,10 @@ export interface DedupFileOptions {
   /** Stop at the first malformed line instead of leaving it out. */
   strict?: boolean;
   config?: DeepPartial<IdentityConfig>;
+  /** Learn m and u from the file first (default true; too small a file keeps the hand values). */
+  learn?: boolean;
+  /** Receives what was learned (for --explain-params). */
+  onEstimate?: (e: EstimateResult) => void;
   /** Progress and problems, one line each (the command sends them to stderr). */
   log?: (message: string) => void;
 }
@@ -225,9 +230,11 @@ export async function dedupFile(options: DedupFileOptions): Promise<{ summary: D
     `read ${records.length} records (${fieldProblems.length} fields left out), ${malformed.length} malformed lines; resolving identities`,
   );
   const result = dedupe(records, options.config, {
+    learn: options.learn ?? true,
     progressEvery: 50000,
     onProgress: (done, total) => log(`resolved ${done}/${total}`),
   });
+  if (result.estimate) options.onEstimate?.(result.estimate);
   const out = createWriteStream(options.outPath, { encoding: 'utf8' });
   for (const r of records) await writeLine(out, JSON.stringify({ id: r.id, clusterId: result.clusterOf.get(r.id) }));
   await closeStream(out);

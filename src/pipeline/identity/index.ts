@@ -24,5 +24,7 @@ export {
 export { IdentityIndex, type CandidateDecision, type IdentityIndexOptions, type ResolveResult } from './incrementalIndex.js';
 export { dedupe, nameFrequenciesOf, type DedupeOptions, type DedupeResult, type DedupeStats } from './batch.js';
 export { blockingRecall, guardViolations, pairwiseQuality, type GuardViolations, type PairwiseQuality } from './evaluate.js';
-export { estimateParameters, type EstimateOptions, type EstimateResult } from './estimate.js';
+export {
+  estimateParameters, formatEstimate, type EstimateOptions, type EstimateResult, type LevelReport,
+} from './estimate.js';
 export { explainEvidence, type ExplainedLine } from './explain.js';
