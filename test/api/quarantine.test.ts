@@ -107,7 +107,7 @@ t.test('a registration the validate stage quarantined is revived by its replay',
 });
 
 t.test('the CLI lists and replays quarantined records', async (t) => {
-  const list = await runCli(th, ['quarantine', 'list', '--village', '18.12.01.2002', '--kind', 'resident']);
+  const list = await runCli(th, ['quarantine', 'list', '--village', '18.12.01.2002', '--kind', 'resident', '--json']);
   t.equal(list.code, 0, list.stderr);
   const items = list.stdout.trim().split('\n').map((l) => JSON.parse(l));
   t.ok(items.some((i: { id: number }) => i.id === badNik!.quarantineId));

@@ -32,9 +32,11 @@ function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
-interface Served { child: ChildProcess; url: string; stderr: () => string; exited: Promise<number | null> }
+/** `serve` is a supervisor; the hub it runs (pid in hub.json) is its child. */
+interface Served { child: ChildProcess; hubPid: number; url: string; stderr: () => string; exited: Promise<number | null> }
 
 async function serve(): Promise<Served> {
+  const since = Date.now() - 1000;
   const child = spawn(process.execPath, [BIN, 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
@@ -43,14 +45,16 @@ async function serve(): Promise<Served> {
   const url = await eventually(async () => {
     if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${err}`);
     if (!existsSync(control)) return null;
-    const f = JSON.parse(readFileSync(control, 'utf8')) as { pid: number; url: string };
-    return f.pid === child.pid ? f.url : null;
+    const f = JSON.parse(readFileSync(control, 'utf8')) as { pid: number; url: string; startedAt: string };
+    return Date.parse(f.startedAt) >= since ? f : null;
   }, 90_000, 100);
-  return { child, url, stderr: () => err, exited };
+  return { child, hubPid: url.pid, url: url.url, stderr: () => err, exited };
 }
 
 async function stop(s: Served, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   s.child.kill(signal);
+  // A killed supervisor cannot pass the signal on: the hub dies the same way, with no clean-up.
+  if (signal === 'SIGKILL') process.kill(s.hubPid, 'SIGKILL');
   await s.exited;
 }
 
