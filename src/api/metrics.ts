@@ -78,6 +78,8 @@ export const metricsRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
       sources.map((s) => [{ source: s.id }, s.lagSeconds ?? Number.NaN]));
     m.gauge('tiyuh_source_failing', '1 when the last sync of the source failed or its circuit is open.',
       sources.map((s) => [{ source: s.id }, s.lastError || s.circuit === 'open' ? 1 : 0]));
+    m.gauge('tiyuh_source_warning', '1 when the latest finished sync of the source ended with a warning (zero rows, fewer rows than the server counts).',
+      sources.map((s) => [{ source: s.id, code: s.warning?.code ?? '' }, s.warning ? 1 : 0]));
 
     const jobs: Array<[Labels, number]> = [];
     for (const stage of STAGES) {

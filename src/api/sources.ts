@@ -1,44 +1,24 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { sql } from 'drizzle-orm';
-import { rows, type Queryable } from '../db/client.js';
-import { arrayParam } from '../db/sqlArrays.js';
-import { circuitOf, requestSync } from '../connectors/sync/runs.js';
+import { rows } from '../db/client.js';
+import { requestSync } from '../connectors/sync/runs.js';
+import { sourceRuns, sourceStatuses } from '../connectors/sync/status.js';
 import { syncQueueOf } from '../connectors/sync/queue.js';
 import { checkMeaning, checkSource } from '../connectors/sync/check.js';
-import type { PipelineContext } from '../pipeline/context.js';
 import type { AppDeps } from './app.js';
 import { forbidden, requireKey } from './auth.js';
 import { HubError, notFound } from './problem.js';
 
-export interface SourceStatus {
-  id: string; name: string | null; villageCode: string | null; kecamatanCode: string | null; connector: string; enabled: boolean;
-  schedule: string | null; lastSuccessAt: string | null; lagSeconds: number | null; lastError: string | null; records: number;
-  running: boolean; circuit: 'closed' | 'open';
-}
+// The domain functions live with the sync engine; re-exported for the API's other plugins.
+export { sourceStatuses, type SourceStatus } from '../connectors/sync/status.js';
 
-const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
-
-/** Every source with how far behind it is and why: what `GET /v1/sources` and `tiyuh-hub sources` show. Never settings. */
-export async function sourceStatuses(ctx: PipelineContext, only?: { kecamatanCode?: string | null }): Promise<SourceStatus[]> {
-  const db: Queryable = ctx.db;
-  const list = await rows<{
-    id: string; name: string | null; village_code: string | null; kecamatan_code: string | null; connector: string; enabled: boolean;
-    schedule: string | null; last_success_at: Date | null; last_error: string | null; running: boolean;
-  }>(db, sql`
-    select s.id, s.name, s.village_code, s.kecamatan_code, s.connector, s.enabled, s.schedule, s.last_success_at, s.last_error,
-      exists (select 1 from sync_runs r where r.source_id = s.id and r.status = 'running') as running
-    from sources s ${only?.kecamatanCode ? sql`where s.kecamatan_code = ${only.kecamatanCode}` : sql``} order by s.id`);
-  const counts = new Map((list.length ? await rows<{ source_id: string; n: number }>(db, sql`
-    select source_id, count(*)::int as n from resident_records
-    where source_id = any(${arrayParam(list.map((s) => s.id), 'text')}) and deleted_at is null group by source_id`) : []).map((c) => [c.source_id, c.n]));
-  const now = Date.now();
-  return Promise.all(list.map(async (s) => ({
-    id: s.id, name: s.name, villageCode: s.village_code, kecamatanCode: s.kecamatan_code, connector: s.connector, enabled: s.enabled,
-    schedule: s.schedule, lastSuccessAt: iso(s.last_success_at),
-    lagSeconds: s.last_success_at ? Math.round((now - new Date(s.last_success_at).getTime()) / 1000) : null,
-    lastError: s.last_error, records: counts.get(s.id) ?? 0, running: s.running, circuit: (await circuitOf(ctx, s.id, now)).state,
-  })));
-}
+const warningSchema = {
+  type: ['object', 'null'],
+  properties: {
+    code: { type: 'string' }, message: { type: 'object', properties: { id: { type: 'string' }, en: { type: 'string' } } },
+    runId: { type: 'integer' }, at: { type: ['string', 'null'] },
+  },
+} as const;
 
 const sourceSchema = {
   type: 'object',
@@ -47,6 +27,7 @@ const sourceSchema = {
     connector: { type: 'string' }, enabled: { type: 'boolean' }, schedule: { type: ['string', 'null'] },
     lastSuccessAt: { type: ['string', 'null'] }, lagSeconds: { type: ['integer', 'null'] }, lastError: { type: ['string', 'null'] },
     records: { type: 'integer' }, running: { type: 'boolean' }, circuit: { enum: ['closed', 'open'] },
+    warning: warningSchema,
   },
 } as const;
 
@@ -54,8 +35,8 @@ const runSchema = {
   type: 'object',
   properties: {
     id: { type: 'integer' }, trigger: { type: 'string' }, status: { type: 'string' }, startedAt: { type: 'string' }, finishedAt: { type: ['string', 'null'] },
-    pages: { type: 'integer' }, recordsAccepted: { type: 'integer' }, recordsQuarantined: { type: 'integer' },
-    cursorFrom: {}, cursorTo: {}, error: { type: ['string', 'null'] }, lagSeconds: { type: ['integer', 'null'] },
+    pages: { type: 'integer' }, recordsAccepted: { type: 'integer' }, recordsQuarantined: { type: 'integer' }, recordsReceived: { type: 'integer' },
+    cursorFrom: {}, cursorTo: {}, error: { type: ['string', 'null'] }, warning: warningSchema, paging: {}, lagSeconds: { type: ['integer', 'null'] },
   },
 } as const;
 
@@ -75,7 +56,7 @@ export const sourceRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
 
   app.get('/v1/sources', {
     preHandler: staff,
-    schema: { summary: 'Sources with last success, lag, last error and record count', response: { 200: { type: 'array', items: sourceSchema } } },
+    schema: { summary: 'Sources with last success, lag, last error, record count and the latest run\'s warning (zero rows, rows missing)', response: { 200: { type: 'array', items: sourceSchema } } },
   }, async (req) => sourceStatuses(deps.ctx, { kecamatanCode: scope(req.principal) }));
 
   app.get<{ Params: { id: string }; Querystring: { limit: number } }>('/v1/sources/:id/runs', {
@@ -88,18 +69,7 @@ export const sourceRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     },
   }, async (req) => {
     await sourceOf(req.params.id, scope(req.principal));
-    const list = await rows<{
-      id: number; trigger: string; status: string; started_at: Date; finished_at: Date | null; pages: number; records_accepted: number;
-      records_quarantined: number; cursor_from: unknown; cursor_to: unknown; error: string | null; prev_success: Date | null;
-    }>(deps.db, sql`
-      select r.*, (select max(p.finished_at) from sync_runs p where p.source_id = r.source_id and p.status = 'succeeded' and p.id < r.id) as prev_success
-      from sync_runs r where r.source_id = ${req.params.id} order by r.id desc limit ${req.query.limit}`);
-    return list.map((r) => ({
-      id: r.id, trigger: r.trigger, status: r.status, startedAt: iso(r.started_at), finishedAt: iso(r.finished_at), pages: r.pages,
-      recordsAccepted: r.records_accepted, recordsQuarantined: r.records_quarantined, cursorFrom: r.cursor_from, cursorTo: r.cursor_to, error: r.error,
-      // How stale the source's data was when the run ended: zero after a success, time since the last success after a failure.
-      lagSeconds: r.status === 'succeeded' ? 0 : r.prev_success ? Math.round(((r.finished_at ? new Date(r.finished_at).getTime() : Date.now()) - new Date(r.prev_success).getTime()) / 1000) : null,
-    }));
+    return sourceRuns(deps.ctx, req.params.id, req.query.limit);
   });
 
   app.post<{ Params: { id: string } }>('/v1/sources/:id/sync', {

@@ -23,7 +23,11 @@ export async function requestJson(url: string, init: { method?: string; headers?
     throw new SyncError('NETWORK', e.cause?.code ?? e.message, true);
   }
   if (res.status >= 500) throw new SyncError('SERVER_ERROR', `HTTP ${res.status}`, true);
-  if (res.status === 429) throw new SyncError('RATE_LIMITED', 'HTTP 429', true);
+  if (res.status === 429) {
+    // Laravel's throttle answers Retry-After in seconds.
+    const after = Number(res.headers.get('retry-after'));
+    throw new SyncError('RATE_LIMITED', `HTTP 429${after > 0 ? `, retry after ${after} s` : ''}`, true, after > 0 ? after * 1000 : undefined);
+  }
   try {
     return { status: res.status, body: text ? JSON.parse(text) : null };
   } catch {
@@ -39,4 +43,16 @@ export function pathValue(obj: unknown, path: string): unknown {
     v = (v as Record<string, unknown>)[key];
   }
   return v;
+}
+
+/**
+ * The server's own reason for refusing a request (Laravel: `message`), cut short: spatie's query builder
+ * names the refused sort or filter there, which is what an operator needs. Only parameter names and
+ * Laravel's fixed texts come back in these answers, never records.
+ */
+export function serverMessage(body: unknown): string | null {
+  const m = pathValue(body, 'message') ?? pathValue(body, 'messages');
+  if (typeof m !== 'string' || !m.trim()) return null;
+  const s = m.replace(/\s+/g, ' ').trim();
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
 }

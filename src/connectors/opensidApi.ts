@@ -1,22 +1,39 @@
 import { SyncError, type Connector } from './types.js';
-import { jsonApiPage } from './opensidPenduduk.js';
+import { jsonApiItems, jsonApiPage } from './opensidPenduduk.js';
 import { letterServiceMap, letterServicesSchema, permohonanPage, type LetterServices } from './opensidPermohonan.js';
 import { authorizedGet, checkLogin } from './tokenSession.js';
 import { passwordLogin, passwordLoginSchema, type PasswordLoginSettings } from './passwordLogin.js';
 
-export interface OpensidApiSettings extends PasswordLoginSettings { letterServices: LetterServices }
+export interface OpensidApiSettings extends PasswordLoginSettings { username?: string; email?: string; letterServices: LetterServices }
 
-const loginSpec = passwordLogin('/api/admin/login');
-const base = passwordLoginSchema(100);
+const base = passwordLoginSchema(100, {
+  username: { type: 'string', minLength: 1, description: 'The OpenSID admin user name (AdminAuthController::login validates username)' },
+  email: { type: 'string', minLength: 1, description: 'Older configs: read as the user name' },
+}, []);
+
+const loginName = (s: OpensidApiSettings) => s.username ?? s.email ?? '';
+
+const loginSpec = (s: OpensidApiSettings) => passwordLogin(s, {
+  // Answers {success, data: {...user, token}, message}; the token is a JWT of the `admin` guard.
+  path: '/api/admin/login', fields: { username: loginName(s) }, user: loginName(s).toLowerCase(), tokenPath: 'data.token',
+  // AdminAuthController: MAX_ATTEMPT 5, DECAY_SECOND 3600, keyed by our address.
+  lockout: { attempts: 5, windowMs: 3_600_000 },
+});
 
 /**
- * OpenSID API of one village (JWT admin login): residents from GET /api/v1/admin/penduduk, then, when
- * `letterServices` maps any letter type, the citizens' letter requests (permohonan surat) from
- * GET /api/admin/surat/mandiri, both in pages of up to 100. The residents come first so a request's
- * applicant is found among them in the same run.
+ * OpenSID API of one village (premium "Layanan Desa" API, JWT admin login): residents from
+ * GET /api/v1/admin/penduduk, then, when `letterServices` maps any letter type, the citizens' letter
+ * requests (permohonan surat) from GET /api/admin/surat/mandiri, both in pages of up to 100. The
+ * residents come first so a request's applicant is found among them in the same run. The residents
+ * listing allows only `sort=nama` and orders by nama anyway, so it is asked without a sort; the letter
+ * requests are sorted by id (allowed: id, created_at).
  */
 export const opensidApiConnector: Connector<OpensidApiSettings> = {
-  settingsSchema: { ...base, properties: { ...base.properties, letterServices: letterServicesSchema } },
+  settingsSchema: {
+    ...base,
+    anyOf: [{ required: ['username'] }, { required: ['email'] }],
+    properties: { ...base.properties, letterServices: letterServicesSchema },
+  },
   firstCursor: () => ({ page: 1 }),
   serviceCodes(settings) {
     const map = settings.letterServices;
@@ -25,18 +42,21 @@ export const opensidApiConnector: Connector<OpensidApiSettings> = {
       ? [{ pointer: `/letterServices/${letter.replace(/~/g, '~0').replace(/\//g, '~1')}`, code }] : []));
   },
   async check(source, s, env) {
-    await checkLogin(loginSpec(s), env.sessions);
-    return { detail: 'signed in to the OpenSID API as admin' };
+    await checkLogin(loginSpec(s), env);
+    const root = s.baseUrl.replace(/\/$/, '');
+    const { total } = jsonApiItems(await authorizedGet(`${root}/api/v1/admin/penduduk?page[number]=1&page[size]=1`, loginSpec(s), env), { page: 1 });
+    return { detail: `signed in to the OpenSID API as admin; the village lists ${total} residents` };
   },
   async fetchPage(source, s, cursor, env) {
     if (!source.villageCode) throw new SyncError('SOURCE_INVALID', 'an opensid-api source needs its villageCode', false);
-    const q = new URLSearchParams({ 'page[number]': String(cursor.page), 'page[size]': String(s.pageSize), sort: 'id' });
+    const q = new URLSearchParams({ 'page[number]': String(cursor.page), 'page[size]': String(s.pageSize) });
     const root = s.baseUrl.replace(/\/$/, '');
     const services = letterServiceMap(s.letterServices);
     if (cursor.stream === 'permohonan') {
-      return permohonanPage(await authorizedGet(`${root}/api/admin/surat/mandiri?${q}`, loginSpec(s), env.sessions), cursor, services);
+      q.set('sort', 'id');
+      return permohonanPage(await authorizedGet(`${root}/api/admin/surat/mandiri?${q}`, loginSpec(s), env), cursor, services);
     }
-    const page = jsonApiPage(await authorizedGet(`${root}/api/v1/admin/penduduk?${q}`, loginSpec(s), env.sessions), cursor, source.villageCode);
+    const page = jsonApiPage(await authorizedGet(`${root}/api/v1/admin/penduduk?${q}`, loginSpec(s), env), cursor, source.villageCode);
     if (!page.next && services.size > 0) page.next = { page: 1, stream: 'permohonan' };
     return page;
   },

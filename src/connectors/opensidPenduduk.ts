@@ -11,7 +11,8 @@ const obj = (v: unknown): Attrs => (v && typeof v === 'object' ? (v as Attrs) : 
  */
 export function residentFromOpensid(item: { id?: unknown; attributes?: unknown }, fallbackVillage: string | null): ResidentInput {
   const a = obj(item.attributes);
-  const cluster = obj(a.cluster_desa);
+  // Gabungan's relation is cluster_desa; the OpenSID API's PendudukTransformer names it tweb_wil_clusterdesa.
+  const cluster = obj(a.cluster_desa ?? a.tweb_wil_clusterdesa);
   const keluarga = obj(a.keluarga);
   return {
     localId: String(a.id ?? item.id ?? ''),
@@ -29,7 +30,7 @@ export function residentFromOpensid(item: { id?: unknown; attributes?: unknown }
  * The items of one JSON:API page (`data[]`, `meta.pagination`), checked whole: a page shorter than
  * its own count, or short before the last page, was cut off and is fetched again rather than trusted.
  */
-export function jsonApiItems(body: unknown, cursor: Cursor): { data: { id?: unknown; attributes?: unknown }[]; last: boolean } {
+export function jsonApiItems(body: unknown, cursor: Cursor): { data: { id?: unknown; attributes?: unknown }[]; last: boolean; total: number; perPage: number } {
   const b = obj(body);
   const p = obj(obj(b.meta).pagination);
   if (!Array.isArray(b.data) || typeof p.total_pages !== 'number' || typeof p.current_page !== 'number') {
@@ -42,11 +43,20 @@ export function jsonApiItems(body: unknown, cursor: Cursor): { data: { id?: unkn
     throw new SyncError('PAGE_TRUNCATED', `page ${cursor.page} holds ${data.length} of ${String(p.count ?? perPage)} records`, true);
   }
   if (p.current_page !== cursor.page) throw new SyncError('PAGE_INVALID', `asked for page ${cursor.page}, got ${p.current_page}`, true);
-  return { data, last };
+  return { data, last, total: typeof p.total === 'number' ? p.total : data.length, perPage };
 }
 
-/** One JSON:API page of residents. */
+/** The cursor after a JSON:API page: the next page of the same stream and pass, or none after the last. */
+export function nextPage(cursor: Cursor, last: boolean): Cursor | null {
+  return last ? null : { ...cursor, page: cursor.page + 1 };
+}
+
+/** One JSON:API page of residents, with what the run needs to check offset paging (total, item ids). */
 export function jsonApiPage(body: unknown, cursor: Cursor, fallbackVillage: string | null): Page {
-  const { data, last } = jsonApiItems(body, cursor);
-  return { residents: data.map((d) => residentFromOpensid(d, fallbackVillage)), next: last ? null : { page: cursor.page + 1 } };
+  const { data, last, total, perPage } = jsonApiItems(body, cursor);
+  return {
+    residents: data.map((d) => residentFromOpensid(d, fallbackVillage)),
+    next: nextPage(cursor, last),
+    listing: { total, perPage, keys: data.map((d) => String(d.id ?? obj(d.attributes).id ?? '')) },
+  };
 }

@@ -1,4 +1,4 @@
-import { jsonApiItems } from './opensidPenduduk.js';
+import { jsonApiItems, nextPage } from './opensidPenduduk.js';
 import type { Cursor, Page, PulledRegistration } from './types.js';
 
 type Attrs = Record<string, unknown>;
@@ -76,6 +76,6 @@ export function permohonanPage(body: unknown, cursor: Cursor, services: Map<stri
   return {
     residents: [],
     registrations: data.map((d) => permohonanFromOpensid(d, services)),
-    next: last ? null : { page: cursor.page + 1, stream: 'permohonan' },
+    next: nextPage({ ...cursor, stream: 'permohonan' }, last),
   };
 }

@@ -1,5 +1,6 @@
 import type { ResidentInput } from '../pipeline/intake/residents.js';
 import type { SessionStore } from './sessions.js';
+import type { RequestBudget } from './requestBudget.js';
 
 /** A source as the sync engine reads it from the sources table. */
 export interface SourceRow {
@@ -15,7 +16,12 @@ export interface SourceRow {
  * Where a pull stands: the next page to fetch, and of which stream (residents when unset, so cursors
  * stored before there were streams still read). Stored in sources.cursor.
  */
-export interface Cursor { page: number; stream?: 'permohonan' }
+export interface Cursor {
+  page: number;
+  stream?: 'permohonan';
+  /** Re-read passes over an offset-paged listing after its total moved (0 or unset: the first pass). */
+  pass?: number;
+}
 
 /**
  * A citizen's service request as a village system holds it, before the hub has resolved its applicant
@@ -41,6 +47,11 @@ export interface Page {
   registrations?: PulledRegistration[];
   /** The cursor after this page, or null when it was the last. */
   next: Cursor | null;
+  /**
+   * Offset-paged listings (JSON:API `meta.pagination`): the total the server counted for this page and
+   * each resident's item id, so the run drops repeats and checks what it got against the total.
+   */
+  listing?: { total: number; perPage: number; keys: string[] };
 }
 
 /** Settings every pull connector shares: timeouts, politeness and retries. */
@@ -52,8 +63,8 @@ export interface CommonSettings {
   pagesPerJob: number;
 }
 
-/** What the hub lends a connector: the login tokens every process shares. */
-export interface ConnectorEnv { sessions: SessionStore }
+/** What the hub lends a connector: the login tokens and the request budgets every process shares. */
+export interface ConnectorEnv { sessions: SessionStore; budget: RequestBudget }
 
 export interface Connector<S extends CommonSettings = CommonSettings> {
   /** ajv schema of source.settings; secrets carry writeOnly: true and never leave the hub. */
@@ -75,7 +86,8 @@ export interface Connector<S extends CommonSettings = CommonSettings> {
  * Gabungan server blocks a user after five).
  */
 export class SyncError extends Error {
-  constructor(readonly code: string, message: string, readonly retryable: boolean) {
+  /** `retryAfterMs`: the server said when to come back (a 429's Retry-After). */
+  constructor(readonly code: string, message: string, readonly retryable: boolean, readonly retryAfterMs?: number) {
     super(`${code}: ${message}`);
   }
 }

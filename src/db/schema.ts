@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigint, boolean, char, date, index, integer, jsonb, pgTable, real, smallint, text, timestamp, uniqueIndex, varchar,
+  bigint, boolean, char, date, index, integer, jsonb, pgTable, primaryKey, real, smallint, text, timestamp, uniqueIndex, varchar,
 } from 'drizzle-orm/pg-core';
 
 const id = () => integer('id').primaryKey().generatedAlwaysAsIdentity();
@@ -216,7 +216,19 @@ export const syncRuns = pgTable('sync_runs', {
   cursorFrom: jsonb('cursor_from'),
   cursorTo: jsonb('cursor_to'),
   error: text('error'),
+  /** Rows the run received, each counted once (a listing's repeats under offset paging left out). */
+  recordsReceived: integer('records_received').notNull().default(0),
+  /** What the run saw of an offset-paged listing: totals at start and end, passes, re-reads (RunPaging). */
+  paging: jsonb('paging'),
+  /** Why a finished run needs a person's eye: `CODE: reason` (ZERO_ROWS, ROWS_MISSING, ...). */
+  warning: text('warning'),
 }, (t) => [index('sync_runs_source_idx').on(t.sourceId, t.startedAt)]);
+
+/** Listing items a running run has received (unlogged; emptied when the run ends). */
+export const syncRunItems = pgTable('sync_run_items', {
+  runId: integer('run_id').notNull(),
+  itemKey: text('item_key').notNull(),
+}, (t) => [primaryKey({ name: 'sync_run_items_pk', columns: [t.runId, t.itemKey] })]);
 
 /** Who did what to which record; staff reads of personal data are written here too. */
 export const auditLog = pgTable('audit_log', {

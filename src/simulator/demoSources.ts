@@ -23,7 +23,7 @@ export function demoSources(simulatorUrl: string, villages: string[] = DEMO_TIYU
     connector: 'opensid-api',
     enabled: true,
     schedule: `${(i * 6) % 60} * * * * *`,
-    settings: { baseUrl: `${simulatorUrl}/desa/${v}`, email: 'operator@tubaba.test', password: 'rahasia-simulasi', pageSize: 100, minPageIntervalMs: 200,
+    settings: { baseUrl: `${simulatorUrl}/desa/${v}`, username: 'operator@tubaba.test', password: 'rahasia-simulasi', pageSize: 100, minPageIntervalMs: 200,
       letterServices: DEMO_LETTER_SERVICES },
   }));
 }

@@ -4,11 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { restJsonConnector, type RestJsonSettings } from '../../src/connectors/restJson.js';
 import { checkedSettings, publicSettings } from '../../src/connectors/settings.js';
 import type { SessionStore } from '../../src/connectors/sessions.js';
+import type { RequestBudget } from '../../src/connectors/requestBudget.js';
 
 /** A REST source sends its own static token and never logs in: any use of the session store fails the test. */
-const never = (): never => { throw new Error('a rest-json source must not use login sessions'); };
+const never = (): never => { throw new Error('a rest-json source must not use login sessions or an account budget'); };
 const sessions: SessionStore = { current: never, renew: never };
-const env = { sessions };
+const budget: RequestBudget = { take: never, pause: never };
+const env = { sessions, budget };
 
 const people = Array.from({ length: 25 }, (_, i) => ({ id: i + 1, nama: `Warga ${i + 1}`, jk: i % 2 ? 'P' : 'L', lahir: { tgl: '1990-01-02' }, desa: '18.12.01.2002' }));
 const server = http.createServer((req, res) => {

@@ -3,6 +3,7 @@ import { rows } from '../../db/client.js';
 import type { PipelineContext } from '../../pipeline/context.js';
 import { PULL_CONNECTORS } from '../registry.js';
 import { sessionStoreFor } from '../sessions.js';
+import { requestBudgetFor } from '../requestBudget.js';
 import { checkedSettings } from '../settings.js';
 import { SyncError, type CommonSettings, type SourceRow } from '../types.js';
 
@@ -15,7 +16,10 @@ export type SourceCheck =
 /** What a failed check means, for village and kecamatan staff. */
 const MEANING: Record<string, string> = {
   LOGIN_REJECTED: 'Login ke server desa ditolak; periksa email dan kata sandi pada pengaturan sumber data ini.',
-  LOGIN_PAUSED: 'Login ke server desa sudah ditolak tiga kali dalam sepuluh menit; hub menunggu agar akun tidak diblokir server (diblokir pada penolakan kelima). Periksa kata sandi, lalu coba lagi setelah sepuluh menit.',
+  LOGIN_PAUSED: 'Login ke server desa sudah berulang kali ditolak (tiga kali untuk akun ini, atau empat kali untuk akun mana pun di server ini); hub menunggu agar server tidak memblokir alamat hub (diblokir pada penolakan kelima, untuk semua akun). Periksa kata sandi, lalu coba lagi setelah jendela waktu server berlalu (Database Gabungan 10 menit, API OpenSID 60 menit).',
+  LOGIN_LOCKED: 'Server desa sedang memblokir login dari alamat hub (lima kali gagal login). Hub tidak mencoba lagi sampai blokir berakhir.',
+  RATE_BUDGET: 'Batas 60 permintaan per menit untuk akun ini sedang habis dipakai sumber lain; sinkronisasi dilanjutkan kemudian.',
+  BUDGET_UNAVAILABLE: 'Hub tidak dapat membaca kuota permintaan di Redis.',
   UNAUTHORIZED: 'Server desa menolak token yang baru diterbitkan.',
   NETWORK: 'Server desa tidak dapat dihubungi (jaringan atau alamat salah).',
   TIMEOUT: 'Server desa tidak menjawab dalam batas waktu.',
@@ -45,7 +49,7 @@ export async function checkSource(ctx: PipelineContext, sourceId: string, actor:
   let answer: SourceCheck;
   try {
     const settings = checkedSettings<CommonSettings>(connector.settingsSchema, source.settings);
-    const { detail } = await connector.check(source, settings, { sessions: sessionStoreFor(ctx.db) });
+    const { detail } = await connector.check(source, settings, { sessions: sessionStoreFor(ctx.db), budget: requestBudgetFor(ctx.queues) });
     answer = { status: 'checked', ok: true, detail };
   } catch (err) {
     const e = err instanceof SyncError ? err : new SyncError('INTERNAL', (err as Error).message, false);

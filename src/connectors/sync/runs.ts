@@ -83,6 +83,7 @@ export async function requestSync(ctx: PipelineContext, queue: Queue<SyncJob>, s
       await tx.execute(sql`update sync_runs set status = 'failed', finished_at = now(),
         error = 'INTERRUPTED: the run''s job was lost (worker killed or queue emptied); the next run resumes from the cursor'
         where id = ${running.id}`);
+      await tx.execute(sql`delete from sync_run_items where run_id = ${running.id}`);
     }
     if (trigger === 'schedule') {
       const circuit = await circuitOf({ ...ctx, db: tx as never }, sourceId);
@@ -115,5 +116,6 @@ export async function failRun(ctx: PipelineContext, runId: number, sourceId: str
     const done = await rows<{ id: number }>(tx, sql`
       update sync_runs set status = 'failed', error = ${reason}, finished_at = now() where id = ${runId} and status = 'running' returning id`);
     if (done.length) await tx.execute(sql`update sources set last_error = ${reason}, updated_at = now() where id = ${sourceId}`);
+    await tx.execute(sql`delete from sync_run_items where run_id = ${runId}`);
   });
 }
