@@ -4,7 +4,7 @@ import { letterServiceMap, letterServicesSchema, permohonanPage, type LetterServ
 import { authorizedGet, checkLogin } from './tokenSession.js';
 import { passwordLogin, passwordLoginSchema, type PasswordLoginSettings } from './passwordLogin.js';
 
-export interface OpensidApiSettings extends PasswordLoginSettings { username?: string; email?: string; letterServices: LetterServices }
+export interface OpensidApiSettings extends PasswordLoginSettings { username?: string; email?: string; residents: boolean; letterServices: LetterServices }
 
 const base = passwordLoginSchema(100, {
   username: { type: 'string', minLength: 1, description: 'The OpenSID admin user name (AdminAuthController::login validates username)' },
@@ -21,20 +21,27 @@ const loginSpec = (s: OpensidApiSettings) => passwordLogin(s, {
 });
 
 /**
- * OpenSID API of one village (premium "Layanan Desa" API, JWT admin login): residents from
- * GET /api/v1/admin/penduduk, then, when `letterServices` maps any letter type, the citizens' letter
- * requests (permohonan surat) from GET /api/admin/surat/mandiri, both in pages of up to 100. The
- * residents come first so a request's applicant is found among them in the same run. The residents
- * listing allows only `sort=nama` and orders by nama anyway, so it is asked without a sort; the letter
- * requests are sorted by id (allowed: id, created_at).
+ * OpenSID API of one village (premium "Layanan Desa" API, JWT admin login): the citizens' letter
+ * requests (permohonan surat) from GET /api/admin/surat/mandiri, their applicants resolved against the
+ * residents the hub holds for the village (Database Gabungan, OpenDK push, files); with `residents`,
+ * first the village's residents from GET /api/v1/admin/penduduk, whose PendudukTransformer gives five
+ * fields only. Pages of up to 100. The residents listing allows only `sort=nama` and orders by nama
+ * anyway, so it is asked without a sort; the letter requests are sorted by id (allowed: id, created_at).
  */
 export const opensidApiConnector: Connector<OpensidApiSettings> = {
   settingsSchema: {
     ...base,
     anyOf: [{ required: ['username'] }, { required: ['email'] }],
-    properties: { ...base.properties, letterServices: letterServicesSchema },
+    properties: {
+      ...base.properties,
+      letterServices: letterServicesSchema,
+      residents: {
+        type: 'boolean', default: false,
+        description: 'Also pull the residents listing. It holds five fields (id, nik, nama, alamat_sekarang, dusun/rw/rt), and a pulled record replaces the one another channel delivered for the same resident: only for a village no other channel covers',
+      },
+    },
   },
-  firstCursor: () => ({ page: 1 }),
+  firstCursor: (s) => (s.residents ? { page: 1 } : { page: 1, stream: 'permohonan' }),
   serviceCodes(settings) {
     const map = settings.letterServices;
     if (!map || typeof map !== 'object' || Array.isArray(map)) return [];
@@ -53,6 +60,7 @@ export const opensidApiConnector: Connector<OpensidApiSettings> = {
     const root = s.baseUrl.replace(/\/$/, '');
     const services = letterServiceMap(s.letterServices);
     if (cursor.stream === 'permohonan') {
+      if (services.size === 0) return { residents: [], registrations: [], next: null };
       q.set('sort', 'id');
       return permohonanPage(await authorizedGet(`${root}/api/admin/surat/mandiri?${q}`, loginSpec(s), env), cursor, services);
     }

@@ -69,7 +69,8 @@ export interface ConnectorEnv { sessions: SessionStore; budget: RequestBudget }
 export interface Connector<S extends CommonSettings = CommonSettings> {
   /** ajv schema of source.settings; secrets carry writeOnly: true and never leave the hub. */
   settingsSchema: object;
-  firstCursor(): Cursor;
+  /** Where a run without a stored cursor starts (the settings are checked). */
+  firstCursor(settings: S): Cursor;
   /**
    * Catalogue service codes the settings name, with where (a JSON pointer below settings): checked
    * against config/services.json when the config is loaded. Reads unchecked settings defensively.

@@ -123,7 +123,7 @@ export async function processPage(ctx: PipelineContext, queue: Queue<SyncJob>, j
     await queue.add('page', { sourceId, runId }, { jobId: pageJobId(sourceId, runId!, run.pages), ...jobOptions(settings) });
     return 'page already committed';
   }
-  const cursor = source.cursor ?? connector.firstCursor();
+  const cursor = source.cursor ?? connector.firstCursor(settings);
   // Up to pagesPerJob consecutive pages go to the intake as one transaction: its cost is mostly per call.
   // A job stops where a stream or a pass ends, so the run decides about a re-read between jobs.
   const fetchedPages: FetchedPage[] = [];
@@ -176,7 +176,9 @@ export async function processPage(ctx: PipelineContext, queue: Queue<SyncJob>, j
   const accepted = result.created + result.updated + result.unchanged + regs.accepted;
   const quarantinedCount = result.quarantined + known + regs.quarantined + regs.known;
   const [before] = await rows<{ received: number }>(ctx.db, sql`select records_received as received from sync_runs where id = ${runId!}`);
-  if (!next && (before?.received ?? 0) + freshResidents.length === 0) warning = await zeroRowsWarning(ctx, sourceId, runId!);
+  // Only a run that read a residents listing can say it found nobody (an OpenSID API source may pull letters only).
+  const readResidents = paging !== null || fetchedPages.some((p) => !p.at.stream);
+  if (!next && readResidents && (before?.received ?? 0) + freshResidents.length === 0) warning = await zeroRowsWarning(ctx, sourceId, runId!);
   const zeroRows = warning?.startsWith('ZERO_ROWS') ?? false;
   const advanced = await ctx.db.transaction(async (tx) => {
     const [r] = await rows<{ id: number }>(tx, sql`

@@ -98,7 +98,7 @@ export async function requestSync(ctx: PipelineContext, queue: Queue<SyncJob>, s
       await tx.execute(sql`update sources set last_error = ${(err as Error).message} where id = ${sourceId}`);
       return { status: 'started', runId: run!.id };
     }
-    const from = source.cursor ?? connector.firstCursor();
+    const from = source.cursor ?? connector.firstCursor(settings);
     const [run] = await rows<{ id: number }>(tx, sql`
       insert into sync_runs (source_id, trigger, cursor_from) values (${sourceId}, ${trigger}, ${JSON.stringify(from)}::jsonb) returning id`);
     return { status: 'started', runId: run!.id, settings };
