@@ -44,6 +44,8 @@ export interface SimulatorOptions {
   rateLimit?: { requests: number; windowMs: number } | false;
   /** How long five refused logins from one address block it: Gabungan 10 minutes, the OpenSID API an hour. */
   lockoutMs?: { gabungan?: number; admin?: number };
+  /** The sorts the Gabungan listing allows, for a server of another version; v2506.0.0's by default. */
+  gabunganSorts?: string[];
 }
 
 export interface Simulator {
@@ -449,7 +451,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const filters = filtersOf(url);
     const refused = refusedFilter(filters, GABUNGAN_FILTERS);
     if (refused) return send(res, refused);
-    const sorts = sortsOf(url, GABUNGAN_SORTS);
+    const sorts = sortsOf(url, opts.gabunganSorts ?? GABUNGAN_SORTS);
     if (!Array.isArray(sorts)) return send(res, sorts);
     // `umur` is an appended attribute, not a column: ORDER BY umur fails in MySQL.
     if (sorts.some((s) => s.field === 'umur')) return json(res, 500, { message: 'Server Error' });
