@@ -15,9 +15,20 @@ export const DEMO_LETTER_SERVICES = {
   'Keterangan Belum Pernah Menikah': 'SK_BELUM_MENIKAH',
 };
 
-/** Entries for config/sources.json pointing at a simulator: ten tiyuh syncing every minute, staggered. */
+/**
+ * Entries for config/sources.json pointing at a simulator: the Database Gabungan for the residents, and
+ * ten tiyuh's OpenSID APIs for their letter requests (whose applicants are those residents), syncing
+ * every minute, staggered.
+ */
 export function demoSources(simulatorUrl: string, villages: string[] = DEMO_TIYUH) {
-  return villages.map((v, i) => ({
+  const gabungan = {
+    id: 'gabungan-tubaba',
+    connector: 'opensid-gabungan',
+    enabled: true,
+    schedule: '30 * * * * *',
+    settings: { baseUrl: simulatorUrl, email: 'operator@tubaba.test', password: 'rahasia-simulasi', pageSize: 500, minPageIntervalMs: 200 },
+  };
+  return [gabungan, ...villages.map((v, i) => ({
     id: `tiyuh-${v}`,
     villageCode: v,
     connector: 'opensid-api',
@@ -25,5 +36,5 @@ export function demoSources(simulatorUrl: string, villages: string[] = DEMO_TIYU
     schedule: `${(i * 6) % 60} * * * * *`,
     settings: { baseUrl: `${simulatorUrl}/desa/${v}`, username: 'operator@tubaba.test', password: 'rahasia-simulasi', pageSize: 100, minPageIntervalMs: 200,
       letterServices: DEMO_LETTER_SERVICES },
-  }));
+  }))];
 }
