@@ -16,11 +16,20 @@ export const DEMO_LETTER_SERVICES = {
 };
 
 /**
- * Entries for config/sources.json pointing at a simulator: ten tiyuh syncing every minute, staggered.
- * `regions` (config/regions.csv) gives each source the name staff know the village by.
+ * Entries for config/sources.json pointing at a simulator: the Database Gabungan for the residents, and
+ * ten tiyuh's OpenSID APIs for their letter requests (whose applicants are those residents), syncing
+ * every minute, staggered.
  */
 export function demoSources(simulatorUrl: string, villages: string[] = DEMO_TIYUH, regions?: Map<string, { name: string; level: string }>) {
-  return villages.map((v, i) => ({
+  const gabungan = {
+    id: 'gabungan-tubaba',
+    name: 'Database Gabungan Tubaba (OpenSID simulasi)',
+    connector: 'opensid-gabungan',
+    enabled: true,
+    schedule: '30 * * * * *',
+    settings: { baseUrl: simulatorUrl, email: 'operator@tubaba.test', password: 'rahasia-simulasi', pageSize: 500, minPageIntervalMs: 200 },
+  };
+  return [gabungan, ...villages.map((v, i) => ({
     id: `tiyuh-${v}`,
     ...(regions?.get(v) ? { name: `${regions.get(v)!.level === 'kelurahan' ? 'Kelurahan' : 'Tiyuh'} ${regions.get(v)!.name} (OpenSID simulasi)` } : {}),
     villageCode: v,
@@ -29,5 +38,5 @@ export function demoSources(simulatorUrl: string, villages: string[] = DEMO_TIYU
     schedule: `${(i * 6) % 60} * * * * *`,
     settings: { baseUrl: `${simulatorUrl}/desa/${v}`, username: 'operator@tubaba.test', password: 'rahasia-simulasi', pageSize: 100, minPageIntervalMs: 200,
       letterServices: DEMO_LETTER_SERVICES },
-  }));
+  }))];
 }

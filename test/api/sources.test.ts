@@ -9,7 +9,7 @@ const sim = await startSimulator({ residents: 400, villages: VILLAGES, seed: 5 }
 t.teardown(() => sim.close());
 const th = await startTestHub(t, {}, {
   CONFIG_DIR: configWithSources([
-    { id: 'desa-panaragan', villageCode: VILLAGES[0], connector: 'opensid-api', enabled: true, settings: { baseUrl: `${sim.url}/desa/${VILLAGES[0]}`, ...SIM_LOGIN, pageSize: 20, minPageIntervalMs: 150, backoffMs: 50 } },
+    { id: 'desa-panaragan', villageCode: VILLAGES[0], connector: 'opensid-api', enabled: true, settings: { baseUrl: `${sim.url}/desa/${VILLAGES[0]}`, ...SIM_LOGIN, residents: true, pageSize: 20, minPageIntervalMs: 150, backoffMs: 50 } },
   ]),
 });
 const admin = await th.key('admin');

@@ -14,7 +14,7 @@ const sim = await startSimulator({ residents: 300, villages: VILLAGES, seed: 3 }
 t.teardown(() => sim.close());
 const source = (id: string, village: string, schedule?: string): SourceConfig => ({
   id, villageCode: village, connector: 'opensid-api', enabled: true, ...(schedule ? { schedule } : {}),
-  settings: { baseUrl: `${sim.url}/desa/${village}`, ...SIM_LOGIN, minPageIntervalMs: 0, backoffMs: 50 },
+  settings: { baseUrl: `${sim.url}/desa/${village}`, ...SIM_LOGIN, residents: true, minPageIntervalMs: 0, backoffMs: 50 },
 });
 const configured = [source('desa-a', VILLAGES[0]!, '0 2 * * *'), source('desa-b', VILLAGES[1]!, '30 2 * * *'), source('desa-c', VILLAGES[2]!)];
 const th = await startTestHub(t, { api: false }, { CONFIG_DIR: configWithSources(configured) });

@@ -20,7 +20,7 @@ const th = await startTestHub(t, {}, {
   CONFIG_DIR: configWithSources([
     gabungan('gab-tbt'),
     { id: 'gab-wrong', connector: 'opensid-gabungan', kecamatanCode: KEC, enabled: true, settings: { baseUrl: sim.url, email: SIM_LOGIN.email, password: 'salah-sandi', ...fast } },
-    { id: 'desa-panaragan', connector: 'opensid-api', villageCode: '18.12.01.2002', enabled: true, settings: { baseUrl: `${sim.url}/desa/1812012002`, ...SIM_LOGIN, ...fast } },
+    { id: 'desa-panaragan', connector: 'opensid-api', villageCode: '18.12.01.2002', enabled: true, settings: { baseUrl: `${sim.url}/desa/1812012002`, username: SIM_LOGIN.email, password: SIM_LOGIN.password, residents: true, ...fast } },
   ]),
 });
 const ctx = th.hub.ctx;

@@ -101,8 +101,8 @@ async function zeroRowsWarning(ctx: PipelineContext, sourceId: string, runId: nu
 export async function processPage(ctx: PipelineContext, queue: Queue<SyncJob>, job: Job<SyncJob>): Promise<string> {
   const { sourceId, runId } = job.data;
   const seq = seqOfPageJob(job.id!);
-  const [run] = await rows<{ status: string; pages: number; paging: RunPaging | null }>(ctx.db, sql`
-    select status, pages, paging from sync_runs where id = ${runId!}`);
+  const [run] = await rows<{ status: string; pages: number; paging: RunPaging | null; received: number }>(ctx.db, sql`
+    select status, pages, paging, records_received as received from sync_runs where id = ${runId!}`);
   if (!run || run.status !== 'running') return 'run not running';
   const [source] = await rows<SourceRow & { cursor: Cursor | null }>(ctx.db, sql`
     select id, village_code as "villageCode", kecamatan_code as "kecamatanCode", connector, enabled, settings, cursor
@@ -175,10 +175,9 @@ export async function processPage(ctx: PipelineContext, queue: Queue<SyncJob>, j
   const regs = await ingestPulledRegistrations(ctx, source, registrations, `sync.${runId}.${seq}`);
   const accepted = result.created + result.updated + result.unchanged + regs.accepted;
   const quarantinedCount = result.quarantined + known + regs.quarantined + regs.known;
-  const [before] = await rows<{ received: number }>(ctx.db, sql`select records_received as received from sync_runs where id = ${runId!}`);
   // Only a run that read a residents listing can say it found nobody (an OpenSID API source may pull letters only).
   const readResidents = paging !== null || fetchedPages.some((p) => !p.at.stream);
-  if (!next && readResidents && (before?.received ?? 0) + freshResidents.length === 0) warning = await zeroRowsWarning(ctx, sourceId, runId!);
+  if (!next && readResidents && run.received + freshResidents.length === 0) warning = await zeroRowsWarning(ctx, sourceId, runId!);
   const zeroRows = warning?.startsWith('ZERO_ROWS') ?? false;
   const advanced = await ctx.db.transaction(async (tx) => {
     const [r] = await rows<{ id: number }>(tx, sql`
