@@ -17,8 +17,10 @@ function builtAt() {
   }
 }
 
+/** A production image has dist/ and no src/: nothing is newer than the build. */
 function newestSource(dir) {
   let newest = 0;
+  if (!existsSync(dir)) return newest;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) newest = Math.max(newest, newestSource(p));

@@ -66,6 +66,11 @@ export function buildProgram(into: Outcome): Command {
     .description('start the hub on embedded defaults with simulated tiyuh, demo keys and curl commands to paste')
     .action(run(() => import('./commands/demo.js'), 'default'));
 
+  program.command('health')
+    .description('a container health check: the running hub\'s /ready, or (a worker) whether DATABASE_URL and REDIS_URL answer; exit 1 when not')
+    .option('--hub', 'the hub on this data directory must answer (for the hub\'s own container)')
+    .action(run(() => import('./commands/health.js'), 'default'));
+
   const keys = program.command('keys').description('API keys for villages, kecamatan staff, agencies and administrators');
   keys.command('create')
     .description('make an API key; it is shown once, alone on the last line (scripts can take `tail -1`)')

@@ -115,9 +115,14 @@ export async function startHub(env: Env, log: Logger, opts: StartOptions): Promi
     if (redis.child) cleanups.push(async () => { redis.child!.kill('SIGTERM'); });
     const producer: Redis = producerConnection(redis.url);
     try {
+      // ioredis keeps reconnecting after a failed attempt: a Redis slow to answer at start (a loaded
+      // machine, a container starting) gets 20 s before the hub gives up.
       await new Promise<void>((resolve, reject) => {
-        producer.once('ready', () => resolve());
-        producer.once('error', reject);
+        let last: Error | undefined;
+        const remember = (err: Error) => { last = err; };
+        const timer = setTimeout(() => { producer.off('error', remember); reject(last ?? new Error('no answer in 20 s')); }, 20_000);
+        producer.on('error', remember);
+        producer.once('ready', () => { clearTimeout(timer); producer.off('error', remember); resolve(); });
       });
     } catch (err) {
       producer.disconnect();

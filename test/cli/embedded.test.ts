@@ -11,6 +11,9 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { TEST_REDIS_URL, eventually } from '../helpers/hub.js';
 
+// PGlite creates its database at the first start: ~6 s on a quiet machine, 90 s seen with 2 cores shared by 20 processes.
+t.setTimeout(900_000);
+
 const BIN = path.resolve(import.meta.dirname, '../../bin/tiyuh-hub.js');
 const dataDir = mkdtempSync(path.join(tmpdir(), 'tiyuh-embedded-'));
 const prefix = `t${randomBytes(5).toString('hex')}`;
@@ -47,7 +50,7 @@ async function serve(): Promise<Served> {
     if (!existsSync(control)) return null;
     const f = JSON.parse(readFileSync(control, 'utf8')) as { pid: number; url: string; startedAt: string };
     return Date.parse(f.startedAt) >= since ? f : null;
-  }, 90_000, 100);
+  }, 400_000, 100);
   return { child, hubPid: url.pid, url: url.url, stderr: () => err, exited };
 }
 
@@ -74,6 +77,10 @@ t.test('one owner, the CLI through the running hub, nothing lost across restarts
   const key = made.stdout.trim().split('\n').at(-1)!;
   t.match(key, /^thk_/);
   t.equal(await kecamatanQueue(hub.url, key), 200, 'the running hub accepts the key the CLI made');
+
+  const healthy = await cli('health', '--hub');
+  t.equal(healthy.code, 0, `the container health check passes: ${healthy.stderr}`);
+  t.match(healthy.stdout, /"status":"ready"/);
 
   const unknown = await cli('keys', 'create', '--kecamatan', '18.12.99');
   t.equal(unknown.code, 2, 'a refusal inside the hub comes back as a usage error');
@@ -104,6 +111,7 @@ t.test('one owner, the CLI through the running hub, nothing lost across restarts
   await stop(hub);
   t.notOk(existsSync(path.join(dataDir, 'hub.json')), 'a stopped hub removes its control file');
   t.notOk(existsSync(path.join(dataDir, 'pglite.lock')), 'and its lock');
+  t.equal((await cli('health', '--hub')).code, 1, 'no hub, not healthy');
 
   // No hub: the CLI opens the database itself.
   const offline = await cli('keys', 'create', '--admin', '--label', 'ops');

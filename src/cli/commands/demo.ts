@@ -75,7 +75,7 @@ curl -s -X POST ${url}/v1/sources/tiyuh-${DEMO_VILLAGE}/check -H 'Authorization:
 curl -s '${url}/v1/review-cases?kecamatan=${DEMO_VILLAGE.slice(0, 6)}' -H 'Authorization: Bearer ${kecamatan.secret}'
 
 The catalogue: curl -s ${url}/v1/services
-While the demo runs, the CLI works through it (same DATA_DIR), e.g.: npx tiyuh-hub keys create --kecamatan 18.12.02
+While the demo runs, the CLI works through it (same DATA_DIR), e.g.: ./bin/tiyuh-hub.js keys create --kecamatan 18.12.02
 Stop with Ctrl-C.
 `);
   await closeOnSignal(hub);
