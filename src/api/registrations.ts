@@ -8,6 +8,8 @@ import { storeRegistrations } from '../pipeline/intake/registrations.js';
 import { cancelRegistrations } from '../pipeline/intake/cancelRegistrations.js';
 import type { AppDeps } from './app.js';
 import { forbidden, requireKey } from './auth.js';
+import { findRegistration } from '../pipeline/registrationStatus.js';
+import { requestedVillage, villageScope } from './residents.js';
 import { HubError, notFound } from './problem.js';
 
 const answerSchema = {
@@ -155,29 +157,36 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
     return { records };
   });
 
+  const readKey = requireKey(deps.keys, deps.limiter, ['village', 'kecamatan']);
+
   app.get<{ Params: { id: number } }>('/v1/registrations/:id', {
-    preHandler: requireKey(deps.keys, deps.limiter, ['village', 'kecamatan']),
+    preHandler: readKey,
     schema: {
       summary: 'A registration\'s status and route',
       params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1, maximum: 2147483647 } } },
     },
   }, async (req) => {
-    const p = req.principal;
-    const [r] = await rows<{
-      id: number; external_id: string; service_code: string; status: string; village_code: string; identity: string | null;
-      route_agency: string | null; route_level: string | null; route_kecamatan: string | null; errors: unknown; warnings: unknown;
-      created_at: Date; updated_at: Date;
-    }>(db, sql`select id, external_id, service_code, status, village_code, identity, route_agency, route_level, route_kecamatan,
-                errors, warnings, created_at, updated_at from registrations where id = ${req.params.id}`);
-    const visible = r && (p.role === 'admin' || (p.villageCode ? r.village_code === p.villageCode : r.village_code.startsWith(p.kecamatanCode ?? '-')));
-    if (!r || !visible) throw notFound({ id: 'Pendaftaran', en: 'Registration' }, 'id');
-    return {
-      id: r.id, externalId: r.external_id, service: r.service_code, status: r.status, villageCode: r.village_code,
-      ...(r.identity ? { identity: r.identity } : {}),
-      ...(r.route_agency ? { route: { agency: r.route_agency, level: r.route_level, ...(r.route_kecamatan ? { kecamatanCode: r.route_kecamatan } : {}) } } : {}),
-      ...(r.errors ? { errors: r.errors } : {}),
-      ...(r.warnings ? { warnings: r.warnings } : {}),
-      createdAt: new Date(r.created_at).toISOString(), updatedAt: new Date(r.updated_at).toISOString(),
-    };
+    const found = await findRegistration(db, { id: req.params.id }, villageScope(req.principal, config));
+    if (!found) throw notFound({ id: 'Pendaftaran', en: 'Registration' }, 'id');
+    return found;
+  });
+
+  app.get<{ Querystring: { externalId: string; village?: string } }>('/v1/registrations', {
+    preHandler: readKey,
+    schema: {
+      summary: 'A registration looked up by the village system\'s own externalId (a kecamatan key names the village)',
+      querystring: {
+        type: 'object', required: ['externalId'], additionalProperties: false,
+        properties: {
+          externalId: { type: 'string', minLength: 1, maxLength: 64 },
+          village: { type: 'string', maxLength: 13, description: 'Village code; a village key may leave it out' },
+        },
+      },
+    },
+  }, async (req) => {
+    const village = requestedVillage(req.principal, config, req.query.village);
+    const found = await findRegistration(db, { villageCode: village, externalId: req.query.externalId }, villageScope(req.principal, config));
+    if (!found) throw notFound({ id: `Pendaftaran dengan externalId "${req.query.externalId}"`, en: `Registration with externalId "${req.query.externalId}"` }, 'externalId');
+    return found;
   });
 };

@@ -106,5 +106,5 @@ t.test('chunks keep every row of one id together and hold at most 1,000 rows', a
 
 t.test('the errors CSV neutralises formulas and quotes values', async (t) => {
   const csv = problemsCsv([{ row: 3, localId: '=cmd', status: 'quarantined', errors: [{ code: 'X', field: 'nama', message: { id: 'Salah, "ya"', en: 'Wrong' } }] }]);
-  t.equal(csv.replace(/^\ufeff/, '').split('\r\n')[1], `3,'=cmd,quarantined,error,X,nama,"Salah, ""ya""",Wrong,`);
+  t.equal(csv.replace(/^\ufeff/, '').split('\r\n')[1], `3;'=cmd;quarantined;error;X;nama;"Salah, ""ya""";Wrong;`);
 });
