@@ -17,6 +17,8 @@ export interface Env {
   workerConcurrency: number;
   /** Requests a minute per API key before 429. */
   rateLimitPerMinute: number;
+  /** Browser origins allowed by CORS (CORS_ORIGINS, comma-separated); empty: no CORS answer. */
+  corsOrigins: string[];
 }
 
 const schema = {
@@ -32,6 +34,7 @@ const schema = {
     QUEUE_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_:-]{1,64}$', default: 'tiyuh' },
     WORKER_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
     RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 1, default: 600 },
+    CORS_ORIGINS: { type: 'string', pattern: '^\\s*(https?://[^\\s,/]+\\s*(,\\s*https?://[^\\s,/]+\\s*)*)?$' },
   },
 } as const;
 
@@ -62,5 +65,6 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     queuePrefix: v.QUEUE_PREFIX as string,
     workerConcurrency: v.WORKER_CONCURRENCY as number,
     rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE as number,
+    corsOrigins: String(v.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
   };
 }

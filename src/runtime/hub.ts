@@ -84,7 +84,8 @@ export async function startHub(env: Env, log: Logger, opts: StartOptions): Promi
       cleanups.push(() => hub.syncWorkers!.close());
     }
     if (opts.api) {
-      const app = await buildApp({ db: database.db, config, queues, log, redisPing: () => producer.ping(), rateLimitPerMinute: env.rateLimitPerMinute });
+      const app = await buildApp({ db: database.db, config, queues, log, redisPing: () => producer.ping(), rateLimitPerMinute: env.rateLimitPerMinute,
+        redis: producer, redisPrefix: env.queuePrefix, corsOrigins: env.corsOrigins });
       hub.url = await app.listen({ port: opts.port ?? env.port, host: env.host });
       hub.app = app;
       cleanups.push(() => app.close());

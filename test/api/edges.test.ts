@@ -46,3 +46,9 @@ t.test('claim without a body takes the default max; ack with an empty JSON body 
   const broken = await call('POST', '/v1/agencies/disdukcapil/items/claim', agencyKey, '{"max": ', json);
   t.match(broken, { status: 400, body: { code: 'BODY_INVALID_JSON' } }, 'malformed JSON is still refused');
 });
+
+t.test('without CORS_ORIGINS a browser gets no CORS answer', async (t) => {
+  const res = await fetch(`${th.url}/v1/residents?limit=1`, { headers: { authorization: `Bearer ${villageKey}`, origin: 'https://any.example' } });
+  t.equal(res.status, 200);
+  t.equal(res.headers.get('access-control-allow-origin'), null);
+});
