@@ -108,3 +108,16 @@ t.test('the errors CSV neutralises formulas and quotes values', async (t) => {
   const csv = problemsCsv([{ row: 3, localId: '=cmd', status: 'quarantined', errors: [{ code: 'X', field: 'nama', message: { id: 'Salah, "ya"', en: 'Wrong' } }] }]);
   t.equal(csv.replace(/^\ufeff/, '').split('\r\n')[1], `3;'=cmd;quarantined;error;X;nama;"Salah, ""ya""";Wrong;`);
 });
+
+t.test('XLSX XML is read by a real parser: CDATA, comments, quotes; entity bombs and broken XML refused', async (t) => {
+  const sheet = (data: string, prolog = '') => zipSync({
+    'xl/workbook.xml': strToU8('<workbook xmlns:r="r"><sheets><sheet name="S" r:id="rId1"/></sheets></workbook>'),
+    'xl/_rels/workbook.xml.rels': strToU8('<Relationships><Relationship Id=\'rId1\' Target=\'worksheets/sheet1.xml\'/></Relationships>'),
+    'xl/worksheets/sheet1.xml': strToU8(`${prolog}<worksheet><sheetData>${data}</sheetData></worksheet>`),
+  });
+  const read = readXlsx(sheet('<row r="1"><!-- a comment --><c r="A1" t="inlineStr"><is><t><![CDATA[SITI <ICAH>]]></t></is></c><c r=\'B1\' t=\'inlineStr\'><is><t>A &amp; B &#x41;_x000D_</t></is></c></row>'), 10);
+  t.same(read.rows, [['SITI <ICAH>', 'A & B A\r']], 'CDATA, comments, single-quoted attributes, entities and Excel escapes');
+  const laughs = '<!DOCTYPE w [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>';
+  t.equal(refusal(() => readXlsx(sheet('<row r="1"><c r="A1" t="inlineStr"><is><t>&c;</t></is></c></row>', laughs), 10)), 'XLSX_INVALID', 'declared entities are never expanded');
+  t.equal(refusal(() => readXlsx(sheet('<row r="1"><c r="A1"><v>1</v></row>'), 10)), 'XLSX_INVALID', 'mismatched tags');
+});
