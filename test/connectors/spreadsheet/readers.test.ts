@@ -67,6 +67,8 @@ t.test('CSV: encodings, separators and line numbers', async (t) => {
   t.equal(decodeText(new Uint8Array([0x4a, 0x4f, 0x53, 0xc9])), 'JOSÉ', 'Windows-1252');
   t.equal(decodeText(new Uint8Array([0x93, 0x41, 0x94])), '\u201cA\u201d', 'Windows-1252 quotes, not Latin-1 controls');
   t.equal(decodeText(new Uint8Array([0xff, 0xfe, 0x41, 0x00, 0xe9, 0x00])), 'Aé', 'UTF-16LE from "Unicode text"');
+  t.equal(decodeText(new Uint8Array([0xfe, 0xff, 0x00, 0x41, 0x20, 0xac])), 'A€', 'UTF-16BE');
+  t.equal(decodeText(new Uint8Array([0x80, 0x20, 0x8a, 0x9a])), '€ Šš', 'the whole 0x80–0x9F row of Windows-1252');
   const semi = readCsv(strToU8('nama;nik\r\nSiti;1\r\n\r\n"Budi\r\nSantoso";2\r\nAni;3\r\n'), 100);
   t.same(semi.rows, [['nama', 'nik'], ['Siti', '1'], ['Budi\r\nSantoso', '2'], ['Ani', '3']]);
   t.same(semi.rowNumbers, [1, 2, 4, 6], 'line numbers as an editor shows them');
