@@ -71,6 +71,18 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
   const agencyKey = requireKey(deps.keys, deps.limiter, ['agency']);
   const agencyParam = { type: 'object', required: ['agency'], properties: { agency: { type: 'string', maxLength: 32 } } } as const;
 
+  // Agency systems post `claim` and `ack` with Content-Type: application/json and often no body at all
+  // (or `{}`); an empty body means "no options" here rather than malformed JSON.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if ((body as string).trim() === '') done(null, undefined);
+    else json(req, body as string, done);
+  });
+  app.addHook('preValidation', async (req) => {
+    if (req.method === 'POST' && req.body == null) req.body = {};
+  });
+
   /** The agency in the path must be the key's; a kecamatan operator's key also fixes the kecamatan. */
   function scope(req: FastifyRequest, agency: string, kecamatan?: string): { agency: string; kecamatan: string | null } {
     if (!deps.config.agencies.has(agency)) throw notFound({ id: `Instansi "${agency}"`, en: `Agency "${agency}"` }, 'agency');

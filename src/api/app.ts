@@ -5,7 +5,9 @@ import type { HubConfig } from '../config/load.js';
 import type { Db } from '../db/client.js';
 import type { StageQueues } from '../pipeline/queues.js';
 import type { Logger } from '../runtime/logger.js';
-import { RateLimiter } from './auth.js';
+import cors from '@fastify/cors';
+import type { Redis } from 'ioredis';
+import { keyRateLimit, type KeyRateLimit } from './auth.js';
 import { KeyStore } from './keys.js';
 import { errorHandler, HubError, sendProblem } from './problem.js';
 import { healthRoutes } from './health.js';
@@ -19,7 +21,7 @@ import { quarantineRoutes } from './quarantine.js';
 import { importRoutes } from './imports.js';
 import { opendkRoutes } from '../connectors/opendk/routes.js';
 import { sourceRoutes } from './sources.js';
-import { metricsRoutes } from './metrics.js';
+import { createMetrics, metricsRoutes, observeHttp, type HubMetrics } from './metrics.js';
 import type { PipelineContext } from '../pipeline/context.js';
 import { consolePlugin } from '../console/plugin.js';
 import { BacklogGauge } from '../pipeline/backlog.js';
@@ -37,7 +39,8 @@ export interface AppDeps {
   config: HubConfig;
   queues: StageQueues;
   keys: KeyStore;
-  limiter: RateLimiter;
+  limiter: KeyRateLimit;
+  metrics: HubMetrics;
   redisPing: () => Promise<unknown>;
   /** What the intake functions (ingestResidents, replay) need, as the pipeline workers have it. */
   ctx: PipelineContext;
@@ -50,6 +53,12 @@ export interface BuildOptions {
   log: Logger;
   redisPing: () => Promise<unknown>;
   rateLimitPerMinute?: number;
+  /** Where the per-key request budgets are counted, shared by every hub process; without it, in memory. */
+  redis?: Redis;
+  /** Key prefix in that Redis (the queue prefix). */
+  redisPrefix?: string;
+  /** Browser origins allowed to call the API (CORS); none by default. */
+  corsOrigins?: string[];
   /** Records waiting in the pipeline past which intake answers 503; 0: no bound. */
   backlogLimit?: number;
 }
@@ -134,9 +143,19 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     else req.log.debug({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
+  const metrics = createMetrics();
+  observeHttp(app, metrics);
+  // A browser integration (an agency's web app) is answered only from the origins the kabupaten lists.
+  if (opts.corsOrigins?.length) {
+    await app.register(cors, {
+      origin: opts.corsOrigins, methods: ['GET', 'POST'], allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+      exposedHeaders: ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After', 'Idempotent-Replayed'], maxAge: 600,
+    });
+  }
   const deps: AppDeps = {
-    db: opts.db, config: opts.config, queues: opts.queues, redisPing: opts.redisPing,
-    keys: new KeyStore(opts.db), limiter: new RateLimiter(opts.rateLimitPerMinute ?? 600),
+    db: opts.db, config: opts.config, queues: opts.queues, redisPing: opts.redisPing, metrics,
+    keys: new KeyStore(opts.db),
+    limiter: await keyRateLimit(app, { redis: opts.redis, prefix: opts.redisPrefix ?? 'tiyuh', perMinute: opts.rateLimitPerMinute ?? 600 }),
     ctx: { db: opts.db, config: opts.config, queues: opts.queues, log: opts.log },
   };
   // Before every route: the OpenAPI document is built from the routes as they are registered.

@@ -1,4 +1,6 @@
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import type { Redis } from 'ioredis';
 import { HubError } from './problem.js';
 import type { KeyStore, Principal, Role } from './keys.js';
 
@@ -6,22 +8,33 @@ declare module 'fastify' {
   interface FastifyRequest { principal: Principal }
 }
 
-/** Fixed one-minute windows per key: a village system in a retry loop must not starve the others. */
-export class RateLimiter {
-  private windows = new Map<number, { start: number; count: number }>();
-  constructor(private perMinute: number) {}
+/**
+ * Checks a request of a known key against its per-minute budget; throws a 429 HubError past it. Set
+ * on the request after the key is known (the budget is per API key, not per address).
+ */
+export type KeyRateLimit = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
-  /** Seconds to wait, or 0 when the request may pass. */
-  take(keyId: number, now = Date.now()): number {
-    const w = this.windows.get(keyId);
-    if (!w || now - w.start >= 60_000) {
-      if (this.windows.size > 50_000) this.windows.clear();
-      this.windows.set(keyId, { start: now, count: 1 });
-      return 0;
-    }
-    w.count += 1;
-    return w.count > this.perMinute ? Math.ceil((w.start + 60_000 - now) / 1000) : 0;
-  }
+/**
+ * One budget per API key a minute, shared by every hub process through Redis (@fastify/rate-limit's
+ * Redis store), with the IETF draft RateLimit-Limit/-Remaining/-Reset headers. A village system in a
+ * retry loop must not starve the others, whichever process it reaches. When Redis does not answer the
+ * request passes: Postgres is the truth, and refusing data for want of a counter would lose it.
+ */
+export async function keyRateLimit(app: FastifyInstance, opts: { redis?: Redis; prefix: string; perMinute: number }): Promise<KeyRateLimit> {
+  await app.register(rateLimit, {
+    global: false, redis: opts.redis, nameSpace: `${opts.prefix}:ratelimit:`, skipOnError: true, enableDraftSpec: true,
+  });
+  const check = app.rateLimit({
+    max: opts.perMinute, timeWindow: 60_000,
+    keyGenerator: (req) => `key${req.principal.keyId}`,
+    errorResponseBuilder: (_req, ctx) => {
+      const wait = String(Math.max(1, Math.ceil(ctx.ttl / 1000)));
+      return new HubError(429, 'RATE_LIMITED',
+        { id: `Terlalu banyak permintaan; coba lagi dalam ${wait} detik.`, en: `Too many requests; retry in ${wait} seconds.` },
+        undefined, undefined, { 'Retry-After': wait });
+    },
+  });
+  return async (req, reply) => { await check.call(app, req, reply); };
 }
 
 const missing = new HubError(401, 'AUTH_MISSING',
@@ -48,8 +61,8 @@ export function forbidden(id: string, en: string): HubError {
 /** The roles each requireKey handler admits, read by the OpenAPI document (security and the keys a route takes). */
 export const handlerRoles = new WeakMap<object, Role[]>();
 
-export function requireKey(keys: KeyStore, limiter: RateLimiter, roles: Role[]): preHandlerAsyncHookHandler {
-  const handler = async (req: FastifyRequest, _reply: FastifyReply) => {
+export function requireKey(keys: KeyStore, limiter: KeyRateLimit, roles: Role[]): preHandlerAsyncHookHandler {
+  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     const header = req.headers.authorization;
     if (!header) throw missing;
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -59,13 +72,8 @@ export function requireKey(keys: KeyStore, limiter: RateLimiter, roles: Role[]):
     if (principal.role !== 'admin' && !roles.includes(principal.role)) {
       throw forbidden(`${ROLE_NAMES[principal.role].id} tidak boleh memakai layanan ini.`, `${ROLE_NAMES[principal.role].en} may not use this endpoint.`);
     }
-    const wait = limiter.take(principal.keyId);
-    if (wait > 0) {
-      throw new HubError(429, 'RATE_LIMITED',
-        { id: `Terlalu banyak permintaan; coba lagi dalam ${wait} detik.`, en: `Too many requests; retry in ${wait} seconds.` },
-        undefined, undefined, { 'Retry-After': String(wait) });
-    }
     req.principal = principal;
+    await limiter(req, reply);
   };
   handlerRoles.set(handler, roles);
   return handler;

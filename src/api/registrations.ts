@@ -9,17 +9,12 @@ import { cancelRegistrations } from '../pipeline/intake/cancelRegistrations.js';
 import type { AppDeps } from './app.js';
 import { forbidden, requireKey } from './auth.js';
 import { HubError, idempotencyKeyReused, notFound } from './problem.js';
+import { findRegistration } from '../pipeline/registrationStatus.js';
+import { requestedVillage, villageScope } from './residents.js';
 import { priorSubmission, requestHash } from '../pipeline/intake/idempotency.js';
 import { noteBulkWrite } from '../db/statistics.js';
-import { arrayParam } from '../db/sqlArrays.js';
 import { regionDigits } from '../config/regionCode.js';
 import { registrationProgress, villageFeed, type Progress } from '../delivery/progress.js';
-
-interface RegistrationRow {
-  id: number; external_id: string; service_code: string; status: string; village_code: string; identity: string | null;
-  route_agency: string | null; route_level: string | null; route_kecamatan: string | null; errors: unknown; warnings: unknown;
-  created_at: Date; updated_at: Date;
-}
 
 const answerStatus = { enum: ['diterima', 'diproses', 'selesai', 'ditolak', null] } as const;
 const registrationSchema = {
@@ -56,17 +51,6 @@ const registrationSchema = {
   },
 } as const;
 
-function registrationOut(r: RegistrationRow, progress: Progress | undefined) {
-  return {
-    id: r.id, externalId: r.external_id, service: r.service_code, status: r.status, villageCode: r.village_code,
-    ...(r.identity ? { identity: r.identity } : {}),
-    ...(r.route_agency ? { route: { agency: r.route_agency, level: r.route_level, ...(r.route_kecamatan ? { kecamatanCode: r.route_kecamatan } : {}) } } : {}),
-    ...(r.errors ? { errors: r.errors } : {}),
-    ...(r.warnings ? { warnings: r.warnings } : {}),
-    ...(progress ? { progress } : {}),
-    createdAt: new Date(r.created_at).toISOString(), updatedAt: new Date(r.updated_at).toISOString(),
-  };
-}
 
 const answerSchema = {
   type: 'object',
@@ -232,24 +216,24 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
       problems: { 404: ['NOT_FOUND'] },
     },
   }, async (req) => {
-    const p = req.principal;
-    const [r] = await rows<RegistrationRow>(db, sql`select id, external_id, service_code, status, village_code, identity, route_agency, route_level,
-                route_kecamatan, errors, warnings, created_at, updated_at from registrations where id = ${req.params.id}`);
-    const visible = r && (p.role === 'admin' || (p.villageCode ? r.village_code === p.villageCode : r.village_code.startsWith(p.kecamatanCode ?? '-')));
-    if (!r || !visible) throw notFound({ id: 'Pendaftaran', en: 'Registration' }, 'id');
-    const progress = await registrationProgress(db, config, [r.id]);
-    return registrationOut(r, progress.get(r.id));
+    const found = await findRegistration(db, { id: req.params.id }, villageScope(req.principal, config));
+    if (!found) throw notFound({ id: 'Pendaftaran', en: 'Registration' }, 'id');
+    const progress = (await registrationProgress(db, config, [found.id])).get(found.id);
+    return { ...found, ...(progress ? { progress } : {}) };
   });
 
-  app.get<{ Querystring: { village?: string; updatedSince: string; after?: number; limit?: number } }>('/v1/registrations', {
+  // One listing, two questions: one registration by the village system's own externalId, or the feed of
+  // a village's registrations changed since a moment (for village systems to poll).
+  app.get<{ Querystring: { externalId?: string; village?: string; updatedSince?: string; after?: number; limit?: number } }>('/v1/registrations', {
     preHandler: readKey,
     schema: {
       tags: ['registrations'],
-      summary: 'Feed for village systems: registrations of a village changed since a moment (status, route, agency answers), oldest change first',
-      description: 'Poll with the `next` of the previous answer; rows changed in the same instant are neither skipped nor repeated. A village key reads its own village (village may be left out).',
+      summary: 'A registration by its externalId, or the feed of a village\'s registrations changed since a moment (status, route, agency answers), oldest change first',
+      description: 'With `externalId`: that registration of the village (a kecamatan key names the village). With `updatedSince`: poll with the `next` of the previous answer; rows changed in the same instant are neither skipped nor repeated. A village key reads its own village (village may be left out).',
       querystring: {
-        type: 'object', required: ['updatedSince'], additionalProperties: false,
+        type: 'object', additionalProperties: false,
         properties: {
+          externalId: { type: 'string', minLength: 1, maxLength: 64, description: 'The village system\'s own id of the registration' },
           village: { type: 'string', maxLength: 13, description: 'Village code (18.12.01.2002 or 1812012002)' },
           updatedSince: { type: 'string', format: 'date-time', description: 'Changes after this moment (RFC 3339)' },
           after: { type: 'integer', minimum: 0, default: 0, description: 'Id of the last row at exactly updatedSince (from `next`)' },
@@ -260,14 +244,26 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
         200: {
           type: 'object',
           properties: {
+            ...registrationSchema.properties,
             registrations: { type: 'array', items: registrationSchema },
             next: { type: ['object', 'null'], properties: { updatedSince: { type: 'string' }, after: { type: 'integer' } } },
           },
         },
       },
-      problems: { 400: ['VILLAGE_CODE_UNKNOWN', 'FIELD_REQUIRED'], 403: ['AUTH_FORBIDDEN'] },
+      problems: { 400: ['VILLAGE_CODE_UNKNOWN', 'FIELD_REQUIRED'], 403: ['AUTH_FORBIDDEN'], 404: ['NOT_FOUND'] },
     },
   }, async (req) => {
+    const scope = villageScope(req.principal, config);
+    if (req.query.externalId !== undefined) {
+      const village = requestedVillage(req.principal, config, req.query.village);
+      const found = await findRegistration(db, { villageCode: village, externalId: req.query.externalId }, scope);
+      if (!found) throw notFound({ id: `Pendaftaran dengan externalId "${req.query.externalId}"`, en: `Registration with externalId "${req.query.externalId}"` }, 'externalId');
+      const progress = (await registrationProgress(db, config, [found.id])).get(found.id);
+      return { ...found, ...(progress ? { progress } : {}) };
+    }
+    if (req.query.updatedSince === undefined) {
+      throw new HubError(400, 'FIELD_REQUIRED', { id: 'Sebutkan externalId atau updatedSince.', en: 'Give externalId or updatedSince.' }, 'updatedSince');
+    }
     const p = req.principal;
     const asked = req.query.village ?? p.villageCode ?? undefined;
     if (!asked) throw new HubError(400, 'FIELD_REQUIRED', { id: 'Sebutkan village (kode tiyuh/kelurahan).', en: 'Name the village (village code).' }, 'village');
@@ -275,17 +271,13 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
     if (!village || !config.villages.has(village)) {
       throw new HubError(400, 'VILLAGE_CODE_UNKNOWN', { id: `"${asked}" bukan kode tiyuh/kelurahan 18.12.`, en: `"${asked}" is not a village code of 18.12.` }, 'village');
     }
-    const allowed = p.role === 'admin' || (p.villageCode ? p.villageCode === village : village.startsWith(p.kecamatanCode ?? '-'));
-    if (!allowed) throw forbidden('Kunci ini tidak boleh membaca desa/tiyuh itu.', 'This key may not read that village.');
-    const limit = req.query.limit ?? 100;
-    const list = await villageFeed(db, { village, updatedSince: req.query.updatedSince, afterId: req.query.after ?? 0, limit });
-    const full = await rows<RegistrationRow>(db, sql`select id, external_id, service_code, status, village_code, identity, route_agency, route_level,
-      route_kecamatan, errors, warnings, created_at, updated_at from registrations where id = any(${arrayParam(list.map((x) => x.id), 'int')})`);
-    const byId = new Map(full.map((x) => [x.id, x]));
+    if (scope && !scope.has(village)) throw forbidden('Kunci ini tidak boleh membaca desa/tiyuh itu.', 'This key may not read that village.');
+    const list = await villageFeed(db, { village, updatedSince: req.query.updatedSince, afterId: req.query.after ?? 0, limit: req.query.limit ?? 100 });
     const progress = await registrationProgress(db, config, list.map((x) => x.id));
+    const found = await Promise.all(list.map((x) => findRegistration(db, { id: x.id }, null)));
     const last = list.at(-1);
     return {
-      registrations: list.map((x) => ({ ...registrationOut(byId.get(x.id)!, progress.get(x.id)), updatedAt: x.updated_at })),
+      registrations: list.map((x, i) => ({ ...found[i]!, ...(progress.get(x.id) ? { progress: progress.get(x.id) } : {}), updatedAt: x.updated_at })),
       next: last ? { updatedSince: last.updated_at, after: last.id } : null,
     };
   });

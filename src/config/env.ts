@@ -28,6 +28,8 @@ export interface Env {
   webhookTimeoutMs: number;
   webhookRetryBaseMs: number;
   webhookGiveUpHours: number;
+  /** Browser origins allowed by CORS (CORS_ORIGINS, comma-separated); empty: no CORS answer. */
+  corsOrigins: string[];
 }
 
 const schema = {
@@ -50,6 +52,7 @@ const schema = {
     WEBHOOK_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 120000, default: 10000 },
     WEBHOOK_RETRY_BASE_MS: { type: 'integer', minimum: 1, maximum: 3600000, default: 10000 },
     WEBHOOK_GIVE_UP_HOURS: { type: 'number', exclusiveMinimum: 0, maximum: 720, default: 24 },
+    CORS_ORIGINS: { type: 'string', pattern: '^\\s*(https?://[^\\s,/]+\\s*(,\\s*https?://[^\\s,/]+\\s*)*)?$' },
   },
 } as const;
 
@@ -87,5 +90,6 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS as number,
     webhookRetryBaseMs: v.WEBHOOK_RETRY_BASE_MS as number,
     webhookGiveUpHours: v.WEBHOOK_GIVE_UP_HOURS as number,
+    corsOrigins: String(v.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
   };
 }

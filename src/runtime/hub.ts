@@ -140,7 +140,7 @@ export async function startHub(env: Env, log: Logger, opts: StartOptions): Promi
       step('starting the API');
       const app = await buildApp({
         db: database.db, config, queues, log, redisPing: () => producer.ping(), rateLimitPerMinute: env.rateLimitPerMinute,
-        backlogLimit: env.pipelineBacklogLimit,
+        backlogLimit: env.pipelineBacklogLimit, redis: producer, redisPrefix: env.queuePrefix, corsOrigins: env.corsOrigins,
       });
       await opts.extendApp?.(app, { ctx, database });
       hub.url = await app.listen({ port: opts.port ?? env.port, host: env.host });

@@ -23,7 +23,8 @@ async function upload(bytes: Uint8Array, name: string, key = villageKey, query =
 }
 async function get(path: string, key = villageKey) {
   const res = await fetch(`${th.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
-  return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
+  const bytes = Buffer.from(await res.arrayBuffer());
+  return { status: res.status, type: res.headers.get('content-type') ?? '', text: bytes.toString('utf8'), bytes };
 }
 const count = async (q: string) => (await rows<{ n: number }>(db, sql.raw(q)))[0]!.n;
 
@@ -58,10 +59,11 @@ t.test('a CSV in OpenSID\'s export columns is imported; bad rows are quarantined
   const csvErrors = await get(res.body.errorsCsv);
   t.equal(csvErrors.status, 200);
   t.match(csvErrors.type, /text\/csv/);
+  t.same([...csvErrors.bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'a UTF-8 BOM, so Excel reads it as UTF-8');
   const lines = csvErrors.text.replace(/^\ufeff/, '').trim().split('\r\n');
-  t.equal(lines[0], 'baris,id,status,jenis,kode,kolom,pesan,message,quarantine_id');
-  t.match(lines[1], /^4,.*,quarantined,error,NIK_INVALID_FORMAT,nik,/, 'row 4 of the file (header is row 1)');
-  t.match(lines[2], /^6,.*,quarantined,error,DATE_INVALID,birthDate,/);
+  t.equal(lines[0], 'baris;id;status;jenis;kode;kolom;pesan;message;quarantine_id', '; between columns, as Excel in the Indonesian locale splits');
+  t.match(lines[1], /^4;.*;quarantined;error;NIK_INVALID_FORMAT;nik;/, 'row 4 of the file (header is row 1)');
+  t.match(lines[2], /^6;.*;quarantined;error;DATE_INVALID;birthDate;/);
   t.equal((await get(res.body.errorsCsv, otherVillageKey)).status, 404, 'another village cannot read it');
   const summary = await get(`/v1/imports/${res.body.importId}`, kecamatanKey);
   t.equal(summary.status, 200);
@@ -134,7 +136,7 @@ t.test('tiyuh-hub import FILE --village: progress on stderr, summary on stdout, 
   t.equal(res.code, 0, res.stderr);
   t.match(res.stderr, /\[#+\] 1500\/1500 rows/, 'a progress bar');
   t.match(res.stdout, /import #\d+: 1500 rows in [\d.]+ s \(\d+ rows\/s\): 1499 created, 0 updated, 0 unchanged, 1 quarantined/);
-  t.match(readFileSync(errors, 'utf8'), /\r\n12,\d+,quarantined,error,CODE_UNKNOWN,religion,/, 'row 12 of the file');
+  t.match(readFileSync(errors, 'utf8'), /\r\n12;\d+;quarantined;error;CODE_UNKNOWN;religion;/, 'row 12 of the file');
   const refused = await runCli(th, ['import', path.join(dir, 'errors.csv'), '--village', '18.12.01.2002']);
   t.equal(refused.code, 1, 'a file without the name column is refused');
   t.match(refused.stderr, /HEADER_MISSING_COLUMN/);

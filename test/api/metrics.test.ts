@@ -41,7 +41,22 @@ t.test('backlogs where they wait, and the age of the oldest', async (t) => {
   t.ok(oldest !== undefined && oldest >= 0 && oldest < 600, `the oldest item's age (${oldest} s)`);
   t.ok((sample(after.text, 'tiyuh_citizens') ?? 0) >= 3);
   t.equal(sample(after.text, 'tiyuh_pipeline_jobs{stage="identify",state="failed"}'), 0);
-  t.notMatch(after.text, /\d{16}|Bearer|th[vax]_/, 'no NIK or KK, no keys');
+  t.notMatch(after.text, /(?<![\d.])\d{16}(?![\d.])|Bearer|th[vax]_/, 'no NIK or KK (16-digit numbers that are not a fraction\'s digits), no keys');
+});
+
+t.test('process metrics and HTTP latency by route pattern, every hub metric name kept', async (t) => {
+  const { text } = await scrape(adminKey);
+  t.ok((sample(text, 'process_resident_memory_bytes') ?? 0) > 0, 'resident memory');
+  t.match(text, /# TYPE nodejs_eventloop_lag_seconds gauge/);
+  t.match(text, /# TYPE tiyuh_http_request_duration_seconds histogram/);
+  t.ok((sample(text, 'tiyuh_http_request_duration_seconds_count{method="POST",route="/v1/registrations",status="202"}') ?? 0) >= 1);
+  t.match(text, /tiyuh_http_request_duration_seconds_bucket\{le="0\.1",method="GET",route="\/metrics",status="200"\} \d+/);
+  t.notMatch(text, /route="\/v1\/registrations\/\d/, 'route patterns, not URLs with ids');
+  for (const name of ['tiyuh_registrations', 'tiyuh_resident_records', 'tiyuh_citizens', 'tiyuh_agency_items', 'tiyuh_agency_items_cancelled_unacked',
+    'tiyuh_agency_oldest_waiting_seconds', 'tiyuh_review_cases_open', 'tiyuh_review_case_oldest_open_seconds', 'tiyuh_quarantine_open',
+    'tiyuh_source_lag_seconds', 'tiyuh_source_failing', 'tiyuh_pipeline_jobs']) {
+    t.match(text, new RegExp(`# TYPE ${name} gauge`), name);
+  }
 });
 
 t.test('admin keys only', async (t) => {

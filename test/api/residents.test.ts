@@ -111,3 +111,17 @@ t.test('a key over its rate limit gets 429 with Retry-After', async (t) => {
   t.ok(Number(last.headers.get('retry-after')) > 0);
   t.equal(last.body.code, 'RATE_LIMITED');
 });
+
+t.test('warnings and a temporary NIK are stored and reported in the listing', async (t) => {
+  const key = await th.key('village', { villageCode: PANARAGAN });
+  const a = applicant(80);
+  const pushed = await call('POST', '/v1/residents', key, { residents: [
+    resident(80, { birthDate: a.birthDate.replace(/^(\d{4})/, (y) => String(Number(y) - 1)) }),
+    resident(81, { nik: '0181201200200081', fullName: '"SITI ""ICAH"" AISYAH"' }),
+  ] });
+  t.match(pushed.body.records[0], { status: 'accepted', warnings: [{ code: 'NIK_BIRTHDATE_MISMATCH' }] });
+  const list = await call('GET', '/v1/residents?limit=1000', key);
+  const byId = new Map((list.body.items as { localId: string }[]).map((i) => [i.localId, i as Record<string, unknown>]));
+  t.match(byId.get('580'), { warnings: [{ code: 'NIK_BIRTHDATE_MISMATCH', field: 'nik', message: { id: String, en: String } }] });
+  t.match(byId.get('581'), { nik: null, temporaryNik: '0181201200200081', fullName: 'SITI "ICAH" AISYAH', warnings: null });
+});

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { HubConfig } from '../../config/load.js';
-import type { RateLimiter } from '../../api/auth.js';
+import type { KeyRateLimit } from '../../api/auth.js';
 import type { KeyStore, Principal } from '../../api/keys.js';
 
 /**
@@ -8,7 +8,7 @@ import type { KeyStore, Principal } from '../../api/keys.js';
  * with a token it does not know with `{"error":"Token not registered"}`; OpenSID shows `message`, so it
  * is given in Indonesian beside OpenDK's own key, and `status: "danger"`, which OpenSID renders red.
  */
-export function opendkAuth(keys: KeyStore, limiter: RateLimiter): preHandlerAsyncHookHandler {
+export function opendkAuth(keys: KeyStore, limiter: KeyRateLimit): preHandlerAsyncHookHandler {
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
     if (!m) {
@@ -25,12 +25,9 @@ export function opendkAuth(keys: KeyStore, limiter: RateLimiter): preHandlerAsyn
       });
       return reply;
     }
-    const wait = limiter.take(principal.keyId);
-    if (wait > 0) {
-      reply.code(429).header('Retry-After', String(wait)).send({ status: 'danger', message: `Terlalu banyak permintaan; coba lagi dalam ${wait} detik.` });
-      return reply;
-    }
     req.principal = principal;
+    // Past the key's budget this throws a 429, answered in OpenDK's shape by the routes' error handler.
+    await limiter(req, reply);
   };
 }
 

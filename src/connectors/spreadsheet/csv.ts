@@ -1,38 +1,30 @@
 import { parse } from 'csv-parse/sync';
+import iconv from 'iconv-lite';
 import { refuse } from './refusal.js';
 import type { Sheet } from './sheet.js';
 import { tooManyRows } from './xlsx.js';
 
 /**
  * Text of a CSV as villages save it: UTF-8 (with or without BOM), UTF-16 from "Unicode text", or
- * Windows-1252/Latin-1 from an older Excel. Bytes that are not valid UTF-8 are read as Windows-1252
- * (a superset of Latin-1's printable range), so "Sumber Rejo Ã©" never appears.
+ * Windows-1252 from an older Excel. Bytes that are not valid UTF-8 are read as Windows-1252 (a
+ * superset of Latin-1's printable range), so "Sumber Rejo Ã©" never appears. The legacy code pages are
+ * iconv-lite's: Node's own TextDecoder('windows-1252') decodes as plain Latin-1 (nodejs/node#56542),
+ * turning “ ” € into control characters.
  */
 export function decodeText(bytes: Uint8Array): string {
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
-  else if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
-  else if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return decodeWindows1252(bytes);
-  }
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return decodeUtf8OrCp1252(buf.subarray(3));
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return iconv.decode(buf.subarray(2), 'utf-16le');
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return iconv.decode(buf.subarray(2), 'utf-16be');
+  return decodeUtf8OrCp1252(buf);
 }
 
-/** 0x80–0x9F of Windows-1252 (undefined bytes kept as their Latin-1 code point). */
-const CP1252_HIGH = [
-  0x20ac, 0x81, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8d, 0x017d, 0x8f,
-  0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x9d, 0x017e, 0x0178,
-];
-
-/** Node's TextDecoder('windows-1252') decodes as plain Latin-1 (nodejs/node#56542), which turns “ ” € into control characters. */
-function decodeWindows1252(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 8192) {
-    const codes = Array.from(bytes.subarray(i, i + 8192), (b) => (b >= 0x80 && b <= 0x9f ? CP1252_HIGH[b - 0x80]! : b));
-    out += String.fromCharCode(...codes);
+function decodeUtf8OrCp1252(buf: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(buf);
+  } catch {
+    return iconv.decode(buf, 'windows-1252');
   }
-  return out;
 }
 
 /** Indonesian Excel writes `;` (the decimal separator is a comma); others write `,` or a tab. */

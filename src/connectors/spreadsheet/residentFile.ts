@@ -1,3 +1,4 @@
+import { stringify } from 'csv-stringify/sync';
 import { MAX_BATCH } from '../../pipeline/queues.js';
 import { ingestResidents, type IngestOptions, type ResidentInput } from '../../pipeline/intake/residents.js';
 import type { PipelineContext } from '../../pipeline/context.js';
@@ -97,21 +98,19 @@ export async function ingestRows(
   return out;
 }
 
-/** A spreadsheet cell starting with = + - @ would run as a formula when the CSV is opened in Excel. */
-function csvCell(value: string | number | undefined): string {
-  let s = value == null ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\n\r;]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
+const PROBLEM_COLUMNS = ['baris', 'id', 'status', 'jenis', 'kode', 'kolom', 'pesan', 'message', 'quarantine_id'];
 
-/** One line per problem of a row (errors, then warnings), rows numbered as in the uploaded file. */
+/**
+ * One line per problem of a row (errors, then warnings), rows numbered as in the uploaded file. Written
+ * for Excel as village and kecamatan staff open it: `;` between columns (Excel in the Indonesian locale
+ * splits on it, the comma being the decimal separator), a UTF-8 BOM, CRLF, and a cell that would run as
+ * a formula (= + - @ ...) prefixed with an apostrophe (csv-stringify's escape_formulas).
+ */
 export function problemsCsv(problems: RowOutcome[]): string {
-  const lines = ['baris,id,status,jenis,kode,kolom,pesan,message,quarantine_id'];
+  const records: unknown[][] = [];
   for (const p of problems) {
     const list = [...(p.errors ?? []).map((e) => ['error', e] as const), ...(p.warnings ?? []).map((w) => ['warning', w] as const)];
-    for (const [kind, e] of list) {
-      lines.push([p.row, p.localId, p.status, kind, e.code, e.field, e.message.id, e.message.en, p.quarantineId].map(csvCell).join(','));
-    }
+    for (const [kind, e] of list) records.push([p.row, p.localId, p.status, kind, e.code, e.field, e.message.id, e.message.en, p.quarantineId ?? '']);
   }
-  return `\ufeff${lines.join('\r\n')}\r\n`;
+  return stringify(records, { delimiter: ';', bom: true, record_delimiter: 'windows', escape_formulas: true, header: true, columns: PROBLEM_COLUMNS });
 }

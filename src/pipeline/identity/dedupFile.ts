@@ -54,7 +54,11 @@ const OPTIONAL_FIELDS = [
   'nik', 'kk', 'birthPlace', 'motherName', 'address', 'locality', 'postcode', 'villageCode', 'religion', 'occupation',
 ] as const;
 
-/** Splits one CSV line (RFC 4180 quoting within the line). */
+/**
+ * Splits one CSV line (RFC 4180 quoting within the line). Kept rather than csv-parse: the dedup file is
+ * read line by line so each malformed line is reported (and skipped) on its own, and csv-parse/sync
+ * called per line measured 26x slower (100,000 lines: 0.63 s here, 16.4 s with csv-parse; same cells).
+ */
 export function splitCsvLine(line: string): string[] {
   const out: string[] = [];
   let cur = '';

@@ -67,6 +67,8 @@ t.test('CSV: encodings, separators and line numbers', async (t) => {
   t.equal(decodeText(new Uint8Array([0x4a, 0x4f, 0x53, 0xc9])), 'JOSÉ', 'Windows-1252');
   t.equal(decodeText(new Uint8Array([0x93, 0x41, 0x94])), '\u201cA\u201d', 'Windows-1252 quotes, not Latin-1 controls');
   t.equal(decodeText(new Uint8Array([0xff, 0xfe, 0x41, 0x00, 0xe9, 0x00])), 'Aé', 'UTF-16LE from "Unicode text"');
+  t.equal(decodeText(new Uint8Array([0xfe, 0xff, 0x00, 0x41, 0x20, 0xac])), 'A€', 'UTF-16BE');
+  t.equal(decodeText(new Uint8Array([0x80, 0x20, 0x8a, 0x9a])), '€ Šš', 'the whole 0x80–0x9F row of Windows-1252');
   const semi = readCsv(strToU8('nama;nik\r\nSiti;1\r\n\r\n"Budi\r\nSantoso";2\r\nAni;3\r\n'), 100);
   t.same(semi.rows, [['nama', 'nik'], ['Siti', '1'], ['Budi\r\nSantoso', '2'], ['Ani', '3']]);
   t.same(semi.rowNumbers, [1, 2, 4, 6], 'line numbers as an editor shows them');
@@ -106,5 +108,18 @@ t.test('chunks keep every row of one id together and hold at most 1,000 rows', a
 
 t.test('the errors CSV neutralises formulas and quotes values', async (t) => {
   const csv = problemsCsv([{ row: 3, localId: '=cmd', status: 'quarantined', errors: [{ code: 'X', field: 'nama', message: { id: 'Salah, "ya"', en: 'Wrong' } }] }]);
-  t.equal(csv.replace(/^\ufeff/, '').split('\r\n')[1], `3,'=cmd,quarantined,error,X,nama,"Salah, ""ya""",Wrong,`);
+  t.equal(csv.replace(/^\ufeff/, '').split('\r\n')[1], `3;'=cmd;quarantined;error;X;nama;"Salah, ""ya""";Wrong;`);
+});
+
+t.test('XLSX XML is read by a real parser: CDATA, comments, quotes; entity bombs and broken XML refused', async (t) => {
+  const sheet = (data: string, prolog = '') => zipSync({
+    'xl/workbook.xml': strToU8('<workbook xmlns:r="r"><sheets><sheet name="S" r:id="rId1"/></sheets></workbook>'),
+    'xl/_rels/workbook.xml.rels': strToU8('<Relationships><Relationship Id=\'rId1\' Target=\'worksheets/sheet1.xml\'/></Relationships>'),
+    'xl/worksheets/sheet1.xml': strToU8(`${prolog}<worksheet><sheetData>${data}</sheetData></worksheet>`),
+  });
+  const read = readXlsx(sheet('<row r="1"><!-- a comment --><c r="A1" t="inlineStr"><is><t><![CDATA[SITI <ICAH>]]></t></is></c><c r=\'B1\' t=\'inlineStr\'><is><t>A &amp; B &#x41;_x000D_</t></is></c></row>'), 10);
+  t.same(read.rows, [['SITI <ICAH>', 'A & B A\r']], 'CDATA, comments, single-quoted attributes, entities and Excel escapes');
+  const laughs = '<!DOCTYPE w [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>';
+  t.equal(refusal(() => readXlsx(sheet('<row r="1"><c r="A1" t="inlineStr"><is><t>&c;</t></is></c></row>', laughs), 10)), 'XLSX_INVALID', 'declared entities are never expanded');
+  t.equal(refusal(() => readXlsx(sheet('<row r="1"><c r="A1"><v>1</v></row>'), 10)), 'XLSX_INVALID', 'mismatched tags');
 });
