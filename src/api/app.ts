@@ -23,6 +23,7 @@ import { metricsRoutes } from './metrics.js';
 import type { PipelineContext } from '../pipeline/context.js';
 import { registerOpenApi } from './openapi.js';
 import { webhookRoutes } from './webhooks.js';
+import { replayRoutes } from './replay.js';
 
 declare module 'fastify' {
   interface FastifySchema { summary?: string; description?: string; tags?: readonly string[] }
@@ -99,5 +100,6 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(sourceRoutes, deps);
   await app.register(metricsRoutes, deps);
   await app.register(webhookRoutes, deps);
+  await app.register(replayRoutes, deps);
   return app;
 }

@@ -19,6 +19,7 @@ const COMMANDS: Record<string, { about: string; load: () => Promise<{ default: C
   sync: { about: 'sync <sourceId> [--wait]: start a pull of a source now', load: () => import('./commands/sync.js') },
   simulate: { about: 'simulate [--port N] [--residents N] [--sources-out FILE]: serve simulated OpenSID village servers', load: () => import('./commands/simulate.js') },
   webhooks: { about: 'webhooks set --agency <code> [--kecamatan <code>] --url URL | list | rotate <id> | redeliver: push endpoints', load: () => import('./commands/webhooks.js') },
+  replay: { about: 'replay --from identify|route [--village|--service|--status|--since|--until|--error-code] [--redeliver] [--yes]: run registrations again (dry run first)', load: () => import('./commands/replay.js') },
   quarantine: { about: 'quarantine list [--village <code>] | replay <id>... [--payload FILE.json]', load: () => import('./commands/quarantine.js') },
 };
 
