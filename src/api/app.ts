@@ -29,6 +29,7 @@ import { storableValue, TooDeepError, MAX_DEPTH } from '../pipeline/intake/stora
 import { adminKeyRoutes } from './adminKeys.js';
 import { registerOpenApi } from './openapi.js';
 import { webhookRoutes } from './webhooks.js';
+import { replayRoutes } from './replay.js';
 
 declare module 'fastify' {
   interface FastifySchema { summary?: string; description?: string; tags?: readonly string[] }
@@ -175,5 +176,6 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(adminKeyRoutes, deps);
   await app.register(consolePlugin, deps);
   await app.register(webhookRoutes, deps);
+  await app.register(replayRoutes, deps);
   return app;
 }

@@ -31,7 +31,7 @@ export const importRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   app.post<{ Querystring: { village?: string } }>('/v1/imports', {
     preHandler: villageKey,
     schema: {
-      summary: 'Import a village\'s residents from a spreadsheet: multipart file = CSV (UTF-8, Windows-1252, ; or , separated) or XLSX; columns by OpenSID export or camelCase names',
+      summary: 'Import a village\'s residents from a spreadsheet: multipart file = CSV (UTF-8, Windows-1252, ; or , separated) or XLSX; columns by OpenSID export or camelCase names', response: { 200: { type: 'object', additionalProperties: true, description: 'The import\'s counts and its first problems' }, 202: { type: 'object', additionalProperties: true } },
       querystring: { type: 'object', properties: { village: { type: 'string', maxLength: 13, description: 'Required for a kecamatan key' } } },
     },
   }, async (req, reply) => {
@@ -59,14 +59,14 @@ export const importRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   const params = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1, maximum: 2147483647 } } } as const;
 
   app.get<{ Params: { id: number } }>('/v1/imports/:id', {
-    preHandler: villageKey, schema: { summary: 'An import\'s counts', params },
+    preHandler: villageKey, schema: { summary: 'An import\'s counts', response: { 200: { type: 'object', additionalProperties: true } }, params },
   }, async (req) => {
     const { problems: _problems, ...summary } = await owned(req.principal, req.params.id);
     return summary;
   });
 
   app.get<{ Params: { id: number } }>('/v1/imports/:id/errors.csv', {
-    preHandler: villageKey, schema: { summary: 'The rows of an import with errors or warnings, numbered as in the file (CSV, UTF-8 with BOM for Excel)', params },
+    preHandler: villageKey, schema: { summary: 'The rows of an import with errors or warnings, numbered as in the file (CSV, UTF-8 with BOM for Excel)', response: { 200: { type: 'string', description: 'text/csv' } }, params },
   }, async (req, reply) => {
     const imp = await owned(req.principal, req.params.id);
     return reply.type('text/csv; charset=utf-8')

@@ -78,7 +78,7 @@ export const metricsRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
 
   app.get('/metrics', {
     preHandler: adminKey,
-    schema: { summary: 'Prometheus metrics: backlogs and their ages, source lag, pipeline jobs, HTTP latency, process (admin key)' },
+    schema: { summary: 'Prometheus metrics: backlogs and their ages, source lag, pipeline jobs, HTTP latency, process (admin key)', response: { 200: { type: 'string', description: 'text/plain; version=0.0.4 (Prometheus exposition)' } } },
   }, async (_req, reply) => {
     const regs = await rows<{ status: string; n: number }>(db, sql`select status, count(*)::int as n from registrations group by status order by status`);
     m.registrations(regs.map((x) => [{ status: x.status }, x.n]));

@@ -189,7 +189,7 @@ export const quarantineRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =
   app.get<{ Querystring: { village?: string; kind?: string; status?: string; limit: number; offset: number } }>('/v1/quarantine', {
     preHandler: staff,
     schema: {
-      summary: 'Records that failed validation, with their raw payload and errors; a village key sees only its own',
+      summary: 'Records that failed validation, with their raw payload and errors; a village key sees only its own', response: { 200: { type: 'object', additionalProperties: true, description: '{total, items: quarantined records with payload and errors}' } },
       querystring: {
         type: 'object',
         properties: {
@@ -216,7 +216,7 @@ export const quarantineRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =
     preHandler: staff,
     bodyLimit: 8 * 1024 * 1024,
     schema: {
-      summary: 'Correct and replay quarantined records: [{id, payload?}]; payload replaces the stored raw record',
+      summary: 'Correct and replay quarantined records: [{id, payload?}]; payload replaces the stored raw record', response: { 200: { type: 'object', additionalProperties: true, description: 'One answer per id: accepted, rejected (back in quarantine with errors) or refused' } },
       body: {
         type: 'array', minItems: 1,
         items: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'integer', minimum: 1, maximum: 2147483647 }, payload: { type: 'object' } } },

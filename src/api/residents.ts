@@ -158,7 +158,7 @@ export const residentRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
   app.get<{ Querystring: { village?: string; state?: string; limit: number; offset: number } }>('/v1/residents', {
     preHandler: requireKey(deps.keys, deps.limiter, ['village', 'kecamatan']),
     schema: {
-      summary: 'A village\'s resident records with their state, paged; every read is written to the audit log',
+      summary: 'A village\'s resident records with their state, paged; every read is written to the audit log', response: { 200: { type: 'object', additionalProperties: true, description: '{total, items: resident records}' } },
       querystring: {
         type: 'object',
         properties: {

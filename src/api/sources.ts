@@ -74,7 +74,7 @@ export const sourceRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
 
   app.post<{ Params: { id: string } }>('/v1/sources/:id/sync', {
     preHandler: staff,
-    schema: { summary: 'Start a sync run now', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } },
+    schema: { summary: 'Start a sync run now', response: { 202: { type: 'object', additionalProperties: true, description: 'The run started (or already running)' }, 200: { type: 'object', additionalProperties: true } }, params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } },
   }, async (req, reply) => {
     const s = await sourceOf(req.params.id, scope(req.principal));
     const r = await requestSync(deps.ctx, syncQueueOf(deps.queues), req.params.id, 'manual');

@@ -128,14 +128,16 @@ export function buildProgram(into: Outcome): Command {
   users.command('disable').description('disable a user and end their sessions').argument('<username>').action(run(() => import('./commands/users.js'), 'disable'));
   users.command('reset-password').description('end a user\'s sessions and give a new one-time password').argument('<username>').action(run(() => import('./commands/users.js'), 'resetPasswordCommand'));
 
-  // Its own argument parser (set | list | rotate | redeliver), handed everything after the command.
-  program.command('webhooks')
-    .description('push endpoints of agencies and villages: webhooks set --agency <code> [--kecamatan <code>] --url URL | list | rotate <id> | redeliver')
-    .helpOption(false).allowUnknownOption().allowExcessArguments()
-    .argument('[args...]')
-    .action(async (args: string[]) => {
-      outcome.exitCode = await (await import('./commands/webhooks.js')).default(args);
-    });
+  // These two parse their own arguments: they are handed everything after the command's name.
+  const ownParser = (name: string, description: string, load: () => Promise<{ default: (argv: string[]) => Promise<number> }>) =>
+    program.command(name).description(description)
+      .helpOption(false).allowUnknownOption().allowExcessArguments()
+      .argument('[args...]')
+      .action(async (args: string[]) => { outcome.exitCode = await (await load()).default(args); });
+  ownParser('webhooks', 'push endpoints of agencies and villages: webhooks set --agency <code> [--kecamatan <code>] --url URL | list | rotate <id> | redeliver',
+    () => import('./commands/webhooks.js'));
+  ownParser('replay', 'replay --from identify|route [--village|--service|--status|--since|--until|--error-code] [--redeliver] [--yes]: run registrations again (dry run first)',
+    () => import('./commands/replay.js'));
 
   const quarantine = program.command('quarantine').description('records that failed validation, and their replay after correction');
   quarantine.command('list')

@@ -106,6 +106,8 @@ export const opendkRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ status: 'danger', message: htmlText(`Alamat ${req.method} ${req.url.split('?')[0]} tidak ada di Tiyuh Hub.`) }));
   const auth = opendkAuth(deps.keys, deps.limiter);
+  // OpenSID reads status and message; the rest is what the hub adds for the operator.
+  const answered = { 200: { type: 'object', additionalProperties: true, properties: { status: { type: 'string' }, message: { type: 'string' } } } } as const;
 
   /** Checks that every village a request names is one the token covers; OpenDK refuses the whole request otherwise. */
   const inScope = (p: Principal, raw: string, where?: string) => {
@@ -115,14 +117,14 @@ export const opendkRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     return digits;
   };
 
-  app.get('/test', { preHandler: auth, schema: { summary: 'OpenSID connection test' } }, async (_req, reply) =>
+  app.get('/test', { preHandler: auth, schema: { summary: 'OpenSID connection test', response: answered } }, async (_req, reply) =>
     success(reply, 'Koneksi ke Tiyuh Hub berhasil.'));
-  app.post('/penduduk/test', { preHandler: auth, schema: { summary: 'OpenSID connection test (penduduk)' } }, async (_req, reply) =>
+  app.post('/penduduk/test', { preHandler: auth, schema: { summary: 'OpenSID connection test (penduduk)', response: answered } }, async (_req, reply) =>
     success(reply, 'Koneksi ke Tiyuh Hub berhasil.'));
 
   app.post('/penduduk/storedata', {
     preHandler: auth,
-    schema: { summary: 'OpenSID "Kirim ke OpenDK" population upload: multipart file = ZIP (≤ 5 MB) holding one XLSX in OpenSID\'s header; rows upserted on (desa_id, id)' },
+    schema: { summary: 'OpenSID "Kirim ke OpenDK" population upload: multipart file = ZIP (≤ 5 MB) holding one XLSX in OpenSID\'s header; rows upserted on (desa_id, id)', response: answered },
   }, async (req, reply) => {
     const p = req.principal;
     let fileVillage: string | null = null;
@@ -167,6 +169,7 @@ export const opendkRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     preHandler: auth,
     schema: {
       summary: 'OpenSID deletions (log_hapus_penduduk): {"hapus_penduduk": [{desa_id, id_pend_desa, foto}]}; records are marked deleted, kept with history',
+      response: answered,
       body: {
         type: 'object', required: ['hapus_penduduk'],
         properties: {
@@ -195,7 +198,7 @@ export const opendkRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
 
   app.post('/identitas-desa', {
     preHandler: auth,
-    schema: { summary: 'OpenSID village identity: form {kode_desa, sebutan_desa, website, path}' },
+    schema: { summary: 'OpenSID village identity: form {kode_desa, sebutan_desa, website, path}', response: answered },
   }, async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const raw = typeof body.kode_desa === 'string' ? body.kode_desa : '';
@@ -207,11 +210,11 @@ export const opendkRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     return success(reply, 'Proses sinkronisasi identitas desa sudah selesai');
   });
 
-  app.post('/pesan/getpesan', { preHandler: auth, schema: { summary: 'OpenSID polls kecamatan messages; the hub sends none' } }, async (_req, reply) =>
+  app.post('/pesan/getpesan', { preHandler: auth, schema: { summary: 'OpenSID polls kecamatan messages; the hub sends none', response: answered } }, async (_req, reply) =>
     success(reply, 'Tidak ada pesan baru.', { data: [] }));
 
   for (const [path, name] of Object.entries(NOT_TAKEN)) {
-    app.post(`/${path}`, { preHandler: auth, bodyLimit: 32 * 1024 * 1024, schema: { summary: `${name}: not taken by the hub (answered with the reason)` } }, async (_req, reply) =>
+    app.post(`/${path}`, { preHandler: auth, bodyLimit: 32 * 1024 * 1024, schema: { summary: `${name}: not taken by the hub (answered with the reason)`, response: { 422: { type: 'object', properties: { status: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } } } } } }, async (_req, reply) =>
       reply.code(422).send({
         status: 'danger', code: 'MODULE_NOT_TAKEN',
         message: `Tiyuh Hub hanya menerima Identitas Desa dan Data Penduduk; data ${name} tidak disimpan. Kirim ${name} ke server OpenDK kecamatan.`,
