@@ -132,6 +132,9 @@ export const citizens = pgTable('citizens', {
 }, (t) => [
   index('citizens_nik_idx').on(t.nik),
   index('citizens_village_idx').on(t.villageCode),
+  // The console's Warga search: by KK, and by the start of a name.
+  index('citizens_kk_idx').on(t.kk),
+  index('citizens_name_prefix_idx').using('btree', sql`lower(${t.fullName}) text_pattern_ops`),
 ]);
 
 /** Every source record linked to a citizen, with the decision that linked it. */

@@ -4,7 +4,7 @@ import { loadEnv } from '../../config/env.js';
 import { regionDigits } from '../../config/regionCode.js';
 import { createLogger } from '../../runtime/logger.js';
 import { startHub } from '../../runtime/hub.js';
-import { listQuarantine, replayQuarantine } from '../../api/quarantine.js';
+import { listQuarantine, replayQuarantine } from '../../pipeline/intake/quarantine.js';
 import { UsageError } from '../usage.js';
 
 const USAGE = [
