@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { apiKeys } from '../db/schema.js';
 import type { Scope, ScopeRole } from '../access/scope.js';
@@ -52,4 +52,28 @@ export class KeyStore {
     this.cache.set(hash, { principal, until: now + this.ttlMs });
     return principal;
   }
+}
+
+export interface KeyRow {
+  id: number; keyPrefix: string; role: string; villageCode: string | null; kecamatanCode: string | null; agencyCode: string | null;
+  label: string | null; createdAt: Date; revokedAt: Date | null;
+}
+
+/** Keys and OpenDK tokens by id after `after` (secrets are never kept, only a prefix to tell them apart). */
+export async function listKeys(db: Db, page: { after?: number; limit: number; kecamatan?: string | null }): Promise<KeyRow[]> {
+  return db.select({
+    id: apiKeys.id, keyPrefix: apiKeys.keyPrefix, role: apiKeys.role, villageCode: apiKeys.villageCode, kecamatanCode: apiKeys.kecamatanCode,
+    agencyCode: apiKeys.agencyCode, label: apiKeys.label, createdAt: apiKeys.createdAt, revokedAt: apiKeys.revokedAt,
+  }).from(apiKeys)
+    .where(and(gt(apiKeys.id, page.after ?? 0), page.kecamatan ? eq(apiKeys.kecamatanCode, page.kecamatan) : undefined))
+    .orderBy(asc(apiKeys.id)).limit(page.limit);
+}
+
+/** Revokes a key; requests with it are refused once the key cache expires (within a minute). */
+export async function revokeKey(db: Db, id: number): Promise<KeyRow | null> {
+  const [row] = await db.update(apiKeys).set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` }).where(eq(apiKeys.id, id)).returning({
+    id: apiKeys.id, keyPrefix: apiKeys.keyPrefix, role: apiKeys.role, villageCode: apiKeys.villageCode, kecamatanCode: apiKeys.kecamatanCode,
+    agencyCode: apiKeys.agencyCode, label: apiKeys.label, createdAt: apiKeys.createdAt, revokedAt: apiKeys.revokedAt,
+  });
+  return row ?? null;
 }

@@ -10,7 +10,7 @@ import { rows } from '../db/client.js';
 import { STAGES } from '../pipeline/queues.js';
 import type { AppDeps } from './app.js';
 import { requireKey } from './auth.js';
-import { sourceStatuses } from './sources.js';
+import { sourceStatuses } from '../overview/sources.js';
 
 type Labels = Record<string, string>;
 

@@ -1,44 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { sql } from 'drizzle-orm';
-import { rows, type Queryable } from '../db/client.js';
-import { arrayParam } from '../db/sqlArrays.js';
-import { circuitOf, requestSync } from '../connectors/sync/runs.js';
+import { requestSync } from '../connectors/sync/runs.js';
+import { sourceInScope, sourceRuns, sourceStatuses } from '../overview/sources.js';
+import { writeAudit } from '../audit/log.js';
 import { syncQueueOf } from '../connectors/sync/queue.js';
 import { checkMeaning, checkSource } from '../connectors/sync/check.js';
-import type { PipelineContext } from '../pipeline/context.js';
 import type { AppDeps } from './app.js';
 import { forbidden, requireKey } from './auth.js';
 import { HubError, notFound } from './problem.js';
-
-export interface SourceStatus {
-  id: string; name: string | null; villageCode: string | null; kecamatanCode: string | null; connector: string; enabled: boolean;
-  schedule: string | null; lastSuccessAt: string | null; lagSeconds: number | null; lastError: string | null; records: number;
-  running: boolean; circuit: 'closed' | 'open';
-}
-
-const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
-
-/** Every source with how far behind it is and why: what `GET /v1/sources` and `tiyuh-hub sources` show. Never settings. */
-export async function sourceStatuses(ctx: PipelineContext, only?: { kecamatanCode?: string | null }): Promise<SourceStatus[]> {
-  const db: Queryable = ctx.db;
-  const list = await rows<{
-    id: string; name: string | null; village_code: string | null; kecamatan_code: string | null; connector: string; enabled: boolean;
-    schedule: string | null; last_success_at: Date | null; last_error: string | null; running: boolean;
-  }>(db, sql`
-    select s.id, s.name, s.village_code, s.kecamatan_code, s.connector, s.enabled, s.schedule, s.last_success_at, s.last_error,
-      exists (select 1 from sync_runs r where r.source_id = s.id and r.status = 'running') as running
-    from sources s ${only?.kecamatanCode ? sql`where s.kecamatan_code = ${only.kecamatanCode}` : sql``} order by s.id`);
-  const counts = new Map((list.length ? await rows<{ source_id: string; n: number }>(db, sql`
-    select source_id, count(*)::int as n from resident_records
-    where source_id = any(${arrayParam(list.map((s) => s.id), 'text')}) and deleted_at is null group by source_id`) : []).map((c) => [c.source_id, c.n]));
-  const now = Date.now();
-  return Promise.all(list.map(async (s) => ({
-    id: s.id, name: s.name, villageCode: s.village_code, kecamatanCode: s.kecamatan_code, connector: s.connector, enabled: s.enabled,
-    schedule: s.schedule, lastSuccessAt: iso(s.last_success_at),
-    lagSeconds: s.last_success_at ? Math.round((now - new Date(s.last_success_at).getTime()) / 1000) : null,
-    lastError: s.last_error, records: counts.get(s.id) ?? 0, running: s.running, circuit: (await circuitOf(ctx, s.id, now)).state,
-  })));
-}
 
 const sourceSchema = {
   type: 'object',
@@ -63,8 +31,8 @@ const runSchema = {
 export const sourceRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   const staff = requireKey(deps.keys, deps.limiter, ['kecamatan']);
   const sourceOf = async (id: string, kecamatan: string | null) => {
-    const [s] = await rows<{ id: string; kecamatan_code: string | null }>(deps.db, sql`select id, kecamatan_code from sources where id = ${id}`);
-    if (!s || (kecamatan && s.kecamatan_code !== kecamatan)) throw notFound('Sumber data', 'id');
+    const s = await sourceInScope(deps.db, id, kecamatan);
+    if (!s) throw notFound('Sumber data', 'id');
     return s;
   };
   const scope = (p: { role: string; kecamatanCode: string | null }) => {
@@ -88,18 +56,7 @@ export const sourceRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     },
   }, async (req) => {
     await sourceOf(req.params.id, scope(req.principal));
-    const list = await rows<{
-      id: number; trigger: string; status: string; started_at: Date; finished_at: Date | null; pages: number; records_accepted: number;
-      records_quarantined: number; cursor_from: unknown; cursor_to: unknown; error: string | null; prev_success: Date | null;
-    }>(deps.db, sql`
-      select r.*, (select max(p.finished_at) from sync_runs p where p.source_id = r.source_id and p.status = 'succeeded' and p.id < r.id) as prev_success
-      from sync_runs r where r.source_id = ${req.params.id} order by r.id desc limit ${req.query.limit}`);
-    return list.map((r) => ({
-      id: r.id, trigger: r.trigger, status: r.status, startedAt: iso(r.started_at), finishedAt: iso(r.finished_at), pages: r.pages,
-      recordsAccepted: r.records_accepted, recordsQuarantined: r.records_quarantined, cursorFrom: r.cursor_from, cursorTo: r.cursor_to, error: r.error,
-      // How stale the source's data was when the run ended: zero after a success, time since the last success after a failure.
-      lagSeconds: r.status === 'succeeded' ? 0 : r.prev_success ? Math.round(((r.finished_at ? new Date(r.finished_at).getTime() : Date.now()) - new Date(r.prev_success).getTime()) / 1000) : null,
-    }));
+    return sourceRuns(deps.db, req.params.id, { limit: req.query.limit });
   });
 
   app.post<{ Params: { id: string } }>('/v1/sources/:id/sync', {
@@ -108,8 +65,7 @@ export const sourceRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   }, async (req, reply) => {
     const s = await sourceOf(req.params.id, scope(req.principal));
     const r = await requestSync(deps.ctx, syncQueueOf(deps.queues), req.params.id, 'manual');
-    await deps.db.execute(sql`insert into audit_log (actor, action, target_type, target_id, region_code, detail)
-      values (${req.principal.label}, 'source.sync', 'sources', ${s.id}, ${s.kecamatan_code}, ${JSON.stringify({ outcome: r.status })}::jsonb)`);
+    await writeAudit(deps.db, { actor: req.principal.label, action: 'source.sync', targetType: 'sources', targetId: s.id, regionCode: s.kecamatan_code, detail: { outcome: r.status } });
     if (r.status === 'started') return reply.code(202).send({ runId: r.runId, status: 'started' });
     if (r.status === 'running') {
       throw new HubError(409, 'SYNC_RUNNING', { id: `Sinkronisasi #${r.runId} masih berjalan.`, en: `Run #${r.runId} is still running.` });

@@ -70,6 +70,8 @@ export const inbox = pgTable('inbox', {
   receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [
   uniqueIndex('inbox_idempotency_uq').on(t.apiKeyId, t.idempotencyKey).where(sql`${t.idempotencyKey} is not null`),
+  // The console's Sumber data: when a village last sent anything.
+  index('inbox_village_received_idx').on(t.villageCode, t.receivedAt),
 ]);
 
 /** Records that failed validation, kept with their raw payload and errors until fixed and replayed. */

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadEnv } from '../../config/env.js';
 import { createLogger } from '../../runtime/logger.js';
 import { startHub } from '../../runtime/hub.js';
-import { sourceStatuses, type SourceStatus } from '../../api/sources.js';
+import { sourceStatuses, type SourceStatus } from '../../overview/sources.js';
 import { checkSource } from '../../connectors/sync/check.js';
 import { UsageError } from '../usage.js';
 
