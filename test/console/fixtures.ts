@@ -63,9 +63,9 @@ export function pagesOf(role: keyof ConsoleSeed['users'], s: ConsoleSeed): Array
 }
 
 /** Opens every page of a role at 1280 and 360 px: 200, lang="id", no serious/critical axe violation, no sideways scrolling. */
-export async function checkPages(t: Test, h: ConsoleHarness, seed: ConsoleSeed, role: keyof ConsoleSeed['users']): Promise<void> {
+export async function checkPages(t: Test, h: ConsoleHarness, seed: ConsoleSeed, role: keyof ConsoleSeed['users'], part?: [from: number, to: number]): Promise<void> {
   const page = await h.signedIn(seed.users[role]);
-  for (const [name, path] of pagesOf(role, seed)) {
+  for (const [name, path] of pagesOf(role, seed).slice(...(part ?? [0]))) {
     for (const width of [1280, 360]) {
       await page.setViewportSize({ width, height: 800 });
       const res = await page.goto(path);
