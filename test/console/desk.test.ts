@@ -62,7 +62,7 @@ t.test('Karantina: the tiyuh operator reads the error in words, corrects the fie
   t.ok(await page.getByText('Tanggal pada kolom birthDate tidak sah').isVisible(), 'the error in words');
   await page.getByRole('link', { name: `#${qid}` }).click();
   t.same(await axeViolations(page), []);
-  const field = page.getByLabel('birthDate', { exact: true });
+  const field = page.getByLabel('Tanggal lahir (tttt-bb-hh) (birthDate)', { exact: true });
   t.equal(await field.getAttribute('aria-invalid'), 'true');
   await field.fill('1990-12-01');
   await page.getByRole('button', { name: 'Simpan dan putar ulang' }).click();

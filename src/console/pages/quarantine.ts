@@ -49,6 +49,20 @@ export function payloadName(payload: unknown): string | null {
   return typeof name === 'string' ? name : null;
 }
 
+/** Indonesian names of the fields villages send; the sent name stays in brackets, as errors cite it. */
+const FIELD_NAMES: Record<string, string> = {
+  localId: 'ID penduduk di sistem desa', villageCode: 'Kode desa/tiyuh', nik: 'NIK', kk: 'No. KK', fullName: 'Nama lengkap', sex: 'Jenis kelamin',
+  birthDate: 'Tanggal lahir (tttt-bb-hh)', birthPlace: 'Tempat lahir', religion: 'Agama (kode 1–7)', maritalStatus: 'Status kawin (kode 1–4)',
+  familyRole: 'Hubungan dalam keluarga (kode)', education: 'Pendidikan (kode)', occupation: 'Pekerjaan (kode)', citizenship: 'Kewarganegaraan (kode)',
+  fatherName: 'Nama ayah', motherName: 'Nama ibu kandung', address: 'Alamat', dusun: 'Dusun', rt: 'RT', rw: 'RW', statusDasar: 'Status dasar (kode)',
+  externalId: 'Nomor pendaftaran di sistem desa', service: 'Kode layanan', submittedAt: 'Waktu pengajuan', phone: 'Telepon',
+};
+
+export const fieldLabel = (path: string) => {
+  const name = FIELD_NAMES[path.replace(/^applicant\./, '')];
+  return name ? `${path.startsWith('applicant.') ? 'Pemohon: ' : ''}${name} (${path})` : path;
+};
+
 const errorFields = (errors: RecordError[]) => new Map(errors.map((e) => [e.field.replace(/^applicant\./, 'applicant.'), e.message.id]));
 
 export async function quarantinePages(app: FastifyInstance, deps: AppDeps, kit: Kit) {
@@ -95,7 +109,7 @@ export async function quarantinePages(app: FastifyInstance, deps: AppDeps, kit: 
     const item = await one(req, Number(req.params.id));
     await writeAudit(ctx.db, { ...staff.actor, action: 'quarantine.read', targetType: 'quarantine', targetId: String(item.id), regionCode: item.villageCode });
     return reply.view('quarantineItem', kit.view(req, reply, `Data karantina #${item.id}`, {
-      item, fields: editableFields(item.payload), errorsByField: errorFields(item.errors), payloadName,
+      item, fields: editableFields(item.payload), errorsByField: errorFields(item.errors), payloadName, fieldLabel,
     }));
   });
 
