@@ -41,3 +41,9 @@ ALTER TABLE "audit_log" ADD COLUMN "user_id" integer;
 CREATE INDEX "audit_log_region_idx" ON "audit_log" USING btree ("region_code", "id");
 --> statement-breakpoint
 CREATE INDEX "audit_log_user_idx" ON "audit_log" USING btree ("user_id", "id") WHERE "user_id" IS NOT NULL;
+--> statement-breakpoint
+CREATE INDEX "citizens_kk_idx" ON "citizens" USING btree ("kk");
+--> statement-breakpoint
+CREATE INDEX "citizens_name_prefix_idx" ON "citizens" USING btree (lower("full_name") text_pattern_ops);
+--> statement-breakpoint
+CREATE INDEX "inbox_village_received_idx" ON "inbox" USING btree ("village_code", "received_at");

@@ -43,3 +43,9 @@ export function agencyScope(s: Scope, agency: string): { allowed: boolean; kecam
   if (s.role !== 'agency' || s.agencyCode !== agency) return { allowed: false, kecamatan: null };
   return { allowed: true, kecamatan: s.kecamatanCode };
 }
+
+/** The region code prefix a scope's records start with: its village, its kecamatan, or null (everything). */
+export function regionPrefix(s: Scope): string | null {
+  if (s.role === 'admin') return null;
+  return s.villageCode ?? s.kecamatanCode ?? '-';
+}

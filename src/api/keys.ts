@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { apiKeys } from '../db/schema.js';
 import type { Scope, ScopeRole } from '../access/scope.js';
@@ -36,14 +36,15 @@ export async function createKey(db: Db, scope: { role: Role; villageCode?: strin
  * Revokes a key for good (a village's system was replaced, a secret leaked). Null when no such key;
  * a key revoked before keeps its first revocation time. Running hubs refuse it within their cache's minute.
  */
-export async function revokeKey(db: Db, id: number): Promise<{ id: number; revokedAt: Date; prefix: string } | null> {
+export async function revokeKey(db: Db, id: number): Promise<RevokedKey | null> {
+  const fields = { id: apiKeys.id, revokedAt: apiKeys.revokedAt, prefix: apiKeys.keyPrefix, villageCode: apiKeys.villageCode, kecamatanCode: apiKeys.kecamatanCode };
   const [done] = await db.update(apiKeys).set({ revokedAt: new Date() })
-    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-    .returning({ id: apiKeys.id, revokedAt: apiKeys.revokedAt, prefix: apiKeys.keyPrefix });
-  if (done) return { id: done.id, revokedAt: done.revokedAt!, prefix: done.prefix };
-  const [before] = await db.select({ id: apiKeys.id, revokedAt: apiKeys.revokedAt, prefix: apiKeys.keyPrefix }).from(apiKeys).where(eq(apiKeys.id, id));
-  return before ? { id: before.id, revokedAt: before.revokedAt!, prefix: before.prefix } : null;
+    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).returning(fields);
+  const row = done ?? (await db.select(fields).from(apiKeys).where(eq(apiKeys.id, id)))[0];
+  return row ? { ...row, revokedAt: row.revokedAt! } : null;
 }
+
+export interface RevokedKey { id: number; revokedAt: Date; prefix: string; villageCode: string | null; kecamatanCode: string | null }
 
 /** Keys are looked up on every request; a short cache keeps that off the database, revocation applies within a minute. */
 export class KeyStore {
@@ -73,3 +74,19 @@ export class KeyStore {
     for (const [hash, entry] of this.cache) if (entry.principal?.keyId === keyId) this.cache.delete(hash);
   }
 }
+
+export interface KeyRow {
+  id: number; keyPrefix: string; role: string; villageCode: string | null; kecamatanCode: string | null; agencyCode: string | null;
+  label: string | null; createdAt: Date; revokedAt: Date | null;
+}
+
+/** Keys and OpenDK tokens by id after `after` (secrets are never kept, only a prefix to tell them apart). */
+export async function listKeys(db: Db, page: { after?: number; limit: number; kecamatan?: string | null }): Promise<KeyRow[]> {
+  return db.select({
+    id: apiKeys.id, keyPrefix: apiKeys.keyPrefix, role: apiKeys.role, villageCode: apiKeys.villageCode, kecamatanCode: apiKeys.kecamatanCode,
+    agencyCode: apiKeys.agencyCode, label: apiKeys.label, createdAt: apiKeys.createdAt, revokedAt: apiKeys.revokedAt,
+  }).from(apiKeys)
+    .where(and(gt(apiKeys.id, page.after ?? 0), page.kecamatan ? eq(apiKeys.kecamatanCode, page.kecamatan) : undefined))
+    .orderBy(asc(apiKeys.id)).limit(page.limit);
+}
+

@@ -11,7 +11,7 @@ import { rows } from '../db/client.js';
 import { STAGES } from '../pipeline/queues.js';
 import type { AppDeps } from './app.js';
 import { requireKey } from './auth.js';
-import { sourceStatuses } from './sources.js';
+import { sourceStatuses } from '../overview/sources.js';
 
 /**
  * One registry per app (a process may build several in tests), exposed by prom-client: Node's process

@@ -65,6 +65,8 @@ export const consolePlugin: FastifyPluginAsync<ConsoleOptions> = async (app, dep
       reply.header('referrer-policy', 'same-origin');
       // Pages show personal data: never kept in a shared computer's cache.
       reply.header('cache-control', 'no-store');
+      // The page's time in the hub, for the browser's devtools and the screenshots command.
+      reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(1)}`);
     }
     return payload;
   });

@@ -74,6 +74,8 @@ export const inbox = pgTable('inbox', {
   receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [
   uniqueIndex('inbox_idempotency_uq').on(t.apiKeyId, t.idempotencyKey).where(sql`${t.idempotencyKey} is not null`),
+  // The console's Sumber data: when a village last sent anything.
+  index('inbox_village_received_idx').on(t.villageCode, t.receivedAt),
 ]);
 
 /** Records that failed validation, kept with their raw payload and errors until fixed and replayed. */
@@ -140,6 +142,9 @@ export const citizens = pgTable('citizens', {
 }, (t) => [
   index('citizens_nik_idx').on(t.nik),
   index('citizens_village_idx').on(t.villageCode),
+  // The console's Warga search: by KK, and by the start of a name.
+  index('citizens_kk_idx').on(t.kk),
+  index('citizens_name_prefix_idx').using('btree', sql`lower(${t.fullName}) text_pattern_ops`),
 ]);
 
 /** Every source record linked to a citizen, with the decision that linked it. */

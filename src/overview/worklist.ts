@@ -4,7 +4,7 @@ import { rows } from '../db/client.js';
 import { arrayParam } from '../db/sqlArrays.js';
 import { kecamatanScope, villageScope, type Scope } from '../access/scope.js';
 import type { PipelineContext } from '../pipeline/context.js';
-import { sourceStatuses } from '../api/sources.js';
+import { sourceStatuses } from './sources.js';
 
 export interface Worklist {
   review?: { open: number; oldest: Date | null };

@@ -1,14 +1,33 @@
 import { loadEnv } from '../../config/env.js';
 import { loadConfig } from '../../config/load.js';
 import { createKey } from '../../api/keys.js';
+import { createUser } from '../../staff/users.js';
 import { dottedRegion } from '../../config/regionCode.js';
 import { closeOnSignal, startServing } from './serve.js';
+import type { Hub } from '../../runtime/hub.js';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startSimulator } from '../../simulator/server.js';
 import { DEMO_TIYUH, demoSources } from '../../simulator/demoSources.js';
 
 const DEMO_VILLAGE = '1812012002'; // Tiyuh Panaragan, Kecamatan Tulang Bawang Tengah
+
+/** One console user per role, each printed with its one-time password; a rerun on the same data makes new names. */
+async function demoConsoleUsers(hub: Hub, agency: string) {
+  const suffix = Date.now().toString(36).slice(-4);
+  const wanted = [
+    { role: 'admin', username: `admin-${suffix}`, fullName: 'Admin Kabupaten (demo)', scope: 'Kabupaten Tulang Bawang Barat' },
+    { role: 'kecamatan', username: `kecamatan-${suffix}`, fullName: 'Petugas Kecamatan (demo)', region: DEMO_VILLAGE.slice(0, 6), scope: `Kecamatan ${hub.config.kecamatans.get(DEMO_VILLAGE.slice(0, 6))?.name}` },
+    { role: 'instansi', username: `instansi-${suffix}`, fullName: 'Meja Instansi (demo)', agency, scope: hub.config.agencies.get(agency)?.shortName ?? agency },
+    { role: 'tiyuh', username: `tiyuh-${suffix}`, fullName: 'Operator Tiyuh (demo)', region: DEMO_VILLAGE, scope: `Tiyuh ${hub.config.villages.get(DEMO_VILLAGE)?.name}` },
+  ];
+  const out = [];
+  for (const w of wanted) {
+    const { password } = await createUser(hub.database.db, hub.config, w, { actor: 'demo' });
+    out.push({ role: w.role, username: w.username, password, scope: w.scope });
+  }
+  return out;
+}
 
 /** Starts the hub (API + workers) and prints keys and curl commands a newcomer can paste. */
 export default async function demo(): Promise<number> {
@@ -30,6 +49,7 @@ export default async function demo(): Promise<number> {
   const agency = await createKey(hub.database.db, { role: 'agency', agencyCode: service.agency, label: 'demo agency' });
   const kecamatan = await createKey(hub.database.db, { role: 'kecamatan', kecamatanCode: DEMO_VILLAGE.slice(0, 6), label: 'demo kecamatan' });
   const admin = await createKey(hub.database.db, { role: 'admin', label: 'demo admin' });
+  const consoleUsers = await demoConsoleUsers(hub, service.agency);
   const url = hub.url!.replace('[::1]', 'localhost');
   const externalId = `demo-${Date.now()}`;
   const body = JSON.stringify({
@@ -77,6 +97,10 @@ curl -s '${url}/v1/review-cases?kecamatan=${DEMO_VILLAGE.slice(0, 6)}' -H 'Autho
 The catalogue: curl -s ${url}/v1/services
 While the demo runs, the CLI works through it (same DATA_DIR), e.g.: ./bin/tiyuh-hub.js keys create --kecamatan 18.12.02
 Stop with Ctrl-C.
+`);
+  console.log(`Konsol Petugas (staff console): ${url}/
+  Each user's first login asks for a new password.
+${consoleUsers.map((u) => `  ${u.role.padEnd(10)} ${u.username.padEnd(20)} ${u.password}   ${u.scope}`).join('\n')}
 `);
   await closeOnSignal(hub);
   await simulator.close();

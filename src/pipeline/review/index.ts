@@ -8,3 +8,4 @@ export { decideCase, splitCase, type Actor, type CaseOutcome, type CaseRow, type
 export { ReviewError, type ReviewErrorCode } from './reviewError.js';
 export * from './caseQueries.js';
 export { checkReason, type ReasonCheck } from './reason.js';
+export { searchCitizens, type CitizenHit } from './citizenSearch.js';
