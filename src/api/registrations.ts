@@ -1,6 +1,4 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { sql } from 'drizzle-orm';
-import { rows } from '../db/client.js';
 import { MAX_BATCH } from '../pipeline/queues.js';
 import { checkRegistration, cleanText, type RegistrationCheck } from '../pipeline/validate/registration.js';
 import { recordError } from '../pipeline/validate/recordError.js';
@@ -14,7 +12,7 @@ import { requestedVillage, villageScope } from './residents.js';
 import { priorSubmission, requestHash } from '../pipeline/intake/idempotency.js';
 import { noteBulkWrite } from '../db/statistics.js';
 import { regionDigits } from '../config/regionCode.js';
-import { registrationProgress, villageFeed, type Progress } from '../delivery/progress.js';
+import { registrationProgress, villageFeed } from '../delivery/progress.js';
 
 const answerStatus = { enum: ['diterima', 'diproses', 'selesai', 'ditolak', null] } as const;
 const registrationSchema = {

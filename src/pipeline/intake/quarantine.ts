@@ -4,8 +4,8 @@ import { arrayParam } from '../../db/sqlArrays.js';
 import type { PipelineContext } from '../context.js';
 import { ingestResidents, type IngestOptions, type ResidentInput } from './residents.js';
 import { storeRegistrations } from './registrations.js';
-import { checkRegistration, cleanText } from '../validate/registration.js';
-import { recordError, type RecordError } from '../validate/recordError.js';
+import { checkRegistration } from '../validate/registration.js';
+import type { RecordError } from '../validate/recordError.js';
 
 /** Which quarantined records a caller may see and replay. */
 export interface QuarantineScope {
