@@ -20,6 +20,8 @@ import { importRoutes } from './imports.js';
 import { opendkRoutes } from '../connectors/opendk/routes.js';
 import { sourceRoutes } from './sources.js';
 import { metricsRoutes } from './metrics.js';
+import { statsRoutes } from './stats.js';
+import { aidRoutes } from './aid.js';
 import type { PipelineContext } from '../pipeline/context.js';
 import { consolePlugin } from '../console/plugin.js';
 
@@ -95,6 +97,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(opendkRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(sourceRoutes, deps);
   await app.register(metricsRoutes, deps);
+  await app.register(statsRoutes, deps);
+  await app.register(aidRoutes, deps);
   await app.register(consolePlugin, deps);
   return app;
 }

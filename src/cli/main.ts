@@ -19,6 +19,7 @@ const COMMANDS: Record<string, { about: string; load: () => Promise<{ default: C
   sync: { about: 'sync <sourceId> [--wait]: start a pull of a source now', load: () => import('./commands/sync.js') },
   simulate: { about: 'simulate [--port N] [--residents N] [--sources-out FILE]: serve simulated OpenSID village servers', load: () => import('./commands/simulate.js') },
   users: { about: 'users create --role <role> [--region <code>] [--agency <code>] --name <text> --username <name> | list | disable <username> | reset-password <username>: console staff accounts', load: () => import('./commands/users.js') },
+  stats: { about: 'stats rebuild | stats refresh: recompute the statistics summary tables from scratch, or apply what changed', load: () => import('./commands/stats.js') },
   quarantine: { about: 'quarantine list [--village <code>] | replay <id>... [--payload FILE.json]', load: () => import('./commands/quarantine.js') },
 };
 

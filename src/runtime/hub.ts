@@ -11,6 +11,7 @@ import { startWorkers, type PipelineWorkers } from '../pipeline/worker.js';
 import { startSyncWorkers, type SyncWorkers } from '../connectors/sync/worker.js';
 import { registerSyncSchedules } from '../connectors/sync/schedules.js';
 import type { PipelineContext } from '../pipeline/context.js';
+import { startStatsRefresher } from '../stats/refresh.js';
 import type { Logger } from './logger.js';
 import { producerConnection, resolveRedis, workerConnection, type RedisEndpoint } from './redis.js';
 
@@ -82,6 +83,8 @@ export async function startHub(env: Env, log: Logger, opts: StartOptions): Promi
       await registerSyncSchedules(ctx, config.sources);
       hub.syncWorkers = await startSyncWorkers(ctx, () => workerConnection(redis.url));
       cleanups.push(() => hub.syncWorkers!.close());
+      // Figures follow the data within a minute: what changed is summed every 20 s.
+      cleanups.push(startStatsRefresher(database.db, [...config.villages.keys()], log));
     }
     if (opts.api) {
       const app = await buildApp({ db: database.db, config, queues, log, redisPing: () => producer.ping(), rateLimitPerMinute: env.rateLimitPerMinute });

@@ -9,6 +9,7 @@ import { FileRefusal } from '../spreadsheet/refusal.js';
 import { ingestRows } from '../spreadsheet/residentFile.js';
 import { opendkAuth, villagesOf } from './auth.js';
 import { MAX_ZIP_BYTES, readPendudukZip } from './penduduk.js';
+import { programBantuanRoutes } from './programBantuanRoutes.js';
 
 /** OpenDK's answer shape, which OpenSID's `opendk_api()` reads: `{status, message}`. */
 function success(reply: FastifyReply, message: string, data: Record<string, unknown> = {}) {
@@ -43,7 +44,7 @@ function opendkError(err: FastifyError | HubError | FileRefusal | OpendkRefusal)
 /** OpenDK modules the hub does not take: answered with the reason, never a false success. */
 const NOT_TAKEN: Record<string, string> = {
   'laporan-apbdes': 'Laporan APBDes', 'laporan-penduduk': 'Laporan Penduduk', pembangunan: 'Pembangunan',
-  'pembangunan/dokumentasi': 'Dokumentasi Pembangunan', 'program-bantuan': 'Program Bantuan', 'program-bantuan/peserta': 'Peserta Program Bantuan',
+  'pembangunan/dokumentasi': 'Dokumentasi Pembangunan',
   pesan: 'Pesan', 'surat/kirim': 'Surat',
 };
 
@@ -148,11 +149,13 @@ export const opendkRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   app.post('/pesan/getpesan', { preHandler: auth, schema: { summary: 'OpenSID polls kecamatan messages; the hub sends none' } }, async (_req, reply) =>
     success(reply, 'Tidak ada pesan baru.', { data: [] }));
 
+  await programBantuanRoutes(app, deps, auth);
+
   for (const [path, name] of Object.entries(NOT_TAKEN)) {
     app.post(`/${path}`, { preHandler: auth, bodyLimit: 32 * 1024 * 1024, schema: { summary: `${name}: not taken by the hub (answered with the reason)` } }, async (_req, reply) =>
       reply.code(422).send({
         status: 'error', code: 'MODULE_NOT_TAKEN',
-        message: `Tiyuh Hub hanya menerima Identitas Desa dan Data Penduduk; data ${name} tidak disimpan. Kirim ${name} ke server OpenDK kecamatan.`,
+        message: `Tiyuh Hub hanya menerima Identitas Desa, Data Penduduk dan Program Bantuan; data ${name} tidak disimpan. Kirim ${name} ke server OpenDK kecamatan.`,
       }));
   }
 };
