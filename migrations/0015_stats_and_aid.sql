@@ -157,3 +157,72 @@ BEGIN
   END LOOP;
   RETURN cur;
 END $$;
+--> statement-breakpoint
+CREATE TABLE "stats_dirty_weeks" ("week" date PRIMARY KEY NOT NULL);
+--> statement-breakpoint
+CREATE TABLE "stats_service_week" (
+	"week" date NOT NULL,
+	"service_code" varchar(48) NOT NULL,
+	"agency_code" varchar(32) NOT NULL,
+	"kecamatan_code" char(6) NOT NULL,
+	"registrations" integer NOT NULL,
+	"acknowledged" integer NOT NULL,
+	"waiting" integer NOT NULL,
+	PRIMARY KEY ("week", "service_code", "agency_code", "kecamatan_code")
+);
+--> statement-breakpoint
+CREATE TABLE "stats_wait_hist" (
+	"week" date NOT NULL,
+	"agency_code" varchar(32) NOT NULL,
+	"kecamatan_code" char(6) NOT NULL,
+	"bucket" smallint NOT NULL,
+	"n" integer NOT NULL,
+	PRIMARY KEY ("week", "agency_code", "kecamatan_code", "bucket")
+);
+--> statement-breakpoint
+CREATE FUNCTION stats_mark_weeks() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_TABLE_NAME = 'registrations' THEN
+    INSERT INTO stats_dirty_weeks SELECT DISTINCT date_trunc('week', created_at at time zone 'UTC')::date FROM new_rows ON CONFLICT DO NOTHING;
+  ELSE
+    INSERT INTO stats_dirty_weeks SELECT DISTINCT date_trunc('week', g.created_at at time zone 'UTC')::date
+      FROM new_rows d JOIN registrations g ON g.id = d.registration_id ON CONFLICT DO NOTHING;
+  END IF;
+  RETURN NULL;
+END $$;
+--> statement-breakpoint
+CREATE TRIGGER stats_registrations_ins AFTER INSERT ON registrations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_mark_weeks();
+--> statement-breakpoint
+CREATE TRIGGER stats_registrations_upd AFTER UPDATE ON registrations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_mark_weeks();
+--> statement-breakpoint
+CREATE TRIGGER stats_deliveries_ins AFTER INSERT ON deliveries REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_mark_weeks();
+--> statement-breakpoint
+CREATE TRIGGER stats_deliveries_upd AFTER UPDATE ON deliveries REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_mark_weeks();
+--> statement-breakpoint
+CREATE INDEX "aid_participants_resident_idx" ON "aid_participants" ("resident_id") WHERE "resident_id" IS NOT NULL;
+--> statement-breakpoint
+CREATE INDEX "aid_participants_citizen_idx" ON "aid_participants" ("citizen_id") WHERE "citizen_id" IS NOT NULL;
+--> statement-breakpoint
+CREATE TABLE "stats_dirty_participants" ("participant_id" integer PRIMARY KEY NOT NULL);
+--> statement-breakpoint
+CREATE TABLE "stats_aid" (
+	"participant_id" integer PRIMARY KEY NOT NULL,
+	"village_code" char(10) NOT NULL,
+	"program_local_id" varchar(40) NOT NULL,
+	"citizen_id" integer,
+	"kk" char(16)
+);
+--> statement-breakpoint
+CREATE INDEX "stats_aid_citizen_idx" ON "stats_aid" ("citizen_id");
+--> statement-breakpoint
+CREATE INDEX "stats_aid_village_idx" ON "stats_aid" ("village_code");
+--> statement-breakpoint
+CREATE FUNCTION stats_mark_participants() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO stats_dirty_participants SELECT DISTINCT id FROM new_rows ON CONFLICT DO NOTHING;
+  RETURN NULL;
+END $$;
+--> statement-breakpoint
+CREATE TRIGGER stats_aid_participants_ins AFTER INSERT ON aid_participants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_mark_participants();
+--> statement-breakpoint
+CREATE TRIGGER stats_aid_participants_upd AFTER UPDATE ON aid_participants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_mark_participants();

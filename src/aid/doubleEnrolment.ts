@@ -11,17 +11,16 @@ import type { HubConfig } from '../config/load.js';
 import { protect, statsVillages } from '../stats/queries.js';
 import { groupOfProgram } from './config.js';
 
-/** Every living enrolment with the citizen it resolves to now (through its resident record, or its NIK link, then merges). */
+/** Every enrolment in a program still running, with the person it names (stats_aid, kept by the stats refresher). */
 function enrolments(groups: Map<string, string>) {
   return sql`
-    select p.id, p.village_code, p.local_id, p.nik, p.full_name, pr.name as program_name, pr.program_key,
-      coalesce(g.code, pr.program_key) as grp,
-      stats_citizen_root(coalesce(rr.citizen_id, p.citizen_id)) as citizen
-    from aid_participants p
-    join aid_programs pr on pr.village_code = p.village_code and pr.local_id = p.program_local_id
-    left join resident_records rr on rr.id = p.resident_id
+    select a.participant_id as id, a.village_code, p.local_id, p.nik, p.full_name, pr.name as program_name, pr.program_key,
+      coalesce(g.code, pr.program_key) as grp, a.citizen_id as citizen
+    from stats_aid a
+    join aid_participants p on p.id = a.participant_id
+    join aid_programs pr on pr.village_code = a.village_code and pr.local_id = a.program_local_id
     left join unnest(${arrayParam([...groups.keys()], 'text')}, ${arrayParam([...groups.values()], 'text')}) as g(key, code) on g.key = pr.program_key
-    where pr.active is not false and coalesce(rr.citizen_id, p.citizen_id) is not null`;
+    where pr.active is not false and a.citizen_id is not null`;
 }
 
 export interface Enrolment { participantId: number; villageCode: string; localId: string; programName: string; nik: string | null }
@@ -66,26 +65,20 @@ export async function doubleEnrolments(db: Queryable, config: Pick<HubConfig, 'v
 export async function aidReach(db: Queryable, config: Pick<HubConfig, 'villages' | 'kecamatans' | 'aidGroups'>, scope: Scope, q: { kecamatan?: string; village?: string }) {
   const { villages, region } = statsVillages(scope, config, q);
   const list = arrayParam(villages, 'text');
-  const found = await rows<{ village_code: string; program_key: string; program_name: string; enrolments: number; people: number; unlinked: number }>(db, sql`
-    select p.village_code, pr.program_key, min(pr.name) as program_name, count(*)::int as enrolments,
-      count(distinct stats_citizen_root(coalesce(rr.citizen_id, p.citizen_id)))::int as people,
-      count(*) filter (where p.link = 'none')::int as unlinked
-    from aid_participants p
-    join aid_programs pr on pr.village_code = p.village_code and pr.local_id = p.program_local_id
-    left join resident_records rr on rr.id = p.resident_id
-    where p.village_code = any(${list}::char(10)[])
-    group by 1, 2 order by 1, 2`);
-  const [families] = await rows<{ with_child: number; reached: number }>(db, sql`
+  const [found, [families]] = await Promise.all([rows<{ village_code: string; program_key: string; program_name: string; enrolments: number; people: number; unlinked: number }>(db, sql`
+    select a.village_code, pr.program_key, min(pr.name) as program_name, count(*)::int as enrolments,
+      count(distinct a.citizen_id)::int as people, count(*) filter (where a.citizen_id is null)::int as unlinked
+    from stats_aid a
+    join aid_programs pr on pr.village_code = a.village_code and pr.local_id = a.program_local_id
+    where a.village_code = any(${list}::char(10)[])
+    group by 1, 2 order by 1, 2`), rows<{ with_child: number; reached: number }>(db, sql`
     with kids as (
       select distinct kk from stats_people
       where village_code = any(${list}::char(10)[]) and kk is not null and birth_date > current_date - interval '60 months' and birth_date <= current_date
     ), reached as (
-      select distinct sp.kk from aid_participants p
-      left join resident_records rr on rr.id = p.resident_id
-      join stats_people sp on sp.citizen_id = stats_citizen_root(coalesce(rr.citizen_id, p.citizen_id))
-      where p.village_code = any(${list}::char(10)[]) and sp.kk is not null
+      select distinct kk from stats_aid where kk is not null
     )
-    select (select count(*) from kids)::int as with_child, (select count(*) from kids where kk in (select kk from reached))::int as reached`);
+    select (select count(*) from kids)::int as with_child, (select count(*) from kids where kk in (select kk from reached))::int as reached`)]);
   return {
     asOf: new Date().toISOString(), region,
     familiesWithChildUnder5: families!.with_child, familiesWithChildUnder5Reached: families!.reached,

@@ -66,6 +66,17 @@ export const statsRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     preHandler: auth,
     schema: {
       summary: 'Registrations per week, service, agency and kecamatan; wait from registration to acknowledgement (p50, p90) per agency',
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            asOf: { type: ['string', 'null'] }, from: { type: 'string' }, weeks: { type: 'integer' },
+            region: { type: 'object', properties: { kecamatan: { type: ['string', 'null'] }, village: { type: ['string', 'null'] } } },
+            items: { type: 'array', items: { type: 'object', properties: { week: { type: 'string' }, serviceCode: { type: 'string' }, agencyCode: { type: ['string', 'null'] }, kecamatanCode: { type: 'string' }, registrations: { type: 'integer' }, acknowledged: { type: 'integer' } } } },
+            agencies: { type: 'array', items: { type: 'object', properties: { agencyCode: { type: 'string' }, acknowledged: { type: 'integer' }, waitP50Seconds: { type: ['integer', 'null'] }, waitP90Seconds: { type: ['integer', 'null'] }, stillWaiting: { type: 'integer' } } } },
+          },
+        },
+      },
       querystring: { ...querystring, properties: { ...querystring.properties, weeks: { type: 'integer', minimum: 1, maximum: 26, default: 12 }, table: { type: 'string', enum: ['weeks', 'agencies'], default: 'weeks', description: 'Which table a csv/xlsx export holds' } } },
     },
   }, async (req, reply) => {

@@ -171,38 +171,55 @@ function weekOf(d: Date): string {
   return x.toISOString().slice(0, 10);
 }
 
+/** A percentile from a 10 % bucket histogram (refresh.ts): the bucket's geometric middle, in seconds. */
+function percentileOf(hist: { bucket: number; n: number }[], p: number): number | null {
+  const total = hist.reduce((a, h) => a + h.n, 0);
+  if (total === 0) return null;
+  let seen = 0;
+  for (const h of [...hist].sort((a, b) => a.bucket - b.bucket)) {
+    seen += h.n;
+    if (seen >= p * total) return h.bucket === 0 ? 0 : Math.round(1.1 ** (h.bucket - 0.5));
+  }
+  return null;
+}
+
 /**
  * Services: registrations per week, service, agency and kecamatan, and the wait from registration to
- * the agency's acknowledgement (p50, p90) per agency, over `weeks` weeks (1-26) ending this week.
+ * the agency's acknowledgement (p50, p90, within 5 %) per agency, over `weeks` weeks (1-26) ending this week.
  */
 export async function serviceFigures(db: Queryable, config: Pick<HubConfig, 'villages' | 'kecamatans'>, scope: Scope, q: { kecamatan?: string; weeks?: number }) {
   const { villages, region } = statsVillages(scope, config, q);
+  const kecamatans = [...new Set(villages.map((v) => v.slice(0, 6)))];
   const weeks = Math.min(26, Math.max(1, q.weeks ?? 12));
   const from = new Date(`${weekOf(new Date())}T00:00:00Z`);
   from.setUTCDate(from.getUTCDate() - 7 * (weeks - 1));
-  const list = arrayParam(villages, 'text');
-  const perWeek = await rows<{ week: string; service: string; agency: string | null; kecamatan: string; n: number; acked: number }>(db, sql`
-    select to_char(date_trunc('week', g.created_at at time zone 'UTC'), 'YYYY-MM-DD') as week, g.service_code as service,
-      g.route_agency as agency, left(g.village_code, 6) as kecamatan, count(*)::int as n, count(d.acked_at)::int as acked
-    from registrations g left join deliveries d on d.registration_id = g.id
-    where g.created_at >= ${from.toISOString()}::timestamptz and g.village_code = any(${list}::char(10)[])
-    group by 1, 2, 3, 4 order by 1, 2, 3, 4`);
-  const waits = await rows<{ agency: string; acked: number; p50: number | null; p90: number | null; waiting: number; oldest: number | null }>(db, sql`
-    select d.agency_code as agency, count(d.acked_at)::int as acked,
-      percentile_cont(0.5) within group (order by extract(epoch from d.acked_at - g.created_at)) filter (where d.acked_at is not null) as p50,
-      percentile_cont(0.9) within group (order by extract(epoch from d.acked_at - g.created_at)) filter (where d.acked_at is not null) as p90,
-      count(*) filter (where d.status in ('waiting', 'claimed') and d.cancelled_at is null)::int as waiting,
-      max(extract(epoch from now() - g.created_at)) filter (where d.status in ('waiting', 'claimed') and d.cancelled_at is null) as oldest
-    from registrations g join deliveries d on d.registration_id = g.id
-    where g.created_at >= ${from.toISOString()}::timestamptz and g.village_code = any(${list}::char(10)[])
-    group by 1 order by 1`);
+  const since = from.toISOString().slice(0, 10);
+  const list = arrayParam(kecamatans, 'text');
+  const perWeek = await rows<{ week: string; service_code: string; agency_code: string; kecamatan_code: string; registrations: number; acknowledged: number; waiting: number }>(db, sql`
+    select to_char(week, 'YYYY-MM-DD') as week, service_code, agency_code, kecamatan_code, registrations, acknowledged, waiting
+    from stats_service_week where week >= ${since}::date and kecamatan_code = any(${list}::char(6)[])
+    order by week, service_code, agency_code, kecamatan_code`);
+  const hist = await rows<{ agency_code: string; bucket: number; n: number }>(db, sql`
+    select agency_code, bucket, sum(n)::int as n from stats_wait_hist
+    where week >= ${since}::date and kecamatan_code = any(${list}::char(6)[]) group by 1, 2`);
+  const agencies = new Map<string, { acknowledged: number; waiting: number; hist: { bucket: number; n: number }[] }>();
+  const agencyOf = (code: string) => {
+    let a = agencies.get(code);
+    if (!a) { a = { acknowledged: 0, waiting: 0, hist: [] }; agencies.set(code, a); }
+    return a;
+  };
+  for (const r of perWeek) {
+    if (r.agency_code === '-') continue;
+    const a = agencyOf(r.agency_code);
+    a.acknowledged += r.acknowledged;
+    a.waiting += r.waiting;
+  }
+  for (const h of hist) agencyOf(h.agency_code).hist.push(h);
   return {
-    asOf: new Date().toISOString(), region, from: from.toISOString().slice(0, 10), weeks,
-    items: perWeek.map((r) => ({ week: r.week, serviceCode: r.service, agencyCode: r.agency, kecamatanCode: r.kecamatan, registrations: r.n, acknowledged: r.acked })),
-    agencies: waits.map((w) => ({
-      agencyCode: w.agency, acknowledged: w.acked,
-      waitP50Seconds: w.p50 === null ? null : Math.round(Number(w.p50)), waitP90Seconds: w.p90 === null ? null : Math.round(Number(w.p90)),
-      stillWaiting: w.waiting, oldestWaitingSeconds: w.oldest === null ? null : Math.round(Number(w.oldest)),
+    asOf: await asOf(db), region, from: since, weeks,
+    items: perWeek.map((r) => ({ week: r.week, serviceCode: r.service_code, agencyCode: r.agency_code === '-' ? null : r.agency_code, kecamatanCode: r.kecamatan_code, registrations: r.registrations, acknowledged: r.acknowledged })),
+    agencies: [...agencies.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([code, a]) => ({
+      agencyCode: code, acknowledged: a.acknowledged, waitP50Seconds: percentileOf(a.hist, 0.5), waitP90Seconds: percentileOf(a.hist, 0.9), stillWaiting: a.waiting,
     })),
   };
 }

@@ -54,7 +54,7 @@ export function waitsTable(r: Result<typeof serviceFigures>): ExportTable {
     name: 'waktu-tunggu-instansi', asOf: r.asOf,
     columns: [
       { key: 'agencyCode', label: 'Instansi' }, { key: 'acknowledged', label: 'Diterima' }, { key: 'waitP50Seconds', label: 'Tunggu p50 (detik)' },
-      { key: 'waitP90Seconds', label: 'Tunggu p90 (detik)' }, { key: 'stillWaiting', label: 'Masih menunggu' }, { key: 'oldestWaitingSeconds', label: 'Terlama menunggu (detik)' },
+      { key: 'waitP90Seconds', label: 'Tunggu p90 (detik)' }, { key: 'stillWaiting', label: 'Masih menunggu' },
     ],
     rows: r.agencies,
   };

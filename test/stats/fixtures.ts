@@ -65,5 +65,23 @@ export async function snapshot(db: Queryable) {
     people: await rows(db, sql`select citizen_id, village_code, kk, sex, to_char(birth_date, 'YYYY-MM-DD') as birth_date, pregnant, has_nik from stats_people order by citizen_id`),
     villages: await rows(db, sql`select village_code, residents, records, duplicates, households, children_0_23m, children_0_59m, pregnant, women_15_49, without_nik, records_with_warnings, last_received_at from stats_village order by village_code`),
     ages: await rows(db, sql`select village_code, sex, age_group, residents from stats_village_age order by 1, 2, 3`),
+    services: await rows(db, sql`select * from stats_service_week order by 1, 2, 3, 4`),
+    waits: await rows(db, sql`select * from stats_wait_hist order by 1, 2, 3, 4`),
+    aid: await rows(db, sql`select * from stats_aid order by participant_id`),
   };
+}
+
+/** A registration some days ago, routed to an agency; acknowledged after `ackMinutes` when given. */
+export async function insertRegistration(db: Queryable, r: { village: string; externalId: string; service: string; agency: string; daysAgo: number; ackMinutes: number | null }): Promise<number> {
+  const [g] = await rows<{ id: number }>(db, sql`
+    insert into registrations (village_code, external_id, service_code, applicant, status, route_agency, created_at)
+    values (${r.village}, ${r.externalId}, ${r.service}, '{}'::jsonb, 'routed', ${r.agency}, now() - ${r.daysAgo} * interval '1 day') returning id`);
+  await db.execute(sql`
+    insert into deliveries (registration_id, agency_code, level, queue, status, created_at)
+    select id, route_agency, 'kabupaten', 'kab:' || route_agency, 'waiting', created_at from registrations where id = ${g!.id}`);
+  if (r.ackMinutes !== null) {
+    await db.execute(sql`update deliveries d set status = 'acked', acked_at = g.created_at + ${r.ackMinutes} * interval '1 minute'
+      from registrations g where g.id = d.registration_id and d.registration_id = ${g!.id}`);
+  }
+  return g!.id;
 }

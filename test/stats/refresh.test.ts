@@ -1,10 +1,11 @@
 import t from 'tap';
 import { sql } from 'drizzle-orm';
 import { rows } from '../../src/db/client.js';
+import { arrayParam } from '../../src/db/sqlArrays.js';
 import { loadConfig } from '../../src/config/load.js';
 import { rebuildStats, refreshStats } from '../../src/stats/refresh.js';
 import { createTestDatabase } from '../helpers/database.js';
-import { insertPeople, insertRecords, merge, snapshot, split, type TestPerson } from './fixtures.js';
+import { insertPeople, insertRecords, insertRegistration, merge, snapshot, split, type TestPerson, type TestRecord } from './fixtures.js';
 
 const tdb = await createTestDatabase();
 t.teardown(() => tdb.drop());
@@ -35,10 +36,10 @@ function person(): TestPerson {
   const b = rnd() < 0.03 ? null : birth();
   const nik = rnd() < 0.15 ? null : `18120${pad(serial % 100)}${pad(serial % 28 + 1)}0190${pad(serial % 10000, 4)}`.slice(0, 16);
   const kk = `181201${pad(Math.floor(serial / 4) % 1000000, 6)}0001`.slice(0, 16);
-  const records = [{ villageCode: village, localId: `L${serial}`, nik, kk, fullName: `Warga ${serial}`, sex, birthDate: b, hamil: sex === 'F' && rnd() < 0.2, warnings: rnd() < 0.1 } as const];
+  const first: TestRecord = { villageCode: village, localId: `L${serial}`, nik, kk, fullName: `Warga ${serial}`, sex, birthDate: b, hamil: sex === 'F' && rnd() < 0.2, warnings: rnd() < 0.1 };
   // Some people are known to a second village too (counted once, where the golden record places them).
-  const extra = rnd() < 0.2 ? [{ ...records[0], villageCode: pick(PLACES), localId: `L${serial}b`, hamil: false }] : [];
-  return { golden: { villageCode: village, nik, kk, fullName: `Warga ${serial}`, sex, birthDate: b }, records: [...records, ...extra] };
+  const extra: TestRecord[] = rnd() < 0.2 ? [{ ...first, villageCode: pick(PLACES), localId: `L${serial}b`, hamil: false }] : [];
+  return { golden: { villageCode: village, nik, kk, fullName: `Warga ${serial}`, sex, birthDate: b }, records: [first, ...extra] };
 }
 
 async function living(): Promise<number[]> {
@@ -47,13 +48,20 @@ async function living(): Promise<number[]> {
 
 t.test('incremental figures equal a rebuild after a random mix of inserts, merges, splits, deaths and moves', async (t) => {
   await insertPeople(db, Array.from({ length: 300 }, person));
+  // Aid enrolments linked through a resident record (they follow merges and splits) and by NIK to a citizen.
+  await db.execute(sql`insert into aid_programs (village_code, local_id, name, program_key, channel) select v, '1', 'PKH', 'PKH', 'push' from unnest(${arrayParam(PLACES, 'text')}) v`);
+  await db.execute(sql`
+    insert into aid_participants (village_code, local_id, program_local_id, content_hash, resident_id, citizen_id, link, channel)
+    select r.village_code, 'r' || r.id, '1', md5(r.id::text)::char(40), case when r.id % 2 = 0 then r.id end, case when r.id % 2 = 1 then r.citizen_id end,
+      case when r.id % 2 = 0 then 'resident' else 'nik' end, 'push'
+    from resident_records r where r.id % 3 = 0`);
   const first = await refreshStats(db, VILLAGES);
   t.equal(first.newDay, true, 'the first refresh computes every village');
   const merges: { from: number; trace: Awaited<ReturnType<typeof merge>> }[] = [];
-  const done: Record<string, number> = { insert: 0, merge: 0, split: 0, death: 0, move: 0, pregnancy: 0, correction: 0, deletion: 0 };
+  const done: Record<string, number> = { insert: 0, merge: 0, split: 0, death: 0, move: 0, pregnancy: 0, correction: 0, deletion: 0, registration: 0 };
 
   for (let round = 0; round < 8; round++) {
-    for (let op = 0; op < 25; op++) {
+    for (let op = 0; op < 30; op++) {
       const x = rnd();
       const ids = await living();
       if (x < 0.2) {
@@ -88,9 +96,12 @@ t.test('incremental figures equal a rebuild after a random mix of inserts, merge
         await db.execute(sql`update resident_records set extra = jsonb_build_object('hamil', case when extra->>'hamil' = '1' then '0' else '1' end), updated_at = now()
           where id = (select id from resident_records where citizen_id = ${pick(ids)} order by id limit 1)`);
         done.pregnancy! += 1;
-      } else if (x < 0.95) {
+      } else if (x < 0.93) {
         await db.execute(sql`update citizens set birth_date = ${birth()}::date, nik = case when nik is null then '1812014101900001' else null end, updated_at = now() where id = ${pick(ids)}`);
         done.correction! += 1;
+      } else if (x < 0.97) {
+        await insertRegistration(db, { village: pick(PLACES), externalId: `R${round}-${op}`, service: pick(['KTP_EL_BARU', 'KK_BARU']), agency: 'disdukcapil', daysAgo: Math.floor(rnd() * 60), ackMinutes: rnd() < 0.7 ? Math.floor(rnd() * 3000) : null });
+        done.registration! += 1;
       } else {
         await db.execute(sql`update resident_records set state = 'deleted', deleted_at = now(), updated_at = now()
           where id = (select id from resident_records where citizen_id = ${pick(ids)} order by id desc limit 1)`);
