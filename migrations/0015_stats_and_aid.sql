@@ -226,3 +226,5 @@ END $$;
 CREATE TRIGGER stats_aid_participants_ins AFTER INSERT ON aid_participants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_mark_participants();
 --> statement-breakpoint
 CREATE TRIGGER stats_aid_participants_upd AFTER UPDATE ON aid_participants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_mark_participants();
+--> statement-breakpoint
+CREATE INDEX "stats_people_village_birth_idx" ON "stats_people" ("village_code", "birth_date");

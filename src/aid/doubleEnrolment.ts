@@ -34,11 +34,14 @@ export async function doubleEnrolments(db: Queryable, config: Pick<HubConfig, 'v
     a_id: number; a_village: string; a_local: string; a_program: string; a_nik: string | null;
     b_id: number; b_village: string; b_local: string; b_program: string; b_nik: string | null;
   }>(db, sql`
-    with e as materialized (${enrolments(groups)})
+    with e as materialized (${enrolments(groups)}),
+    -- The people enrolled twice are found by grouping first: pairs are built for them only.
+    twice as (select citizen, grp from e group by citizen, grp having count(*) > 1),
+    d as materialized (select e.* from e join twice t on t.citizen = e.citizen and t.grp = e.grp)
     select a.citizen, c.full_name, a.grp,
       a.id as a_id, a.village_code as a_village, a.local_id as a_local, a.program_name as a_program, a.nik as a_nik,
       b.id as b_id, b.village_code as b_village, b.local_id as b_local, b.program_name as b_program, b.nik as b_nik
-    from e a join e b on b.citizen = a.citizen and b.grp = a.grp and b.id > a.id
+    from d a join d b on b.citizen = a.citizen and b.grp = a.grp and b.id > a.id
     left join citizens c on c.id = a.citizen
     where a.village_code = any(${list}::char(10)[]) or b.village_code = any(${list}::char(10)[])
     order by a.grp, a.citizen, a.id, b.id

@@ -5,7 +5,7 @@ import { HubError } from './problem.js';
 import { dataQuality, pyramid, serviceFigures, StatsError, villageFigures } from '../stats/queries.js';
 import { aidReach, doubleEnrolments, unlinkedParticipants } from '../aid/doubleEnrolment.js';
 import { exportTable, type ExportFormat, type ExportTable } from '../stats/export.js';
-import { doubleEnrolmentTable, pyramidTable, qualityTable, servicesTable, villagesTable, waitsTable } from '../stats/tables.js';
+import { aidTable, doubleEnrolmentTable, pyramidTable, qualityTable, servicesTable, villagesTable, waitsTable } from '../stats/tables.js';
 import { writeAudit } from '../audit/log.js';
 import { kecamatanScope } from '../access/scope.js';
 
@@ -87,7 +87,10 @@ export const statsRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   app.get<{ Querystring: Query }>('/v1/stats/aid', {
     preHandler: auth,
     schema: { summary: 'Aid recipients per program and tiyuh (people counted once per program), unlinked enrolments, and families with a child under five reached by any program', description: SMALL, querystring },
-  }, async (req) => (await aidReach(db, config, req.principal, req.query).catch(toHub)));
+  }, async (req, reply) => {
+    const r = await aidReach(db, config, req.principal, req.query).catch(toHub);
+    return send(reply, req.query.format, r, aidTable);
+  });
 
   app.get<{ Querystring: Query }>('/v1/stats/double-enrolment', {
     preHandler: auth,

@@ -352,7 +352,7 @@ export const statsPeople = pgTable('stats_people', {
   birthDate: date('birth_date'),
   pregnant: boolean('pregnant').notNull(),
   hasNik: boolean('has_nik').notNull(),
-}, (t) => [index('stats_people_village_idx').on(t.villageCode)]);
+}, (t) => [index('stats_people_village_idx').on(t.villageCode), index('stats_people_village_birth_idx').on(t.villageCode, t.birthDate)]);
 
 /** Per-village figures, recomputed for the villages a refresh touched. */
 export const statsVillage = pgTable('stats_village', {
@@ -434,4 +434,38 @@ export const aidParticipants = pgTable('aid_participants', {
 }, (t) => [
   uniqueIndex('aid_participants_village_local_uq').on(t.villageCode, t.localId),
   index('aid_participants_program_idx').on(t.villageCode, t.programLocalId),
+  index('aid_participants_resident_idx').on(t.residentId).where(sql`resident_id is not null`),
+  index('aid_participants_citizen_idx').on(t.citizenId).where(sql`citizen_id is not null`),
 ]);
+
+/** Each aid enrolment resolved to the surviving citizen it names and that citizen's KK (kept by the stats refresher). */
+export const statsAid = pgTable('stats_aid', {
+  participantId: integer('participant_id').primaryKey(),
+  villageCode: char('village_code', { length: 10 }).notNull(),
+  programLocalId: varchar('program_local_id', { length: 40 }).notNull(),
+  citizenId: integer('citizen_id'),
+  kk: char('kk', { length: 16 }),
+}, (t) => [index('stats_aid_citizen_idx').on(t.citizenId), index('stats_aid_village_idx').on(t.villageCode)]);
+
+export const statsDirtyWeeks = pgTable('stats_dirty_weeks', { week: date('week').primaryKey() });
+export const statsDirtyParticipants = pgTable('stats_dirty_participants', { participantId: integer('participant_id').primaryKey() });
+
+/** Registrations per ISO week (UTC), service, agency and kecamatan. */
+export const statsServiceWeek = pgTable('stats_service_week', {
+  week: date('week').notNull(),
+  serviceCode: varchar('service_code', { length: 48 }).notNull(),
+  agencyCode: varchar('agency_code', { length: 32 }).notNull(),
+  kecamatanCode: char('kecamatan_code', { length: 6 }).notNull(),
+  registrations: integer('registrations').notNull(),
+  acknowledged: integer('acknowledged').notNull(),
+  waiting: integer('waiting').notNull(),
+});
+
+/** Waits from registration to acknowledgement as 10 % buckets per week, agency and kecamatan. */
+export const statsWaitHist = pgTable('stats_wait_hist', {
+  week: date('week').notNull(),
+  agencyCode: varchar('agency_code', { length: 32 }).notNull(),
+  kecamatanCode: char('kecamatan_code', { length: 6 }).notNull(),
+  bucket: smallint('bucket').notNull(),
+  n: integer('n').notNull(),
+});

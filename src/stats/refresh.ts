@@ -22,6 +22,14 @@ export interface RefreshResult {
   /** The day changed since ages were last computed: every village's age figures were recomputed. */
   newDay: boolean;
   ms: number;
+  /** Milliseconds per step, to see where a slow refresh spends its time. */
+  steps: Record<string, number>;
+}
+
+function stepTimer() {
+  const steps: Record<string, number> = {};
+  let last = performance.now();
+  return { steps, lap(name: string) { const now = performance.now(); steps[name] = Math.round(now - last); last = now; } };
 }
 
 /**
@@ -170,21 +178,26 @@ export async function refreshStats(db: Db, allVillages: readonly string[]): Prom
   const t0 = performance.now();
   return db.transaction(async (tx) => {
     const [lock] = await rows<{ ok: boolean }>(tx, sql`select pg_try_advisory_xact_lock(${STATS_LOCK}) as ok`);
-    if (!lock!.ok) return { ran: false, citizens: 0, villages: 0, newDay: false, ms: 0 };
+    if (!lock!.ok) return { ran: false, citizens: 0, villages: 0, newDay: false, ms: 0, steps: {} };
+    const timer = stepTimer();
     const day = await today(tx);
     const [state] = await rows<{ ages_as_of: string | null }>(tx, sql`select to_char(ages_as_of, 'YYYY-MM-DD') as ages_as_of from stats_state where id = 1`);
     const ids = (await rows<{ id: number }>(tx, sql`delete from stats_dirty_citizens returning citizen_id as id`)).map((r) => r.id);
     const dirtyVillages = (await rows<{ v: string }>(tx, sql`delete from stats_dirty_villages returning village_code as v`)).map((r) => r.v);
     const moved = ids.length ? await refreshPeople(tx, ids) : [];
+    timer.lap('people');
     const newDay = state?.ages_as_of !== day;
     const villages = newDay ? [...new Set([...allVillages, ...moved, ...dirtyVillages])] : [...new Set([...moved, ...dirtyVillages])];
     await refreshVillages(tx, villages, day);
+    timer.lap('villages');
     const weeks = (await rows<{ w: string }>(tx, sql`delete from stats_dirty_weeks returning to_char(week, 'YYYY-MM-DD') as w`)).map((r) => r.w);
     await refreshServiceWeeks(tx, weeks);
+    timer.lap('services');
     const participants = (await rows<{ id: number }>(tx, sql`delete from stats_dirty_participants returning participant_id as id`)).map((r) => r.id);
     await refreshAid(tx, participants, ids);
+    timer.lap('aid');
     await tx.execute(sql`update stats_state set refreshed_at = now(), ages_as_of = ${day}::date where id = 1`);
-    return { ran: true, citizens: ids.length, villages: villages.length, newDay, ms: Math.round(performance.now() - t0) };
+    return { ran: true, citizens: ids.length, villages: villages.length, newDay, ms: Math.round(performance.now() - t0), steps: timer.steps };
   });
 }
 
@@ -193,24 +206,29 @@ export async function rebuildStats(db: Db, allVillages: readonly string[]): Prom
   const t0 = performance.now();
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${STATS_LOCK})`);
+    const timer = stepTimer();
     const day = await today(tx);
     await tx.execute(sql`delete from stats_dirty_citizens`);
     await tx.execute(sql`delete from stats_dirty_villages`);
     await refreshPeople(tx, null);
+    timer.lap('people');
     const [n] = await rows<{ n: number }>(tx, sql`select count(*)::int as n from stats_people`);
     const present = (await rows<{ v: string }>(tx, sql`select distinct village_code as v from stats_people`)).map((r) => r.v);
     const villages = [...new Set([...allVillages, ...present])];
     await tx.execute(sql`delete from stats_village`);
     await tx.execute(sql`delete from stats_village_age`);
     await refreshVillages(tx, villages, day);
+    timer.lap('villages');
     await tx.execute(sql`delete from stats_dirty_weeks`);
     await tx.execute(sql`delete from stats_service_week`);
     await tx.execute(sql`delete from stats_wait_hist`);
     await refreshServiceWeeks(tx, null);
+    timer.lap('services');
     await tx.execute(sql`delete from stats_dirty_participants`);
     await refreshAid(tx, null, []);
+    timer.lap('aid');
     await tx.execute(sql`update stats_state set refreshed_at = now(), rebuilt_at = now(), ages_as_of = ${day}::date where id = 1`);
-    return { ran: true, citizens: n!.n, villages: villages.length, newDay: true, ms: Math.round(performance.now() - t0) };
+    return { ran: true, citizens: n!.n, villages: villages.length, newDay: true, ms: Math.round(performance.now() - t0), steps: timer.steps };
   });
 }
 

@@ -1,7 +1,7 @@
 /** Each figure as a table with Indonesian headers: what the CSV/XLSX exports and the console tables show. */
 import type { ExportTable } from './export.js';
 import type { dataQuality, pyramid, serviceFigures, villageFigures } from './queries.js';
-import type { doubleEnrolments } from '../aid/doubleEnrolment.js';
+import type { aidReach, doubleEnrolments } from '../aid/doubleEnrolment.js';
 
 type Result<F extends (...a: never[]) => unknown> = Awaited<ReturnType<F>>;
 
@@ -72,5 +72,16 @@ export function doubleEnrolmentTable(r: Result<typeof doubleEnrolments>): Export
       citizenId: p.citizenId, fullName: p.fullName, programKey: p.programKey,
       aVillage: p.a.villageCode, aProgram: p.a.programName, aNik: p.a.nik, bVillage: p.b.villageCode, bProgram: p.b.programName, bNik: p.b.nik,
     })),
+  };
+}
+
+export function aidTable(r: Result<typeof aidReach>): ExportTable {
+  return {
+    name: 'penerima-bantuan-per-tiyuh', asOf: r.asOf,
+    columns: [
+      { key: 'villageCode', label: 'Kode tiyuh' }, { key: 'programName', label: 'Program' }, { key: 'programKey', label: 'Kunci program' },
+      { key: 'enrolments', label: 'Kepesertaan' }, { key: 'people', label: 'Orang' }, { key: 'unlinked', label: 'Belum dikenali' },
+    ],
+    rows: r.items,
   };
 }

@@ -18,7 +18,7 @@ export default async function stats(argv: string[]): Promise<number> {
     const villages = [...config.villages.keys()];
     const r = action === 'rebuild' ? await rebuildStats(database.db, villages) : await refreshStats(database.db, villages);
     if (!r.ran) { console.log('another process is refreshing the statistics; try again shortly'); return 1; }
-    console.log(`statistics ${action === 'rebuild' ? 'rebuilt' : 'refreshed'}: ${r.citizens} citizens, ${r.villages} villages in ${r.ms} ms`);
+    console.log(`statistics ${action === 'rebuild' ? 'rebuilt' : 'refreshed'}: ${r.citizens} citizens, ${r.villages} villages in ${r.ms} ms (${Object.entries(r.steps).map(([k, v]) => `${k} ${v} ms`).join(', ')})`);
   } finally {
     await database.close();
   }

@@ -6,7 +6,7 @@ import { writeAudit } from '../../audit/log.js';
 import { dataQuality, pyramid, serviceFigures, StatsError, villageFigures } from '../../stats/queries.js';
 import { aidReach, doubleEnrolments } from '../../aid/doubleEnrolment.js';
 import { exportTable, type ExportTable } from '../../stats/export.js';
-import { doubleEnrolmentTable, pyramidTable, qualityTable, servicesTable, villagesTable, waitsTable } from '../../stats/tables.js';
+import { aidTable, doubleEnrolmentTable, pyramidTable, qualityTable, servicesTable, villagesTable, waitsTable } from '../../stats/tables.js';
 import { type Kit, PageError } from '../kit.js';
 import { barsSvg, pyramidSvg } from './statsCharts.js';
 
@@ -27,7 +27,7 @@ export async function statsPages(app: FastifyInstance, deps: AppDeps, kit: Kit) 
     const f = filter(req.query);
     const [villages, pyr, quality, services, aid] = await Promise.all([
       villageFigures(db, config, staff.scope, f), pyramid(db, config, staff.scope, f), dataQuality(db, config, staff.scope, f),
-      serviceFigures(db, config, staff.scope, { kecamatan: f.kecamatan }).catch(() => null), aidReach(db, config, staff.scope, f),
+      serviceFigures(db, config, staff.scope, { kecamatan: f.kecamatan }), aidReach(db, config, staff.scope, f),
     ]).catch(asPage);
     const weekly = new Map<string, number>();
     for (const r of services?.items ?? []) weekly.set(r.week, (weekly.get(r.week) ?? 0) + r.registrations);
@@ -56,6 +56,7 @@ export async function statsPages(app: FastifyInstance, deps: AppDeps, kit: Kit) 
     penduduk: async (req) => villagesTable(await villageFigures(db, config, kit.staff(req).scope, filter(req.query))),
     piramida: async (req) => pyramidTable(await pyramid(db, config, kit.staff(req).scope, filter(req.query))),
     mutu: async (req) => qualityTable(await dataQuality(db, config, kit.staff(req).scope, filter(req.query))),
+    bantuan: async (req) => aidTable(await aidReach(db, config, kit.staff(req).scope, filter(req.query))),
     layanan: async (req) => servicesTable(await serviceFigures(db, config, kit.staff(req).scope, { kecamatan: req.query.kecamatan || undefined })),
     tunggu: async (req) => waitsTable(await serviceFigures(db, config, kit.staff(req).scope, { kecamatan: req.query.kecamatan || undefined })),
     'penerima-ganda': async (req) => {
