@@ -22,6 +22,8 @@ import { importRoutes } from './imports.js';
 import { opendkRoutes } from '../connectors/opendk/routes.js';
 import { sourceRoutes } from './sources.js';
 import { createMetrics, metricsRoutes, observeHttp, type HubMetrics } from './metrics.js';
+import { statsRoutes } from './stats.js';
+import { aidRoutes } from './aid.js';
 import type { PipelineContext } from '../pipeline/context.js';
 import { consolePlugin } from '../console/plugin.js';
 import { BacklogGauge } from '../pipeline/backlog.js';
@@ -174,6 +176,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(sourceRoutes, deps);
   await app.register(metricsRoutes, deps);
   await app.register(adminKeyRoutes, deps);
+  await app.register(statsRoutes, deps);
+  await app.register(aidRoutes, deps);
   await app.register(consolePlugin, deps);
   await app.register(webhookRoutes, deps);
   await app.register(replayRoutes, deps);

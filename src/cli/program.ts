@@ -139,6 +139,9 @@ export function buildProgram(into: Outcome): Command {
   ownParser('replay', 'replay --from identify|route [--village|--service|--status|--since|--until|--error-code] [--redeliver] [--yes]: run registrations again (dry run first)',
     () => import('./commands/replay.js'));
 
+  ownParser('stats', 'stats rebuild | stats refresh: recompute the statistics summary tables from scratch, or apply what changed',
+    () => import('./commands/stats.js'));
+
   const quarantine = program.command('quarantine').description('records that failed validation, and their replay after correction');
   quarantine.command('list')
     .description('one line per record: what is wrong, never the personal data (NIK masked, initials only)')

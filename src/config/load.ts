@@ -3,6 +3,7 @@ import addFormats from 'ajv-formats';
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import jsonMap, { type Pointer } from 'json-source-map';
+import { aidProgramsFileSchema, type AidGroup } from '../aid/config.js';
 import { agenciesFileSchema, servicesFileSchema, sourcesFileSchema, type ApplicantField, type Level } from './schemas.js';
 import { regionDigits } from './regionCode.js';
 import { PULL_CONNECTORS } from '../connectors/registry.js';
@@ -47,6 +48,8 @@ export interface HubConfig {
   agencies: Map<string, Agency>;
   services: Map<string, Service>;
   sources: SourceConfig[];
+  /** Aid programs counted as one for double enrolment (config/aid-programs.json, optional). */
+  aidGroups?: AidGroup[];
 }
 
 /** A config problem, always naming the file and where in it. */
@@ -194,5 +197,7 @@ export function loadConfig(configDir: string, kabupatenCode = '1812'): HubConfig
     sources.push(out);
   });
 
-  return { kabupatenCode, regions, villages, kecamatans, agencies, services, sources };
+  const aid = readJson<{ exclusive: AidGroup[] }>(path.join(configDir, 'aid-programs.json'), aidProgramsFileSchema, true);
+
+  return { kabupatenCode, regions, villages, kecamatans, agencies, services, sources, aidGroups: aid?.data.exclusive ?? [] };
 }

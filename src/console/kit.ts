@@ -31,6 +31,7 @@ export const notFoundPage = (what: string) => new PageError(404, `${what} tidak 
 const NAV: Array<{ href: string; label: string; roles: StaffRole[] }> = [
   { href: '/', label: 'Beranda', roles: ['admin', 'kecamatan', 'instansi', 'tiyuh'] },
   { href: '/kasus', label: 'Kasus tinjauan', roles: ['admin', 'kecamatan'] },
+  { href: '/statistik', label: 'Statistik', roles: ['admin', 'kecamatan', 'tiyuh'] },
   { href: '/warga', label: 'Warga', roles: ['admin', 'kecamatan', 'tiyuh'] },
   { href: '/karantina', label: 'Karantina', roles: ['admin', 'kecamatan', 'tiyuh'] },
   { href: '/sumber', label: 'Sumber data', roles: ['admin', 'kecamatan'] },

@@ -23,6 +23,7 @@ import { quarantinePages } from './pages/quarantine.js';
 import { agencyPages } from './pages/agency.js';
 import { sourcePages } from './pages/sources.js';
 import { adminPages } from './pages/admin.js';
+import { statsPages } from './pages/stats.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const STATIC: Record<string, { type: string; body: Buffer }> = {
@@ -102,4 +103,5 @@ export const consolePlugin: FastifyPluginAsync<ConsoleOptions> = async (app, dep
   await agencyPages(app, deps, kit);
   await sourcePages(app, deps, kit);
   await adminPages(app, deps, kit);
+  await statsPages(app, deps, kit);
 };

@@ -462,3 +462,134 @@ export const staffLoginThrottle = pgTable('staff_login_throttle', {
   windowStart: timestamp('window_start', { withTimezone: true }).notNull().defaultNow(),
   lockedUntil: timestamp('locked_until', { withTimezone: true }),
 });
+
+/** Citizens and villages whose figures changed since the stats refresher last ran (filled by triggers, migration 0015). */
+export const statsDirtyCitizens = pgTable('stats_dirty_citizens', { citizenId: integer('citizen_id').primaryKey() });
+export const statsDirtyVillages = pgTable('stats_dirty_villages', { villageCode: char('village_code', { length: 10 }).primaryKey() });
+
+/** One row per living citizen (counted once, where the golden record places them): the facts the figures are summed from. */
+export const statsPeople = pgTable('stats_people', {
+  citizenId: integer('citizen_id').primaryKey(),
+  villageCode: char('village_code', { length: 10 }).notNull(),
+  kk: char('kk', { length: 16 }),
+  sex: char('sex', { length: 1 }),
+  birthDate: date('birth_date'),
+  pregnant: boolean('pregnant').notNull(),
+  hasNik: boolean('has_nik').notNull(),
+}, (t) => [index('stats_people_village_idx').on(t.villageCode), index('stats_people_village_birth_idx').on(t.villageCode, t.birthDate)]);
+
+/** Per-village figures, recomputed for the villages a refresh touched. */
+export const statsVillage = pgTable('stats_village', {
+  villageCode: char('village_code', { length: 10 }).primaryKey(),
+  residents: integer('residents').notNull(),
+  records: integer('records').notNull(),
+  duplicates: integer('duplicates').notNull(),
+  households: integer('households').notNull(),
+  children0to23m: integer('children_0_23m').notNull(),
+  children0to59m: integer('children_0_59m').notNull(),
+  pregnant: integer('pregnant').notNull(),
+  women15to49: integer('women_15_49').notNull(),
+  withoutNik: integer('without_nik').notNull(),
+  recordsWithWarnings: integer('records_with_warnings').notNull(),
+  lastReceivedAt: timestamp('last_received_at', { withTimezone: true }),
+  asOf: timestamp('as_of', { withTimezone: true }).notNull(),
+});
+
+/** The population pyramid: living residents by village, sex and five-year age group (-1 unknown, 15 = 75+). */
+export const statsVillageAge = pgTable('stats_village_age', {
+  villageCode: char('village_code', { length: 10 }).notNull(),
+  sex: char('sex', { length: 1 }).notNull(),
+  ageGroup: smallint('age_group').notNull(),
+  residents: integer('residents').notNull(),
+});
+
+export const statsState = pgTable('stats_state', {
+  id: smallint('id').primaryKey().default(1),
+  /** The date ages were computed for; a new day recomputes every village's age figures. */
+  agesAsOf: date('ages_as_of'),
+  refreshedAt: timestamp('refreshed_at', { withTimezone: true }),
+  rebuiltAt: timestamp('rebuilt_at', { withTimezone: true }),
+});
+
+/** An aid program (OpenSID Program Bantuan) as one village runs it; program_key groups the same program across villages. */
+export const aidPrograms = pgTable('aid_programs', {
+  id: id(),
+  villageCode: char('village_code', { length: 10 }).notNull(),
+  localId: varchar('local_id', { length: 40 }).notNull(),
+  name: text('name').notNull(),
+  programKey: varchar('program_key', { length: 64 }).notNull(),
+  /** OpenSID sasaran: 1 penduduk, 2 keluarga, 3 rumah tangga, 4 kelompok. */
+  target: smallint('target'),
+  description: text('description'),
+  startDate: date('start_date'),
+  endDate: date('end_date'),
+  active: boolean('active'),
+  funding: text('funding'),
+  channel: varchar('channel', { length: 16 }).notNull(),
+  inboxId: integer('inbox_id'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [uniqueIndex('aid_programs_village_local_uq').on(t.villageCode, t.localId)]);
+
+/** One enrolment in a village's program, linked to a citizen where the hub can (link = none is listed, never dropped). */
+export const aidParticipants = pgTable('aid_participants', {
+  id: id(),
+  villageCode: char('village_code', { length: 10 }).notNull(),
+  localId: varchar('local_id', { length: 40 }).notNull(),
+  programLocalId: varchar('program_local_id', { length: 40 }).notNull(),
+  participantRef: varchar('participant_ref', { length: 40 }),
+  cardNumber: varchar('card_number', { length: 64 }),
+  nik: char('nik', { length: 16 }),
+  fullName: text('full_name'),
+  birthPlace: text('birth_place'),
+  birthDate: date('birth_date'),
+  address: text('address'),
+  residentLocalId: varchar('resident_local_id', { length: 40 }),
+  target: smallint('target'),
+  contentHash: char('content_hash', { length: 40 }).notNull(),
+  residentId: integer('resident_id'),
+  citizenId: integer('citizen_id'),
+  /** nik | resident | name_birth | none */
+  link: varchar('link', { length: 16 }).notNull().default('none'),
+  channel: varchar('channel', { length: 16 }).notNull(),
+  inboxId: integer('inbox_id'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [
+  uniqueIndex('aid_participants_village_local_uq').on(t.villageCode, t.localId),
+  index('aid_participants_program_idx').on(t.villageCode, t.programLocalId),
+  index('aid_participants_resident_idx').on(t.residentId).where(sql`resident_id is not null`),
+  index('aid_participants_citizen_idx').on(t.citizenId).where(sql`citizen_id is not null`),
+]);
+
+/** Each aid enrolment resolved to the surviving citizen it names and that citizen's KK (kept by the stats refresher). */
+export const statsAid = pgTable('stats_aid', {
+  participantId: integer('participant_id').primaryKey(),
+  villageCode: char('village_code', { length: 10 }).notNull(),
+  programLocalId: varchar('program_local_id', { length: 40 }).notNull(),
+  citizenId: integer('citizen_id'),
+  kk: char('kk', { length: 16 }),
+}, (t) => [index('stats_aid_citizen_idx').on(t.citizenId), index('stats_aid_village_idx').on(t.villageCode)]);
+
+export const statsDirtyWeeks = pgTable('stats_dirty_weeks', { week: date('week').primaryKey() });
+export const statsDirtyParticipants = pgTable('stats_dirty_participants', { participantId: integer('participant_id').primaryKey() });
+
+/** Registrations per ISO week (UTC), service, agency and kecamatan. */
+export const statsServiceWeek = pgTable('stats_service_week', {
+  week: date('week').notNull(),
+  serviceCode: varchar('service_code', { length: 48 }).notNull(),
+  agencyCode: varchar('agency_code', { length: 32 }).notNull(),
+  kecamatanCode: char('kecamatan_code', { length: 6 }).notNull(),
+  registrations: integer('registrations').notNull(),
+  acknowledged: integer('acknowledged').notNull(),
+  waiting: integer('waiting').notNull(),
+});
+
+/** Waits from registration to acknowledgement as 10 % buckets per week, agency and kecamatan. */
+export const statsWaitHist = pgTable('stats_wait_hist', {
+  week: date('week').notNull(),
+  agencyCode: varchar('agency_code', { length: 32 }).notNull(),
+  kecamatanCode: char('kecamatan_code', { length: 6 }).notNull(),
+  bucket: smallint('bucket').notNull(),
+  n: integer('n').notNull(),
+});

@@ -16,6 +16,7 @@ import { registerSyncSchedules } from '../connectors/sync/schedules.js';
 import type { PipelineContext } from '../pipeline/context.js';
 import { startDispatcher, type Dispatcher } from '../delivery/dispatcher.js';
 import { DEFAULT_RETRY } from '../delivery/backoff.js';
+import { startStatsRefresher } from '../stats/refresh.js';
 import type { Logger } from './logger.js';
 import { producerConnection, RedisUnavailableError, resolveRedis, workerConnection, type RedisEndpoint } from './redis.js';
 
@@ -159,6 +160,8 @@ export async function startHub(env: Env, log: Logger, opts: StartOptions): Promi
         retry: { ...DEFAULT_RETRY, baseMs: env.webhookRetryBaseMs, giveUpAfterMs: env.webhookGiveUpHours * 3600_000 },
       });
       cleanups.push(() => hub.dispatcher!.close());
+      // Figures follow the data within a minute: what changed is summed every 20 s.
+      cleanups.push(startStatsRefresher(database.db, [...config.villages.keys()], log));
     }
     log.info({ database: database.describe, redis: redis.describe, api: hub.url ?? null, workers: opts.workers }, 'tiyuh hub started');
     step(hub.url ? `ready at ${hub.url}` : 'ready');

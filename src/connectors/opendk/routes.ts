@@ -17,6 +17,7 @@ import { deletionsAnswer, recordUpload, SHOWN_PROBLEMS, takeUploadOutcome, type 
  * text, which quotes values from the village's file, is escaped first.
  */
 export const htmlText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+import { programBantuanRoutes } from './programBantuanRoutes.js';
 
 /** OpenDK's answer shape, which OpenSID's `opendk_api()` reads: `{status, message}`. */
 function answer(reply: FastifyReply, status: 'success' | 'danger', message: string, data: Record<string, unknown> = {}) {
@@ -85,7 +86,7 @@ function acceptedOutcome(r: FileIngestResult): UploadOutcome {
 /** OpenDK modules the hub does not take: answered with the reason, never a false success. */
 const NOT_TAKEN: Record<string, string> = {
   'laporan-apbdes': 'Laporan APBDes', 'laporan-penduduk': 'Laporan Penduduk', pembangunan: 'Pembangunan',
-  'pembangunan/dokumentasi': 'Dokumentasi Pembangunan', 'program-bantuan': 'Program Bantuan', 'program-bantuan/peserta': 'Peserta Program Bantuan',
+  'pembangunan/dokumentasi': 'Dokumentasi Pembangunan',
   pesan: 'Pesan', 'surat/kirim': 'Surat',
 };
 
@@ -213,11 +214,13 @@ export const opendkRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   app.post('/pesan/getpesan', { preHandler: auth, schema: { summary: 'OpenSID polls kecamatan messages; the hub sends none', response: answered } }, async (_req, reply) =>
     success(reply, 'Tidak ada pesan baru.', { data: [] }));
 
+  await programBantuanRoutes(app, deps, auth);
+
   for (const [path, name] of Object.entries(NOT_TAKEN)) {
     app.post(`/${path}`, { preHandler: auth, bodyLimit: 32 * 1024 * 1024, schema: { summary: `${name}: not taken by the hub (answered with the reason)`, response: { 422: { type: 'object', properties: { status: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } } } } } }, async (_req, reply) =>
       reply.code(422).send({
         status: 'danger', code: 'MODULE_NOT_TAKEN',
-        message: `Tiyuh Hub hanya menerima Identitas Desa dan Data Penduduk; data ${name} tidak disimpan. Kirim ${name} ke server OpenDK kecamatan.`,
+        message: `Tiyuh Hub hanya menerima Identitas Desa, Data Penduduk dan Program Bantuan; data ${name} tidak disimpan. Kirim ${name} ke server OpenDK kecamatan.`,
       }));
   }
 };

@@ -1,0 +1,247 @@
+/**
+ * The summary tables behind every figure, kept current set-based: triggers (migration 0015) mark the
+ * citizens and villages a statement touched; a refresh recomputes the facts of those citizens only, then
+ * the figures of the villages they left or entered. A rebuild does the same for everyone. Both run under
+ * one advisory lock, so two hub processes never refresh at once.
+ */
+import { sql } from 'drizzle-orm';
+import { rows, type Db, type Queryable } from '../db/client.js';
+import { arrayParam } from '../db/sqlArrays.js';
+import { relinkUnlinked } from '../aid/link.js';
+
+const STATS_LOCK = 0x57a7_5e11;
+
+/** A resident record that says the person lives (OpenSID status_dasar 1) and was not deleted by its village. */
+const LIVING = sql.raw(`r.state = 'active' and r.deleted_at is null`);
+
+export interface RefreshResult {
+  /** False when another process held the lock; nothing was done. */
+  ran: boolean;
+  citizens: number;
+  villages: number;
+  /** The day changed since ages were last computed: every village's age figures were recomputed. */
+  newDay: boolean;
+  ms: number;
+  /** Milliseconds per step, to see where a slow refresh spends its time. */
+  steps: Record<string, number>;
+}
+
+function stepTimer() {
+  const steps: Record<string, number> = {};
+  let last = performance.now();
+  return { steps, lap(name: string) { const now = performance.now(); steps[name] = Math.round(now - last); last = now; } };
+}
+
+/**
+ * Writes the fact row of each given citizen that is a living resident (not merged away, at least one
+ * living resident record, no record of death) and removes the others; answers the villages whose
+ * figures change (the ones left and the ones entered).
+ */
+async function refreshPeople(tx: Queryable, ids: number[] | null): Promise<string[]> {
+  const only = ids === null ? sql`true` : sql`c.id = any(${arrayParam(ids, 'int')})`;
+  const left = ids === null ? [] : await rows<{ v: string }>(tx, sql`
+    delete from stats_people where citizen_id = any(${arrayParam(ids, 'int')}) returning village_code as v`);
+  if (ids === null) await tx.execute(sql`delete from stats_people`);
+  const onlyRecords = ids === null ? sql`r.citizen_id is not null` : sql`r.citizen_id = any(${arrayParam(ids, 'int')})`;
+  const entered = await rows<{ v: string }>(tx, sql`
+    insert into stats_people (citizen_id, village_code, kk, sex, birth_date, pregnant, has_nik)
+    select c.id, coalesce(c.village_code, rec.latest_village), c.kk, c.sex, c.birth_date,
+      c.sex = 'F' and rec.pregnant, c.nik is not null and c.nik !~ '^0'
+    from (
+      select r.citizen_id, bool_or(${LIVING}) as living, bool_or(r.state = 'dead' and r.deleted_at is null) as dead,
+        coalesce(bool_or(${LIVING} and r.extra->>'hamil' = '1'), false) as pregnant,
+        (array_agg(r.village_code order by r.updated_at desc) filter (where ${LIVING}))[1] as latest_village
+      from resident_records r where ${onlyRecords} group by r.citizen_id
+    ) rec
+    join citizens c on c.id = rec.citizen_id
+    where rec.living and not rec.dead and ${only} and c.merged_into is null and coalesce(c.village_code, rec.latest_village) is not null
+    returning village_code as v`);
+  return [...new Set([...left, ...entered].map((r) => r.v))];
+}
+
+/** Recomputes the figures of the given villages from the fact rows and their resident records, as of `day`. */
+async function refreshVillages(tx: Queryable, villages: string[], day: string): Promise<void> {
+  if (villages.length === 0) return;
+  const list = arrayParam(villages, 'text');
+  const asOf = sql`${day}::date`;
+  await tx.execute(sql`delete from stats_village where village_code = any(${list}::char(10)[])`);
+  await tx.execute(sql`delete from stats_village_age where village_code = any(${list}::char(10)[])`);
+  // Grouped once over the villages' rows (not a loop per village): one plan whether 1 village or all changed.
+  await tx.execute(sql`
+    with p as (
+      select village_code, count(*)::int as residents, count(distinct kk)::int as households,
+        count(*) filter (where birth_date <= ${asOf} and birth_date > (${asOf} - interval '24 months'))::int as c23,
+        count(*) filter (where birth_date <= ${asOf} and birth_date > (${asOf} - interval '60 months'))::int as c59,
+        count(*) filter (where pregnant)::int as pregnant,
+        count(*) filter (where sex = 'F' and birth_date <= (${asOf} - interval '15 years') and birth_date > (${asOf} - interval '50 years'))::int as w1549,
+        count(*) filter (where not has_nik)::int as without_nik
+      from stats_people where village_code = any(${list}::char(10)[]) group by village_code
+    ), r as (
+      select r.village_code, count(*) filter (where ${LIVING})::int as records,
+        count(*) filter (where ${LIVING} and r.citizen_id is not null)::int as identified,
+        count(distinct r.citizen_id) filter (where ${LIVING} and sp.citizen_id is not null)::int as placed_here,
+        count(*) filter (where ${LIVING} and r.warnings is not null and r.warnings <> '[]'::jsonb)::int as warned,
+        max(r.updated_at) as last_received
+      from resident_records r left join stats_people sp on sp.citizen_id = r.citizen_id and sp.village_code = r.village_code
+      where r.village_code = any(${list}::char(10)[]) group by r.village_code
+    )
+    insert into stats_village (village_code, residents, records, duplicates, households, children_0_23m, children_0_59m,
+      pregnant, women_15_49, without_nik, records_with_warnings, last_received_at, as_of)
+    select v.code, coalesce(p.residents, 0), coalesce(r.records, 0), coalesce(r.identified - r.placed_here, 0),
+      coalesce(p.households, 0), coalesce(p.c23, 0), coalesce(p.c59, 0), coalesce(p.pregnant, 0), coalesce(p.w1549, 0),
+      coalesce(p.without_nik, 0), coalesce(r.warned, 0), r.last_received, now()
+    from unnest(${list}::char(10)[]) v(code)
+    left join p on p.village_code = v.code
+    left join r on r.village_code = v.code`);
+  await tx.execute(sql`
+    insert into stats_village_age (village_code, sex, age_group, residents)
+    select village_code, coalesce(sex, '-'),
+      case when birth_date is null or birth_date > ${asOf} then -1
+        else least(15, floor(extract(year from age(${asOf}, birth_date)) / 5))::int end as g,
+      count(*)::int
+    from stats_people where village_code = any(${list}::char(10)[])
+    group by 1, 2, 3`);
+}
+
+/**
+ * Services by ISO week (UTC): registrations and acknowledgements per service, agency and kecamatan, and
+ * the wait from registration to acknowledgement as a histogram of 10 % buckets (bucket b >= 1 holds
+ * waits of 1.1^(b-1) to 1.1^b seconds), so percentiles over any weeks come out within 5 %.
+ */
+async function refreshServiceWeeks(tx: Queryable, weeks: string[] | null): Promise<number> {
+  const chosen = weeks ?? (await rows<{ w: string }>(tx, sql`
+    select distinct to_char(date_trunc('week', created_at at time zone 'UTC'), 'YYYY-MM-DD') as w from registrations`)).map((r) => r.w);
+  if (chosen.length === 0) return 0;
+  const list = arrayParam(chosen, 'date');
+  await tx.execute(sql`delete from stats_service_week where week = any(${list})`);
+  await tx.execute(sql`delete from stats_wait_hist where week = any(${list})`);
+  const inWeek = sql`g.created_at >= (w.week::timestamp at time zone 'UTC') and g.created_at < ((w.week + 7)::timestamp at time zone 'UTC')`;
+  await tx.execute(sql`
+    insert into stats_service_week (week, service_code, agency_code, kecamatan_code, registrations, acknowledged, waiting)
+    select w.week, g.service_code, coalesce(g.route_agency, '-'), left(g.village_code, 6), count(*)::int, count(d.acked_at)::int,
+      count(*) filter (where d.status in ('waiting', 'claimed') and d.cancelled_at is null)::int
+    from unnest(${list}) w(week) join registrations g on ${inWeek}
+    left join deliveries d on d.registration_id = g.id
+    group by 1, 2, 3, 4`);
+  await tx.execute(sql`
+    insert into stats_wait_hist (week, agency_code, kecamatan_code, bucket, n)
+    select w.week, d.agency_code, left(g.village_code, 6), b.bucket, count(*)::int
+    from unnest(${list}) w(week) join registrations g on ${inWeek}
+    join deliveries d on d.registration_id = g.id and d.acked_at is not null
+    cross join lateral (select greatest(0, extract(epoch from d.acked_at - g.created_at)) as s) x
+    cross join lateral (select case when x.s < 1 then 0 else 1 + floor(ln(x.s) / ln(1.1))::int end as bucket) b
+    group by 1, 2, 3, 4`);
+  return chosen.length;
+}
+
+/**
+ * Each aid enrolment resolved to the surviving citizen it names now (through its resident record or its
+ * NIK link, then merges) with that citizen's KK: for the participants that changed, and for those whose
+ * citizen changed (a merge, a split, a record moved).
+ */
+async function refreshAid(tx: Queryable, participants: number[] | null, citizens: number[]): Promise<number> {
+  let ids = participants;
+  if (ids !== null && citizens.length) {
+    const c = arrayParam(citizens, 'int');
+    const touched = await rows<{ id: number }>(tx, sql`
+      select participant_id as id from stats_aid where citizen_id = any(${c})
+      union select p.id from aid_participants p where p.citizen_id = any(${c})
+      union select p.id from resident_records rr join aid_participants p on p.resident_id = rr.id where rr.citizen_id = any(${c})`);
+    ids = [...new Set([...ids, ...touched.map((r) => r.id)])];
+  }
+  if (ids !== null && ids.length === 0) return 0;
+  const only = ids === null ? sql`true` : sql`p.id = any(${arrayParam(ids, 'int')})`;
+  if (ids === null) await tx.execute(sql`delete from stats_aid`);
+  else await tx.execute(sql`delete from stats_aid where participant_id = any(${arrayParam(ids, 'int')})`);
+  await tx.execute(sql`
+    insert into stats_aid (participant_id, village_code, program_local_id, citizen_id, kk)
+    select p.id, p.village_code, p.program_local_id, x.root, rc.kk
+    from aid_participants p
+    left join resident_records rr on rr.id = p.resident_id
+    left join citizens lc on lc.id = coalesce(rr.citizen_id, p.citizen_id)
+    cross join lateral (select case when lc.id is null then null when lc.merged_into is null then lc.id else stats_citizen_root(lc.id) end as root) x
+    left join citizens rc on rc.id = x.root
+    where ${only}`);
+  return ids === null ? -1 : ids.length;
+}
+
+async function today(tx: Queryable): Promise<string> {
+  const [r] = await rows<{ d: string }>(tx, sql`select to_char(current_date, 'YYYY-MM-DD') as d`);
+  return r!.d;
+}
+
+/**
+ * Applies what changed since the last refresh. Villages of the configuration are always present in the
+ * figures (with zeros), so `allVillages` is the list recomputed when the day turns.
+ */
+export async function refreshStats(db: Db, allVillages: readonly string[]): Promise<RefreshResult> {
+  const t0 = performance.now();
+  return db.transaction(async (tx) => {
+    const [lock] = await rows<{ ok: boolean }>(tx, sql`select pg_try_advisory_xact_lock(${STATS_LOCK}) as ok`);
+    if (!lock!.ok) return { ran: false, citizens: 0, villages: 0, newDay: false, ms: 0, steps: {} };
+    const timer = stepTimer();
+    const day = await today(tx);
+    const [state] = await rows<{ ages_as_of: string | null }>(tx, sql`select to_char(ages_as_of, 'YYYY-MM-DD') as ages_as_of from stats_state where id = 1`);
+    const ids = (await rows<{ id: number }>(tx, sql`delete from stats_dirty_citizens returning citizen_id as id`)).map((r) => r.id);
+    const dirtyVillages = (await rows<{ v: string }>(tx, sql`delete from stats_dirty_villages returning village_code as v`)).map((r) => r.v);
+    const moved = ids.length ? await refreshPeople(tx, ids) : [];
+    timer.lap('people');
+    const newDay = state?.ages_as_of !== day;
+    const villages = newDay ? [...new Set([...allVillages, ...moved, ...dirtyVillages])] : [...new Set([...moved, ...dirtyVillages])];
+    await refreshVillages(tx, villages, day);
+    timer.lap('villages');
+    const weeks = (await rows<{ w: string }>(tx, sql`delete from stats_dirty_weeks returning to_char(week, 'YYYY-MM-DD') as w`)).map((r) => r.w);
+    await refreshServiceWeeks(tx, weeks);
+    timer.lap('services');
+    const participants = (await rows<{ id: number }>(tx, sql`delete from stats_dirty_participants returning participant_id as id`)).map((r) => r.id);
+    await refreshAid(tx, participants, ids);
+    timer.lap('aid');
+    await tx.execute(sql`update stats_state set refreshed_at = now(), ages_as_of = ${day}::date where id = 1`);
+    return { ran: true, citizens: ids.length, villages: villages.length, newDay, ms: Math.round(performance.now() - t0), steps: timer.steps };
+  });
+}
+
+/** Recomputes every figure from the source tables (waits for a running refresh to end). */
+export async function rebuildStats(db: Db, allVillages: readonly string[]): Promise<RefreshResult> {
+  const t0 = performance.now();
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${STATS_LOCK})`);
+    const timer = stepTimer();
+    const day = await today(tx);
+    await tx.execute(sql`delete from stats_dirty_citizens`);
+    await tx.execute(sql`delete from stats_dirty_villages`);
+    await refreshPeople(tx, null);
+    timer.lap('people');
+    const [n] = await rows<{ n: number }>(tx, sql`select count(*)::int as n from stats_people`);
+    const present = (await rows<{ v: string }>(tx, sql`select distinct village_code as v from stats_people`)).map((r) => r.v);
+    const villages = [...new Set([...allVillages, ...present])];
+    await tx.execute(sql`delete from stats_village`);
+    await tx.execute(sql`delete from stats_village_age`);
+    await refreshVillages(tx, villages, day);
+    timer.lap('villages');
+    await tx.execute(sql`delete from stats_dirty_weeks`);
+    await tx.execute(sql`delete from stats_service_week`);
+    await tx.execute(sql`delete from stats_wait_hist`);
+    await refreshServiceWeeks(tx, null);
+    timer.lap('services');
+    await tx.execute(sql`delete from stats_dirty_participants`);
+    await refreshAid(tx, null, []);
+    timer.lap('aid');
+    await tx.execute(sql`update stats_state set refreshed_at = now(), rebuilt_at = now(), ages_as_of = ${day}::date where id = 1`);
+    return { ran: true, citizens: n!.n, villages: villages.length, newDay: true, ms: Math.round(performance.now() - t0), steps: timer.steps };
+  });
+}
+
+/** Refreshes every `everyMs` until stopped (and retries unlinked aid participants); a failed run is logged and the next one tries again. */
+export function startStatsRefresher(db: Db, allVillages: readonly string[], log: { warn(o: object, m: string): void }, everyMs = 20_000): () => Promise<void> {
+  let running: Promise<unknown> | null = null;
+  const timer = setInterval(() => {
+    if (running) return;
+    // Aid participants whose resident arrived since are linked on the same beat.
+    running = refreshStats(db, allVillages).then(() => relinkUnlinked(db))
+      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'stats refresh failed'))
+      .finally(() => { running = null; });
+  }, everyMs);
+  timer.unref();
+  return async () => { clearInterval(timer); await running; };
+}

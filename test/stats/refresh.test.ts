@@ -1,0 +1,132 @@
+import t from 'tap';
+import { sql } from 'drizzle-orm';
+import { rows } from '../../src/db/client.js';
+import { arrayParam } from '../../src/db/sqlArrays.js';
+import { loadConfig } from '../../src/config/load.js';
+import { rebuildStats, refreshStats } from '../../src/stats/refresh.js';
+import { createTestDatabase } from '../helpers/database.js';
+import { insertPeople, insertRecords, insertRegistration, merge, snapshot, split, type TestPerson, type TestRecord } from './fixtures.js';
+
+const tdb = await createTestDatabase();
+t.teardown(() => tdb.drop());
+const db = tdb.database.db;
+const config = loadConfig('config');
+const VILLAGES = [...config.villages.keys()];
+// A handful of villages in two kecamatan, so people collide and move between them.
+const PLACES = ['1812012002', '1812012003', '1812052006', '1812052001', '1812022001'];
+
+let seed = 20261204;
+const rnd = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+let serial = 0;
+
+function birth(): string {
+  const today = new Date();
+  // Many young children and women of child-bearing age, so the stunting figures move.
+  const years = rnd() < 0.3 ? rnd() * 6 : rnd() * 80;
+  const d = new Date(today.getTime() - years * 365.25 * 86_400_000);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+}
+
+function person(): TestPerson {
+  serial += 1;
+  const village = pick(PLACES);
+  const sex = rnd() < 0.5 ? 'F' : 'M';
+  const b = rnd() < 0.03 ? null : birth();
+  const nik = rnd() < 0.15 ? null : `18120${pad(serial % 100)}${pad(serial % 28 + 1)}0190${pad(serial % 10000, 4)}`.slice(0, 16);
+  const kk = `181201${pad(Math.floor(serial / 4) % 1000000, 6)}0001`.slice(0, 16);
+  const first: TestRecord = { villageCode: village, localId: `L${serial}`, nik, kk, fullName: `Warga ${serial}`, sex, birthDate: b, hamil: sex === 'F' && rnd() < 0.2, warnings: rnd() < 0.1 };
+  // Some people are known to a second village too (counted once, where the golden record places them).
+  const extra: TestRecord[] = rnd() < 0.2 ? [{ ...first, villageCode: pick(PLACES), localId: `L${serial}b`, hamil: false }] : [];
+  return { golden: { villageCode: village, nik, kk, fullName: `Warga ${serial}`, sex, birthDate: b }, records: [first, ...extra] };
+}
+
+async function living(): Promise<number[]> {
+  return (await rows<{ id: number }>(db, sql`select id from citizens where merged_into is null order by id`)).map((r) => r.id);
+}
+
+t.test('incremental figures equal a rebuild after a random mix of inserts, merges, splits, deaths and moves', async (t) => {
+  await insertPeople(db, Array.from({ length: 300 }, person));
+  // Aid enrolments linked through a resident record (they follow merges and splits) and by NIK to a citizen.
+  await db.execute(sql`insert into aid_programs (village_code, local_id, name, program_key, channel) select v, '1', 'PKH', 'PKH', 'push' from unnest(${arrayParam(PLACES, 'text')}) v`);
+  await db.execute(sql`
+    insert into aid_participants (village_code, local_id, program_local_id, content_hash, resident_id, citizen_id, link, channel)
+    select r.village_code, 'r' || r.id, '1', md5(r.id::text)::char(40), case when r.id % 2 = 0 then r.id end, case when r.id % 2 = 1 then r.citizen_id end,
+      case when r.id % 2 = 0 then 'resident' else 'nik' end, 'push'
+    from resident_records r where r.id % 3 = 0`);
+  const first = await refreshStats(db, VILLAGES);
+  t.equal(first.newDay, true, 'the first refresh computes every village');
+  const merges: { from: number; trace: Awaited<ReturnType<typeof merge>> }[] = [];
+  const done: Record<string, number> = { insert: 0, merge: 0, split: 0, death: 0, move: 0, pregnancy: 0, correction: 0, deletion: 0, registration: 0 };
+
+  for (let round = 0; round < 8; round++) {
+    for (let op = 0; op < 30; op++) {
+      const x = rnd();
+      const ids = await living();
+      if (x < 0.2) {
+        await insertPeople(db, Array.from({ length: 1 + Math.floor(rnd() * 4) }, person));
+        done.insert! += 1;
+      } else if (x < 0.35) {
+        const a = pick(ids);
+        const b = pick(ids);
+        if (a === b) continue;
+        merges.push({ from: a, trace: await merge(db, a, b) });
+        done.merge! += 1;
+      } else if (x < 0.45 && merges.length) {
+        const m = merges.splice(Math.floor(rnd() * merges.length), 1)[0]!;
+        const [c] = await rows<{ merged_into: number | null }>(db, sql`select merged_into from citizens where id = ${m.from}`);
+        // Only a merge whose survivor was not merged away since is undone (as the console allows).
+        const [s] = await rows<{ merged_into: number | null }>(db, sql`select merged_into from citizens where id = ${c!.merged_into}`);
+        if (s?.merged_into !== null) continue;
+        await split(db, m.from, m.trace);
+        done.split! += 1;
+      } else if (x < 0.6) {
+        await db.execute(sql`update resident_records set state = 'dead', status_dasar = 2, updated_at = now()
+          where id = (select id from resident_records where citizen_id = ${pick(ids)} order by id limit 1)`);
+        done.death! += 1;
+      } else if (x < 0.75) {
+        const c = pick(ids);
+        const to = pick(PLACES);
+        await db.execute(sql`update resident_records set state = 'moved', status_dasar = 3, updated_at = now() where citizen_id = ${c} and state = 'active'`);
+        await insertRecords(db, [{ villageCode: to, localId: `M${c}-${round}-${op}`, nik: null, kk: null, fullName: `Pindahan ${c}`, sex: 'F', birthDate: birth(), citizen: c }]);
+        await db.execute(sql`update citizens set village_code = ${to}, updated_at = now() where id = ${c}`);
+        done.move! += 1;
+      } else if (x < 0.85) {
+        await db.execute(sql`update resident_records set extra = jsonb_build_object('hamil', case when extra->>'hamil' = '1' then '0' else '1' end), updated_at = now()
+          where id = (select id from resident_records where citizen_id = ${pick(ids)} order by id limit 1)`);
+        done.pregnancy! += 1;
+      } else if (x < 0.93) {
+        await db.execute(sql`update citizens set birth_date = ${birth()}::date, nik = case when nik is null then '1812014101900001' else null end, updated_at = now() where id = ${pick(ids)}`);
+        done.correction! += 1;
+      } else if (x < 0.97) {
+        await insertRegistration(db, { village: pick(PLACES), externalId: `R${round}-${op}`, service: pick(['KTP_EL_BARU', 'KK_BARU']), agency: 'disdukcapil', daysAgo: Math.floor(rnd() * 60), ackMinutes: rnd() < 0.7 ? Math.floor(rnd() * 3000) : null });
+        done.registration! += 1;
+      } else {
+        await db.execute(sql`update resident_records set state = 'deleted', deleted_at = now(), updated_at = now()
+          where id = (select id from resident_records where citizen_id = ${pick(ids)} order by id desc limit 1)`);
+        done.deletion! += 1;
+      }
+    }
+    const inc = await refreshStats(db, VILLAGES);
+    t.ok(inc.ran && !inc.newDay, `round ${round}: incremental (${inc.citizens} citizens, ${inc.villages} villages)`);
+    const incremental = await snapshot(db);
+    await rebuildStats(db, VILLAGES);
+    const rebuilt = await snapshot(db);
+    t.same(incremental, rebuilt, `round ${round}: incremental equals rebuilt`);
+  }
+  t.ok(Object.values(done).every((n) => n > 0), `every kind of change happened: ${JSON.stringify(done)}`);
+  const [totals] = await rows<{ residents: number; records: number }>(db, sql`select sum(residents)::int as residents, sum(records)::int as records from stats_village`);
+  t.ok(totals!.residents > 100 && totals!.records > totals!.residents, 'people known to two villages are counted once');
+});
+
+t.test('a refresh with nothing changed touches no village; a new day recomputes ages everywhere', async (t) => {
+  const idle = await refreshStats(db, VILLAGES);
+  t.match(idle, { ran: true, citizens: 0, villages: 0, newDay: false });
+  await db.execute(sql`update stats_state set ages_as_of = ages_as_of - 1`);
+  const before = await snapshot(db);
+  const next = await refreshStats(db, VILLAGES);
+  t.equal(next.newDay, true);
+  t.equal(next.villages, VILLAGES.length);
+  t.same(await snapshot(db), before, 'same day again: same figures');
+});
