@@ -11,6 +11,7 @@ import { STAGES } from '../pipeline/queues.js';
 import type { AppDeps } from './app.js';
 import { requireKey } from './auth.js';
 import { sourceStatuses } from './sources.js';
+import { readBacklog, REDRIVE_CAP } from '../pipeline/backlog.js';
 
 type Labels = Record<string, string>;
 
@@ -85,6 +86,12 @@ export const metricsRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
       for (const [state, n] of Object.entries(counts)) jobs.push([{ stage, state }, n]);
     }
     m.gauge('tiyuh_pipeline_jobs', 'Pipeline jobs (batches of records) by stage and state.', jobs);
+
+    // Backlog and stuck work (pipeline/backlog.ts): intake refuses past PIPELINE_BACKLOG_LIMIT; alert on failing > 0.
+    const backlog = await readBacklog(db);
+    m.gauge('tiyuh_pipeline_backlog_records', 'Records accepted and not yet through the pipeline.', [[{}, backlog.records]]);
+    m.gauge('tiyuh_pipeline_oldest_waiting_seconds', 'Age of the oldest record not yet through the pipeline.', [[{}, backlog.oldestSeconds]]);
+    m.gauge('tiyuh_pipeline_records_failing', `Records the recovery sweep re-drove ${REDRIVE_CAP} times or more: a stage keeps failing on them.`, [[{}, backlog.failing]]);
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(m.toString());
   });
 };
