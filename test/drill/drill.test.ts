@@ -3,6 +3,9 @@ import { drillPassed, runDrill } from '../../bench/drill/run.js';
 
 // The drill of `npm run drill`, short: two villages pushing while Redis is flushed, both hub processes
 // are killed with SIGKILL and Postgres restarts; then the bad-input corpus and the personal-data search.
+// Processes start slowly on a busy machine (tsx compiles at start); the drill itself bounds each wait.
+t.setTimeout(480_000);
+
 t.test('the hub survives the drill: nothing lost or doubled, back on its own, no 5xx, no personal data out', async (t) => {
   const report = await runDrill({
     port: 3351, villages: 2, batchesPerVillage: 4, batchSize: 100, sweepEverySeconds: 2, pauseMs: 500, recoveryTimeoutMs: 90_000,
