@@ -17,6 +17,8 @@ export interface ProbeKeys {
   admin: string;
   revoked: string;
   expired: string;
+  /** A registration of `villageCode`, which the other village must not see. */
+  registrationId: number;
 }
 
 interface Probe {
@@ -108,7 +110,7 @@ export function buildProbes(k: ProbeKeys, seed: number): { probes: Probe[]; peop
     // Out-of-scope reads.
     { name: 'village key reads another village\'s residents', path: `/v1/residents?village=${k.otherVillageCode}`, key: k.village, expect: 403 },
     { name: 'village key reads metrics', path: '/metrics', key: k.village, expect: 403 },
-    { name: 'other village reads a registration', path: '/v1/registrations/1', key: k.otherVillage, expect: 404 },
+    { name: 'other village reads a registration', path: `/v1/registrations/${k.registrationId}`, key: k.otherVillage, expect: 404 },
     { name: 'registration id not a number', path: '/v1/registrations/abc', key: k.village, expect: 400 },
     { name: 'registration id past int4', path: '/v1/registrations/99999999999', key: k.village, expect: 400 },
     { name: 'NUL in a query string', path: '/v1/residents?village=%00', key: k.village, expect: 400 },

@@ -168,7 +168,9 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     const other = villages[1] ?? canaryVillage;
     const revoked = await createKey(db, { role: 'village', villageCode: villages[0]!.code });
     await revokeKey(db, revoked.id);
+    const [own] = await rows<{ id: number }>(db, sql`select min(id)::int as id from registrations where village_code = ${villages[0]!.code}`);
     const probeKeys = {
+      registrationId: own?.id ?? 1,
       village: villages[0]!.key, villageCode: villages[0]!.code, otherVillage: other.key, otherVillageCode: other.code,
       kecamatan: (await createKey(db, { role: 'kecamatan', kecamatanCode: '181201' })).secret,
       agency: (await createKey(db, { role: 'agency', agencyCode: 'disdukcapil' })).secret, agencyCode: 'disdukcapil',
