@@ -43,6 +43,7 @@ export function observeHttp(app: FastifyInstance, metrics: HubMetrics): void {
     metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 }
+import { readBacklog, REDRIVE_CAP } from '../pipeline/backlog.js';
 
 type Labels = Record<string, string>;
 
@@ -74,6 +75,9 @@ export const metricsRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     sourceFailing: gauge(r, 'tiyuh_source_failing', '1 when the last sync of the source failed or its circuit is open.', ['source']),
     sourceWarning: gauge(r, 'tiyuh_source_warning', '1 when the latest finished sync of the source ended with a warning (zero rows, fewer rows than the server counts).', ['source', 'code']),
     jobs: gauge(r, 'tiyuh_pipeline_jobs', 'Pipeline jobs (batches of records) by stage and state.', ['stage', 'state']),
+    backlog: new Gauge({ name: 'tiyuh_pipeline_backlog_records', help: 'Records accepted and not yet through the pipeline.', registers: [r] }),
+    oldestRecord: new Gauge({ name: 'tiyuh_pipeline_oldest_waiting_seconds', help: 'Age of the oldest record not yet through the pipeline.', registers: [r] }),
+    failing: new Gauge({ name: 'tiyuh_pipeline_records_failing', help: `Records the recovery sweep re-drove ${REDRIVE_CAP} times or more: a stage keeps failing on them.`, registers: [r] }),
   };
 
   app.get('/metrics', {
@@ -121,6 +125,12 @@ export const metricsRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
       for (const [state, n] of Object.entries(counts)) jobs.push([{ stage, state }, n]);
     }
     m.jobs(jobs);
+
+    // Backlog and stuck work (pipeline/backlog.ts): intake refuses past PIPELINE_BACKLOG_LIMIT; alert on failing > 0.
+    const backlog = await readBacklog(db);
+    m.backlog.set(backlog.records);
+    m.oldestRecord.set(backlog.oldestSeconds);
+    m.failing.set(backlog.failing);
     return reply.type(r.contentType).send(await r.metrics());
   });
 };

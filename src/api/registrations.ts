@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { MAX_BATCH } from '../pipeline/queues.js';
 import { checkRegistration, cleanText, type RegistrationCheck } from '../pipeline/validate/registration.js';
 import { recordError } from '../pipeline/validate/recordError.js';
-import { storeRegistrations } from '../pipeline/intake/registrations.js';
+import { storeRegistrations, type StoredRegistrations } from '../pipeline/intake/registrations.js';
 import { cancelRegistrations } from '../pipeline/intake/cancelRegistrations.js';
 import type { AppDeps } from './app.js';
 import { forbidden, requireKey } from './auth.js';
@@ -49,6 +49,7 @@ const registrationSchema = {
   },
 } as const;
 
+import { isUniqueViolation } from '../db/errors.js';
 
 const answerSchema = {
   type: 'object',
@@ -145,13 +146,21 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
     }
 
     let newIds: number[] = [];
-    const submission = await db.transaction(async (tx) => {
-      const stored = await storeRegistrations(tx, {
-        channel: 'push', villageCode: village, apiKeyId: p.keyId, idempotencyKey: idem ?? null, requestHash: hash, payload: body, list, checks,
+    let submission: StoredRegistrations['response'] | null;
+    try {
+      submission = await db.transaction(async (tx) => {
+        const stored = await storeRegistrations(tx, {
+          channel: 'push', villageCode: village, apiKeyId: p.keyId, idempotencyKey: idem ?? null, requestHash: hash, payload: body, list, checks,
+        });
+        newIds = stored?.newIds ?? [];
+        return stored?.response ?? null;
       });
-      newIds = stored?.newIds ?? [];
-      return stored?.response ?? null;
-    });
+    } catch (err) {
+      // postgres.js fails the whole transaction on a failed statement even when it was caught inside:
+      // the Idempotency-Key committed by a concurrent request surfaces here.
+      if (!(idem && isUniqueViolation(err))) throw err;
+      submission = null;
+    }
     if (!submission) {
       // A concurrent request with the same Idempotency-Key committed first.
       const prior = await priorSubmission(db, p.keyId, idem!, hash);

@@ -46,7 +46,7 @@ const schema = {
     WORKER_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
     RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 1, default: 600 },
     PIPELINE_BACKLOG_LIMIT: { type: 'integer', minimum: 0, default: 200000 },
-    SWEEP_EVERY_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 30 },
+    SWEEP_EVERY_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 10 },
     STAGE_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 50, default: 8 },
     STAGE_BACKOFF_MS: { type: 'integer', minimum: 10, maximum: 600000, default: 500 },
     WEBHOOK_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 120000, default: 10000 },

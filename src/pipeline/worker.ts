@@ -18,7 +18,7 @@ export interface PipelineWorkers {
 export interface WorkerOptions {
   concurrency: number;
   resolver?: Resolver;
-  /** Seconds between recovery sweeps; 0 turns the periodic sweep off (the one at start still runs). */
+  /** Seconds between recovery sweeps (default 10: the sweep skips records live jobs name, so rounds are cheap and never double work); 0 turns the periodic sweep off (the one at start still runs). */
   sweepEverySeconds?: number;
 }
 
@@ -56,13 +56,17 @@ export async function startWorkers(ctx: PipelineContext, connection: () => Redis
       connection: conn,
       prefix: ctx.queues.prefix,
       concurrency: stage === 'identify' ? 1 : opts.concurrency,
+      // A process killed with jobs in hand: its jobs run again elsewhere within ~20 s, not the default ~60.
+      // The lock is renewed every 7.5 s while a job runs (the index build yields to let that happen).
+      lockDuration: 15_000,
+      stalledInterval: 5_000,
     });
     w.on('failed', (job, err) => ctx.log.warn({ stage, jobId: job?.id, attempts: job?.attemptsMade, err }, 'stage job failed'));
     w.on('error', (err) => ctx.log.error({ stage, err }, 'worker error'));
     return w;
   });
 
-  const every = opts.sweepEverySeconds ?? 30;
+  const every = opts.sweepEverySeconds ?? 10;
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
   let pause = every;

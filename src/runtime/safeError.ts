@@ -6,7 +6,8 @@
  * query's shape (its text up to the parameter list, which carries `$1` placeholders, not values).
  */
 export interface SafeError {
-  name: string;
+  /** The error's class (`type`, not `name`: the logger redacts every `name` as personal data). */
+  type: string;
   message: string;
   code?: string;
   constraint?: string;
@@ -49,14 +50,14 @@ function frames(stack: unknown): string | undefined {
 }
 
 export function safeError(err: unknown, depth = 0): SafeError {
-  if (typeof err === 'string') return { name: 'Error', message: safeText(err) };
-  if (!err || typeof err !== 'object') return { name: 'Error', message: String(err) };
+  if (typeof err === 'string') return { type: 'Error', message: safeText(err) };
+  if (!err || typeof err !== 'object') return { type: 'Error', message: String(err) };
   const e = err as Record<string, unknown>;
-  const name = typeof e.name === 'string' ? e.name : 'Error';
+  const type = typeof e.name === 'string' ? e.name : typeof e.type === 'string' ? e.type : 'Error';
   const rawMessage = typeof e.message === 'string' ? e.message : '';
   // drizzle's message is the query and its values; the query is kept as the shape, the values never.
   const isFailedQuery = rawMessage.startsWith('Failed query:');
-  const out: SafeError = { name, message: isFailedQuery ? 'Failed query' : safeText(rawMessage) };
+  const out: SafeError = { type, message: isFailedQuery ? 'Failed query' : safeText(rawMessage) };
   const str = (k: string) => (typeof e[k] === 'string' || typeof e[k] === 'number' ? String(e[k]) : undefined);
   const code = str('code');
   if (code) out.code = code;
@@ -78,7 +79,7 @@ export function safeErrorLine(err: unknown): string {
   for (let s: SafeError | undefined = safeError(err); s; s = s.cause) {
     const bits = [s.code, s.constraint && `constraint ${s.constraint}`, s.table && `table ${s.table}`, s.column && `column ${s.column}`]
       .filter(Boolean).join(', ');
-    parts.push(`${s.name}: ${s.message}${bits ? ` (${bits})` : ''}${s.query ? ` [${s.query}]` : ''}`);
+    parts.push(`${s.type}: ${s.message}${bits ? ` (${bits})` : ''}${s.query ? ` [${s.query}]` : ''}`);
   }
   return parts.join(' <- ');
 }
@@ -90,7 +91,7 @@ export function safeErrorLine(err: unknown): string {
 export function storableError(err: unknown): Error {
   const safe = new Error(safeErrorLine(err));
   const s = safeError(err);
-  safe.name = s.name;
+  safe.name = s.type;
   safe.stack = `${safe.name}: ${safe.message}${s.stack ? `\n    ${s.stack.split('\n').join('\n    ')}` : ''}`;
   return safe;
 }

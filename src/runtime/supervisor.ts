@@ -64,6 +64,8 @@ export function installCrashGuards(log: Logger, onOrphaned: () => Promise<void>,
   process.on('uncaughtException', crash('uncaught exception'));
   process.on('unhandledRejection', crash('unhandled rejection'));
   if (isSupervised() && process.connected) {
+    // The channel to the supervisor must not keep a hub that has closed from exiting.
+    process.channel?.unref();
     process.once('disconnect', () => {
       log.warn('supervisor gone; stopping');
       void onOrphaned().finally(() => process.exit(0));

@@ -9,9 +9,17 @@ import { installCrashGuards, isSupervised, supervise } from '../../runtime/super
 /** Stops the hub cleanly on SIGINT/SIGTERM: jobs in flight finish or return to the queue. */
 export function closeOnSignal(hub: Hub): Promise<void> {
   return new Promise((resolve) => {
-    const stop = async () => { await hub.close(); resolve(); };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    // Ctrl-C reaches the hub process twice (from the terminal and from its supervisor): the second must
+    // not kill it half-way through closing.
+    let stopping = false;
+    const stop = async () => {
+      if (stopping) return;
+      stopping = true;
+      await hub.close();
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
 }
 
