@@ -78,7 +78,20 @@ function runBatch() {
   maxRssAt.afterQuality = maxRssMB();
   const blocking = blockingRecall(pop.records, truthOf);
   maxRssAt.afterBlockingRecall = maxRssMB();
-  return { genSeconds, truePersons: new Set(truthOf.values()).size, stats: result.stats, quality, guards, blocking, batchRssMB, cpuSeconds };
+  // The review queue staff would get: a case per record left with a review pair (the pipeline opens
+  // one per record), and how many of those are one person.
+  const caseOf = new Map<string, boolean>();
+  for (const p of result.possible) caseOf.set(p.a, (caseOf.get(p.a) ?? false) || truthOf.get(p.a) === truthOf.get(p.b));
+  const trueCases = [...caseOf.values()].filter(Boolean).length;
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  const review = {
+    cases: caseOf.size, casesPerThousandRecords: round((caseOf.size * 1000) / pop.records.length),
+    trueShare: caseOf.size === 0 ? null : round(trueCases / caseOf.size),
+    pairs: result.possible.length,
+    truePairShare: result.possible.length === 0 ? null
+      : round(result.possible.filter((p) => truthOf.get(p.a) === truthOf.get(p.b)).length / result.possible.length),
+  };
+  return { genSeconds, truePersons: new Set(truthOf.values()).size, stats: result.stats, quality, guards, blocking, batchRssMB, cpuSeconds, review };
 }
 
 const batch = doBatch ? runBatch() : null;
@@ -170,6 +183,7 @@ console.log(JSON.stringify({
     },
     blockingRecall: r3(batch.blocking.recall),
     guardViolations: batch.guards,
+    review: batch.review,
   } : {}),
   ...(incremental ? {
     incremental: {
