@@ -27,8 +27,8 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '1' },
     warmup: { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
-    // The hand values only, without learning m and u from the generated records first.
-    'hand-params': { type: 'boolean', default: false },
+    // Learn m and u from the generated records first (the hand values otherwise).
+    learn: { type: 'boolean', default: false },
   },
 });
 // `--only batch` or `--only incremental` measures one part in its own process (clean peak RSS).
@@ -65,7 +65,7 @@ function runBatch() {
   const result = dedupe(pop.records, undefined, {
     onProgress: (done, total) => process.stderr.write(`\rbatch ${done}/${total}`),
     progressEvery: 20000,
-    learn: !values['hand-params'],
+    learn: values.learn,
   });
   if (result.estimate) process.stderr.write(`\n${formatEstimate(result.estimate)}\n`);
   const cpuSeconds = cpuSecondsSince(cpu0);

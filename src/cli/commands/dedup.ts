@@ -6,10 +6,10 @@ import { parseArgs } from 'node:util';
 import { dedupFile } from '../../pipeline/identity/dedupFile.js';
 import { formatEstimate } from '../../pipeline/identity/estimate.js';
 
-const USAGE = 'usage: tiyuh-hub dedup --in FILE --out FILE [--review FILE] [--strict] [--explain-params]';
+const USAGE = 'usage: tiyuh-hub dedup --in FILE --out FILE [--review FILE] [--strict] [--learn] [--explain-params]';
 
 export default async function dedupCommand(argv: string[]): Promise<number> {
-  let values: { in?: string; out?: string; review?: string; strict?: boolean; help?: boolean; 'explain-params'?: boolean };
+  let values: { in?: string; out?: string; review?: string; strict?: boolean; help?: boolean; 'explain-params'?: boolean; learn?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -18,7 +18,8 @@ export default async function dedupCommand(argv: string[]): Promise<number> {
         out: { type: 'string' },
         review: { type: 'string' },
         strict: { type: 'boolean', default: false },
-        // Prints the m/u values learned from the file (stdout) before resolving.
+        // Learns m/u from the file first; --explain-params (which implies it) prints them on stdout.
+        learn: { type: 'boolean', default: false },
         'explain-params': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -44,6 +45,7 @@ export default async function dedupCommand(argv: string[]): Promise<number> {
       outPath: values.out,
       reviewPath: values.review,
       strict: values.strict,
+      learn: values.learn === true || values['explain-params'] === true,
       log,
       ...(values['explain-params'] ? { onEstimate: (e) => process.stdout.write(`${formatEstimate(e)}\n`) } : {}),
     });
