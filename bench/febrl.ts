@@ -82,7 +82,7 @@ function runDedup(rows: Row[], dir: string, name: string): RunResult {
   const reviewPath = path.join(dir, `${name}.review.ndjson`);
   writeFileSync(inPath, rows.map((r) => JSON.stringify(r.record)).join('\n') + '\n');
   const bin = fileURLToPath(new URL('../bin/tiyuh-hub.js', import.meta.url));
-  const extra = values['explain-params'] ? ['--explain-params'] : [];
+  const extra = values['explain-params'] ? ['--explain-params'] : ['--learn'];
   const t0 = performance.now();
   const run = spawnSync(process.execPath, [bin, 'dedup', '--in', inPath, '--out', outPath, '--review', reviewPath, ...extra], {
     encoding: 'utf8',

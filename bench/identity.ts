@@ -27,8 +27,8 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '1' },
     warmup: { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
-    // The hand values only, without learning m and u from the generated records first.
-    'hand-params': { type: 'boolean', default: false },
+    // Learn m and u from the generated records first (the hand values otherwise).
+    learn: { type: 'boolean', default: false },
   },
 });
 // `--only batch` or `--only incremental` measures one part in its own process (clean peak RSS).
@@ -65,7 +65,7 @@ function runBatch() {
   const result = dedupe(pop.records, undefined, {
     onProgress: (done, total) => process.stderr.write(`\rbatch ${done}/${total}`),
     progressEvery: 20000,
-    learn: !values['hand-params'],
+    learn: values.learn,
   });
   if (result.estimate) process.stderr.write(`\n${formatEstimate(result.estimate)}\n`);
   const cpuSeconds = cpuSecondsSince(cpu0);
@@ -78,7 +78,20 @@ function runBatch() {
   maxRssAt.afterQuality = maxRssMB();
   const blocking = blockingRecall(pop.records, truthOf);
   maxRssAt.afterBlockingRecall = maxRssMB();
-  return { genSeconds, truePersons: new Set(truthOf.values()).size, stats: result.stats, quality, guards, blocking, batchRssMB, cpuSeconds };
+  // The review queue staff would get: a case per record left with a review pair (the pipeline opens
+  // one per record), and how many of those are one person.
+  const caseOf = new Map<string, boolean>();
+  for (const p of result.possible) caseOf.set(p.a, (caseOf.get(p.a) ?? false) || truthOf.get(p.a) === truthOf.get(p.b));
+  const trueCases = [...caseOf.values()].filter(Boolean).length;
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  const review = {
+    cases: caseOf.size, casesPerThousandRecords: round((caseOf.size * 1000) / pop.records.length),
+    trueShare: caseOf.size === 0 ? null : round(trueCases / caseOf.size),
+    pairs: result.possible.length,
+    truePairShare: result.possible.length === 0 ? null
+      : round(result.possible.filter((p) => truthOf.get(p.a) === truthOf.get(p.b)).length / result.possible.length),
+  };
+  return { genSeconds, truePersons: new Set(truthOf.values()).size, stats: result.stats, quality, guards, blocking, batchRssMB, cpuSeconds, review };
 }
 
 const batch = doBatch ? runBatch() : null;
@@ -170,6 +183,7 @@ console.log(JSON.stringify({
     },
     blockingRecall: r3(batch.blocking.recall),
     guardViolations: batch.guards,
+    review: batch.review,
   } : {}),
   ...(incremental ? {
     incremental: {

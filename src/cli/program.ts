@@ -142,6 +142,9 @@ export function buildProgram(into: Outcome): Command {
   ownParser('stats', 'stats rebuild | stats refresh: recompute the statistics summary tables from scratch, or apply what changed',
     () => import('./commands/stats.js'));
 
+  ownParser('identity-params', 'identity-params show | estimate [--reason TEXT] [--explain]: learn matching parameters from the population',
+    () => import('./commands/identityParams.js'));
+
   const quarantine = program.command('quarantine').description('records that failed validation, and their replay after correction');
   quarantine.command('list')
     .description('one line per record: what is wrong, never the personal data (NIK masked, initials only)')
@@ -164,7 +167,8 @@ export function buildProgram(into: Outcome): Command {
     .requiredOption('--out <file>', 'clusters, NDJSON')
     .option('--review <file>', 'possible pairs for a person to look at, NDJSON')
     .option('--strict', 'stop at the first malformed line (exit 1) instead of skipping it (exit 3 at the end)')
-    .option('--explain-params', 'print the m/u parameters learned from the file (stdout) before resolving')
+    .option('--learn', 'learn the m/u parameters from the file (EM over blocked pairs, u from random pairs) instead of the configured ones')
+    .option('--explain-params', 'print the m/u parameters learned from the file (stdout) before resolving; implies --learn')
     .action(run(() => import('./commands/dedup.js'), 'default'));
 
   program.command('simulate')

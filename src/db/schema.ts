@@ -593,3 +593,23 @@ export const statsWaitHist = pgTable('stats_wait_hist', {
   bucket: smallint('bucket').notNull(),
   n: integer('n').notNull(),
 });
+
+/**
+ * Matching parameters learned from the population (m and u per comparison level), one row per
+ * estimation: the identify stage uses the newest, and earlier rows say which values a past
+ * decision was made with.
+ */
+export const identityParameterSets = pgTable('identity_parameter_sets', {
+  id: id(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  /** Who or what estimated: "command:identity-params", "schedule", a staff id. */
+  createdBy: text('created_by').notNull(),
+  reason: text('reason'),
+  records: integer('records').notNull(),
+  /** False when the population was too small and the hand values were kept. */
+  learned: boolean('learned').notNull(),
+  /** IdentityConfig['fields']: m and u per field level. */
+  fields: jsonb('fields').notNull(),
+  /** Lambda, pairs used, iterations, per-level report. */
+  summary: jsonb('summary').notNull(),
+});

@@ -46,7 +46,7 @@ t.test('the same person from two tiyuh, with titles and without NIK, is one citi
 
 t.test('an uncertain pair opens a review case; aid waits, other services go on provisionally', async (t) => {
   // Same birth date and NIK region, a near name and a NIK one serial apart: maybe the same Siti, maybe not.
-  const swapped = { fullName: 'Siti Nurjanah', sex: 'F', birthDate: '1990-08-07', villageCode: '18.12.05.2006' };
+  const swapped = { fullName: 'Siti Nurhalisa', sex: 'F', birthDate: '1990-08-07', villageCode: '18.12.05.2006' };
   const aid = await settled(await push(mulyaJaya, 'p-aid', 'REKOMENDASI_PBI_JK', { ...swapped, nik: '1812014708900005', kk: '1812050101100009', address: 'Jl. Tiyuh 1' }));
   t.equal(aid.status, 'held', 'a service flagged holdUntilIdentityResolved waits');
   t.equal(aid.identity, 'provisional');
@@ -59,7 +59,7 @@ t.test('an uncertain pair opens a review case; aid waits, other services go on p
 
 t.test('twins and a child named after a parent are never merged', async (t) => {
   const twinA = await settled(await push(panaragan, 'tw-1', 'KIA', { fullName: 'Rizky Pratama', nik: '1812010505150001', kk: '1812011203150007', sex: 'M', birthDate: '2015-05-05', birthPlace: 'Panaragan', motherName: 'Sumarni' }));
-  const twinB = await settled(await push(panaragan, 'tw-2', 'KIA', { fullName: 'Rizki Pratama', nik: '1812010505150002', kk: '1812011203150007', sex: 'M', birthDate: '2015-05-05', birthPlace: 'Panaragan', motherName: 'Sumarni' }));
+  const twinB = await settled(await push(panaragan, 'tw-2', 'KIA', { fullName: 'Rendy Pratama', nik: '1812010505150002', kk: '1812011203150007', sex: 'M', birthDate: '2015-05-05', birthPlace: 'Panaragan', motherName: 'Sumarni' }));
   t.not(twinA.citizen_id, twinB.citizen_id, 'twins stay two citizens');
   const father = await settled(await push(panaragan, 'fa-1', 'KTP_EL_BARU', { fullName: 'Bambang Sutrisno', nik: '1812011203700003', kk: '1812011203150007', sex: 'M', birthDate: '1970-03-12' }));
   const son = await settled(await push(panaragan, 'so-1', 'KTP_EL_BARU', { fullName: 'Bambang Sutrisno', nik: '1812011203000004', kk: '1812011203150007', sex: 'M', birthDate: '2000-03-12' }));

@@ -6,11 +6,13 @@
 import { dedupFile } from '../../pipeline/identity/dedupFile.js';
 import { formatEstimate } from '../../pipeline/identity/estimate.js';
 
-export default async function dedupCommand(opts: { in: string; out: string; review?: string; strict?: boolean; explainParams?: boolean }): Promise<number> {
+export default async function dedupCommand(opts: { in: string; out: string; review?: string; strict?: boolean; explainParams?: boolean; learn?: boolean }): Promise<number> {
   const log = (m: string) => process.stderr.write(`dedup: ${m}\n`);
   try {
     const { summary } = await dedupFile({
       inPath: opts.in, outPath: opts.out, reviewPath: opts.review, strict: opts.strict ?? false, log,
+      // Learns m/u from the file first; --explain-params implies it.
+      learn: opts.learn === true || opts.explainParams === true,
       // Prints the m/u values learned from the file (stdout) before resolving.
       ...(opts.explainParams ? { onEstimate: (e) => process.stdout.write(`${formatEstimate(e)}\n`) } : {}),
     });

@@ -91,7 +91,7 @@ export function dedupe(
       if (c.outcome !== 'distinct' && c.score >= index.config.thresholds.match) {
         for (const g of c.evidence.guards) guardsFired[g.guard]++;
       }
-      if (c.citizenId === cid || reported >= index.config.maxPossiblePerRecord) continue;
+      if (c.citizenId === cid || c.outcome === 'distinct' || reported >= index.config.maxPossiblePerRecord) continue;
       possible.push({ a: id, b: c.recordId, outcome: 'possible', score: c.score, evidence: c.evidence });
       reported++;
     }

@@ -30,7 +30,7 @@ export interface DedupFileOptions {
   /** Stop at the first malformed line instead of leaving it out. */
   strict?: boolean;
   config?: DeepPartial<IdentityConfig>;
-  /** Learn m and u from the file first (default true; too small a file keeps the hand values). */
+  /** Learn m and u from the file first (too small a file keeps the hand values). Off by default: see --learn. */
   learn?: boolean;
   /** Receives what was learned (for --explain-params). */
   onEstimate?: (e: EstimateResult) => void;
@@ -234,7 +234,7 @@ export async function dedupFile(options: DedupFileOptions): Promise<{ summary: D
     `read ${records.length} records (${fieldProblems.length} fields left out), ${malformed.length} malformed lines; resolving identities`,
   );
   const result = dedupe(records, options.config, {
-    learn: options.learn ?? true,
+    learn: options.learn ?? false,
     progressEvery: 50000,
     onProgress: (done, total) => log(`resolved ${done}/${total}`),
   });

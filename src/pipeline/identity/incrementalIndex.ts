@@ -335,7 +335,8 @@ export class IdentityIndex {
         evidence: evidenceOf(p, c, d.sp, d.guards, this.weights),
       });
     });
-    const top = decisions.find((d) => d.outcome === 'match') ?? decisions[0];
+    // A candidate settled apart (two people by hard evidence) is reported but opens no case.
+    const top = decisions.find((d) => d.outcome === 'match') ?? decisions.find((d) => d.outcome === 'possible') ?? decisions[0];
     if (!top) return { outcome: 'distinct', score: 0, evidence: NO_EVIDENCE, candidates: decisions };
     return { outcome: top.outcome, citizenId: top.citizenId, score: top.score, evidence: top.evidence, candidates: decisions };
   }

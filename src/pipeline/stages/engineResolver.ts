@@ -7,6 +7,7 @@ import { IdentityIndex, prepareRecord, type PersonRecord } from '../identity/ind
 import type { DeepPartial, Evidence, IdentityConfig } from '../identity/index.js';
 import type { RecordKind } from '../queues.js';
 import type { CitizenRef, IdentityDecision, IdentityInput, Person, Resolver } from './identify.js';
+import { currentIdentityParameters, currentIdentityParametersId } from '../identityParameters.js';
 
 interface LinkedRow { crid: number; citizen_id: number; record_kind: RecordKind; record_id: number; person: Person }
 
@@ -64,6 +65,8 @@ export class EngineResolver implements Resolver {
   private movesWatermark = 0;
   private temps: string[] = [];
   private building: Promise<void> | null = null;
+  /** The parameter set the index was built with (0: the hand values). */
+  private paramsId = 0;
   readonly stats: ResolverStats = { fullLoads: 0, incrementalMoves: 0, relocated: 0 };
 
   constructor(private readonly config?: DeepPartial<IdentityConfig>) {}
@@ -86,7 +89,13 @@ export class EngineResolver implements Resolver {
           left join lateral (select * from registrations x where cr.record_kind = 'registration' and x.id = cr.record_id limit 1) r on true
           left join lateral (select * from resident_records x where cr.record_kind = 'resident' and x.id = cr.record_id limit 1) rr on true`}
       order by cr.id`);
-    if (fresh) this.index = new IdentityIndex(this.config, { expectedRecords: linked.length });
+    if (fresh) {
+      // The newest learned m and u (identity_parameter_sets), over the configured values.
+      const params = await currentIdentityParameters(tx);
+      this.paramsId = params?.id ?? 0;
+      const config = params ? { ...this.config, fields: params.fields } : this.config;
+      this.index = new IdentityIndex(config, { expectedRecords: linked.length });
+    }
     let slice = performance.now();
     for (const l of linked) {
       this.index!.add(String(l.citizen_id), personRecord(l.record_kind, l.record_id, l.person));
@@ -200,6 +209,8 @@ export class EngineResolver implements Resolver {
     // A build outside the lock in progress fills this.index as it goes: wait for it whole.
     if (this.building) await this.building.catch(() => undefined);
     if (!this.index) return this.fullLoad(tx);
+    // Parameters re-estimated since the index was built: rebuild with them.
+    if ((await currentIdentityParametersId(tx)) !== this.paramsId) return this.fullLoad(tx);
     await this.load(tx, this.watermark);
     if (!(await this.applyMoves(tx))) await this.fullLoad(tx);
   }
