@@ -1,4 +1,4 @@
-import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { handlerRoles } from './auth.js';
@@ -49,12 +49,17 @@ export const undocumented = new WeakMap<FastifyInstance, string[]>();
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   const missing: string[] = [];
   undocumented.set(app, missing);
-  app.addHook('onRoute', (route) => {
-    const s = route.schema;
-    if (s?.hide || route.method === 'HEAD' || route.url.startsWith('/docs') || route.url === '/openapi.json') return;
-    const methods = Array.isArray(route.method) ? route.method.join(',') : route.method;
-    const answers = s?.response && Object.keys(s.response as object).length > 0;
-    if (!s?.summary || !answers) missing.push(`${methods} ${route.url}${!s ? ' (no schema)' : !s.summary ? ' (no summary)' : ' (no response schema)'}`);
+  // Judged once every route is in: a plugin (the console's HTML pages) may mark its own routes hidden.
+  const seen: { method: string | string[]; url: string; schema?: FastifySchema }[] = [];
+  app.addHook('onRoute', (route) => { seen.push(route); });
+  app.addHook('onReady', async () => {
+    for (const route of seen) {
+      const s = route.schema;
+      if (s?.hide || route.method === 'HEAD' || route.url.startsWith('/docs') || route.url === '/openapi.json') continue;
+      const methods = Array.isArray(route.method) ? route.method.join(',') : route.method;
+      const answers = s?.response && Object.keys(s.response as object).length > 0;
+      if (!s?.summary || !answers) missing.push(`${methods} ${route.url}${!s ? ' (no schema)' : !s.summary ? ' (no summary)' : ' (no response schema)'}`);
+    }
   });
   await app.register(swagger, {
     openapi: {

@@ -71,6 +71,12 @@ export const quarantineRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) =
           reason: { type: 'string', minLength: 1, maxLength: 500 },
         },
       },
+      response: {
+        200: {
+          type: 'object', description: 'One answer per id: discarded, or why not (not open, not found in scope)',
+          properties: { records: { type: 'array', items: { type: 'object', additionalProperties: true } } },
+        },
+      },
     },
   }, async (req) => {
     const p = req.principal;

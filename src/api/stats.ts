@@ -40,7 +40,7 @@ export const statsRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
 
   app.get<{ Querystring: Query }>('/v1/stats/villages', {
     preHandler: auth,
-    schema: { summary: 'Population and stunting targeting per tiyuh: residents counted once (where the golden record places them), records received, duplicates removed, households, children 0-23 and 0-59 months, pregnant women, women 15-49, residents without NIK', description: SMALL, querystring },
+    schema: { summary: 'Population and stunting targeting per tiyuh: residents counted once (where the golden record places them), records received, duplicates removed, households, children 0-23 and 0-59 months, pregnant women, women 15-49, residents without NIK', description: SMALL, querystring, response: { 200: { type: 'object', additionalProperties: true, description: 'JSON; with format=csv or xlsx the same table as a file' } } },
   }, async (req, reply) => {
     const r = await villageFigures(db, config, req.principal, req.query).catch(toHub);
     return send(reply, req.query.format, r, villagesTable);
@@ -48,7 +48,7 @@ export const statsRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
 
   app.get<{ Querystring: Query }>('/v1/stats/pyramid', {
     preHandler: auth,
-    schema: { summary: 'Population pyramid: living residents by sex and five-year age group, for the scope, a kecamatan or a tiyuh', description: SMALL, querystring },
+    schema: { summary: 'Population pyramid: living residents by sex and five-year age group, for the scope, a kecamatan or a tiyuh', description: SMALL, querystring, response: { 200: { type: 'object', additionalProperties: true, description: 'JSON; with format=csv or xlsx the same table as a file' } } },
   }, async (req, reply) => {
     const r = await pyramid(db, config, req.principal, req.query).catch(toHub);
     return send(reply, req.query.format, r, pyramidTable);
@@ -56,7 +56,7 @@ export const statsRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
 
   app.get<{ Querystring: Query }>('/v1/stats/quality', {
     preHandler: auth,
-    schema: { summary: 'Data quality per tiyuh, worst first (rank 1 = call first): share of clean records, open quarantine, suspected duplicates waiting, last data received, residents without NIK', description: SMALL, querystring },
+    schema: { summary: 'Data quality per tiyuh, worst first (rank 1 = call first): share of clean records, open quarantine, suspected duplicates waiting, last data received, residents without NIK', description: SMALL, querystring, response: { 200: { type: 'object', additionalProperties: true, description: 'JSON; with format=csv or xlsx the same table as a file' } } },
   }, async (req, reply) => {
     const r = await dataQuality(db, config, req.principal, req.query).catch(toHub);
     return send(reply, req.query.format, r, qualityTable);
@@ -86,7 +86,7 @@ export const statsRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
 
   app.get<{ Querystring: Query }>('/v1/stats/aid', {
     preHandler: auth,
-    schema: { summary: 'Aid recipients per program and tiyuh (people counted once per program), unlinked enrolments, and families with a child under five reached by any program', description: SMALL, querystring },
+    schema: { summary: 'Aid recipients per program and tiyuh (people counted once per program), unlinked enrolments, and families with a child under five reached by any program', description: SMALL, querystring, response: { 200: { type: 'object', additionalProperties: true, description: 'JSON; with format=csv or xlsx the same table as a file' } } },
   }, async (req, reply) => {
     const r = await aidReach(db, config, req.principal, req.query).catch(toHub);
     return send(reply, req.query.format, r, aidTable);
@@ -94,7 +94,7 @@ export const statsRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
 
   app.get<{ Querystring: Query }>('/v1/stats/double-enrolment', {
     preHandler: auth,
-    schema: { summary: 'People enrolled twice in one program (or in programs config marks exclusive): both enrolments side by side, and people per program; the read is audited', querystring },
+    schema: { summary: 'People enrolled twice in one program (or in programs config marks exclusive): both enrolments side by side, and people per program; the read is audited', querystring, response: { 200: { type: 'object', additionalProperties: true, description: 'JSON; with format=csv or xlsx the same table as a file' } } },
   }, async (req, reply) => {
     const r = await doubleEnrolments(db, config, req.principal, req.query).catch(toHub);
     await writeAudit(db, { actor: req.principal.label, action: 'aid.double_enrolment.read', targetType: 'aid_participants', targetId: null, regionCode: r.region.village ?? r.region.kecamatan ?? kecamatanScope(req.principal), detail: { keyId: req.principal.keyId, pairs: r.items.length, format: req.query.format ?? 'json' } });
@@ -103,7 +103,7 @@ export const statsRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
 
   app.get<{ Querystring: Query }>('/v1/aid-participants/unlinked', {
     preHandler: auth,
-    schema: { summary: 'Aid participants the hub could not link to a citizen (kept, listed for the village to fix); the read is audited', querystring },
+    schema: { summary: 'Aid participants the hub could not link to a citizen (kept, listed for the village to fix); the read is audited', querystring, response: { 200: { type: 'object', additionalProperties: true, description: 'JSON; with format=csv or xlsx the same table as a file' } } },
   }, async (req) => {
     const r = await unlinkedParticipants(db, config, req.principal, req.query).catch(toHub);
     await writeAudit(db, { actor: req.principal.label, action: 'aid.unlinked.read', targetType: 'aid_participants', targetId: null, regionCode: r.region.village ?? r.region.kecamatan ?? kecamatanScope(req.principal), detail: { keyId: req.principal.keyId, rows: r.items.length } });

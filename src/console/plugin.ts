@@ -38,6 +38,8 @@ export interface ConsoleOptions extends AppDeps {
 
 export const consolePlugin: FastifyPluginAsync<ConsoleOptions> = async (app, deps) => {
   const kit = new Kit(deps.config);
+  // Pages for people, not the JSON API: left out of the OpenAPI document.
+  app.addHook('onRoute', (route) => { route.schema = { ...route.schema, hide: true }; });
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody, { bodyLimit: 256 * 1024 });
   // Double-submit: the secret in its own HttpOnly cookie, the token in every form's _csrf field.

@@ -59,10 +59,10 @@ export async function programBantuanRoutes(app: FastifyInstance, deps: AppDeps, 
 
   app.post('/program-bantuan', {
     preHandler: auth,
-    schema: { summary: 'OpenSID Program Bantuan: multipart file = ZIP(CSV desa_id,id,nama,sasaran,ndesc,sdate,edate,[userid,]status,asaldana) + desa_id; upserted on (desa_id, id)' },
+    schema: { summary: 'OpenSID Program Bantuan: multipart file = ZIP(CSV desa_id,id,nama,sasaran,ndesc,sdate,edate,[userid,]status,asaldana) + desa_id; upserted on (desa_id, id)', response: { 200: { type: 'object', additionalProperties: true, properties: { status: { type: 'string' }, message: { type: 'string' } } } } },
   }, receive('program'));
   app.post('/program-bantuan/peserta', {
     preHandler: auth,
-    schema: { summary: 'OpenSID Program Bantuan participants: multipart file = ZIP(CSV) + desa_id; upserted on (desa_id, id), each linked to a citizen where the hub can' },
+    schema: { summary: 'OpenSID Program Bantuan participants: multipart file = ZIP(CSV) + desa_id; upserted on (desa_id, id), each linked to a citizen where the hub can', response: { 200: { type: 'object', additionalProperties: true, properties: { status: { type: 'string' }, message: { type: 'string' } } } } },
   }, receive('participant'));
 }
