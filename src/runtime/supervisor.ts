@@ -7,6 +7,9 @@ export const SUPERVISED_ENV = 'TIYUH_SUPERVISED';
 /** Exit code of a process that stopped itself after an error it cannot recover from in place. */
 export const EXIT_CRASHED = 70;
 
+/** The embedded database is owned by another hub (src/cli/main.ts): starting again cannot help. */
+const EXIT_DATABASE_LOCKED = 3;
+
 export const isSupervised = () => process.env[SUPERVISED_ENV] === '1';
 
 /**
@@ -30,6 +33,7 @@ export function supervise(log: Logger, argv: string[] = process.argv.slice(2)): 
       child.once('exit', (code, signal) => {
         child = null;
         if (stopping) { resolve(code ?? 0); return; }
+        if (code === EXIT_DATABASE_LOCKED) { resolve(code); return; }
         if (Date.now() - startedAt > 60_000) delay = 1000;
         restarts++;
         log.error({ code, signal, restartInMs: delay, restarts }, 'hub process exited; supervisor restarts it');

@@ -35,12 +35,11 @@ function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
-/** `serve` is a supervisor; the hub it runs (pid in hub.json) is its child. */
-interface Served { child: ChildProcess; hubPid: number; url: string; stderr: () => string; exited: Promise<number | null> }
+interface Served { child: ChildProcess; url: string; stderr: () => string; exited: Promise<number | null> }
 
+/** The hub in this process (its supervisor has tests of its own); a second `serve` below runs supervised, as a user's would. */
 async function serve(): Promise<Served> {
-  const since = Date.now() - 1000;
-  const child = spawn(process.execPath, [BIN, 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...env, TIYUH_SUPERVISOR: 'off' }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -48,16 +47,14 @@ async function serve(): Promise<Served> {
   const url = await eventually(async () => {
     if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${err}`);
     if (!existsSync(control)) return null;
-    const f = JSON.parse(readFileSync(control, 'utf8')) as { pid: number; url: string; startedAt: string };
-    return Date.parse(f.startedAt) >= since ? f : null;
+    const f = JSON.parse(readFileSync(control, 'utf8')) as { pid: number; url: string };
+    return f.pid === child.pid ? f.url : null;
   }, 400_000, 100);
-  return { child, hubPid: url.pid, url: url.url, stderr: () => err, exited };
+  return { child, url, stderr: () => err, exited };
 }
 
 async function stop(s: Served, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   s.child.kill(signal);
-  // A killed supervisor cannot pass the signal on: the hub dies the same way, with no clean-up.
-  if (signal === 'SIGKILL') process.kill(s.hubPid, 'SIGKILL');
   await s.exited;
 }
 
