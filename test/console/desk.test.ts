@@ -59,7 +59,7 @@ t.test('Karantina: the tiyuh operator reads the error in words, corrects the fie
   await page.goto('/karantina');
   t.same(await axeViolations(page), []);
   t.equal(await page.locator('tbody tr').count(), 1, 'only its own village\'s record');
-  t.ok(await page.getByText('Tanggal pada kolom birthDate tidak sah').isVisible(), 'the error in words');
+  t.ok(await page.getByText('Tanggal pada kolom tanggal lahir tidak sah').isVisible(), 'the error in words');
   await page.getByRole('link', { name: `#${qid}` }).click();
   t.same(await axeViolations(page), []);
   const field = page.getByLabel('Tanggal lahir (tttt-bb-hh) (birthDate)', { exact: true });
