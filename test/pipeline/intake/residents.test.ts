@@ -59,13 +59,15 @@ t.test('invalid rows are quarantined with their errors; the rest of the page is 
     resident(106, { statusDasar: 5 }),
     resident(107, { nik: '0181201200200012' }),
   ], opts);
-  t.match(res, { created: 2, quarantined: 6 });
+  // A row naming a village outside the sender's scope is refused, not quarantined (issue 16): no village's staff should see it.
+  t.match(res, { created: 2, quarantined: 5, refused: 1 });
+  t.equal(res.records[4]!.status, 'refused');
   const codes = res.records.map((r) => r.errors?.[0]?.code ?? r.status);
   t.same(codes, ['created', 'NIK_INVALID_FORMAT', 'DATE_INVALID', 'CODE_UNKNOWN', 'VILLAGE_OUT_OF_SCOPE', 'FIELD_REQUIRED', 'CODE_UNKNOWN', 'created']);
   const [temp] = await rows<{ nik: string | null }>(db, sql`select nik from resident_records where local_id = '1107'`);
   t.equal(temp!.nik, null, 'an OpenSID temporary NIK is stored as no NIK');
   const q = await rows<{ payload: { localId: number }; errors: unknown[] }>(db, sql`select payload, errors from quarantine where inbox_id = ${res.inboxId} order by id`);
-  t.equal(q.length, 6);
+  t.equal(q.length, 5);
   t.equal(q[0]!.payload.localId, 1101, 'the raw row is kept');
   const again = await ingestResidents(ctx, [resident(101, { nik: '18120199139000' }), resident(102, { birthDate: '31-02-1990' })], opts);
   t.same(again.records.map((r) => r.quarantineId), [res.records[1]!.quarantineId, res.records[2]!.quarantineId], 'the same broken rows sent again point at their open quarantine entries');
