@@ -3,7 +3,7 @@
  * secret to <DATA_DIR>/hub.json (mode 0600, so only the hub's own user can drive it) once it listens,
  * and removes the file when it stops.
  */
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface ControlFile {
@@ -21,6 +21,8 @@ export const controlPath = (dataDir: string) => path.join(dataDir, 'hub.json');
 export function writeControlFile(dataDir: string, file: ControlFile): void {
   const target = controlPath(dataDir);
   const tmp = `${target}.${process.pid}.tmp`;
+  // With DATABASE_URL nothing else creates DATA_DIR.
+  mkdirSync(dataDir, { recursive: true });
   writeFileSync(tmp, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
   renameSync(tmp, target);
 }
