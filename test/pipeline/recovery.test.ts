@@ -20,10 +20,24 @@ async function progress(db: Parameters<typeof rows>[0]) {
   return r!;
 }
 
+/** A made-up word per applicant, syllables far apart (names are compared without digits; a letter off is a typo). */
+const SYLLABLES = ['bor', 'kim', 'tas', 'wen', 'dul', 'rap', 'sig', 'mon', 'fek', 'hul', 'jat', 'lov', 'nem', 'pux', 'qir', 'vaz',
+  'yob', 'zet', 'gra', 'cil', 'dro', 'fum', 'kes', 'lat', 'mir', 'not'];
+const letters = (i: number) => [...i.toString(26)].map((c) => SYLLABLES[parseInt(c, 26)]).join('');
+
+/**
+ * 6,000 different people. The shared fixture repeats name (digits aside), birth date and mother every
+ * 420 applicants (address every 200) with NIKs one serial digit apart: exactly a clerk's NIK typo, which the engine links.
+ */
+function person(i: number) {
+  const a = applicant(i);
+  return { ...a, fullName: `${letters(i)} ${a.fullName.replace(/ \d+$/, '')}`, motherName: `Ibu ${letters(i)}` };
+}
+
 async function submit(url: string, key: string, from: number, count: number) {
   for (let i = from; i < from + count; i += 1000) {
     const batch = Array.from({ length: Math.min(1000, from + count - i) }, (_, k) => ({
-      externalId: `rec-${i + k}`, service: 'KTP_EL_BARU', applicant: applicant(i + k),
+      externalId: `rec-${i + k}`, service: 'KTP_EL_BARU', applicant: person(i + k),
     }));
     const res = await fetch(`${url}/v1/registrations`, {
       method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ registrations: batch }),
