@@ -25,8 +25,6 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 COPY migrations ./migrations
-COPY src/console/views ./src/console/views
-COPY src/console/static ./src/console/static
 COPY config ./config
 RUN mkdir -p /var/lib/tiyuh-hub && chown node:node /var/lib/tiyuh-hub \
  && ln -s /app/bin/tiyuh-hub.js /usr/local/bin/tiyuh-hub

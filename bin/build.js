@@ -3,7 +3,7 @@
 // so bin/tiyuh-hub.js can tell whether a source file changed since.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -21,4 +21,6 @@ rmSync(path.join(root, 'dist/.built-at'), { force: true });
 const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 if (r.status !== 0) process.exit(r.status ?? 1);
 mkdirSync(path.join(root, 'dist'), { recursive: true });
+// The console's templates and static files sit beside its compiled code, as they do beside the sources.
+for (const dir of ['views', 'static']) cpSync(path.join(root, 'src/console', dir), path.join(root, 'dist/console', dir), { recursive: true });
 writeFileSync(path.join(root, 'dist/.built-at'), String(began));

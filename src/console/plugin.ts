@@ -25,8 +25,7 @@ import { sourcePages } from './pages/sources.js';
 import { adminPages } from './pages/admin.js';
 import { statsPages } from './pages/stats.js';
 
-// Templates and static files stay in src/console, whether this runs from src/ (tsx) or compiled dist/.
-const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/console');
+const here = path.dirname(fileURLToPath(import.meta.url));
 const STATIC: Record<string, { type: string; body: Buffer }> = {
   'konsol.css': { type: 'text/css; charset=utf-8', body: readFileSync(path.join(here, 'static/konsol.css')) },
   'konsol.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(path.join(here, 'static/konsol.js')) },
