@@ -8,6 +8,8 @@ export interface ItemRow {
   id: number; registration_id: number; queue: string; kecamatan_code: string | null; status: string; attempts: number;
   lease_until: Date | null; created_at: Date; cancelled_at: Date | null; acked_at?: Date | null; service_code: string; external_id: string; village_code: string;
   submitted_at: Date | null; identity: string | null; citizen_id: number | null;
+  /** Webhook push state and the agency's answer (src/delivery). */
+  push_state: string | null; answer_status: string | null; answer_document_number: string | null; answered_at: Date | null;
 }
 
 export type ItemWithApplicant = ItemRow & { applicant: unknown; details: unknown };
@@ -20,7 +22,7 @@ export interface Taker { actor: string; keyId?: number; userId?: number }
 export type ItemStatus = 'waiting' | 'claimed' | 'acked' | 'cancelled';
 
 const SELECT = sql`select d.id, d.registration_id, d.queue, d.kecamatan_code, d.status, d.attempts, d.lease_until, d.created_at,
-  d.cancelled_at, d.acked_at, r.service_code, r.external_id, r.village_code, r.submitted_at, r.identity, r.citizen_id
+  d.cancelled_at, d.acked_at, d.push_state, d.answer_status, d.answer_document_number, d.answered_at, r.service_code, r.external_id, r.village_code, r.submitted_at, r.identity, r.citizen_id
   from deliveries d join registrations r on r.id = d.registration_id`;
 
 const inQueue = (s: QueueScope) => sql`d.agency_code = ${s.agency} ${s.kecamatan ? sql`and d.kecamatan_code = ${s.kecamatan}` : sql``}`;
@@ -59,7 +61,7 @@ export async function claimItems(db: Queryable, s: QueueScope, opts: { max: numb
     if (ids.length === 0) return [];
     const items = await rows<ItemWithApplicant>(tx, sql`
       select d.id, d.registration_id, d.queue, d.kecamatan_code, d.status, d.attempts, d.lease_until, d.created_at, d.cancelled_at,
-        r.service_code, r.external_id, r.village_code, r.submitted_at, r.identity, r.citizen_id, r.applicant, r.details
+        d.push_state, d.answer_status, d.answer_document_number, d.answered_at, r.service_code, r.external_id, r.village_code, r.submitted_at, r.identity, r.citizen_id, r.applicant, r.details
       from deliveries d join registrations r on r.id = d.registration_id
       where d.id = any(${arrayParam(ids.map((i) => i.id), 'int')}) order by d.id`);
     await writeAudit(tx, {
@@ -89,7 +91,7 @@ export async function ackItem(db: Queryable, s: QueueScope, id: number, by: Take
 export async function itemWithApplicant(db: Queryable, s: QueueScope, id: number): Promise<ItemWithApplicant | null> {
   const [item] = await rows<ItemWithApplicant>(db, sql`
     select d.id, d.registration_id, d.queue, d.kecamatan_code, d.status, d.attempts, d.lease_until, d.created_at, d.cancelled_at, d.acked_at,
-      r.service_code, r.external_id, r.village_code, r.submitted_at, r.identity, r.citizen_id, r.applicant, r.details
+      d.push_state, d.answer_status, d.answer_document_number, d.answered_at, r.service_code, r.external_id, r.village_code, r.submitted_at, r.identity, r.citizen_id, r.applicant, r.details
     from deliveries d join registrations r on r.id = d.registration_id where d.id = ${id} and ${inQueue(s)}`);
   return item ?? null;
 }

@@ -1,7 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { sql } from 'drizzle-orm';
-import { rows } from '../db/client.js';
-import { arrayParam } from '../db/sqlArrays.js';
+import { ackItem, claimItems, listItems, type ItemRow, type ItemStatus, type QueueScope } from '../agency/items.js';
 import { regionDigits } from '../config/regionCode.js';
 import type { AppDeps } from './app.js';
 import { forbidden, requireKey } from './auth.js';
@@ -10,13 +8,6 @@ import { ANSWER_STATUSES, answerItem, type AnswerStatus } from '../delivery/answ
 import { serviceLevelOf } from '../delivery/progress.js';
 import { rethrowDelivery } from './deliveryProblem.js';
 import type { HubConfig } from '../config/load.js';
-
-interface ItemRow {
-  id: number; registration_id: number; queue: string; kecamatan_code: string | null; status: string; attempts: number;
-  lease_until: Date | null; created_at: Date; cancelled_at: Date | null; service_code: string; external_id: string; village_code: string;
-  submitted_at: Date | null; identity: string | null; citizen_id: number | null;
-  push_state: string | null; answer_status: string | null; answer_document_number: string | null; answered_at: Date | null;
-}
 
 const itemOut = (config: HubConfig, r: ItemRow) => ({
   id: r.id, registrationId: r.registration_id, queue: r.queue, kecamatanCode: r.kecamatan_code, status: r.status,
@@ -84,7 +75,7 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
   });
 
   /** The agency in the path must be the key's; a kecamatan operator's key also fixes the kecamatan. */
-  function scope(req: FastifyRequest, agency: string, kecamatan?: string): { agency: string; kecamatan: string | null } {
+  function scope(req: FastifyRequest, agency: string, kecamatan?: string): QueueScope {
     if (!deps.config.agencies.has(agency)) throw notFound({ id: `Instansi "${agency}"`, en: `Agency "${agency}"` }, 'agency');
     const p = req.principal;
     if (p.role !== 'admin' && p.agencyCode !== agency) throw forbidden('Kunci ini milik instansi lain.', 'This key belongs to another agency.');
@@ -101,11 +92,6 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
     }
     return { agency, kecamatan: kec };
   }
-
-  const select = sql`select d.id, d.registration_id, d.queue, d.kecamatan_code, d.status, d.attempts, d.lease_until, d.created_at,
-    d.cancelled_at, r.service_code, r.external_id, r.village_code, r.submitted_at, r.identity, r.citizen_id,
-    d.push_state, d.answer_status, d.answer_document_number, d.answered_at
-    from deliveries d join registrations r on r.id = d.registration_id`;
 
   app.get<{ Params: { agency: string }; Querystring: { kecamatan?: string; status?: string; limit?: number; after?: number } }>('/v1/agencies/:agency/items', {
     preHandler: agencyKey,
@@ -124,12 +110,7 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
     },
   }, async (req) => {
     const s = scope(req, req.params.agency, req.query.kecamatan);
-    const status = req.query.status ?? 'waiting';
-    const which = status === 'cancelled' ? sql`d.cancelled_at is not null` : sql`d.status = ${status}`;
-    const items = await rows<ItemRow>(db, sql`${select}
-      where d.agency_code = ${s.agency} and ${which} and d.id > ${req.query.after ?? 0}
-      ${s.kecamatan ? sql`and d.kecamatan_code = ${s.kecamatan}` : sql``}
-      order by d.id limit ${req.query.limit ?? 100}`);
+    const items = await listItems(db, s, { status: (req.query.status ?? 'waiting') as ItemStatus, after: req.query.after ?? 0, limit: req.query.limit ?? 100 });
     return { items: items.map((r) => itemOut(deps.config, r)) };
   });
 
@@ -152,29 +133,7 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
   }, async (req) => {
     const body = req.body ?? {};
     const s = scope(req, req.params.agency, body.kecamatan);
-    const claimed = await db.transaction(async (tx) => {
-      const ids = await rows<{ id: number }>(tx, sql`
-        update deliveries set status = 'claimed', claimed_by = ${req.principal.keyId},
-          lease_until = now() + make_interval(secs => ${body.leaseSeconds ?? 300}), attempts = attempts + 1
-        where id in (
-          select id from deliveries
-          where agency_code = ${s.agency} ${s.kecamatan ? sql`and kecamatan_code = ${s.kecamatan}` : sql``}
-            and (status = 'waiting' or (status = 'claimed' and lease_until < now() and cancelled_at is null))
-            and (push_state is null or push_state = 'failed')
-          order by id limit ${body.max ?? 10} for update skip locked)
-        returning id`);
-      if (ids.length === 0) return [];
-      const items = await rows<ItemRow & { applicant: unknown; details: unknown }>(tx, sql`
-        select d.id, d.registration_id, d.queue, d.kecamatan_code, d.status, d.attempts, d.lease_until, d.created_at, d.cancelled_at,
-          d.push_state, d.answer_status, d.answer_document_number, d.answered_at, r.service_code, r.external_id, r.village_code, r.submitted_at, r.identity, r.citizen_id, r.applicant, r.details
-        from deliveries d join registrations r on r.id = d.registration_id
-        where d.id = any(${arrayParam(ids.map((i) => i.id), 'int')}) order by d.id`);
-      // Agency staff now see personal data: who, which records, when.
-      await tx.execute(sql`insert into audit_log (actor, action, target_type, target_id, region_code, detail)
-        values (${req.principal.label}, 'agency.claim', 'deliveries', ${items.map((i) => i.id).join(',')}, ${s.kecamatan},
-                ${JSON.stringify({ keyId: req.principal.keyId, agency: s.agency, registrations: items.map((i) => i.registration_id) })}::jsonb)`);
-      return items;
-    });
+    const claimed = await claimItems(db, s, { max: body.max ?? 10, leaseSeconds: body.leaseSeconds ?? 300 }, { actor: req.principal.label, keyId: req.principal.keyId });
     return { items: claimed.map((r) => ({ ...itemOut(deps.config, r), applicant: r.applicant, details: r.details })) };
   });
 
@@ -188,20 +147,13 @@ export const agencyQueueRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) 
     },
   }, async (req) => {
     const s = scope(req, req.params.agency);
-    const [row] = await rows<{ id: number; status: string; kecamatan_code: string | null; cancelled_at: Date | null }>(db, sql`
-      select id, status, kecamatan_code, cancelled_at from deliveries where id = ${req.params.id} and agency_code = ${s.agency}`);
-    if (!row || (s.kecamatan && row.kecamatan_code !== s.kecamatan)) throw notFound({ id: 'Item antrean', en: 'Queue item' }, 'id');
-    // A cancelled item may still be acknowledged (the agency has it); the answer says it was cancelled.
-    const answer = (cancelledAt: Date | null) => ({ id: row.id, status: 'acked', cancelledAt: cancelledAt ? new Date(cancelledAt).toISOString() : null });
-    if (row.status === 'acked') return answer(row.cancelled_at);
-    if (row.status !== 'claimed') {
+    const r = await ackItem(db, s, req.params.id, { actor: req.principal.label, keyId: req.principal.keyId });
+    if (r.status === 'not-found') throw notFound({ id: 'Item antrean', en: 'Queue item' }, 'id');
+    if (r.status === 'not-claimed') {
       throw new HubError(409, 'ITEM_NOT_CLAIMED', { id: 'Item harus diklaim sebelum dikonfirmasi.', en: 'Claim the item before acknowledging it.' }, 'id');
     }
-    const [acked] = await rows<{ cancelled_at: Date | null }>(db, sql`
-      update deliveries set status = 'acked', acked_at = now() where id = ${row.id} and status = 'claimed' returning cancelled_at`);
-    await db.execute(sql`insert into audit_log (actor, action, target_type, target_id, region_code)
-      values (${req.principal.label}, 'agency.ack', 'deliveries', ${String(row.id)}, ${row.kecamatan_code})`);
-    return answer(acked ? acked.cancelled_at : row.cancelled_at);
+    // A cancelled item may still be acknowledged (the agency has it); the answer says it was cancelled.
+    return { id: r.id, status: 'acked', cancelledAt: r.cancelledAt ? new Date(r.cancelledAt).toISOString() : null };
   });
 
   app.post<{ Params: { agency: string; id: number }; Body: { status: AnswerStatus; documentNumber?: string; reason?: string } }>('/v1/agencies/:agency/items/:id/status', {
