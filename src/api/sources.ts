@@ -69,7 +69,7 @@ export const sourceRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
     },
   }, async (req) => {
     await sourceOf(req.params.id, scope(req.principal));
-    return sourceRuns(deps.ctx, req.params.id, req.query.limit);
+    return sourceRuns(deps.ctx.db, req.params.id, req.query.limit);
   });
 
   app.post<{ Params: { id: string } }>('/v1/sources/:id/sync', {

@@ -4,35 +4,12 @@ import { rows, type Queryable } from '../db/client.js';
 import { arrayParam } from '../db/sqlArrays.js';
 
 // One query for a source's state, the sync engine's (with its run warnings): the console shows what the API shows.
-export { sourceStatuses, type SourceStatus } from '../connectors/sync/status.js';
-
-const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
+export { sourceRuns, sourceStatuses, type SourceStatus, type SyncRunView } from '../connectors/sync/status.js';
 
 /** A source if it is in the kecamatan (null: any kecamatan). */
 export async function sourceInScope(db: Queryable, id: string, kecamatan: string | null): Promise<{ id: string; kecamatan_code: string | null } | null> {
   const [s] = await rows<{ id: string; kecamatan_code: string | null }>(db, sql`select id, kecamatan_code from sources where id = ${id}`);
   return s && (!kecamatan || s.kecamatan_code === kecamatan) ? s : null;
-}
-
-export interface SyncRunOut {
-  id: number; trigger: string; status: string; startedAt: string | null; finishedAt: string | null; pages: number;
-  recordsAccepted: number; recordsQuarantined: number; cursorFrom: unknown; cursorTo: unknown; error: string | null; lagSeconds: number | null;
-}
-
-/** A source's sync runs, newest first (before `before`, for the next page). */
-export async function sourceRuns(db: Queryable, sourceId: string, page: { limit: number; before?: number }): Promise<SyncRunOut[]> {
-  const list = await rows<{
-    id: number; trigger: string; status: string; started_at: Date; finished_at: Date | null; pages: number; records_accepted: number;
-    records_quarantined: number; cursor_from: unknown; cursor_to: unknown; error: string | null; prev_success: Date | null;
-  }>(db, sql`
-    select r.*, (select max(p.finished_at) from sync_runs p where p.source_id = r.source_id and p.status = 'succeeded' and p.id < r.id) as prev_success
-    from sync_runs r where r.source_id = ${sourceId} ${page.before ? sql`and r.id < ${page.before}` : sql``} order by r.id desc limit ${page.limit}`);
-  return list.map((r) => ({
-    id: r.id, trigger: r.trigger, status: r.status, startedAt: iso(r.started_at), finishedAt: iso(r.finished_at), pages: r.pages,
-    recordsAccepted: r.records_accepted, recordsQuarantined: r.records_quarantined, cursorFrom: r.cursor_from, cursorTo: r.cursor_to, error: r.error,
-    // How stale the source's data was when the run ended: zero after a success, time since the last success after a failure.
-    lagSeconds: r.status === 'succeeded' ? 0 : r.prev_success ? Math.round(((r.finished_at ? new Date(r.finished_at).getTime() : Date.now()) - new Date(r.prev_success).getTime()) / 1000) : null,
-  }));
 }
 
 export interface VillageActivity { villageCode: string; residents: number; lastReceivedAt: Date | null }

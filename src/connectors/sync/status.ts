@@ -72,14 +72,15 @@ export async function sourceStatuses(ctx: PipelineContext, only?: { kecamatanCod
 }
 
 /** A source's sync runs, newest first, with what each did and how stale the source was when it ended. */
-export async function sourceRuns(ctx: PipelineContext, sourceId: string, limit: number): Promise<SyncRunView[]> {
+/** A source's sync runs, newest first; `before` (a run id) gives the next page. */
+export async function sourceRuns(db: Queryable, sourceId: string, limit: number, before?: number): Promise<SyncRunView[]> {
   const list = await rows<{
     id: number; trigger: string; status: string; started_at: Date; finished_at: Date | null; pages: number; records_accepted: number;
     records_quarantined: number; records_received: number; cursor_from: unknown; cursor_to: unknown; error: string | null;
     warning: string | null; paging: RunPaging | null; prev_success: Date | null;
-  }>(ctx.db, sql`
+  }>(db, sql`
     select r.*, (select max(p.finished_at) from sync_runs p where p.source_id = r.source_id and p.status = 'succeeded' and p.id < r.id) as prev_success
-    from sync_runs r where r.source_id = ${sourceId} order by r.id desc limit ${limit}`);
+    from sync_runs r where r.source_id = ${sourceId} ${before ? sql`and r.id < ${before}` : sql``} order by r.id desc limit ${limit}`);
   return list.map((r) => ({
     id: r.id, trigger: r.trigger, status: r.status, startedAt: iso(r.started_at), finishedAt: iso(r.finished_at), pages: r.pages,
     recordsAccepted: r.records_accepted, recordsQuarantined: r.records_quarantined, recordsReceived: r.records_received,

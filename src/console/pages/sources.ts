@@ -68,7 +68,7 @@ export async function sourcePages(app: FastifyInstance, deps: AppDeps, kit: Kit)
     if (!s) throw notFoundPage('Sumber data');
     const [status] = (await sourceStatuses(ctx, { kecamatanCode: s.kecamatan_code })).filter((x) => x.id === s.id);
     const before = Number(req.query.sebelum) || undefined;
-    const runs = await sourceRuns(db, s.id, { limit: RUNS + 1, before });
+    const runs = await sourceRuns(db, s.id, RUNS + 1, before);
     return reply.view('source', kit.view(req, reply, `Sumber data ${s.id}`, {
       s: status, runs: runs.slice(0, RUNS), nextHref: runs.length > RUNS ? `/sumber/${encodeURIComponent(s.id)}?sebelum=${runs[RUNS - 1]!.id}` : null,
       notice: NOTICES[req.query.pesan ?? ''] ?? (req.query.periksa === 'ok' ? 'Koneksi baik: hub dapat menghubungi server desa dan masuk.' : null),
