@@ -1,6 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { regionDigits } from '../config/regionCode.js';
-import { replayRegistrations, type ReplayFilter } from '../delivery/replay.js';
+import { replayRegistrations, ReplayFilterError, resolveReplayFilter, type ReplayFilter } from '../delivery/replay.js';
 import type { AppDeps } from './app.js';
 import { requireKey } from './auth.js';
 import { HubError } from './problem.js';
@@ -47,16 +46,12 @@ export const replayRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
       problems: { 400: ['VILLAGE_CODE_UNKNOWN', 'SERVICE_UNKNOWN'] },
     },
   }, async (req) => {
-    const filter: ReplayFilter = { ...(req.body.filter ?? {}) };
-    if (filter.village !== undefined) {
-      const v = regionDigits(filter.village);
-      if (!v || !deps.config.villages.has(v)) {
-        throw new HubError(400, 'VILLAGE_CODE_UNKNOWN', { id: `"${filter.village}" bukan kode tiyuh/kelurahan 18.12.`, en: `"${filter.village}" is not a village code of 18.12.` }, 'filter.village');
-      }
-      filter.village = v;
-    }
-    if (filter.service !== undefined && !deps.config.services.has(filter.service)) {
-      throw new HubError(400, 'SERVICE_UNKNOWN', { id: `Layanan "${filter.service}" tidak ada di katalog.`, en: `Service "${filter.service}" is not in the catalogue.` }, 'filter.service');
+    let filter: ReplayFilter;
+    try {
+      filter = resolveReplayFilter(deps.config, req.body.filter ?? {});
+    } catch (err) {
+      if (err instanceof ReplayFilterError) throw new HubError(400, err.code, err.text, `filter.${err.field}`);
+      throw err;
     }
     return replayRegistrations(deps.ctx, { filter, from: req.body.from, dryRun: req.body.dryRun ?? false, redeliver: req.body.redeliver ?? false, actor: req.principal.label });
   });

@@ -3,7 +3,7 @@
  * here; a command's code (and the database drivers) is imported when the command runs, so `--help` and
  * a mistyped option answer in a fraction of a second.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 
 type Module = Record<string, unknown>;
 
@@ -31,6 +31,19 @@ function positiveNumber(value: string): number {
   const n = wholeNumber(value);
   if (n < 1) throw new InvalidArgumentError('must be 1 or more.');
   return n;
+}
+
+function inRange(min: number, max: number) {
+  return (value: string): number => {
+    const n = wholeNumber(value);
+    if (n < min || n > max) throw new InvalidArgumentError(`must be ${min}–${max}.`);
+    return n;
+  };
+}
+
+function isoTime(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(Date.parse(value))) throw new InvalidArgumentError('must be a date or time in ISO 8601 (2026-12-01 or 2026-12-01T08:00:00+07:00).');
+  return new Date(value).toISOString();
 }
 
 const ENVIRONMENT = `
@@ -128,22 +141,53 @@ export function buildProgram(into: Outcome): Command {
   users.command('disable').description('disable a user and end their sessions').argument('<username>').action(run(() => import('./commands/users.js'), 'disable'));
   users.command('reset-password').description('end a user\'s sessions and give a new one-time password').argument('<username>').action(run(() => import('./commands/users.js'), 'resetPasswordCommand'));
 
-  // These two parse their own arguments: they are handed everything after the command's name.
-  const ownParser = (name: string, description: string, load: () => Promise<{ default: (argv: string[]) => Promise<number> }>) =>
-    program.command(name).description(description)
-      .helpOption(false).allowUnknownOption().allowExcessArguments()
-      .argument('[args...]')
-      .action(async (args: string[]) => { outcome.exitCode = await (await load()).default(args); });
-  ownParser('webhooks', 'push endpoints of agencies and villages: webhooks set --agency <code> [--kecamatan <code>] --url URL | list | rotate <id> | redeliver',
-    () => import('./commands/webhooks.js'));
-  ownParser('replay', 'replay --from identify|route [--village|--service|--status|--since|--until|--error-code] [--redeliver] [--yes]: run registrations again (dry run first)',
-    () => import('./commands/replay.js'));
+  const webhooks = program.command('webhooks').description('push endpoints of agencies and villages (Standard Webhooks signing)');
+  webhooks.command('set')
+    .description('set the push endpoint of an agency (or one kecamatan office of it) or of a village system; a new endpoint\'s secret is shown once, alone on the last line')
+    .addOption(new Option('--agency <code>', 'the agency (disdukcapil)').conflicts('village'))
+    .option('--kecamatan <code>', 'with --agency: this kecamatan office only (18.12.01)')
+    .addOption(new Option('--village <code>', 'a village system, told of its registrations\' progress (18.12.01.2002)').conflicts(['agency', 'kecamatan']))
+    .requiredOption('--url <url>', 'where the hub POSTs (http or https)')
+    .option('--max-in-flight <n>', 'requests in flight at once to this endpoint, 1–256 (16)', inRange(1, 256))
+    .addHelpText('after', '\nExamples:\n  tiyuh-hub webhooks set --agency disdukcapil --url https://dukcapil.example/hook\n  tiyuh-hub webhooks set --village 18.12.01.2002 --url https://panaragan.desa.id/hub')
+    .action(run(() => import('./commands/webhooks.js'), 'set'));
+  webhooks.command('list').description('every endpoint with its pushed items by state').action(run(() => import('./commands/webhooks.js'), 'list'));
+  webhooks.command('rotate')
+    .description('a new secret for an endpoint, alone on the last line; the old one keeps signing for the grace period')
+    .argument('<endpointId>', 'the endpoint\'s number (webhooks list)', positiveNumber)
+    .option('--grace-hours <n>', 'hours the old secret still signs, 0–168', inRange(0, 168), 24)
+    .action(run(() => import('./commands/webhooks.js'), 'rotate'));
+  webhooks.command('redeliver')
+    .description('queue items parked after failed pushes for delivery again')
+    .option('--agency <code>', 'one agency\'s items')
+    .option('--endpoint <id>', 'one endpoint\'s items', positiveNumber)
+    .action(run(() => import('./commands/webhooks.js'), 'redeliverCommand'));
 
-  ownParser('stats', 'stats rebuild | stats refresh: recompute the statistics summary tables from scratch, or apply what changed',
-    () => import('./commands/stats.js'));
+  program.command('replay')
+    .description('run registrations again from identify or route (e.g. after a catalogue change); counts first, changes only with --yes')
+    .addOption(new Option('--from <stage>', 'the stage to run again from').choices(['identify', 'route']).makeOptionMandatory())
+    .option('--village <code>', 'one village (18.12.01.2002)')
+    .option('--service <code>', 'one service (KTP_EL_BARU)')
+    .addOption(new Option('--status <status>', 'registrations in this state').choices(['validated', 'identified', 'routed', 'held']))
+    .option('--since <time>', 'registered at or after (ISO 8601)', isoTime)
+    .option('--until <time>', 'registered before (ISO 8601)', isoTime)
+    .option('--error-code <code>', 'a code among the registration\'s errors or warnings')
+    .option('--redeliver', 'send items to an agency that already has them again')
+    .option('--yes', 'replay (without it: a dry run that only counts)')
+    .action(run(() => import('./commands/replay.js'), 'default'));
 
-  ownParser('identity-params', 'identity-params show | estimate [--reason TEXT] [--explain]: learn matching parameters from the population',
-    () => import('./commands/identityParams.js'));
+  program.command('stats')
+    .description('the statistics summary tables: rebuild them from the source tables, or apply what changed now')
+    .addArgument(new Argument('<action>', 'rebuild or refresh').choices(['rebuild', 'refresh']))
+    .action(run(() => import('./commands/stats.js'), 'default'));
+
+  const identityParams = program.command('identity-params').description('the identity engine\'s matching parameters (m/u) learned from the population');
+  identityParams.command('show').description('the parameter set the identify stage uses').action(run(() => import('./commands/identityParams.js'), 'show'));
+  identityParams.command('estimate')
+    .description('learn m and u from the active population and record them; identify uses them from its next batch')
+    .option('--reason <text>', 'why, kept with the set')
+    .option('--explain', 'print what was learned')
+    .action(run(() => import('./commands/identityParams.js'), 'estimate'));
 
   const quarantine = program.command('quarantine').description('records that failed validation, and their replay after correction');
   quarantine.command('list')

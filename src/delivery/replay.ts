@@ -1,6 +1,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { rows } from '../db/client.js';
 import { arrayParam } from '../db/sqlArrays.js';
+import type { HubConfig } from '../config/load.js';
+import { regionDigits } from '../config/regionCode.js';
 import type { PipelineContext } from '../pipeline/context.js';
 import { routeRegistration } from '../pipeline/stages/route.js';
 
@@ -13,6 +15,29 @@ export interface ReplayFilter {
   until?: string;
   /** A code among the registration's errors or warnings. */
   errorCode?: string;
+}
+
+/** Why a replay filter was refused: which field, in both languages. */
+export class ReplayFilterError extends Error {
+  constructor(readonly code: 'VILLAGE_CODE_UNKNOWN' | 'SERVICE_UNKNOWN', readonly field: keyof ReplayFilter, readonly text: { id: string; en: string }) {
+    super(text.en);
+  }
+}
+
+/** A filter as a person wrote it (18.12.01.2002 or 1812012002), checked against the configuration; the API and the CLI both call this. */
+export function resolveReplayFilter(config: HubConfig, input: ReplayFilter): ReplayFilter {
+  const filter: ReplayFilter = { ...input };
+  if (filter.village !== undefined) {
+    const v = regionDigits(filter.village);
+    if (!v || !config.villages.has(v)) {
+      throw new ReplayFilterError('VILLAGE_CODE_UNKNOWN', 'village', { id: `"${filter.village}" bukan kode tiyuh/kelurahan 18.12.`, en: `"${filter.village}" is not a village code of 18.12.` });
+    }
+    filter.village = v;
+  }
+  if (filter.service !== undefined && !config.services.has(filter.service)) {
+    throw new ReplayFilterError('SERVICE_UNKNOWN', 'service', { id: `Layanan "${filter.service}" tidak ada di katalog.`, en: `Service "${filter.service}" is not in the catalogue.` });
+  }
+  return filter;
 }
 
 export interface ReplayRequest {

@@ -99,6 +99,46 @@ t.test('one owner, the CLI through the running hub, nothing lost across restarts
   t.match(listed.stdout, /B\. S\./, 'the name as initials');
   t.notMatch(listed.stdout + listed.stderr, /1812011399900007|BUDI|SANTOSO/, 'no personal data on the terminal');
 
+  // Every command that reads or changes data runs inside the hub: none is refused by the embedded lock.
+  const adminMade = await cli('keys', 'create', '--admin', '--label', 'ops-hub');
+  t.equal(adminMade.code, 0, adminMade.stderr);
+  const hubAdmin = adminMade.stdout.trim().split('\n').at(-1)!;
+  const hook = await cli('webhooks', 'set', '--agency', 'disdukcapil', '--url', 'http://127.0.0.1:9/hook', '--max-in-flight', '4');
+  t.equal(hook.code, 0, hook.stderr);
+  t.match(hook.stdout, /endpoint #(\d+) for disdukcapil created: http:\/\/127\.0\.0\.1:9\/hook/);
+  const endpointId = /endpoint #(\d+)/.exec(hook.stdout)![1]!;
+  const firstSecret = hook.stdout.trim().split('\n').at(-1)!;
+  t.match(firstSecret, /^whsec_/, 'the secret alone on the last line');
+  const seen = await fetch(`${hub.url}/v1/webhooks`, { headers: { authorization: `Bearer ${hubAdmin}` } }).then((r) => r.json()) as { items?: unknown[] } | unknown[];
+  t.match(JSON.stringify(seen), /"url":"http:\/\/127\.0\.0\.1:9\/hook"/, 'the running hub serves the endpoint the CLI set');
+  t.match((await cli('webhooks', 'list')).stdout, new RegExp(`#${endpointId}\\s+disdukcapil\\s+on\\s+http://127\\.0\\.0\\.1:9/hook`));
+  const rotated = await cli('webhooks', 'rotate', endpointId, '--grace-hours', '2');
+  t.equal(rotated.code, 0, rotated.stderr);
+  t.not(rotated.stdout.trim().split('\n').at(-1), firstSecret, 'a new secret');
+  const badAgency = await cli('webhooks', 'set', '--agency', 'tidak-ada', '--url', 'http://127.0.0.1:9/x');
+  t.equal(badAgency.code, 2, 'refused inside the hub, as a usage error');
+  t.match(badAgency.stderr, /AGENCY_UNKNOWN: Instansi "tidak-ada" tidak dikenal/);
+  const badRotate = await cli('webhooks', 'rotate', '999999');
+  t.equal(badRotate.code, 2);
+  t.match(badRotate.stderr, /ENDPOINT_NOT_FOUND: Endpoint #999999 tidak ada/);
+  t.equal((await cli('webhooks', 'redeliver', '--agency', 'disdukcapil')).code, 0);
+
+  const dry = await cli('replay', '--from', 'route', '--village', '18.12.01.2002');
+  t.equal(dry.code, 0, dry.stderr);
+  t.match(dry.stdout, /would replay 0 registration\(s\) from route[\s\S]*dry run: nothing changed/);
+  const badReplay = await cli('replay', '--from', 'route', '--service', 'NOPE');
+  t.equal(badReplay.code, 2);
+  t.match(badReplay.stderr, /SERVICE_UNKNOWN: Layanan "NOPE" tidak ada di katalog/);
+  const refreshed = await cli('stats', 'refresh');
+  t.equal(refreshed.code, 0, refreshed.stderr);
+  t.match(refreshed.stdout, /statistics refreshed: \d+ citizens, \d+ villages in \d+ ms/);
+  t.equal((await cli('stats', 'rebuild')).code, 0, 'rebuild through the hub (the embedded database has one owner)');
+  const estimated = await cli('identity-params', 'estimate', '--reason', 'uji');
+  t.equal(estimated.code, 0, estimated.stderr);
+  t.match(estimated.stdout, /parameter set (\d+) recorded \(hand values, \d+ records\)/, 'too few records to learn from: the hand values are recorded');
+  const shown = await cli('identity-params', 'show');
+  t.match(shown.stdout, /parameter set \d+: hand values from \d+ records, \S+ by cli:\S+ \(uji\)/, 'who asked and why');
+
   const second = await cli('serve');
   t.equal(second.code, 3, 'a second hub on the same data directory is refused');
   t.match(second.stderr, /Basis data tertanam di .* sedang dipakai proses \d+ \(tiyuh-hub serve/);

@@ -40,6 +40,30 @@ t.test('each command has its own help with its options', async (t) => {
   t.match(imp.out, /Usage: tiyuh-hub import \[options\] <file>/);
   t.match(imp.out, /--village <code>/);
   t.match((await run('quarantine', 'list', '--help')).out, /--status <status>[\s\S]*"replayed"[\s\S]*default: "open"/);
+  // The commands added by the MPP, statistics and identity issues have commander's help too.
+  const hooks = await run('webhooks', 'set', '--help');
+  t.equal(hooks.code, 0);
+  for (const o of ['--agency <code>', '--kecamatan <code>', '--village <code>', '--url <url>', '--max-in-flight <n>']) t.ok(hooks.out.includes(o), o);
+  t.match((await run('webhooks', '--help')).out, /set \[options\][\s\S]*list[\s\S]*rotate \[options\] <endpointId>[\s\S]*redeliver/);
+  t.match((await run('replay', '--help')).out, /--from <stage>[\s\S]*"identify",\s+"route"[\s\S]*--error-code <code>[\s\S]*--yes/);
+  t.match((await run('stats', '--help')).out, /Usage: tiyuh-hub stats \[options\] <action>[\s\S]*"rebuild", "refresh"/);
+  t.match((await run('identity-params', 'estimate', '--help')).out, /--reason <text>[\s\S]*--explain/);
+});
+
+t.test('the commands that run as operations refuse a bad value before they reach a database', async (t) => {
+  const since = await run('replay', '--from', 'route', '--since', 'kemarin');
+  t.equal(since.code, 2);
+  t.match(since.err, /option '--since <time>' argument 'kemarin' is invalid\. must be a date or time in ISO 8601/);
+  const noFrom = await run('replay');
+  t.equal(noFrom.code, 2);
+  t.match(noFrom.err, /required option '--from <stage>' not specified/);
+  const grace = await run('webhooks', 'rotate', '3', '--grace-hours', '500');
+  t.equal(grace.code, 2);
+  t.match(grace.err, /must be 0–168/);
+  const both = await run('webhooks', 'set', '--agency', 'pdam', '--village', '18.12.01.2002', '--url', 'http://x');
+  t.equal(both.code, 2);
+  t.match(both.err, /cannot be used with option/);
+  t.equal((await run('stats', 'hapus')).code, 2);
 });
 
 t.test('mistakes are refused at once with what was wrong and where to look', async (t) => {

@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { userInfo } from 'node:os';
 import type { Env } from '../../config/env.js';
 import { OperationError } from '../operations/operation.js';
-import type { InputOf, OperationName, OutputOf } from '../operations/registry.js';
+import { RUN_APART, type InputOf, type OperationName, type OutputOf } from '../operations/registry.js';
 import { databaseIdentity, readControlFile, type ControlFile } from './controlFile.js';
 import type { ControlLine } from './endpoint.js';
 
@@ -82,10 +82,11 @@ function callHub(control: ControlFile, name: string, input: unknown, opts: Invok
 
 /**
  * Runs a CLI operation where it is safe: in the hub that runs on this data directory and database
- * when there is one (its hub.json names it), otherwise in this process.
+ * when there is one (its hub.json names it), otherwise in this process (also a RUN_APART operation on a
+ * database server).
  */
 export async function invoke<N extends OperationName>(env: Env, name: N, input: InputOf<N>, opts: InvokeOptions = {}): Promise<OutputOf<N>> {
-  const control = runningHub(env);
+  const control = env.databaseUrl && RUN_APART.has(name) ? null : runningHub(env);
   if (control) {
     const answer = await callHub(control, name, input, opts);
     if (answer !== UNREACHABLE) return answer as OutputOf<N>;

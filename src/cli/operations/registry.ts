@@ -19,6 +19,15 @@ export const OPERATIONS = {
   'users.list': async () => (await import('./users.js')).listUsersOperation,
   'users.disable': async () => (await import('./users.js')).disableUserOperation,
   'users.resetPassword': async () => (await import('./users.js')).resetPasswordOperation,
+  'webhooks.set': async () => (await import('./webhooks.js')).setWebhookOperation,
+  'webhooks.list': async () => (await import('./webhooks.js')).listWebhooksOperation,
+  'webhooks.rotate': async () => (await import('./webhooks.js')).rotateWebhookOperation,
+  'webhooks.redeliver': async () => (await import('./webhooks.js')).redeliverWebhooksOperation,
+  replay: async () => (await import('./replay.js')).replayOperation,
+  'stats.rebuild': async () => (await import('./stats.js')).rebuildStatsOperation,
+  'stats.refresh': async () => (await import('./stats.js')).refreshStatsOperation,
+  'identityParams.show': async () => (await import('./identityParams.js')).showIdentityParamsOperation,
+  'identityParams.estimate': async () => (await import('./identityParams.js')).estimateIdentityParamsOperation,
 } satisfies Record<string, () => Promise<Operation<never, unknown>>>;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -29,3 +38,10 @@ export type OutputOf<N extends OperationName> = OperationOf<N> extends Operation
 export function isOperationName(name: string): name is OperationName {
   return Object.hasOwn(OPERATIONS, name);
 }
+
+/**
+ * Seconds of CPU in one go (the whole population in memory): inside a serving hub they would stall its
+ * API. On a database server (DATABASE_URL) they run in the CLI's own process even while a hub runs;
+ * on the embedded database they still go through the hub, its one owner.
+ */
+export const RUN_APART: ReadonlySet<OperationName> = new Set<OperationName>(['identityParams.estimate', 'stats.rebuild']);
