@@ -1,5 +1,6 @@
 import t from 'tap';
 import { sql } from 'drizzle-orm';
+import { sourcesTable } from '../../src/cli/commands/sources.js';
 import { rows } from '../../src/db/client.js';
 import { startSimulator } from '../../src/simulator/server.js';
 import { requestSync } from '../../src/connectors/sync/runs.js';
@@ -149,6 +150,10 @@ t.test('a run that brings zero rows of a source that had rows is a warning, in /
   t.match(metrics, /tiyuh_source_warning\{source="gab-desa",code="ZERO_ROWS"\} 1/);
   t.match(metrics, /tiyuh_source_warning\{source="gab-kec",code=""\} 0/);
   t.match((await sourceStatuses(ctx)).find((s) => s.id === 'gab-desa'), { warning: { code: 'ZERO_ROWS' } }, 'the console reads the same function');
+  const table = sourcesTable(await sourceStatuses(ctx));
+  t.match(table, /^SOURCE .* WARNING +LAST ERROR$/m, 'the terminal listing has the column');
+  t.match(table, /^gab-desa .* ZERO_ROWS/m);
+  t.match(table, new RegExp(`^gab-desa: ZERO_ROWS \\(run #${r.id}\\): .*tidak membawa satu pun penduduk`, 'm'), 'and the warning in words under the table');
 });
 
 t.test('a first run with zero rows says so too', async (t) => {

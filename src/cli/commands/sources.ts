@@ -10,13 +10,16 @@ function lag(s: number | null): string {
 }
 
 export function sourcesTable(list: SourceStatus[]): string {
-  const head = ['SOURCE', 'NAME', 'VILLAGE', 'CONNECTOR', 'LAST SUCCESS', 'LAG', 'RECORDS', 'STATE', 'LAST ERROR'];
+  const head = ['SOURCE', 'NAME', 'VILLAGE', 'CONNECTOR', 'LAST SUCCESS', 'LAG', 'RECORDS', 'STATE', 'WARNING', 'LAST ERROR'];
   const body = list.map((s) => [
     s.id, s.name ?? '-', s.villageCode ?? s.kecamatanCode ?? '-', s.connector, s.lastSuccessAt?.slice(0, 19).replace('T', ' ') ?? '-', lag(s.lagSeconds),
-    String(s.records), !s.enabled ? 'disabled' : s.running ? 'running' : s.circuit === 'open' ? 'paused' : 'idle', (s.lastError ?? '').slice(0, 80),
+    String(s.records), !s.enabled ? 'disabled' : s.running ? 'running' : s.circuit === 'open' ? 'paused' : 'idle', s.warning?.code ?? '-', (s.lastError ?? '').slice(0, 80),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  return [head, ...body].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  const table = [head, ...body].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  // A run that "succeeded" with zero or missing rows needs a person's eye: its words under the table.
+  const warned = list.filter((s) => s.warning).map((s) => `${s.id}: ${s.warning!.code} (run #${s.warning!.runId}): ${s.warning!.message.id}`);
+  return [...table, ...(warned.length ? ['', ...warned] : [])].join('\n');
 }
 
 /** `tiyuh-hub sources [--json]`: which tiyuh is behind and why, as GET /v1/sources answers it. */
