@@ -3,9 +3,10 @@
  * upserted on (village, the village's own id) so a resend changes nothing, bad rows quarantined with
  * their codes (once: a resend of the same bad row adds nothing), participants linked to citizens.
  */
+import { quarantineOnce } from '../pipeline/intake/quarantineOnce.js';
 import { sql } from 'drizzle-orm';
 import { rows, type Db, type Queryable } from '../db/client.js';
-import { arrayParam, jsonTexts } from '../db/sqlArrays.js';
+import { arrayParam } from '../db/sqlArrays.js';
 import type { RecordError } from '../pipeline/validate/recordError.js';
 import { checkParticipant, checkProgram, contentHash, programKeyOf, type AidParticipantInput, type AidProgramInput, type Checked } from './rows.js';
 import { linkParticipants } from './link.js';
@@ -38,15 +39,7 @@ export interface AidResult {
 }
 
 async function quarantineRows(tx: Queryable, inboxId: number, kind: AidKind, bad: { villageCode: string | null; row: Record<string, unknown>; errors: RecordError[] }[]): Promise<void> {
-  if (bad.length === 0) return;
-  // The same bad row sent again is already waiting: not quarantined twice.
-  await tx.execute(sql`
-    insert into quarantine (inbox_id, kind, village_code, external_id, payload, errors)
-    select ${inboxId}, ${kind}, u.village, u.local, u.payload::jsonb, u.errors::jsonb
-    from unnest(${arrayParam(bad.map((b) => b.villageCode), 'text')}, ${arrayParam(bad.map((b) => (b.row.id == null ? null : String(b.row.id).slice(0, 64))), 'text')},
-      ${arrayParam(jsonTexts(bad.map((b) => b.row)), 'text')}, ${arrayParam(jsonTexts(bad.map((b) => b.errors)), 'text')}) as u(village, local, payload, errors)
-    where not exists (select 1 from quarantine q where q.kind = ${kind} and q.status = 'open'
-      and q.village_code is not distinct from u.village::char(10) and q.payload = u.payload::jsonb)`);
+  await quarantineOnce(tx, inboxId, kind, bad.map((b) => ({ villageCode: b.villageCode, externalId: b.row.id == null ? null : String(b.row.id), payload: b.row, errors: b.errors })));
 }
 
 async function newInbox(tx: Queryable, kind: AidKind, s: AidSubmission, count: number): Promise<number> {

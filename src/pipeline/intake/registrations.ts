@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { rows, type Tx } from '../../db/client.js';
-import { allocateIds, arrayParam, jsonTexts } from '../../db/sqlArrays.js';
+import { quarantineOnce } from './quarantineOnce.js';
+import { arrayParam, jsonTexts } from '../../db/sqlArrays.js';
 import { storableJson } from './storable.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { RegistrationCheck } from '../validate/registration.js';
@@ -89,27 +90,9 @@ export async function storeRegistrations(tx: Tx, s: RegistrationSubmission): Pro
     }
   }
   const rejected = checks.flatMap((c, i) => (c.ok ? [] : [{ c, raw: s.list[i] }]));
-  const payloads = jsonTexts(rejected.map((r) => r.raw));
-  const extOf = rejected.map((r) => (r.c.ok ? null : r.c.externalId));
-  // The same broken registration sent or replayed again finds its open entry: one entry per record, not per attempt.
-  const open = new Map(rejected.length ? (await rows<{ i: number; id: number }>(tx, sql`
-    select u.i, min(q.id)::int as id
-    from unnest(${arrayParam(rejected.map((_, i) => i), 'int')}, ${arrayParam(extOf, 'text')}, ${arrayParam(payloads, 'text')}) as u(i, ext, payload)
-    join quarantine q on q.status = 'open' and q.kind = 'registration' and q.village_code = ${s.villageCode}
-      and q.external_id is not distinct from u.ext and q.payload = u.payload::jsonb
-    group by u.i`)).map((r) => [r.i, r.id]) : []);
-  const newEntries = rejected.map((_, i) => i).filter((i) => !open.has(i));
-  const freshIds = await allocateIds(tx, 'quarantine', newEntries.length);
-  if (newEntries.length) {
-    await tx.execute(sql`
-      insert into quarantine (id, inbox_id, kind, village_code, external_id, payload, errors)
-      overriding system value
-      select u.id, ${inboxId}, 'registration', ${s.villageCode}, u.ext, u.payload::jsonb, u.errors::jsonb
-      from unnest(${arrayParam(freshIds, 'int')}, ${arrayParam(newEntries.map((i) => extOf[i]!), 'text')},
-        ${arrayParam(newEntries.map((i) => payloads[i]!), 'text')}, ${arrayParam(jsonTexts(newEntries.map((i) => { const c = rejected[i]!.c; return c.ok ? [] : c.errors; })), 'text')}) as u(id, ext, payload, errors)`);
-  }
-  const qIds = rejected.map((_, i) => open.get(i) ?? 0);
-  newEntries.forEach((i, k) => { qIds[i] = freshIds[k]!; });
+  const qIds = await quarantineOnce(tx, inboxId, 'registration', rejected.map((r) => ({
+    villageCode: s.villageCode, externalId: r.c.ok ? null : r.c.externalId, payload: r.raw, errors: r.c.ok ? [] : r.c.errors,
+  })));
   const answers: RegistrationAnswer[] = [];
   let q = 0;
   for (const c of checks) {

@@ -1,7 +1,8 @@
 import { hash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { rows, type Tx } from '../../db/client.js';
-import { allocateIds, arrayParam, jsonTexts } from '../../db/sqlArrays.js';
+import { quarantineOnce } from './quarantineOnce.js';
+import { arrayParam, jsonTexts } from '../../db/sqlArrays.js';
 import { storableJson } from './storable.js';
 import { noteBulkWrite } from '../../db/statistics.js';
 import { regionDigits } from '../../config/regionCode.js';
@@ -220,30 +221,10 @@ export async function ingestResidents(ctx: PipelineContext, inputs: ResidentInpu
 
     const bad = records.filter((r) => r.status === 'quarantined');
     if (bad.length) {
-      const villageOf = bad.map((b) => quarantineVillage(b, inputs[b.index]!));
-      const localOf = bad.map((b) => b.localId.slice(0, 64) || null);
-      const payloadOf = jsonTexts(bad.map((b) => inputs[b.index]));
-      // A village resending the same broken row (every sync does) finds it already quarantined, once.
-      const open = new Map((await rows<{ i: number; id: number }>(tx, sql`
-        select u.i, min(q.id)::int as id
-        from unnest(${arrayParam(bad.map((_, i) => i), 'int')}, ${arrayParam(villageOf, 'text')}, ${arrayParam(localOf, 'text')},
-          ${arrayParam(payloadOf, 'text')}) as u(i, village, local, payload)
-        join quarantine q on q.status = 'open' and q.kind = 'resident' and q.village_code is not distinct from u.village
-          and q.external_id is not distinct from u.local and q.payload = u.payload::jsonb
-        group by u.i`)).map((r) => [r.i, r.id]));
-      const fresh = bad.map((_, i) => i).filter((i) => !open.has(i));
-      const qIds = await allocateIds(tx, 'quarantine', fresh.length);
-      if (fresh.length) {
-        await tx.execute(sql`
-          insert into quarantine (id, inbox_id, kind, village_code, external_id, payload, errors)
-          overriding system value
-          select u.id, ${inboxId}, 'resident', u.village, u.local, u.payload::jsonb, u.errors::jsonb
-          from unnest(${arrayParam(qIds, 'int')}, ${arrayParam(fresh.map((i) => villageOf[i]), 'text')},
-            ${arrayParam(fresh.map((i) => localOf[i]), 'text')}, ${arrayParam(fresh.map((i) => payloadOf[i]), 'text')},
-            ${arrayParam(jsonTexts(fresh.map((i) => bad[i]!.errors)), 'text')}) as u(id, village, local, payload, errors)`);
-      }
-      fresh.forEach((i, k) => { bad[i]!.quarantineId = qIds[k]!; });
-      for (const [i, id] of open) bad[i]!.quarantineId = id;
+      const ids = await quarantineOnce(tx, inboxId, 'resident', bad.map((b) => ({
+        villageCode: quarantineVillage(b, inputs[b.index]!), externalId: b.localId || null, payload: inputs[b.index], errors: b.errors ?? [],
+      })));
+      bad.forEach((b, i) => { b.quarantineId = ids[i]!; });
     }
     const summary = {
       inboxId,
