@@ -61,7 +61,7 @@ t.test('tiyuh-hub webhooks set prints the endpoint secret on its last line', asy
   t.same(row, { secret, kecamatan_code: '181201', url: 'http://127.0.0.1:3799/dinsos' });
   const bad = await runCli(th, ['webhooks', 'set', '--agency', 'dinsos', '--kecamatan', '18.12.77', '--url', 'http://127.0.0.1:3799/x']);
   t.equal(bad.code, 2);
-  t.match(bad.stderr, /unknown kecamatan "18.12.77"/);
+  t.match(bad.stderr, /KECAMATAN_UNKNOWN: Kecamatan "18.12.77" tidak dikenal/);
   const list = await runCli(th, ['webhooks', 'list']);
   t.match(list.stdout, /dinsos@181201/);
   t.notMatch(list.stdout, /whsec_/, 'list never prints secrets');
