@@ -43,7 +43,8 @@ export function hashKey(kind: number, s: string, n = -1): number {
 const K = {
   nik: 1, nikNoSerial: 2, nikNoRegion: 3, kk: 4, date: 5, nameYear: 6, nameVillage: 7, nameOnly: 8, motherYear: 9,
   partYear: 10, partVillage: 11, initialDate: 12, dayMonthVillage: 13, nameDayMonth: 14, nameMother: 15, nameKk: 16,
-  motherDayMonth: 17,
+  motherDayMonth: 17, addressDate: 18, namePostcode: 19, partPostcode: 20, streetPostcode: 21, datePostcode: 22,
+  initialPostcode: 23, address: 24, nameLocality: 25,
 } as const;
 
 /** Village codes all start with the kabupaten (1812): the rest fits a small integer. */
@@ -127,6 +128,29 @@ export function blockKeys(p: PreparedRecord, _forQuery = false): BlockKeys {
     if (p.mother) push(out, hashKey(K.nameMother, `${name}|${p.mother.phonJoined}`), STRONG);
     if (p.kk) push(out, hashKey(K.nameKk, `${name}|${p.kk}`), STRONG);
   }
+  // Where people are told apart by where they live (an address, a postcode) rather than by a KK:
+  // one address and one birth date is one person or twins, whatever the name says; the name
+  // within a postcode survives a mistyped or missing date. The street without its numbers in a
+  // postcode, with one name part there, finds a name and a date both mistyped (a dusun's RT and
+  // RW in one postcode is a block too large to use, so Indonesian addresses add nothing there).
+  // A block as large as a dusun's RT is dropped from lookups (the caps), so the address keys cost
+  // Indonesian records little and find FEBRL's households of one.
+  if (p.address) {
+    if (p.birth) push(out, hashKey(K.addressDate, p.address, unorderedDate(p.birth.y, p.birth.m, p.birth.d)), STRONG);
+    push(out, hashKey(K.address, p.address), WEAK);
+  }
+  if (p.postcode) {
+    const pc = Number(p.postcode.slice(-9));
+    if (name.length > 0) {
+      push(out, hashKey(K.namePostcode, name, pc), STRONG);
+      push(out, hashKey(K.initialPostcode, name[0] as string, pc), WEAK);
+    }
+    // One birth date in one postcode: a person, twins, or a stranger or two (a kecamatan's worth).
+    if (p.birth) push(out, hashKey(K.datePostcode, p.postcode, unorderedDate(p.birth.y, p.birth.m, p.birth.d)), STRONG);
+    for (const part of p.name.distinctive) push(out, hashKey(K.partPostcode, part, pc), WEAK);
+    if (p.addressParts && p.addressParts.letters.length >= 4) push(out, hashKey(K.streetPostcode, p.addressParts.letters, pc), WEAK);
+  }
+  if (p.locality && name.length > 0) push(out, hashKey(K.nameLocality, `${name}|${p.locality}`), STRONG);
   if (p.mother && b) push(out, hashKey(K.motherYear, p.mother.phonJoined, b.y), WEAK);
   // A mover registered again with a typo in the name and the birth year wrong still has the same
   // mother and birthday; a mother's children rarely share a day and month across years.

@@ -285,7 +285,9 @@ export function pairGuards(
     // with a mistyped year) more often than one person written twice.
     hits.push({ guard: 'twins', reason: 'same family, given names and birth dates both differ', recordId: b.rec.id });
   }
-  if (namesCompatible(cmp.name) && a.birthForGuards && b.birthForGuards) {
+  // A parent and the child named after them share a household, a village or a mother; without any
+  // of these fields (FEBRL) a date that differs is weighed by its learned m/u, not ruled on.
+  if (namesCompatible(cmp.name) && a.birthForGuards && b.birthForGuards && familyContext(cmp)) {
     const gap = Math.abs(a.birthForGuards.y - b.birthForGuards.y);
     if (gap >= config.guards.parentChildMinYears) {
       hits.push({ guard: 'parent_child', reason: `same name, birth years ${gap} apart`, recordId: b.rec.id });
@@ -467,6 +469,11 @@ function settledApart(sp: ScoredPair, guards: GuardHit[]): boolean {
     (c.nik === 'different' && c.birthDate !== 'exact' && c.birthDate !== 'exact_placeholder');
 }
 
+/** Whether both records carry a field of the family or the state (NIK, KK, mother, village). */
+export function familyContext(c: Comparison): boolean {
+  return c.nik !== 'missing' || c.kk !== 'missing' || c.motherName !== 'missing' || c.village !== 'missing';
+}
+
 /** Score band, then the guards and the minimum-evidence rule can only lower a match to possible. */
 export function decide(sp: ScoredPair, guards: GuardHit[], config: IdentityConfig): Outcome {
   const t = config.thresholds;
@@ -493,6 +500,12 @@ export function decide(sp: ScoredPair, guards: GuardHit[], config: IdentityConfi
     return 'possible';
   }
   const nikAgrees = sp.cmp.nik === 'exact';
+  // The two rules below keep a household's fields from linking its members (siblings share KK,
+  // mother, village and address). A pair with none of the family's or the state's fields on both
+  // sides (no NIK, KK, mother or village: a list kept elsewhere, FEBRL) cannot tell a sibling by
+  // them, and the rules would only refuse what the evidence says: there the score decides alone,
+  // the Fellegi–Sunter posterior with the learned m/u and the term frequencies.
+  if (!familyContext(sp.cmp)) return 'match';
   // Without a date, the mother's name tells a parent from a namesake child.
   if (config.guards.requireDateOrNik && sp.cmp.birthDate === 'missing' && !nikAgrees && sp.cmp.motherName !== 'agree') {
     return 'possible';
