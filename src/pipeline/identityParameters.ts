@@ -37,8 +37,11 @@ interface ResidentRow {
   village_code: string;
 }
 
-/** OpenSID's alamat with RT and RW, as the engine compares addresses. */
-function addressOf(r: ResidentRow): string | null {
+/**
+ * OpenSID's alamat with RT and RW, as the engine compares addresses: the same for the parameters
+ * learned here and for the identify stage's resolver (EngineResolver), so both see one address.
+ */
+export function addressWithRtRw(r: { address?: string | null; rt?: string | null; rw?: string | null }): string | null {
   const parts = [r.address, r.rt ? `RT ${r.rt}` : null, r.rw ? `RW ${r.rw}` : null].filter((s): s is string => !!s && s.trim().length > 0);
   return parts.length > 0 ? parts.join(' ') : null;
 }
@@ -50,7 +53,7 @@ async function populationRecords(db: Queryable): Promise<PersonRecord[]> {
     from resident_records where state = 'active'`);
   return found.map((r) => ({
     id: `resident:${r.id}`, fullName: r.full_name, nik: r.nik, kk: r.kk, sex: r.sex === 'M' || r.sex === 'F' ? r.sex : null,
-    birthDate: r.birth_date, birthPlace: r.birth_place, motherName: r.mother_name, address: addressOf(r), locality: r.dusun,
+    birthDate: r.birth_date, birthPlace: r.birth_place, motherName: r.mother_name, address: addressWithRtRw(r), locality: r.dusun,
     villageCode: r.village_code,
   }));
 }

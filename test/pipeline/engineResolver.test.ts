@@ -255,3 +255,15 @@ t.test('the index is built outside the identify lock, and the batch after it add
   await resolver.prepare(db);
   t.equal(resolver.stats.fullLoads, 1, 'prepare with an index in hand does nothing');
 });
+
+t.test('the resolver compares dusun, RT and RW with the address, as the learned parameters do', async (t) => {
+  const one = { ...someone(), address: 'Jl. Lintas Sumatra', dusun: 'Dusun Karta', rt: '003', rw: '001' };
+  const [first] = await batch(new EngineResolver(), one);
+  const [again] = await batch(new EngineResolver(), { ...one, rt: '007' });
+  t.equal(again!.citizen, first!.citizen, 'one person (the NIK agrees)');
+  const [link] = await rows<{ evidence: { fields: { field: string; level: string }[] } }>(db, sql`
+    select evidence from citizen_records where record_kind = 'registration' and record_id = ${again!.id}`);
+  const level = (f: string) => link!.evidence.fields.find((x) => x.field === f)?.level;
+  t.equal(level('address'), 'different', 'the same alamat in another RT is another address');
+  t.equal(level('locality'), 'agree', 'the dusun is compared');
+});

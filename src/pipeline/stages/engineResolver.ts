@@ -7,7 +7,7 @@ import { IdentityIndex, prepareRecord, type PersonRecord } from '../identity/ind
 import type { DeepPartial, Evidence, IdentityConfig } from '../identity/index.js';
 import type { RecordKind } from '../queues.js';
 import type { CitizenRef, IdentityDecision, IdentityInput, Person, Resolver } from './identify.js';
-import { currentIdentityParameters, currentIdentityParametersId } from '../identityParameters.js';
+import { addressWithRtRw, currentIdentityParameters, currentIdentityParametersId } from '../identityParameters.js';
 
 interface LinkedRow { crid: number; citizen_id: number; record_kind: RecordKind; record_id: number; person: Person }
 
@@ -27,7 +27,8 @@ function compact(e: Evidence): unknown {
 function personRecord(kind: RecordKind, id: number, p: Person): PersonRecord {
   return {
     id: `${kind}:${id}`, fullName: p.fullName, nik: p.nik, kk: p.kk, sex: p.sex, birthDate: p.birthDate,
-    birthPlace: p.birthPlace, motherName: p.motherName, address: p.address, villageCode: p.villageCode,
+    birthPlace: p.birthPlace, motherName: p.motherName, address: addressWithRtRw(p), locality: p.dusun ?? null,
+    villageCode: p.villageCode,
   };
 }
 
@@ -78,7 +79,7 @@ export class EngineResolver implements Resolver {
         case when cr.record_kind = 'registration' then r.applicant
              else jsonb_build_object('nik', rr.nik, 'kk', rr.kk, 'fullName', rr.full_name, 'sex', rr.sex,
                'birthDate', rr.birth_date, 'birthPlace', rr.birth_place, 'motherName', rr.mother_name,
-               'address', rr.address, 'villageCode', rr.village_code) end as person
+               'address', rr.address, 'dusun', rr.dusun, 'rt', rr.rt, 'rw', rr.rw, 'villageCode', rr.village_code) end as person
       ${after === 0
         ? sql`from citizen_records cr
           left join registrations r on cr.record_kind = 'registration' and r.id = cr.record_id

@@ -9,7 +9,9 @@ import { lockIdentify } from './identifyLock.js';
 import { noteBulkWrite } from '../../db/statistics.js';
 
 /** The identifying part of a person, as registrations' applicants and resident records both carry it. */
-export type Person = Pick<Applicant, 'nik' | 'kk' | 'fullName' | 'sex' | 'birthDate' | 'birthPlace' | 'motherName' | 'address' | 'villageCode'>;
+export type Person = Pick<Applicant, 'nik' | 'kk' | 'fullName' | 'sex' | 'birthDate' | 'birthPlace' | 'motherName' | 'address' | 'villageCode'> &
+  /** Where in the village (OpenSID's dusun, RT, RW): the engine compares them with the address. */
+  Partial<Pick<Applicant, 'dusun' | 'rt' | 'rw'>>;
 
 /** A record to identify: a registration's applicant or a village's resident record. */
 export interface IdentityInput {
@@ -90,7 +92,8 @@ const SOURCES: Record<RecordKind, { from: string; load: ReturnType<typeof sql> }
   resident: {
     from: 'accepted',
     load: sql`select id, village_code, json_build_object('nik', nik, 'kk', kk, 'fullName', full_name, 'sex', sex,
-      'birthDate', birth_date, 'birthPlace', birth_place, 'motherName', mother_name, 'address', address, 'villageCode', village_code) as person
+      'birthDate', birth_date, 'birthPlace', birth_place, 'motherName', mother_name, 'address', address, 'dusun', dusun, 'rt', rt, 'rw', rw,
+      'villageCode', village_code) as person
       from resident_records`,
   },
 };
