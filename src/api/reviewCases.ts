@@ -15,6 +15,7 @@ export { GOLDEN_COLUMNS, goldenOut, recordsOut, type GoldenRow } from '../pipeli
 const caseOut = (c: CaseListRow) => ({
   id: c.id, kecamatanCode: c.kecamatan_code, status: c.status, score: c.score, recordKind: c.record_kind, recordId: c.record_id,
   citizenId: c.citizen_id, candidateCitizenId: c.candidate_citizen_id, createdAt: new Date(c.created_at).toISOString(),
+  ...(c.priority !== undefined ? { priority: c.priority } : {}),
 });
 
 const caseNotFound = new HubError(404, 'CASE_NOT_FOUND', { id: 'Kasus tinjauan tidak ditemukan.', en: 'Review case not found.' }, 'id');
@@ -77,6 +78,9 @@ const caseItemSchema = {
     id: { type: 'integer' }, kecamatanCode: { type: 'string' }, status: { enum: ['open', 'same', 'different'] }, score: { type: ['number', 'null'] },
     recordKind: { type: 'string' }, recordId: { type: 'integer' }, citizenId: { type: 'integer' }, candidateCitizenId: { type: 'integer' },
     createdAt: { type: 'string' },
+    priority: {
+      type: 'integer', description: 'How much a decision changes; the queue lists higher first: 2 an aid enrolment, 1 a registration, 0 neither',
+    },
   },
 } as const;
 const decidedSchema = { decidedBy: { type: 'string' }, decidedAt: { type: 'string' }, reason: { type: 'string' } } as const;

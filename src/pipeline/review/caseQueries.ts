@@ -9,6 +9,8 @@ import { loadLinkedRecords, loadRecordPerson, personOut } from './sourceRecords.
 export interface CaseListRow {
   id: number; kecamatan_code: string; status: string; score: number | null; record_kind: string; record_id: number;
   citizen_id: number; candidate_citizen_id: number; created_at: Date; village_code?: string | null;
+  /** How much a decision changes (casePriority): 2 an aid enrolment rides on it, 1 a registration, 0 neither. */
+  priority?: number;
 }
 export interface CaseDetailRow extends CaseListRow { evidence: unknown; decided_by: string | null; decided_at: Date | null; reason: string | null }
 
@@ -55,13 +57,34 @@ export async function countReviewCases(db: Queryable, f: CaseFilter): Promise<nu
   return r?.total ?? 0;
 }
 
-/** Cases oldest first, with the village of each case's record (ids and codes only, no personal data). */
+/**
+ * How much deciding a case changes, for the queue's order: 2 when either citizen holds an aid
+ * enrolment (a merge decides who receives it, and whether twice), else 1 when a registration is
+ * the case's record or either citizen's (a service waits on whom it is for), else 0.
+ */
+const casePriority = (rc: string) => sql.raw(`(case
+  when exists (select 1 from aid_participants ap where ap.citizen_id in (${rc}.citizen_id, ${rc}.candidate_citizen_id)) then 2
+  when ${rc}.record_kind = 'registration'
+    or exists (select 1 from registrations r where r.citizen_id in (${rc}.citizen_id, ${rc}.candidate_citizen_id)) then 1
+  else 0 end)`);
+
+/**
+ * Cases by how much a decision changes (casePriority), oldest first within each, with the village of
+ * each case's record (ids and codes only, no personal data). `after` continues the queue behind that
+ * case, in this order, also when that case has been decided since.
+ */
 export async function listReviewCases(db: Queryable, f: CaseFilter): Promise<CaseListRow[]> {
   return rows<CaseListRow>(db, sql`
-    select rc.id, rc.kecamatan_code, rc.status, rc.score, rc.record_kind, rc.record_id, rc.citizen_id, rc.candidate_citizen_id, rc.created_at,
-      (select cr.village_code from citizen_records cr where cr.record_kind = rc.record_kind and cr.record_id = rc.record_id) as village_code
-    from review_cases rc where ${caseWhere(f)} ${f.after ? sql`and rc.id > ${f.after}` : sql``}
-    order by rc.id limit ${f.limit} offset ${f.offset ?? 0}`);
+    with q as (
+      select rc.id, rc.kecamatan_code, rc.status, rc.score, rc.record_kind, rc.record_id, rc.citizen_id, rc.candidate_citizen_id, rc.created_at,
+        ${casePriority('rc')}::int as priority
+      from review_cases rc where ${caseWhere(f)}
+    )
+    select q.*,
+      (select cr.village_code from citizen_records cr where cr.record_kind = q.record_kind and cr.record_id = q.record_id) as village_code
+    from q
+    ${f.after ? sql`where (q.priority, -q.id) < (select ${casePriority('a')}, -a.id from review_cases a where a.id = ${f.after})` : sql``}
+    order by q.priority desc, q.id limit ${f.limit} offset ${f.offset ?? 0}`);
 }
 
 export async function reviewCaseRow(db: Queryable, id: number): Promise<CaseDetailRow | null> {
