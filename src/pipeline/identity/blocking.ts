@@ -44,7 +44,7 @@ const K = {
   nik: 1, nikNoSerial: 2, nikNoRegion: 3, kk: 4, date: 5, nameYear: 6, nameVillage: 7, nameOnly: 8, motherYear: 9,
   partYear: 10, partVillage: 11, initialDate: 12, dayMonthVillage: 13, nameDayMonth: 14, nameMother: 15, nameKk: 16,
   motherDayMonth: 17, addressDate: 18, namePostcode: 19, partPostcode: 20, streetPostcode: 21, datePostcode: 22,
-  initialPostcode: 23, address: 24, nameLocality: 25,
+  initialPostcode: 23, address: 24, nameLocality: 25, dateLocality: 26, partLocality: 27,
 } as const;
 
 /** Village codes all start with the kabupaten (1812): the rest fits a small integer. */
@@ -143,6 +143,7 @@ export function blockKeys(p: PreparedRecord, _forQuery = false): BlockKeys {
     const pc = Number(p.postcode.slice(-9));
     if (name.length > 0) {
       push(out, hashKey(K.namePostcode, name, pc), STRONG);
+      if (p.name.phonSorted !== null) push(out, hashKey(K.namePostcode, p.name.phonSorted, pc), STRONG);
       push(out, hashKey(K.initialPostcode, name[0] as string, pc), WEAK);
     }
     // One birth date in one postcode: a person, twins, or a stranger or two (a kecamatan's worth).
@@ -150,7 +151,13 @@ export function blockKeys(p: PreparedRecord, _forQuery = false): BlockKeys {
     for (const part of p.name.distinctive) push(out, hashKey(K.partPostcode, part, pc), WEAK);
     if (p.addressParts && p.addressParts.letters.length >= 4) push(out, hashKey(K.streetPostcode, p.addressParts.letters, pc), WEAK);
   }
-  if (p.locality && name.length > 0) push(out, hashKey(K.nameLocality, `${name}|${p.locality}`), STRONG);
+  if (p.locality) {
+    if (name.length > 0) push(out, hashKey(K.nameLocality, `${name}|${p.locality}`), STRONG);
+    if (p.name.phonSorted !== null) push(out, hashKey(K.nameLocality, `${p.name.phonSorted}|${p.locality}`), STRONG);
+    // A mistyped postcode keeps the suburb (or the dusun).
+    if (p.birth) push(out, hashKey(K.dateLocality, p.locality, unorderedDate(p.birth.y, p.birth.m, p.birth.d)), STRONG);
+    for (const part of p.name.distinctive) push(out, hashKey(K.partLocality, `${part}|${p.locality}`), WEAK);
+  }
   if (p.mother && b) push(out, hashKey(K.motherYear, p.mother.phonJoined, b.y), WEAK);
   // A mover registered again with a typo in the name and the birth year wrong still has the same
   // mother and birthday; a mother's children rarely share a day and month across years.
