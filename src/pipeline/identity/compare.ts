@@ -6,7 +6,7 @@ import { compareNikDigits, type NikLevel } from './nik.js';
 import type { AddressParts, PreparedRecord } from './prepare.js';
 import type { FieldName } from './types.js';
 
-export type NameLevel = 'exact' | 'phonetic' | 'close' | 'partial' | 'typo' | 'similar' | 'different' | 'missing';
+export type NameLevel = 'exact' | 'phonetic' | 'close' | 'partial' | 'typo' | 'similar' | 'one_part' | 'different' | 'missing';
 
 /** Name levels under which two names are plainly the same person's (a differing part is not a typo of another name). */
 export function namesCompatible(level: NameLevel): boolean {
@@ -103,7 +103,27 @@ export function compareNames(a: NameInfo | null, b: NameInfo | null): NameLevel 
     return 'close';
   }
   if (a.phon.length === b.phon.length && oneTypo(a.phon, b.phon)) return 'typo';
-  return jw >= 0.85 ? 'similar' : 'different';
+  if (jw >= 0.85) return 'similar';
+  return onePartReplaced(a, b) ? 'one_part' : 'different';
+}
+
+/**
+ * Same parts in order but one, which is another name altogether, and a distinctive part kept:
+ * "Callum Mahon" / "Tarau Mahon". Siblings and twins in a family named so, and so does a register
+ * that replaced a given name or a surname: the weight is learned from the data (the hand value
+ * is barely above 'different'), and the guards treat it as another name.
+ */
+function onePartReplaced(a: NameInfo, b: NameInfo): boolean {
+  const n = a.phon.length;
+  if (n < 2 || n !== b.phon.length || a.tokens.length !== n) return false;
+  let off = 0;
+  let kept = false;
+  for (let i = 0; i < n; i++) {
+    if (a.phon[i] !== b.phon[i]) {
+      if (++off > 1) return false;
+    } else if ((a.phon[i] as string).length > 2 && !COMMON_NAME_PARTS.has(a.tokens[i] as string)) kept = true;
+  }
+  return off === 1 && kept;
 }
 
 /**

@@ -70,6 +70,8 @@ export const defaultIdentityConfig: IdentityConfig = {
       partial: { m: 0.1, u: 0.004 },
       typo: { m: 0.06, u: 0.004 },
       similar: { m: 0.02, u: 0.02 },
+      // Another given name under the same surname (or the reverse): a sibling as often as a clerk.
+      one_part: { m: 0.01, u: 0.15 },
       different: { m: 0.02, u: 0.9705 },
       missing: { m: 1, u: 1 },
     },

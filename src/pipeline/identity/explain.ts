@@ -30,6 +30,7 @@ const FIELD_WORDS: Record<FieldName, Words> = {
     partial: ['Sebagian nama sama (bagian nama dihilangkan atau disingkat)', 'Part of the name the same (parts left out or abbreviated)'],
     typo: ['Nama sama kecuali satu bagian yang mirip', 'Same name but one part, which is alike'],
     similar: ['Nama mirip', 'Similar names'],
+    one_part: ['Satu bagian nama sama, bagian lain berbeda', 'One part of the name the same, another different'],
     different: ['Nama berbeda', 'Different names'],
   },
   birthDate: {

@@ -469,7 +469,9 @@ function settledApart(sp: ScoredPair, guards: GuardHit[]): boolean {
   // A brother and a sister in one family born the same day, or siblings under unrelated names
   // (no first letter or part in common): at 50k generated records 63 of 66 such review pairs were
   // two people, and the three others a name written beyond recognition.
-  if (!nik && family && c.name === 'different' && (c.sex === 'disagree' || !sp.namesRelated)) return true;
+  if (!nik && family && ((c.name === 'different' && !sp.namesRelated) || ((c.name === 'different' || c.name === 'one_part') && c.sex === 'disagree'))) {
+    return true;
+  }
   // Two valid NIKs a digit apart in the region code, under the same birth date but not the same
   // name: namesakes or near-namesakes born the same day in two kecamatan (a typo of the region
   // under one person's name compares exact or close). At 50k: 37 of 39 such pairs two people.
@@ -477,7 +479,7 @@ function settledApart(sp: ScoredPair, guards: GuardHit[]): boolean {
     return true;
   }
   if (!nik) return false;
-  return family || c.name === 'different' ||
+  return family || c.name === 'different' || c.name === 'one_part' ||
     (c.nik === 'different' && c.birthDate !== 'exact' && c.birthDate !== 'exact_placeholder');
 }
 

@@ -133,3 +133,10 @@ t.test('two valid NIKs a region digit apart under different names on one birth d
   // The same name under those NIKs is left to staff (a typo of the region under one person).
   t.equal(outcomeOf(saleh, { ...other, fullName: 'Saleh' }).outcome, 'possible');
 });
+
+t.test('a name with one part replaced and a distinctive part kept compares as one_part, not different', async (t) => {
+  const { compareNames, nameInfo } = await import('../../../src/pipeline/identity/index.js');
+  t.equal(compareNames(nameInfo('callum mahon'), nameInfo('tarau mahon')), 'one_part');
+  t.not(compareNames(nameInfo('Siti Aminah'), nameInfo('Siti Rahayu')), 'one_part', 'a common part kept says nothing');
+  t.equal(compareNames(nameInfo('Budi'), nameInfo('Agus')), 'different');
+});
