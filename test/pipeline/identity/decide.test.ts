@@ -140,3 +140,17 @@ t.test('a name with one part replaced and a distinctive part kept compares as on
   t.not(compareNames(nameInfo('Siti Aminah'), nameInfo('Siti Rahayu')), 'one_part', 'a common part kept says nothing');
   t.equal(compareNames(nameInfo('Budi'), nameInfo('Agus')), 'different');
 });
+
+t.test('namesakes under birth dates that differ outright, one without NIK, apart in KK and address, open no case', async (t) => {
+  const a: PersonRecord = {
+    id: 'a', fullName: 'I Wayan Parwata', nik: '1812052112810001', sex: 'M', birthDate: '1981-12-21', motherName: 'Ni Made Sari',
+    kk: '1812051710086644', villageCode: '1812052001', address: 'Dusun IV RT 011 RW 001',
+  };
+  const b: PersonRecord = { ...a, id: 'b', nik: null, birthDate: '1984-05-31', kk: '1812082404069268', address: 'Dusun I RT 003 RW 004' };
+  const r = outcomeOf(a, b);
+  t.ok(r.candidates.length === 0 || r.candidates.every((c) => c.outcome === 'distinct'), `no case (score ${r.score.toFixed(1)})`);
+  const idx = new IdentityIndex();
+  idx.add('A', a);
+  const same = idx.resolve({ ...b, kk: a.kk, address: a.address });
+  t.equal(same.outcome, 'possible', 'the same household keeps the case: a date mistyped');
+});
