@@ -137,7 +137,8 @@ export function blockKeys(p: PreparedRecord, _forQuery = false): BlockKeys {
   // Indonesian records little and find FEBRL's households of one.
   if (p.address) {
     if (p.birth) push(out, hashKey(K.addressDate, p.address, unorderedDate(p.birth.y, p.birth.m, p.birth.d)), STRONG);
-    push(out, hashKey(K.address, p.address), WEAK);
+    // With the postcode: a dusun's RT alone is a block lookups would walk only to find it too large.
+    if (p.postcode) push(out, hashKey(K.address, `${p.address}|${p.postcode}`), WEAK);
   }
   if (p.postcode) {
     const pc = Number(p.postcode.slice(-9));
