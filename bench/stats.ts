@@ -65,12 +65,12 @@ await db.execute(sql`analyze`);
 const loaded = (performance.now() - t0) / 1000;
 console.log(`loaded ${N.toLocaleString('en')} citizens in ${loaded.toFixed(1)} s`);
 
-const rebuild = await rebuildStats(db, [...hub.config.villages.keys()]);
+const rebuild = await rebuildStats(db, hub.config);
 await db.execute(sql`analyze stats_people; analyze stats_village; analyze stats_village_age`);
 console.log(`stats rebuild: ${rebuild.citizens.toLocaleString('en')} living residents, ${rebuild.villages} villages in ${(rebuild.ms / 1000).toFixed(2)} s ${JSON.stringify(rebuild.steps)}`);
 
 await db.execute(sql`update citizens set birth_date = birth_date - 1 where id in (select id from citizens order by id desc limit 1000)`);
-const inc = await refreshStats(db, [...hub.config.villages.keys()]);
+const inc = await refreshStats(db, hub.config);
 console.log(`incremental refresh after 1,000 changed citizens: ${inc.citizens} citizens, ${inc.villages} villages in ${inc.ms} ms ${JSON.stringify(inc.steps)}`);
 
 if (values.explain) {

@@ -22,7 +22,7 @@ await insertPeople(db, [
   ...Array.from({ length: 6 }, (_, i) => person(100 + i, PANARAGAN, 1 + (i % 3), i % 2 ? 'M' : 'F')),
   ...Array.from({ length: 2 }, (_, i) => person(200 + i, MULYA_JAYA_05, 40, 'F')),
 ]);
-await rebuildStats(db, [...h.th.hub.config.villages.keys()]);
+await rebuildStats(db, h.th.hub.config);
 
 const admin = await h.user({ username: 'bupati', fullName: 'Admin Kabupaten', role: 'admin' });
 const camat = await h.user({ username: 'camat05', fullName: 'Petugas Kecamatan Lima', role: 'kecamatan', region: '18.12.05' });
