@@ -53,6 +53,7 @@ CREATE TABLE "stats_agency_week" (
 	"registrations" integer NOT NULL,
 	"acknowledged" integer NOT NULL,
 	"waiting" integer NOT NULL,
+	"service_rows" integer NOT NULL,
 	PRIMARY KEY ("week", "agency_code", "kecamatan_code")
 );
 --> statement-breakpoint

@@ -23,26 +23,32 @@ export async function doubleEnrolments(db: Queryable, config: Pick<HubConfig, 'v
   const page = pageOf(q, maxLimit);
   // The people with an enrolment in scope; a pair is shown when either side is in scope (the other may be in another kecamatan).
   const people = sql`select distinct citizen_id, grp from stats_aid_multi where village_code = any(${list}::char(10)[])`;
+  // Paged on the candidates' ids alone; names, NIKs and programs are read for the page's pairs only.
   const [pairs, perProgram] = await Promise.all([rows<{
     citizen: number; full_name: string | null; grp: string; total: number;
     a_id: number; a_village: string; a_local: string; a_program: string; a_nik: string | null;
     b_id: number; b_village: string; b_local: string; b_program: string; b_nik: string | null;
   }>(db, sql`
-    with d as materialized (
-      select m.participant_id as id, m.citizen_id as citizen, m.grp, m.village_code, p.local_id, p.nik, pr.name as program_name
-      from (${people}) s
+    with m as materialized (
+      select m.participant_id, m.citizen_id, m.grp, m.village_code from (${people}) s
       join stats_aid_multi m on m.citizen_id = s.citizen_id and m.grp = s.grp
-      join aid_participants p on p.id = m.participant_id
-      join aid_programs pr on pr.village_code = p.village_code and pr.local_id = p.program_local_id
+    ), page as (
+      select a.citizen_id as citizen, a.grp, a.participant_id as a_id, b.participant_id as b_id, count(*) over ()::int as total
+      from m a join m b on b.citizen_id = a.citizen_id and b.grp = a.grp and b.participant_id > a.participant_id
+      where a.village_code = any(${list}::char(10)[]) or b.village_code = any(${list}::char(10)[])
+      order by a.grp, a.citizen_id, a.participant_id, b.participant_id
+      limit ${page.limit} offset ${page.offset}
     )
-    select a.citizen, c.full_name, a.grp, count(*) over ()::int as total,
-      a.id as a_id, a.village_code as a_village, a.local_id as a_local, a.program_name as a_program, a.nik as a_nik,
-      b.id as b_id, b.village_code as b_village, b.local_id as b_local, b.program_name as b_program, b.nik as b_nik
-    from d a join d b on b.citizen = a.citizen and b.grp = a.grp and b.id > a.id
-    left join citizens c on c.id = a.citizen
-    where a.village_code = any(${list}::char(10)[]) or b.village_code = any(${list}::char(10)[])
-    order by a.grp, a.citizen, a.id, b.id
-    limit ${page.limit} offset ${page.offset}`),
+    select page.citizen, c.full_name, page.grp, page.total,
+      pa.id as a_id, pa.village_code as a_village, pa.local_id as a_local, ra.name as a_program, pa.nik as a_nik,
+      pb.id as b_id, pb.village_code as b_village, pb.local_id as b_local, rb.name as b_program, pb.nik as b_nik
+    from page
+    join aid_participants pa on pa.id = page.a_id
+    join aid_programs ra on ra.village_code = pa.village_code and ra.local_id = pa.program_local_id
+    join aid_participants pb on pb.id = page.b_id
+    join aid_programs rb on rb.village_code = pb.village_code and rb.local_id = pb.program_local_id
+    left join citizens c on c.id = page.citizen
+    order by page.grp, page.citizen, page.a_id, page.b_id`),
   rows<{ grp: string; people: number }>(db, sql`select grp, count(*)::int as people from (${people}) s group by grp`)]);
   const total = pairs[0]?.total ?? (page.offset === 0 ? 0 : (await rows<{ n: number }>(db, sql`
     select count(*)::int as n from (${people}) s join stats_aid_multi a on a.citizen_id = s.citizen_id and a.grp = s.grp

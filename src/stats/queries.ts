@@ -208,8 +208,9 @@ export async function serviceFigures(db: Queryable, config: Pick<HubConfig, 'vil
   const list = arrayParam(kecamatans, 'text');
   const page = pageOf(q, maxLimit);
   const [perWeek, hist, open, detail] = await Promise.all([
-    rows<{ week: string; agency_code: string; registrations: number; acknowledged: number; waiting: number }>(db, sql`
-      select to_char(week, 'YYYY-MM-DD') as week, agency_code, sum(registrations)::int as registrations, sum(acknowledged)::int as acknowledged, sum(waiting)::int as waiting
+    rows<{ week: string; agency_code: string; registrations: number; acknowledged: number; waiting: number; service_rows: number }>(db, sql`
+      select to_char(week, 'YYYY-MM-DD') as week, agency_code, sum(registrations)::int as registrations, sum(acknowledged)::int as acknowledged,
+        sum(waiting)::int as waiting, sum(service_rows)::int as service_rows
       from stats_agency_week where week >= ${since}::date and kecamatan_code = any(${list}::char(6)[]) group by 1, 2`),
     rows<{ agency_code: string; bucket: number; n: number }>(db, sql`
       select agency_code, bucket, sum(n)::int as n from stats_wait_hist
@@ -217,8 +218,9 @@ export async function serviceFigures(db: Queryable, config: Pick<HubConfig, 'vil
     rows<{ agency_code: string; open: number; overdue: number }>(db, sql`
       select agency_code, count(*)::int as open, count(*) filter (where due_at < now())::int as overdue
       from stats_open_items where kecamatan_code = any(${list}::char(6)[]) group by 1`),
-    rows<{ week: string; service_code: string; agency_code: string; kecamatan_code: string; registrations: number; acknowledged: number; total: number }>(db, sql`
-      select to_char(week, 'YYYY-MM-DD') as week, service_code, agency_code, kecamatan_code, registrations, acknowledged, count(*) over ()::int as total
+    // Ordered as the primary key, so the page is read from the index and stops at `limit` rows.
+    rows<{ week: string; service_code: string; agency_code: string; kecamatan_code: string; registrations: number; acknowledged: number }>(db, sql`
+      select to_char(week, 'YYYY-MM-DD') as week, service_code, agency_code, kecamatan_code, registrations, acknowledged
       from stats_service_week where week >= ${since}::date and kecamatan_code = any(${list}::char(6)[])
       order by week, service_code, agency_code, kecamatan_code limit ${page.limit} offset ${page.offset}`),
   ]);
@@ -242,9 +244,8 @@ export async function serviceFigures(db: Queryable, config: Pick<HubConfig, 'vil
   }
   for (const h of hist) agencyOf(h.agency_code).hist.push(h);
   for (const o of open) Object.assign(agencyOf(o.agency_code), { open: o.open, overdue: o.overdue });
-  // A count, missing for a count(*) over () of an empty page: then the offset is past the end (or nothing at all).
-  const total = detail[0]?.total ?? (page.offset === 0 ? 0 : await rows<{ n: number }>(db, sql`
-    select count(*)::int as n from stats_service_week where week >= ${since}::date and kecamatan_code = any(${list}::char(6)[])`).then((r) => r[0]!.n));
+  // The detail table's length, from the agency weeks (each knows how many service rows it sums).
+  const total = perWeek.reduce((n, r) => n + r.service_rows, 0);
   return {
     asOf: await statsAsOf(db), region, from: since, weeks,
     weekly: [...weekly.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([week, w]) => ({ week, ...w })),

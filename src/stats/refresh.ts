@@ -145,8 +145,8 @@ async function refreshServiceWeeks(tx: Queryable, weeks: string[] | null, servic
     left join deliveries d on d.registration_id = g.id
     group by 1, 2, 3, 4`);
   await tx.execute(sql`
-    insert into stats_agency_week (week, agency_code, kecamatan_code, registrations, acknowledged, waiting)
-    select week, agency_code, kecamatan_code, sum(registrations)::int, sum(acknowledged)::int, sum(waiting)::int
+    insert into stats_agency_week (week, agency_code, kecamatan_code, registrations, acknowledged, waiting, service_rows)
+    select week, agency_code, kecamatan_code, sum(registrations)::int, sum(acknowledged)::int, sum(waiting)::int, count(*)::int
     from stats_service_week where week = any(${list}) group by 1, 2, 3`);
   await tx.execute(sql`
     insert into stats_wait_hist (week, agency_code, kecamatan_code, bucket, n)

@@ -136,7 +136,7 @@ t.test('incremental figures equal a rebuild after a random mix of inserts, merge
   t.ok(Object.values(done).every((n) => n > 0), `every kind of change happened: ${JSON.stringify(done)}`);
   const last = await snapshot(db);
   t.ok(last.multi.length > 0 && last.aidVillages.length > 0 && last.openItems.length > 0 && last.agencyWeeks.length > 0, 'the summary tables compared are not empty');
-  t.ok(last.villages.some((v) => Number(v.families_child_u5_aided) > 0), 'some families with a child under five are reached by aid');
+  t.ok((last.villages as { families_child_u5_aided: number }[]).some((v) => v.families_child_u5_aided > 0), 'some families with a child under five are reached by aid');
   const [totals] = await rows<{ residents: number; records: number }>(db, sql`select sum(residents)::int as residents, sum(records)::int as records from stats_village`);
   t.ok(totals!.residents > 100 && totals!.records > totals!.residents, 'people known to two villages are counted once');
 });
