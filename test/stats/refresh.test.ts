@@ -4,6 +4,7 @@ import { rows } from '../../src/db/client.js';
 import { arrayParam } from '../../src/db/sqlArrays.js';
 import { loadConfig } from '../../src/config/load.js';
 import { rebuildStats, refreshStats } from '../../src/stats/refresh.js';
+import { programKeyOf } from '../../src/aid/rows.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { insertPeople, insertRecords, insertRegistration, merge, snapshot, split, type TestPerson, type TestRecord } from './fixtures.js';
 
@@ -150,4 +151,26 @@ t.test('a refresh with nothing changed touches no village; a new day recomputes 
   t.equal(next.newDay, true);
   t.equal(next.villages, VILLAGES.length);
   t.same(await snapshot(db), before, 'same day again: same figures');
+});
+
+t.test('programs config makes exclusive count as one from the next refresh, as a rebuild with that config does', async (t) => {
+  const village = PLACES[0]!;
+  // The random rounds may have switched PKH off here.
+  await db.execute(sql`update aid_programs set active = true where village_code = ${village} and local_id = '1'`);
+  const [c] = await rows<{ id: number }>(db, sql`select citizen_id as id from stats_aid where citizen_id is not null and village_code = ${village}
+    and citizen_id not in (select citizen_id from stats_aid_multi) order by participant_id limit 1`);
+  await db.execute(sql`insert into aid_programs (village_code, local_id, name, program_key, active, channel) values (${village}, 'B1', 'BPNT', ${programKeyOf('BPNT')}, true, 'push')`);
+  await db.execute(sql`insert into aid_participants (village_code, local_id, program_local_id, content_hash, citizen_id, link, channel)
+    values (${village}, 'BPNT-1', 'B1', md5('BPNT-1')::char(40), ${c!.id}, 'nik', 'push')`);
+  await refreshStats(db, config);
+  const multi = async () => rows<{ grp: string }>(db, sql`select grp from stats_aid_multi where citizen_id = ${c!.id}`);
+  t.same(await multi(), [], 'PKH and BPNT are different programs without config');
+  const grouped = { ...config, aidGroups: [{ code: 'BANSOS', name: 'Bansos tunai', programs: ['PKH', 'BPNT'] }] };
+  await refreshStats(db, grouped);
+  t.same((await multi()).map((r) => r.grp), ['BANSOS', 'BANSOS'], 'both enrolments of the person are candidates in the group');
+  const incremental = await snapshot(db);
+  await rebuildStats(db, grouped);
+  t.same(incremental, await snapshot(db), 'incremental equals rebuilt with the grouped config');
+  await refreshStats(db, config);
+  t.same(await multi(), [], 'the group removed from config, the pair is gone');
 });
