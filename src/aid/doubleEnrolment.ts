@@ -8,54 +8,57 @@ import { rows, type Queryable } from '../db/client.js';
 import { arrayParam } from '../db/sqlArrays.js';
 import type { Scope } from '../access/scope.js';
 import type { HubConfig } from '../config/load.js';
-import { protect, statsVillages } from '../stats/queries.js';
-import { groupOfProgram } from './config.js';
-
-/** Every enrolment in a program still running, with the person it names (stats_aid, kept by the stats refresher). */
-function enrolments(groups: Map<string, string>) {
-  return sql`
-    select a.participant_id as id, a.village_code, p.local_id, p.nik, p.full_name, pr.name as program_name, pr.program_key,
-      coalesce(g.code, pr.program_key) as grp, a.citizen_id as citizen
-    from stats_aid a
-    join aid_participants p on p.id = a.participant_id
-    join aid_programs pr on pr.village_code = a.village_code and pr.local_id = a.program_local_id
-    left join unnest(${arrayParam([...groups.keys()], 'text')}, ${arrayParam([...groups.values()], 'text')}) as g(key, code) on g.key = pr.program_key
-    where pr.active is not false and a.citizen_id is not null`;
-}
+import { pageOf, protect, statsAsOf, statsVillages, type Page } from '../stats/queries.js';
 
 export interface Enrolment { participantId: number; villageCode: string; localId: string; programName: string; nik: string | null }
 
-export async function doubleEnrolments(db: Queryable, config: Pick<HubConfig, 'villages' | 'kecamatans' | 'aidGroups'>, scope: Scope, q: { kecamatan?: string; village?: string; limit?: number }) {
+/**
+ * Pairs of enrolments of one person in one program (or exclusive group), from stats_aid_multi (kept by
+ * the stats refresher, so only the few candidates are read): those with either side in scope, one page
+ * of them, and people per program over all of them.
+ */
+export async function doubleEnrolments(db: Queryable, config: Pick<HubConfig, 'villages' | 'kecamatans' | 'aidGroups'>, scope: Scope, q: { kecamatan?: string; village?: string } & Page, maxLimit = 1000) {
   const { villages, region } = statsVillages(scope, config, q);
-  const groups = groupOfProgram(config.aidGroups);
   const list = arrayParam(villages, 'text');
-  const pairs = await rows<{
-    citizen: number; full_name: string | null; grp: string;
+  const page = pageOf(q, maxLimit);
+  // The people with an enrolment in scope; a pair is shown when either side is in scope (the other may be in another kecamatan).
+  const people = sql`select distinct citizen_id, grp from stats_aid_multi where village_code = any(${list}::char(10)[])`;
+  // Paged on the candidates' ids alone; names, NIKs and programs are read for the page's pairs only.
+  const [pairs, perProgram] = await Promise.all([rows<{
+    citizen: number; full_name: string | null; grp: string; total: number;
     a_id: number; a_village: string; a_local: string; a_program: string; a_nik: string | null;
     b_id: number; b_village: string; b_local: string; b_program: string; b_nik: string | null;
   }>(db, sql`
-    with e as materialized (${enrolments(groups)}),
-    -- The people enrolled twice are found by grouping first: pairs are built for them only.
-    twice as (select citizen, grp from e group by citizen, grp having count(*) > 1),
-    d as materialized (select e.* from e join twice t on t.citizen = e.citizen and t.grp = e.grp)
-    select a.citizen, c.full_name, a.grp,
-      a.id as a_id, a.village_code as a_village, a.local_id as a_local, a.program_name as a_program, a.nik as a_nik,
-      b.id as b_id, b.village_code as b_village, b.local_id as b_local, b.program_name as b_program, b.nik as b_nik
-    from d a join d b on b.citizen = a.citizen and b.grp = a.grp and b.id > a.id
-    left join citizens c on c.id = a.citizen
-    where a.village_code = any(${list}::char(10)[]) or b.village_code = any(${list}::char(10)[])
-    order by a.grp, a.citizen, a.id, b.id
-    limit ${Math.min(10_000, q.limit ?? 5_000)}`);
-  const perProgram = new Map<string, Set<number>>();
-  for (const p of pairs) {
-    const s = perProgram.get(p.grp) ?? new Set<number>();
-    s.add(p.citizen);
-    perProgram.set(p.grp, s);
-  }
+    with m as materialized (
+      select m.participant_id, m.citizen_id, m.grp, m.village_code from (${people}) s
+      join stats_aid_multi m on m.citizen_id = s.citizen_id and m.grp = s.grp
+    ), page as (
+      select a.citizen_id as citizen, a.grp, a.participant_id as a_id, b.participant_id as b_id, count(*) over ()::int as total
+      from m a join m b on b.citizen_id = a.citizen_id and b.grp = a.grp and b.participant_id > a.participant_id
+      where a.village_code = any(${list}::char(10)[]) or b.village_code = any(${list}::char(10)[])
+      order by a.grp, a.citizen_id, a.participant_id, b.participant_id
+      limit ${page.limit} offset ${page.offset}
+    )
+    select page.citizen, c.full_name, page.grp, page.total,
+      pa.id as a_id, pa.village_code as a_village, pa.local_id as a_local, ra.name as a_program, pa.nik as a_nik,
+      pb.id as b_id, pb.village_code as b_village, pb.local_id as b_local, rb.name as b_program, pb.nik as b_nik
+    from page
+    join aid_participants pa on pa.id = page.a_id
+    join aid_programs ra on ra.village_code = pa.village_code and ra.local_id = pa.program_local_id
+    join aid_participants pb on pb.id = page.b_id
+    join aid_programs rb on rb.village_code = pb.village_code and rb.local_id = pb.program_local_id
+    left join citizens c on c.id = page.citizen
+    order by page.grp, page.citizen, page.a_id, page.b_id`),
+  rows<{ grp: string; people: number }>(db, sql`select grp, count(*)::int as people from (${people}) s group by grp`)]);
+  const total = pairs[0]?.total ?? (page.offset === 0 ? 0 : (await rows<{ n: number }>(db, sql`
+    select count(*)::int as n from (${people}) s join stats_aid_multi a on a.citizen_id = s.citizen_id and a.grp = s.grp
+    join stats_aid_multi b on b.citizen_id = a.citizen_id and b.grp = a.grp and b.participant_id > a.participant_id
+    where a.village_code = any(${list}::char(10)[]) or b.village_code = any(${list}::char(10)[])`))[0]!.n);
   const groupName = new Map((config.aidGroups ?? []).map((g) => [g.code, g.name]));
   return {
-    asOf: new Date().toISOString(), region,
-    programs: [...perProgram.entries()].map(([key, s]) => ({ programKey: key, name: groupName.get(key) ?? null, people: s.size })).sort((a, b) => b.people - a.people),
+    asOf: await statsAsOf(db), region,
+    programs: perProgram.map((r) => ({ programKey: r.grp, name: groupName.get(r.grp) ?? null, people: r.people })).sort((a, b) => b.people - a.people || a.programKey.localeCompare(b.programKey)),
+    limit: page.limit, offset: page.offset, total,
     items: pairs.map((p) => ({
       citizenId: p.citizen, fullName: p.full_name, programKey: p.grp,
       a: { participantId: p.a_id, villageCode: p.a_village, localId: p.a_local, programName: p.a_program, nik: p.a_nik },
@@ -64,26 +67,21 @@ export async function doubleEnrolments(db: Queryable, config: Pick<HubConfig, 'v
   };
 }
 
-/** Recipients per program and tiyuh (people counted once per program), and families with a child under five reached by any program. */
+/**
+ * Recipients per program and tiyuh (people counted once per program) and families with a child under
+ * five reached by any program, from the summary tables (stats_aid_village, stats_village). A family
+ * whose children under five live in two tiyuh counts in each.
+ */
 export async function aidReach(db: Queryable, config: Pick<HubConfig, 'villages' | 'kecamatans' | 'aidGroups'>, scope: Scope, q: { kecamatan?: string; village?: string }) {
   const { villages, region } = statsVillages(scope, config, q);
   const list = arrayParam(villages, 'text');
   const [found, [families]] = await Promise.all([rows<{ village_code: string; program_key: string; program_name: string; enrolments: number; people: number; unlinked: number }>(db, sql`
-    select a.village_code, pr.program_key, min(pr.name) as program_name, count(*)::int as enrolments,
-      count(distinct a.citizen_id)::int as people, count(*) filter (where a.citizen_id is null)::int as unlinked
-    from stats_aid a
-    join aid_programs pr on pr.village_code = a.village_code and pr.local_id = a.program_local_id
-    where a.village_code = any(${list}::char(10)[])
-    group by 1, 2 order by 1, 2`), rows<{ with_child: number; reached: number }>(db, sql`
-    with kids as (
-      select distinct kk from stats_people
-      where village_code = any(${list}::char(10)[]) and kk is not null and birth_date > current_date - interval '60 months' and birth_date <= current_date
-    ), reached as (
-      select distinct kk from stats_aid where kk is not null
-    )
-    select (select count(*) from kids)::int as with_child, (select count(*) from kids where kk in (select kk from reached))::int as reached`)]);
+    select village_code, program_key, program_name, enrolments, people, unlinked
+    from stats_aid_village where village_code = any(${list}::char(10)[]) order by 1, 2`), rows<{ with_child: number; reached: number }>(db, sql`
+    select coalesce(sum(families_child_u5), 0)::int as with_child, coalesce(sum(families_child_u5_aided), 0)::int as reached
+    from stats_village where village_code = any(${list}::char(10)[])`)]);
   return {
-    asOf: new Date().toISOString(), region,
+    asOf: await statsAsOf(db), region,
     familiesWithChildUnder5: families!.with_child, familiesWithChildUnder5Reached: families!.reached,
     items: found.map((r) => ({
       villageCode: r.village_code, programKey: r.program_key, programName: r.program_name,

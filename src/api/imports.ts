@@ -7,6 +7,7 @@ import { requestedVillage, villageScope } from './residents.js';
 import { FileRefusal } from '../connectors/spreadsheet/refusal.js';
 import { findImport, importResidentFile } from '../connectors/spreadsheet/residentImport.js';
 import { problemsCsv } from '../connectors/spreadsheet/residentFile.js';
+import { AID_IMPORT_KINDS, importAidFile, type AidImportKind } from '../aid/importFile.js';
 
 /** Spreadsheets of villages without a system are small; 20 MB holds far more than a village's population. */
 const MAX_IMPORT_BYTES = 20 * 1024 * 1024;
@@ -28,21 +29,32 @@ export const importRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   app.setErrorHandler((err: FastifyError, req, reply) => errorHandler(fileError(err) as FastifyError, req, reply));
   const villageKey = requireKey(deps.keys, deps.limiter, ['village', 'kecamatan']);
 
-  app.post<{ Querystring: { village?: string } }>('/v1/imports', {
+  app.post<{ Querystring: { village?: string; kind?: 'residents' | AidImportKind } }>('/v1/imports', {
     preHandler: villageKey,
     schema: {
-      summary: 'Import a village\'s residents from a spreadsheet: multipart file = CSV (UTF-8, Windows-1252, ; or , separated) or XLSX; columns by OpenSID export or camelCase names', response: { 200: { type: 'object', additionalProperties: true, description: 'The import\'s counts and its first problems' }, 202: { type: 'object', additionalProperties: true } },
-      querystring: { type: 'object', properties: { village: { type: 'string', maxLength: 13, description: 'Required for a kecamatan key' } } },
+      summary: 'Import from a spreadsheet (multipart file = CSV: UTF-8 or Windows-1252, ; or , separated; or XLSX): a village\'s residents (kind=residents, the default), or aid programs / participants (kind=aid-programs, aid-participants) as OpenSID sends them to OpenDK',
+      description: 'Columns by OpenSID name or the native API\'s camelCase names. Residents: one village\'s file, answered 202 with counts and an errors CSV. Aid: rows may name their village (desa_id / villageCode; `village` or the village key\'s own stands in for a row without), upserted on (village, id) so a resend changes nothing, bad rows quarantined with codes; answered 200 as POST /v1/aid-programs and /v1/aid-participants answer.',
+      response: { 200: { type: 'object', additionalProperties: true, description: 'Aid: the counts and each problem row' }, 202: { type: 'object', additionalProperties: true, description: 'Residents: the import\'s counts and its first problems' } },
+      querystring: { type: 'object', properties: {
+        village: { type: 'string', maxLength: 13, description: 'Required for a kecamatan key importing residents' },
+        kind: { type: 'string', enum: ['residents', ...AID_IMPORT_KINDS], default: 'residents' },
+      } },
     },
   }, async (req, reply) => {
     const p = req.principal;
-    const village = requestedVillage(p, config, req.query.village);
+    const kind = req.query.kind ?? 'residents';
+    // Checked before the file is read: a village outside the key's scope is refused whatever the file holds.
+    const village = kind === 'residents' || req.query.village ? requestedVillage(p, config, req.query.village) : null;
     const file = await req.file();
     if (!file || file.fieldname !== 'file') {
       throw new HubError(400, 'FILE_MISSING', { id: 'Berkas (kolom "file") wajib dikirim.', en: 'The file (field "file") is required.' }, 'file');
     }
     const bytes = await file.toBuffer();
-    const { problems, ...summary } = await importResidentFile(ctx, bytes, { villageCode: village, apiKeyId: p.keyId, fileName: file.filename });
+    if (kind !== 'residents') {
+      const result = await importAidFile(deps.db, config, bytes, { kind, allowed: villageScope(p, config), defaultVillage: village ?? p.villageCode ?? null, apiKeyId: p.keyId, fileName: file.filename });
+      return reply.code(200).send(result);
+    }
+    const { problems, ...summary } = await importResidentFile(ctx, bytes, { villageCode: village!, apiKeyId: p.keyId, fileName: file.filename });
     return reply.code(202).send({
       ...summary,
       errorsCsv: `/v1/imports/${summary.importId}/errors.csv`,

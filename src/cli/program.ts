@@ -104,9 +104,10 @@ export function buildProgram(into: Outcome): Command {
     .action(run(() => import('./commands/keys.js'), 'createTokenCommand'));
 
   program.command('import')
-    .description('import a village\'s residents from a CSV or XLSX file (OpenSID export headers or ours), with a progress bar')
+    .description('import a village\'s residents from a CSV or XLSX file (OpenSID export headers or ours), with a progress bar; or, with --kind, aid programs or participants')
     .argument('<file>', 'the CSV or XLSX file')
-    .requiredOption('--village <code>', 'the village the file belongs to (18.12.01.2002)')
+    .addOption(new Option('--kind <kind>', 'what the file holds').choices(['residents', 'aid-programs', 'aid-participants']).default('residents'))
+    .option('--village <code>', 'the village the file belongs to (18.12.01.2002); required for residents, for aid the village of rows that name none')
     .option('--errors <file.csv>', 'write each row\'s errors and warnings to this CSV')
     .action(run(() => import('./commands/import.js'), 'default'));
 

@@ -476,7 +476,8 @@ export const statsPeople = pgTable('stats_people', {
   birthDate: date('birth_date'),
   pregnant: boolean('pregnant').notNull(),
   hasNik: boolean('has_nik').notNull(),
-}, (t) => [index('stats_people_village_idx').on(t.villageCode), index('stats_people_village_birth_idx').on(t.villageCode, t.birthDate)]);
+}, (t) => [index('stats_people_village_idx').on(t.villageCode), index('stats_people_village_birth_idx').on(t.villageCode, t.birthDate),
+  index('stats_people_kk_idx').on(t.kk).where(sql`kk is not null`)]);
 
 /** Per-village figures, recomputed for the villages a refresh touched. */
 export const statsVillage = pgTable('stats_village', {
@@ -493,6 +494,9 @@ export const statsVillage = pgTable('stats_village', {
   recordsWithWarnings: integer('records_with_warnings').notNull(),
   lastReceivedAt: timestamp('last_received_at', { withTimezone: true }),
   asOf: timestamp('as_of', { withTimezone: true }).notNull(),
+  /** Families (KK) with a child under five living here, and of those the ones any aid enrolment names (migration 0016). */
+  familiesChildU5: integer('families_child_u5').notNull().default(0),
+  familiesChildU5Aided: integer('families_child_u5_aided').notNull().default(0),
 });
 
 /** The population pyramid: living residents by village, sex and five-year age group (-1 unknown, 15 = 75+). */
@@ -509,6 +513,8 @@ export const statsState = pgTable('stats_state', {
   agesAsOf: date('ages_as_of'),
   refreshedAt: timestamp('refreshed_at', { withTimezone: true }),
   rebuiltAt: timestamp('rebuilt_at', { withTimezone: true }),
+  /** Config's exclusive program groups the double-enrolment table was built with; a change rebuilds it. */
+  aidGroups: text('aid_groups'),
 });
 
 /** An aid program (OpenSID Program Bantuan) as one village runs it; program_key groups the same program across villages. */
@@ -569,7 +575,7 @@ export const statsAid = pgTable('stats_aid', {
   programLocalId: varchar('program_local_id', { length: 40 }).notNull(),
   citizenId: integer('citizen_id'),
   kk: char('kk', { length: 16 }),
-}, (t) => [index('stats_aid_citizen_idx').on(t.citizenId), index('stats_aid_village_idx').on(t.villageCode)]);
+}, (t) => [index('stats_aid_citizen_idx').on(t.citizenId), index('stats_aid_village_idx').on(t.villageCode), index('stats_aid_kk_idx').on(t.kk).where(sql`kk is not null`)]);
 
 export const statsDirtyWeeks = pgTable('stats_dirty_weeks', { week: date('week').primaryKey() });
 export const statsDirtyParticipants = pgTable('stats_dirty_participants', { participantId: integer('participant_id').primaryKey() });
@@ -584,6 +590,45 @@ export const statsServiceWeek = pgTable('stats_service_week', {
   acknowledged: integer('acknowledged').notNull(),
   waiting: integer('waiting').notNull(),
 });
+
+/** stats_service_week summed per agency and kecamatan (the weekly summary reads these few rows); service_rows = the detail rows summed. */
+export const statsAgencyWeek = pgTable('stats_agency_week', {
+  week: date('week').notNull(),
+  agencyCode: varchar('agency_code', { length: 32 }).notNull(),
+  kecamatanCode: char('kecamatan_code', { length: 6 }).notNull(),
+  registrations: integer('registrations').notNull(),
+  acknowledged: integer('acknowledged').notNull(),
+  waiting: integer('waiting').notNull(),
+  serviceRows: integer('service_rows').notNull(),
+});
+
+/** Deliveries without a final answer, with the moment their service level runs out (items past it are counted at read time). */
+export const statsOpenItems = pgTable('stats_open_items', {
+  deliveryId: integer('delivery_id').primaryKey(),
+  week: date('week').notNull(),
+  serviceCode: varchar('service_code', { length: 48 }).notNull(),
+  agencyCode: varchar('agency_code', { length: 32 }).notNull(),
+  kecamatanCode: char('kecamatan_code', { length: 6 }).notNull(),
+  dueAt: timestamp('due_at', { withTimezone: true }),
+}, (t) => [index('stats_open_items_week_idx').on(t.week), index('stats_open_items_kecamatan_idx').on(t.kecamatanCode, t.agencyCode)]);
+
+/** Enrolments, people (once per program) and unlinked enrolments per village and program key. */
+export const statsAidVillage = pgTable('stats_aid_village', {
+  villageCode: char('village_code', { length: 10 }).notNull(),
+  programKey: varchar('program_key', { length: 64 }).notNull(),
+  programName: text('program_name').notNull(),
+  enrolments: integer('enrolments').notNull(),
+  people: integer('people').notNull(),
+  unlinked: integer('unlinked').notNull(),
+});
+
+/** Double-enrolment candidates: enrolments in a running program whose person holds another in the same program or exclusive group. */
+export const statsAidMulti = pgTable('stats_aid_multi', {
+  participantId: integer('participant_id').primaryKey(),
+  citizenId: integer('citizen_id').notNull(),
+  grp: varchar('grp', { length: 64 }).notNull(),
+  villageCode: char('village_code', { length: 10 }).notNull(),
+}, (t) => [index('stats_aid_multi_citizen_idx').on(t.citizenId, t.grp), index('stats_aid_multi_village_idx').on(t.villageCode)]);
 
 /** Waits from registration to acknowledgement as 10 % buckets per week, agency and kecamatan. */
 export const statsWaitHist = pgTable('stats_wait_hist', {

@@ -161,7 +161,7 @@ export async function startHub(env: Env, log: Logger, opts: StartOptions): Promi
       });
       cleanups.push(() => hub.dispatcher!.close());
       // Figures follow the data within a minute: what changed is summed every 20 s.
-      cleanups.push(startStatsRefresher(database.db, [...config.villages.keys()], log));
+      cleanups.push(startStatsRefresher(database.db, config, log));
     }
     log.info({ database: database.describe, redis: redis.describe, api: hub.url ?? null, workers: opts.workers }, 'tiyuh hub started');
     step(hub.url ? `ready at ${hub.url}` : 'ready');

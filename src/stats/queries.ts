@@ -51,7 +51,8 @@ export function statsVillages(scope: Scope, config: Pick<HubConfig, 'villages' |
 const outside = (field: string, raw: string) => new StatsError(403, 'REGION_OUT_OF_SCOPE',
   { id: `Wilayah ${raw} di luar wilayah Anda.`, en: `Region ${raw} is outside your scope.` }, field);
 
-async function asOf(db: Queryable): Promise<string | null> {
+/** When the summary tables were last brought up to date: the date every figure is as of. */
+export async function statsAsOf(db: Queryable): Promise<string | null> {
   const [s] = await rows<{ refreshed_at: Date | null }>(db, sql`select refreshed_at from stats_state where id = 1`);
   return s?.refreshed_at ? new Date(s.refreshed_at).toISOString() : null;
 }
@@ -98,7 +99,7 @@ export async function villageFigures(db: Queryable, config: Pick<HubConfig, 'vil
     totals.children0to23m += r.children_0_23m; totals.children0to59m += r.children_0_59m; totals.pregnant += r.pregnant;
     totals.women15to49 += r.women_15_49; totals.withoutNik += r.without_nik;
   }
-  return { asOf: await asOf(db), region, totals, items };
+  return { asOf: await statsAsOf(db), region, totals, items };
 }
 
 export const AGE_GROUPS = [...Array.from({ length: 15 }, (_, i) => `${i * 5}-${i * 5 + 4}`), '75+'];
@@ -117,7 +118,7 @@ export async function pyramid(db: Queryable, config: Pick<HubConfig, 'villages' 
   const groups = AGE_GROUPS.map((label, g) => ({ ageGroup: label, male: p(cell('M', g)), female: p(cell('F', g)) }));
   const unknownAge = found.filter((r) => r.age_group === -1).reduce((a, r) => a + r.n, 0);
   const unknownSex = found.filter((r) => r.sex !== 'M' && r.sex !== 'F' && r.age_group !== -1).reduce((a, r) => a + r.n, 0);
-  return { asOf: await asOf(db), region, groups, unknownAge: p(unknownAge), unknownSex: p(unknownSex) };
+  return { asOf: await statsAsOf(db), region, groups, unknownAge: p(unknownAge), unknownSex: p(unknownSex) };
 }
 
 /**
@@ -161,7 +162,7 @@ export async function dataQuality(db: Queryable, config: Pick<HubConfig, 'villag
     };
   });
   items.sort((a, b) => a.score - b.score || a.villageCode.localeCompare(b.villageCode));
-  return { asOf: await asOf(db), region, items: items.map((it, i) => ({ rank: i + 1, ...it })) };
+  return { asOf: await statsAsOf(db), region, items: items.map((it, i) => ({ rank: i + 1, ...it })) };
 }
 
 /** Monday of the ISO week that holds `d`, as yyyy-mm-dd. */
@@ -183,11 +184,21 @@ function percentileOf(hist: { bucket: number; n: number }[], p: number): number 
   return null;
 }
 
+/** A page of a long table: `limit` rows from `offset`, and how many there are in all. */
+export interface Page { limit?: number; offset?: number }
+
+export const pageOf = (q: Page, max: number, dflt = 100) => ({
+  limit: Math.min(max, Math.max(1, Math.floor(q.limit ?? dflt))), offset: Math.max(0, Math.floor(q.offset ?? 0)),
+});
+
 /**
- * Services: registrations per week, service, agency and kecamatan, and the wait from registration to
- * the agency's acknowledgement (p50, p90, within 5 %) per agency, over `weeks` weeks (1-26) ending this week.
+ * Services over `weeks` weeks (1-26) ending this week: a weekly summary (registrations and
+ * acknowledgements), per agency the wait from registration to acknowledgement (p50, p90, within 5 %)
+ * and the items waiting for its final answer now, with those past their service level (any week); and
+ * one page of the detail table per week, service, agency and kecamatan (tens of thousands of rows at a
+ * kabupaten's size: never sent whole except as a file).
  */
-export async function serviceFigures(db: Queryable, config: Pick<HubConfig, 'villages' | 'kecamatans'>, scope: Scope, q: { kecamatan?: string; weeks?: number }) {
+export async function serviceFigures(db: Queryable, config: Pick<HubConfig, 'villages' | 'kecamatans'>, scope: Scope, q: { kecamatan?: string; weeks?: number } & Page, maxLimit = 1000) {
   const { villages, region } = statsVillages(scope, config, q);
   const kecamatans = [...new Set(villages.map((v) => v.slice(0, 6)))];
   const weeks = Math.min(26, Math.max(1, q.weeks ?? 12));
@@ -195,31 +206,54 @@ export async function serviceFigures(db: Queryable, config: Pick<HubConfig, 'vil
   from.setUTCDate(from.getUTCDate() - 7 * (weeks - 1));
   const since = from.toISOString().slice(0, 10);
   const list = arrayParam(kecamatans, 'text');
-  const perWeek = await rows<{ week: string; service_code: string; agency_code: string; kecamatan_code: string; registrations: number; acknowledged: number; waiting: number }>(db, sql`
-    select to_char(week, 'YYYY-MM-DD') as week, service_code, agency_code, kecamatan_code, registrations, acknowledged, waiting
-    from stats_service_week where week >= ${since}::date and kecamatan_code = any(${list}::char(6)[])
-    order by week, service_code, agency_code, kecamatan_code`);
-  const hist = await rows<{ agency_code: string; bucket: number; n: number }>(db, sql`
-    select agency_code, bucket, sum(n)::int as n from stats_wait_hist
-    where week >= ${since}::date and kecamatan_code = any(${list}::char(6)[]) group by 1, 2`);
-  const agencies = new Map<string, { acknowledged: number; waiting: number; hist: { bucket: number; n: number }[] }>();
+  const page = pageOf(q, maxLimit);
+  const [perWeek, hist, open, detail] = await Promise.all([
+    rows<{ week: string; agency_code: string; registrations: number; acknowledged: number; waiting: number; service_rows: number }>(db, sql`
+      select to_char(week, 'YYYY-MM-DD') as week, agency_code, sum(registrations)::int as registrations, sum(acknowledged)::int as acknowledged,
+        sum(waiting)::int as waiting, sum(service_rows)::int as service_rows
+      from stats_agency_week where week >= ${since}::date and kecamatan_code = any(${list}::char(6)[]) group by 1, 2`),
+    rows<{ agency_code: string; bucket: number; n: number }>(db, sql`
+      select agency_code, bucket, sum(n)::int as n from stats_wait_hist
+      where week >= ${since}::date and kecamatan_code = any(${list}::char(6)[]) group by 1, 2`),
+    rows<{ agency_code: string; open: number; overdue: number }>(db, sql`
+      select agency_code, count(*)::int as open, count(*) filter (where due_at < now())::int as overdue
+      from stats_open_items where kecamatan_code = any(${list}::char(6)[]) group by 1`),
+    // Ordered as the primary key, so the page is read from the index and stops at `limit` rows.
+    rows<{ week: string; service_code: string; agency_code: string; kecamatan_code: string; registrations: number; acknowledged: number }>(db, sql`
+      select to_char(week, 'YYYY-MM-DD') as week, service_code, agency_code, kecamatan_code, registrations, acknowledged
+      from stats_service_week where week >= ${since}::date and kecamatan_code = any(${list}::char(6)[])
+      order by week, service_code, agency_code, kecamatan_code limit ${page.limit} offset ${page.offset}`),
+  ]);
+  const weekly = new Map<string, { registrations: number; acknowledged: number }>();
+  const agencies = new Map<string, { registrations: number; acknowledged: number; waiting: number; open: number; overdue: number; hist: { bucket: number; n: number }[] }>();
   const agencyOf = (code: string) => {
     let a = agencies.get(code);
-    if (!a) { a = { acknowledged: 0, waiting: 0, hist: [] }; agencies.set(code, a); }
+    if (!a) { a = { registrations: 0, acknowledged: 0, waiting: 0, open: 0, overdue: 0, hist: [] }; agencies.set(code, a); }
     return a;
   };
   for (const r of perWeek) {
+    const w = weekly.get(r.week) ?? { registrations: 0, acknowledged: 0 };
+    w.registrations += r.registrations;
+    w.acknowledged += r.acknowledged;
+    weekly.set(r.week, w);
     if (r.agency_code === '-') continue;
     const a = agencyOf(r.agency_code);
+    a.registrations += r.registrations;
     a.acknowledged += r.acknowledged;
     a.waiting += r.waiting;
   }
   for (const h of hist) agencyOf(h.agency_code).hist.push(h);
+  for (const o of open) Object.assign(agencyOf(o.agency_code), { open: o.open, overdue: o.overdue });
+  // The detail table's length, from the agency weeks (each knows how many service rows it sums).
+  const total = perWeek.reduce((n, r) => n + r.service_rows, 0);
   return {
-    asOf: await asOf(db), region, from: since, weeks,
-    items: perWeek.map((r) => ({ week: r.week, serviceCode: r.service_code, agencyCode: r.agency_code === '-' ? null : r.agency_code, kecamatanCode: r.kecamatan_code, registrations: r.registrations, acknowledged: r.acknowledged })),
+    asOf: await statsAsOf(db), region, from: since, weeks,
+    weekly: [...weekly.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([week, w]) => ({ week, ...w })),
     agencies: [...agencies.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([code, a]) => ({
-      agencyCode: code, acknowledged: a.acknowledged, waitP50Seconds: percentileOf(a.hist, 0.5), waitP90Seconds: percentileOf(a.hist, 0.9), stillWaiting: a.waiting,
+      agencyCode: code, registrations: a.registrations, acknowledged: a.acknowledged, waitP50Seconds: percentileOf(a.hist, 0.5), waitP90Seconds: percentileOf(a.hist, 0.9),
+      stillWaiting: a.waiting, open: a.open, overdue: a.overdue,
     })),
+    limit: page.limit, offset: page.offset, total,
+    items: detail.map((r) => ({ week: r.week, serviceCode: r.service_code, agencyCode: r.agency_code === '-' ? null : r.agency_code, kecamatanCode: r.kecamatan_code, registrations: r.registrations, acknowledged: r.acknowledged })),
   };
 }

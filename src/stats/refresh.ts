@@ -8,6 +8,15 @@ import { sql } from 'drizzle-orm';
 import { rows, type Db, type Queryable } from '../db/client.js';
 import { arrayParam } from '../db/sqlArrays.js';
 import { relinkUnlinked } from '../aid/link.js';
+import { groupOfProgram } from '../aid/config.js';
+import { dueAt } from '../delivery/serviceLevel.js';
+import type { HubConfig } from '../config/load.js';
+
+/**
+ * What the figures depend on besides the data: the villages always shown (with zeros), each service's
+ * service level (items past it), and the programs counted as one for double enrolment.
+ */
+export type StatsConfig = Pick<HubConfig, 'villages' | 'services' | 'aidGroups'>;
 
 const STATS_LOCK = 0x57a7_5e11;
 
@@ -74,8 +83,16 @@ async function refreshVillages(tx: Queryable, villages: string[], day: string): 
         count(*) filter (where birth_date <= ${asOf} and birth_date > (${asOf} - interval '60 months'))::int as c59,
         count(*) filter (where pregnant)::int as pregnant,
         count(*) filter (where sex = 'F' and birth_date <= (${asOf} - interval '15 years') and birth_date > (${asOf} - interval '50 years'))::int as w1549,
-        count(*) filter (where not has_nik)::int as without_nik
-      from stats_people where village_code = any(${list}::char(10)[]) group by village_code
+        count(*) filter (where not has_nik)::int as without_nik,
+        count(distinct kk) filter (where u5)::int as fam_u5,
+        count(distinct kk) filter (where aided)::int as fam_u5_aided
+      from (
+        -- A family with a child under five, and whether any aid enrolment names someone of that KK (looked up for those families only).
+        select sp.*, u.u5, case when u.u5 then exists (select 1 from stats_aid a where a.kk = sp.kk) else false end as aided
+        from stats_people sp
+        cross join lateral (select sp.kk is not null and sp.birth_date <= ${asOf} and sp.birth_date > (${asOf} - interval '60 months') as u5) u
+        where sp.village_code = any(${list}::char(10)[])
+      ) sp group by village_code
     ), r as (
       select r.village_code, count(*) filter (where ${LIVING})::int as records,
         count(*) filter (where ${LIVING} and r.citizen_id is not null)::int as identified,
@@ -86,10 +103,10 @@ async function refreshVillages(tx: Queryable, villages: string[], day: string): 
       where r.village_code = any(${list}::char(10)[]) group by r.village_code
     )
     insert into stats_village (village_code, residents, records, duplicates, households, children_0_23m, children_0_59m,
-      pregnant, women_15_49, without_nik, records_with_warnings, last_received_at, as_of)
+      pregnant, women_15_49, without_nik, records_with_warnings, last_received_at, as_of, families_child_u5, families_child_u5_aided)
     select v.code, coalesce(p.residents, 0), coalesce(r.records, 0), coalesce(r.identified - r.placed_here, 0),
       coalesce(p.households, 0), coalesce(p.c23, 0), coalesce(p.c59, 0), coalesce(p.pregnant, 0), coalesce(p.w1549, 0),
-      coalesce(p.without_nik, 0), coalesce(r.warned, 0), r.last_received, now()
+      coalesce(p.without_nik, 0), coalesce(r.warned, 0), r.last_received, now(), coalesce(p.fam_u5, 0), coalesce(p.fam_u5_aided, 0)
     from unnest(${list}::char(10)[]) v(code)
     left join p on p.village_code = v.code
     left join r on r.village_code = v.code`);
@@ -104,17 +121,21 @@ async function refreshVillages(tx: Queryable, villages: string[], day: string): 
 }
 
 /**
- * Services by ISO week (UTC): registrations and acknowledgements per service, agency and kecamatan, and
- * the wait from registration to acknowledgement as a histogram of 10 % buckets (bucket b >= 1 holds
- * waits of 1.1^(b-1) to 1.1^b seconds), so percentiles over any weeks come out within 5 %.
+ * Services by ISO week (UTC): registrations and acknowledgements per service, agency and kecamatan (and
+ * per agency and kecamatan, the few rows the weekly summary reads), the wait from registration to
+ * acknowledgement as a histogram of 10 % buckets (bucket b >= 1 holds waits of 1.1^(b-1) to 1.1^b
+ * seconds), so percentiles over any weeks come out within 5 %, and the items still waiting for the
+ * agency's final answer with the moment their service level runs out.
  */
-async function refreshServiceWeeks(tx: Queryable, weeks: string[] | null): Promise<number> {
+async function refreshServiceWeeks(tx: Queryable, weeks: string[] | null, services: StatsConfig['services']): Promise<number> {
   const chosen = weeks ?? (await rows<{ w: string }>(tx, sql`
     select distinct to_char(date_trunc('week', created_at at time zone 'UTC'), 'YYYY-MM-DD') as w from registrations`)).map((r) => r.w);
   if (chosen.length === 0) return 0;
   const list = arrayParam(chosen, 'date');
   await tx.execute(sql`delete from stats_service_week where week = any(${list})`);
+  await tx.execute(sql`delete from stats_agency_week where week = any(${list})`);
   await tx.execute(sql`delete from stats_wait_hist where week = any(${list})`);
+  await tx.execute(sql`delete from stats_open_items where week = any(${list})`);
   const inWeek = sql`g.created_at >= (w.week::timestamp at time zone 'UTC') and g.created_at < ((w.week + 7)::timestamp at time zone 'UTC')`;
   await tx.execute(sql`
     insert into stats_service_week (week, service_code, agency_code, kecamatan_code, registrations, acknowledged, waiting)
@@ -124,6 +145,10 @@ async function refreshServiceWeeks(tx: Queryable, weeks: string[] | null): Promi
     left join deliveries d on d.registration_id = g.id
     group by 1, 2, 3, 4`);
   await tx.execute(sql`
+    insert into stats_agency_week (week, agency_code, kecamatan_code, registrations, acknowledged, waiting, service_rows)
+    select week, agency_code, kecamatan_code, sum(registrations)::int, sum(acknowledged)::int, sum(waiting)::int, count(*)::int
+    from stats_service_week where week = any(${list}) group by 1, 2, 3`);
+  await tx.execute(sql`
     insert into stats_wait_hist (week, agency_code, kecamatan_code, bucket, n)
     select w.week, d.agency_code, left(g.village_code, 6), b.bucket, count(*)::int
     from unnest(${list}) w(week) join registrations g on ${inWeek}
@@ -131,15 +156,42 @@ async function refreshServiceWeeks(tx: Queryable, weeks: string[] | null): Promi
     cross join lateral (select greatest(0, extract(epoch from d.acked_at - g.created_at)) as s) x
     cross join lateral (select case when x.s < 1 then 0 else 1 + floor(ln(x.s) / ln(1.1))::int end as bucket) b
     group by 1, 2, 3, 4`);
+  // Open = not cancelled and no final answer (selesai/ditolak), as serviceLevelOf flags an item overdue;
+  // the due time is computed by the same dueAt (working days, WIB) so the figure and the item agree.
+  const open = await rows<{ id: number; week: string; service_code: string; agency_code: string; kecamatan_code: string; created_at: Date }>(tx, sql`
+    select d.id, to_char(w.week, 'YYYY-MM-DD') as week, g.service_code, d.agency_code, left(g.village_code, 6) as kecamatan_code, d.created_at
+    from unnest(${list}) w(week) join registrations g on ${inWeek}
+    join deliveries d on d.registration_id = g.id
+    where d.cancelled_at is null and (d.answer_status is null or d.answer_status not in ('selesai', 'ditolak'))`);
+  if (open.length) {
+    const due = open.map((o) => {
+      const s = services.get(o.service_code);
+      return s ? dueAt(new Date(o.created_at), s.serviceLevelDays).toISOString() : null;
+    });
+    await tx.execute(sql`
+      insert into stats_open_items (delivery_id, week, service_code, agency_code, kecamatan_code, due_at)
+      select * from unnest(${arrayParam(open.map((o) => o.id), 'int')}, ${arrayParam(open.map((o) => o.week), 'date')},
+        ${arrayParam(open.map((o) => o.service_code), 'text')}, ${arrayParam(open.map((o) => o.agency_code), 'text')},
+        ${arrayParam(open.map((o) => o.kecamatan_code), 'text')}, ${arrayParam(due, 'timestamptz')})`);
+  }
   return chosen.length;
+}
+
+interface AidChanges {
+  /** Villages whose aid-per-program figures change. */
+  villages: string[];
+  /** Citizens that gained or lost an enrolment (double enrolment is recomputed for them). */
+  citizens: number[];
+  /** KKs that gained or lost an enrolment (the villages of their children under five change). */
+  kks: string[];
 }
 
 /**
  * Each aid enrolment resolved to the surviving citizen it names now (through its resident record or its
  * NIK link, then merges) with that citizen's KK: for the participants that changed, and for those whose
- * citizen changed (a merge, a split, a record moved).
+ * citizen changed (a merge, a split, a record moved). Answers what changed, old and new side both.
  */
-async function refreshAid(tx: Queryable, participants: number[] | null, citizens: number[]): Promise<number> {
+async function refreshAid(tx: Queryable, participants: number[] | null, citizens: number[]): Promise<AidChanges> {
   let ids = participants;
   if (ids !== null && citizens.length) {
     const c = arrayParam(citizens, 'int');
@@ -149,11 +201,13 @@ async function refreshAid(tx: Queryable, participants: number[] | null, citizens
       union select p.id from resident_records rr join aid_participants p on p.resident_id = rr.id where rr.citizen_id = any(${c})`);
     ids = [...new Set([...ids, ...touched.map((r) => r.id)])];
   }
-  if (ids !== null && ids.length === 0) return 0;
+  if (ids !== null && ids.length === 0) return { villages: [], citizens: [], kks: [] };
   const only = ids === null ? sql`true` : sql`p.id = any(${arrayParam(ids, 'int')})`;
-  if (ids === null) await tx.execute(sql`delete from stats_aid`);
-  else await tx.execute(sql`delete from stats_aid where participant_id = any(${arrayParam(ids, 'int')})`);
-  await tx.execute(sql`
+  type Side = { v: string; c: number | null; kk: string | null };
+  const before = ids === null
+    ? (await tx.execute(sql`delete from stats_aid`), [] as Side[])
+    : await rows<Side>(tx, sql`delete from stats_aid where participant_id = any(${arrayParam(ids, 'int')}) returning village_code as v, citizen_id as c, kk`);
+  const after = await rows<Side>(tx, sql`
     insert into stats_aid (participant_id, village_code, program_local_id, citizen_id, kk)
     select p.id, p.village_code, p.program_local_id, x.root, rc.kk
     from aid_participants p
@@ -161,8 +215,53 @@ async function refreshAid(tx: Queryable, participants: number[] | null, citizens
     left join citizens lc on lc.id = coalesce(rr.citizen_id, p.citizen_id)
     cross join lateral (select case when lc.id is null then null when lc.merged_into is null then lc.id else stats_citizen_root(lc.id) end as root) x
     left join citizens rc on rc.id = x.root
-    where ${only}`);
-  return ids === null ? -1 : ids.length;
+    where ${only}
+    returning village_code as v, citizen_id as c, kk`);
+  const both = [...before, ...after];
+  return {
+    villages: [...new Set(both.map((r) => r.v))],
+    citizens: [...new Set(both.flatMap((r) => (r.c === null ? [] : [r.c])))],
+    kks: [...new Set(both.flatMap((r) => (r.kk === null ? [] : [r.kk])))],
+  };
+}
+
+/** Enrolments, people (once per program) and unlinked enrolments per village and program, for the given villages (null: all). */
+async function refreshAidVillages(tx: Queryable, villages: string[] | null): Promise<void> {
+  if (villages !== null && villages.length === 0) return;
+  const only = villages === null ? sql`true` : sql`a.village_code = any(${arrayParam(villages, 'text')}::char(10)[])`;
+  if (villages === null) await tx.execute(sql`delete from stats_aid_village`);
+  else await tx.execute(sql`delete from stats_aid_village where village_code = any(${arrayParam(villages, 'text')}::char(10)[])`);
+  await tx.execute(sql`
+    insert into stats_aid_village (village_code, program_key, program_name, enrolments, people, unlinked)
+    select a.village_code, pr.program_key, min(pr.name), count(*)::int, count(distinct a.citizen_id)::int,
+      count(*) filter (where a.citizen_id is null)::int
+    from stats_aid a join aid_programs pr on pr.village_code = a.village_code and pr.local_id = a.program_local_id
+    where ${only} group by 1, 2`);
+}
+
+/** Config's exclusive groups as a stable text, to see when they changed since the double-enrolment table was built. */
+const groupsText = (groups: Map<string, string>) => JSON.stringify([...groups.entries()].sort(([a], [b]) => a.localeCompare(b)));
+
+/**
+ * Double-enrolment candidates: every enrolment in a running program whose person (the golden record)
+ * holds another in the same program or its exclusive group. Recomputed for the given citizens (null: all).
+ */
+async function refreshMulti(tx: Queryable, citizens: number[] | null, groups: Map<string, string>): Promise<void> {
+  if (citizens !== null && citizens.length === 0) return;
+  const only = citizens === null ? sql`a.citizen_id is not null` : sql`a.citizen_id = any(${arrayParam(citizens, 'int')})`;
+  if (citizens === null) await tx.execute(sql`delete from stats_aid_multi`);
+  else await tx.execute(sql`delete from stats_aid_multi where citizen_id = any(${arrayParam(citizens, 'int')})`);
+  await tx.execute(sql`
+    insert into stats_aid_multi (participant_id, citizen_id, grp, village_code)
+    select id, citizen, grp, village_code from (
+      select a.participant_id as id, a.citizen_id as citizen, x.grp, a.village_code,
+        count(*) over (partition by a.citizen_id, x.grp) as n
+      from stats_aid a
+      join aid_programs pr on pr.village_code = a.village_code and pr.local_id = a.program_local_id
+      left join unnest(${arrayParam([...groups.keys()], 'text')}, ${arrayParam([...groups.values()], 'text')}) as g(key, code) on g.key = pr.program_key
+      cross join lateral (select coalesce(g.code, pr.program_key) as grp) x
+      where pr.active is not false and ${only}
+    ) e where n > 1`);
 }
 
 async function today(tx: Queryable): Promise<string> {
@@ -172,38 +271,48 @@ async function today(tx: Queryable): Promise<string> {
 
 /**
  * Applies what changed since the last refresh. Villages of the configuration are always present in the
- * figures (with zeros), so `allVillages` is the list recomputed when the day turns.
+ * figures (with zeros), so they are the list recomputed when the day turns.
  */
-export async function refreshStats(db: Db, allVillages: readonly string[]): Promise<RefreshResult> {
+export async function refreshStats(db: Db, config: StatsConfig): Promise<RefreshResult> {
   const t0 = performance.now();
+  const allVillages = [...config.villages.keys()];
+  const groups = groupOfProgram(config.aidGroups);
   return db.transaction(async (tx) => {
     const [lock] = await rows<{ ok: boolean }>(tx, sql`select pg_try_advisory_xact_lock(${STATS_LOCK}) as ok`);
     if (!lock!.ok) return { ran: false, citizens: 0, villages: 0, newDay: false, ms: 0, steps: {} };
     const timer = stepTimer();
     const day = await today(tx);
-    const [state] = await rows<{ ages_as_of: string | null }>(tx, sql`select to_char(ages_as_of, 'YYYY-MM-DD') as ages_as_of from stats_state where id = 1`);
+    const [state] = await rows<{ ages_as_of: string | null; aid_groups: string | null }>(tx, sql`
+      select to_char(ages_as_of, 'YYYY-MM-DD') as ages_as_of, aid_groups from stats_state where id = 1`);
     const ids = (await rows<{ id: number }>(tx, sql`delete from stats_dirty_citizens returning citizen_id as id`)).map((r) => r.id);
     const dirtyVillages = (await rows<{ v: string }>(tx, sql`delete from stats_dirty_villages returning village_code as v`)).map((r) => r.v);
     const moved = ids.length ? await refreshPeople(tx, ids) : [];
     timer.lap('people');
+    // Aid before the villages: a KK that gained or lost aid changes the family figures of the villages its children live in.
+    const participants = (await rows<{ id: number }>(tx, sql`delete from stats_dirty_participants returning participant_id as id`)).map((r) => r.id);
+    const aid = await refreshAid(tx, participants, ids);
+    await refreshAidVillages(tx, aid.villages);
+    const groupsNow = groupsText(groups);
+    await refreshMulti(tx, state?.aid_groups === groupsNow ? aid.citizens : null, groups);
+    const families = aid.kks.length ? (await rows<{ v: string }>(tx, sql`
+      select distinct village_code as v from stats_people where kk = any(${arrayParam(aid.kks, 'text')}::char(16)[])`)).map((r) => r.v) : [];
+    timer.lap('aid');
     const newDay = state?.ages_as_of !== day;
-    const villages = newDay ? [...new Set([...allVillages, ...moved, ...dirtyVillages])] : [...new Set([...moved, ...dirtyVillages])];
+    const villages = [...new Set([...(newDay ? allVillages : []), ...moved, ...dirtyVillages, ...families])];
     await refreshVillages(tx, villages, day);
     timer.lap('villages');
     const weeks = (await rows<{ w: string }>(tx, sql`delete from stats_dirty_weeks returning to_char(week, 'YYYY-MM-DD') as w`)).map((r) => r.w);
-    await refreshServiceWeeks(tx, weeks);
+    await refreshServiceWeeks(tx, weeks, config.services);
     timer.lap('services');
-    const participants = (await rows<{ id: number }>(tx, sql`delete from stats_dirty_participants returning participant_id as id`)).map((r) => r.id);
-    await refreshAid(tx, participants, ids);
-    timer.lap('aid');
-    await tx.execute(sql`update stats_state set refreshed_at = now(), ages_as_of = ${day}::date where id = 1`);
+    await tx.execute(sql`update stats_state set refreshed_at = now(), ages_as_of = ${day}::date, aid_groups = ${groupsNow} where id = 1`);
     return { ran: true, citizens: ids.length, villages: villages.length, newDay, ms: Math.round(performance.now() - t0), steps: timer.steps };
   });
 }
 
 /** Recomputes every figure from the source tables (waits for a running refresh to end). */
-export async function rebuildStats(db: Db, allVillages: readonly string[]): Promise<RefreshResult> {
+export async function rebuildStats(db: Db, config: StatsConfig): Promise<RefreshResult> {
   const t0 = performance.now();
+  const groups = groupOfProgram(config.aidGroups);
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${STATS_LOCK})`);
     const timer = stepTimer();
@@ -212,33 +321,37 @@ export async function rebuildStats(db: Db, allVillages: readonly string[]): Prom
     await tx.execute(sql`delete from stats_dirty_villages`);
     await refreshPeople(tx, null);
     timer.lap('people');
+    await tx.execute(sql`delete from stats_dirty_participants`);
+    await refreshAid(tx, null, []);
+    await refreshAidVillages(tx, null);
+    await refreshMulti(tx, null, groups);
+    timer.lap('aid');
     const [n] = await rows<{ n: number }>(tx, sql`select count(*)::int as n from stats_people`);
     const present = (await rows<{ v: string }>(tx, sql`select distinct village_code as v from stats_people`)).map((r) => r.v);
-    const villages = [...new Set([...allVillages, ...present])];
+    const villages = [...new Set([...config.villages.keys(), ...present])];
     await tx.execute(sql`delete from stats_village`);
     await tx.execute(sql`delete from stats_village_age`);
     await refreshVillages(tx, villages, day);
     timer.lap('villages');
     await tx.execute(sql`delete from stats_dirty_weeks`);
     await tx.execute(sql`delete from stats_service_week`);
+    await tx.execute(sql`delete from stats_agency_week`);
     await tx.execute(sql`delete from stats_wait_hist`);
-    await refreshServiceWeeks(tx, null);
+    await tx.execute(sql`delete from stats_open_items`);
+    await refreshServiceWeeks(tx, null, config.services);
     timer.lap('services');
-    await tx.execute(sql`delete from stats_dirty_participants`);
-    await refreshAid(tx, null, []);
-    timer.lap('aid');
-    await tx.execute(sql`update stats_state set refreshed_at = now(), rebuilt_at = now(), ages_as_of = ${day}::date where id = 1`);
+    await tx.execute(sql`update stats_state set refreshed_at = now(), rebuilt_at = now(), ages_as_of = ${day}::date, aid_groups = ${groupsText(groups)} where id = 1`);
     return { ran: true, citizens: n!.n, villages: villages.length, newDay: true, ms: Math.round(performance.now() - t0), steps: timer.steps };
   });
 }
 
 /** Refreshes every `everyMs` until stopped (and retries unlinked aid participants); a failed run is logged and the next one tries again. */
-export function startStatsRefresher(db: Db, allVillages: readonly string[], log: { warn(o: object, m: string): void }, everyMs = 20_000): () => Promise<void> {
+export function startStatsRefresher(db: Db, config: StatsConfig, log: { warn(o: object, m: string): void }, everyMs = 20_000): () => Promise<void> {
   let running: Promise<unknown> | null = null;
   const timer = setInterval(() => {
     if (running) return;
     // Aid participants whose resident arrived since are linked on the same beat.
-    running = refreshStats(db, allVillages).then(() => relinkUnlinked(db))
+    running = refreshStats(db, config).then(() => relinkUnlinked(db))
       .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'stats refresh failed'))
       .finally(() => { running = null; });
   }, everyMs);

@@ -55,6 +55,7 @@ export function waitsTable(r: Result<typeof serviceFigures>): ExportTable {
     columns: [
       { key: 'agencyCode', label: 'Instansi' }, { key: 'acknowledged', label: 'Diterima' }, { key: 'waitP50Seconds', label: 'Tunggu p50 (detik)' },
       { key: 'waitP90Seconds', label: 'Tunggu p90 (detik)' }, { key: 'stillWaiting', label: 'Masih menunggu' },
+      { key: 'open', label: 'Belum selesai (semua minggu)' }, { key: 'overdue', label: 'Lewat batas layanan' },
     ],
     rows: r.agencies,
   };

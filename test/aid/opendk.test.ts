@@ -113,7 +113,7 @@ t.test('a token of another kecamatan cannot write these villages', async (t) => 
 
 t.test('double enrolment: one person in the same program in two tiyuh, found across two NIK spellings', async (t) => {
   // The workers' refresher would do this within 20 s; this hub runs without workers.
-  await refreshStats(db, [...th.hub.config.villages.keys()]);
+  await refreshStats(db, th.hub.config);
   const res = await fetch(`${th.url}/v1/stats/double-enrolment?kecamatan=18.12.01`, { headers: { authorization: `Bearer ${kecKey}` } });
   t.equal(res.status, 200);
   const body = await res.json() as { programs: unknown[]; items: { citizenId: number; a: { villageCode: string; nik: string }; b: { villageCode: string; nik: string } }[] };

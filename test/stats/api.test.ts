@@ -17,7 +17,7 @@ const adult = (i: number, village: string): TestPerson => ({
 });
 // Panaragan: 12 adults; Mulya Jaya (18.12.05): 3 adults, a small count.
 await insertPeople(db, [...Array.from({ length: 12 }, (_, i) => adult(i, PANARAGAN)), ...Array.from({ length: 3 }, (_, i) => adult(100 + i, MULYA_JAYA_05))]);
-await rebuildStats(db, [...config.villages.keys()]);
+await rebuildStats(db, config);
 
 const admin = await th.key('admin');
 const kec01 = await th.key('kecamatan', { kecamatanCode: '181201' });

@@ -2,6 +2,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { rows } from '../../src/db/client.js';
+import { arrayParam } from '../../src/db/sqlArrays.js';
 import { rebuildStats } from '../../src/stats/refresh.js';
 import { axeViolations, startConsole } from '../console/browser.js';
 import { insertPeople, type TestPerson } from './fixtures.js';
@@ -22,7 +23,7 @@ await insertPeople(db, [
   ...Array.from({ length: 6 }, (_, i) => person(100 + i, PANARAGAN, 1 + (i % 3), i % 2 ? 'M' : 'F')),
   ...Array.from({ length: 2 }, (_, i) => person(200 + i, MULYA_JAYA_05, 40, 'F')),
 ]);
-await rebuildStats(db, [...h.th.hub.config.villages.keys()]);
+await rebuildStats(db, h.th.hub.config);
 
 const admin = await h.user({ username: 'bupati', fullName: 'Admin Kabupaten', role: 'admin' });
 const camat = await h.user({ username: 'camat05', fullName: 'Petugas Kecamatan Lima', role: 'kecamatan', region: '18.12.05' });
@@ -72,4 +73,27 @@ t.test('kecamatan staff see their own tiyuh, small counts protected, and are ref
   t.ok(await page.getByText('Tidak ada penerima ganda di wilayah ini.').isVisible());
   const [after] = await rows<{ n: number; user_id: number }>(db, sql`select count(*)::int as n, max(user_id) as user_id from audit_log where action = 'aid.double_enrolment.read'`);
   t.equal(after!.n, 1, 'opening the list of people is audited');
+});
+
+t.test('the double-enrolment list is paged: 200 pairs a page, the next page continues, the export holds them all', async (t) => {
+  // 205 people of 18.12.05 each enrolled twice in PKH (a village's program and its neighbour's).
+  const ids = (await rows<{ id: number }>(db, sql`
+    insert into citizens (full_name, sex, birth_date, village_code)
+    select 'Penerima ' || i, 'F', date '1980-01-01' + i, ${MULYA_JAYA_05} from generate_series(1, 205) i returning id`)).map((r) => r.id);
+  await db.execute(sql`insert into aid_programs (village_code, local_id, name, program_key, active, channel)
+    values (${MULYA_JAYA_05}, 'PKH', 'PKH', 'PKH', true, 'push'), ('1812052001', 'PKH', 'PKH', 'PKH', true, 'push')`);
+  await db.execute(sql`insert into aid_participants (village_code, local_id, program_local_id, content_hash, citizen_id, link, channel)
+    select v, v || '-' || c, 'PKH', md5(v || c)::char(40), c, 'nik', 'push'
+    from unnest(${arrayParam(ids, 'int')}) c, unnest(array[${MULYA_JAYA_05}, '1812052001']) v`);
+  await rebuildStats(db, h.th.hub.config);
+  const page = await h.signedIn(camat);
+  await page.goto('/statistik/penerima-ganda');
+  t.match(await page.getByText(/^Pasangan/).innerText(), /Pasangan 1–200 dari 205\./);
+  t.equal(await page.locator('tbody tr').count(), 200);
+  await page.getByRole('link', { name: 'Berikutnya »' }).click();
+  t.match(await page.getByText(/^Pasangan/).innerText(), /Pasangan 201–205 dari 205\./);
+  t.equal(await page.locator('tbody tr').count(), 5);
+  t.ok(await page.getByRole('link', { name: '« Sebelumnya' }).isVisible());
+  const csv = await page.request.get('/statistik/unduh/penerima-ganda/csv');
+  t.equal((await csv.text()).trim().split('\r\n').length, 1 + 205, 'the export holds every pair');
 });

@@ -34,7 +34,7 @@ const people: TestPerson[] = residents.map((r, i) => ({
   records: [{ villageCode: r.villageCode, localId: String(r.residentId), nik: r.nik, kk: r.kk, fullName: r.fullName, sex: r.sex, birthDate: r.birthDate, hamil: pregnant(i, r), state: dead(i) ? 'dead' : 'active' }],
 }));
 await insertPeople(db, people);
-await rebuildStats(db, [...config.villages.keys()]);
+await rebuildStats(db, config);
 
 t.test('stunting figures per tiyuh equal a direct count of the generated population', async (t) => {
   const expected = new Map<string, { residents: number; c23: number; c59: number; pregnant: number; w: number; kk: Set<string> }>();

@@ -63,11 +63,15 @@ export async function split(db: Queryable, from: number, trace: { citizenRecords
 export async function snapshot(db: Queryable) {
   return {
     people: await rows(db, sql`select citizen_id, village_code, kk, sex, to_char(birth_date, 'YYYY-MM-DD') as birth_date, pregnant, has_nik from stats_people order by citizen_id`),
-    villages: await rows(db, sql`select village_code, residents, records, duplicates, households, children_0_23m, children_0_59m, pregnant, women_15_49, without_nik, records_with_warnings, last_received_at from stats_village order by village_code`),
+    villages: await rows(db, sql`select village_code, residents, records, duplicates, households, children_0_23m, children_0_59m, pregnant, women_15_49, without_nik, records_with_warnings, last_received_at, families_child_u5, families_child_u5_aided from stats_village order by village_code`),
     ages: await rows(db, sql`select village_code, sex, age_group, residents from stats_village_age order by 1, 2, 3`),
     services: await rows(db, sql`select * from stats_service_week order by 1, 2, 3, 4`),
     waits: await rows(db, sql`select * from stats_wait_hist order by 1, 2, 3, 4`),
     aid: await rows(db, sql`select * from stats_aid order by participant_id`),
+    aidVillages: await rows(db, sql`select * from stats_aid_village order by 1, 2`),
+    multi: await rows(db, sql`select * from stats_aid_multi order by participant_id`),
+    agencyWeeks: await rows(db, sql`select * from stats_agency_week order by 1, 2, 3`),
+    openItems: await rows(db, sql`select * from stats_open_items order by delivery_id`),
   };
 }
 

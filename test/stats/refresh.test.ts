@@ -4,6 +4,7 @@ import { rows } from '../../src/db/client.js';
 import { arrayParam } from '../../src/db/sqlArrays.js';
 import { loadConfig } from '../../src/config/load.js';
 import { rebuildStats, refreshStats } from '../../src/stats/refresh.js';
+import { programKeyOf } from '../../src/aid/rows.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { insertPeople, insertRecords, insertRegistration, merge, snapshot, split, type TestPerson, type TestRecord } from './fixtures.js';
 
@@ -55,15 +56,33 @@ t.test('incremental figures equal a rebuild after a random mix of inserts, merge
     select r.village_code, 'r' || r.id, '1', md5(r.id::text)::char(40), case when r.id % 2 = 0 then r.id end, case when r.id % 2 = 1 then r.citizen_id end,
       case when r.id % 2 = 0 then 'resident' else 'nik' end, 'push'
     from resident_records r where r.id % 3 = 0`);
-  const first = await refreshStats(db, VILLAGES);
+  const first = await refreshStats(db, config);
   t.equal(first.newDay, true, 'the first refresh computes every village');
   const merges: { from: number; trace: Awaited<ReturnType<typeof merge>> }[] = [];
-  const done: Record<string, number> = { insert: 0, merge: 0, split: 0, death: 0, move: 0, pregnancy: 0, correction: 0, deletion: 0, registration: 0 };
+  const done: Record<string, number> = { insert: 0, merge: 0, split: 0, death: 0, move: 0, pregnancy: 0, correction: 0, deletion: 0, registration: 0, enrolment: 0, program: 0, answer: 0 };
 
   for (let round = 0; round < 8; round++) {
     for (let op = 0; op < 30; op++) {
       const x = rnd();
       const ids = await living();
+      if (rnd() < 0.15) {
+        // Aid and service changes: a person enrolled again (often a double), a program switched off or on, an item answered.
+        const y = rnd();
+        if (y < 0.6) {
+          await db.execute(sql`insert into aid_participants (village_code, local_id, program_local_id, content_hash, citizen_id, link, channel)
+            values (${pick(PLACES)}, ${`E${round}-${op}`}, '1', md5(${`E${round}-${op}`})::char(40), ${pick(ids)}, 'nik', 'push')`);
+          done.enrolment! += 1;
+        } else if (y < 0.8) {
+          await db.execute(sql`update aid_programs set active = not coalesce(active, true), updated_at = now() where village_code = ${pick(PLACES)} and local_id = '1'`);
+          done.program! += 1;
+        } else {
+          const [d] = await rows<{ id: number }>(db, sql`select id from deliveries where answer_status is null order by id limit 1`);
+          if (!d) continue;
+          await db.execute(sql`update deliveries set answer_status = 'selesai', answered_at = now() where id = ${d.id}`);
+          done.answer! += 1;
+        }
+        continue;
+      }
       if (x < 0.2) {
         await insertPeople(db, Array.from({ length: 1 + Math.floor(rnd() * 4) }, person));
         done.insert! += 1;
@@ -108,25 +127,50 @@ t.test('incremental figures equal a rebuild after a random mix of inserts, merge
         done.deletion! += 1;
       }
     }
-    const inc = await refreshStats(db, VILLAGES);
+    const inc = await refreshStats(db, config);
     t.ok(inc.ran && !inc.newDay, `round ${round}: incremental (${inc.citizens} citizens, ${inc.villages} villages)`);
     const incremental = await snapshot(db);
-    await rebuildStats(db, VILLAGES);
+    await rebuildStats(db, config);
     const rebuilt = await snapshot(db);
     t.same(incremental, rebuilt, `round ${round}: incremental equals rebuilt`);
   }
   t.ok(Object.values(done).every((n) => n > 0), `every kind of change happened: ${JSON.stringify(done)}`);
+  const last = await snapshot(db);
+  t.ok(last.multi.length > 0 && last.aidVillages.length > 0 && last.openItems.length > 0 && last.agencyWeeks.length > 0, 'the summary tables compared are not empty');
+  t.ok((last.villages as { families_child_u5_aided: number }[]).some((v) => v.families_child_u5_aided > 0), 'some families with a child under five are reached by aid');
   const [totals] = await rows<{ residents: number; records: number }>(db, sql`select sum(residents)::int as residents, sum(records)::int as records from stats_village`);
   t.ok(totals!.residents > 100 && totals!.records > totals!.residents, 'people known to two villages are counted once');
 });
 
 t.test('a refresh with nothing changed touches no village; a new day recomputes ages everywhere', async (t) => {
-  const idle = await refreshStats(db, VILLAGES);
+  const idle = await refreshStats(db, config);
   t.match(idle, { ran: true, citizens: 0, villages: 0, newDay: false });
   await db.execute(sql`update stats_state set ages_as_of = ages_as_of - 1`);
   const before = await snapshot(db);
-  const next = await refreshStats(db, VILLAGES);
+  const next = await refreshStats(db, config);
   t.equal(next.newDay, true);
   t.equal(next.villages, VILLAGES.length);
   t.same(await snapshot(db), before, 'same day again: same figures');
+});
+
+t.test('programs config makes exclusive count as one from the next refresh, as a rebuild with that config does', async (t) => {
+  const village = PLACES[0]!;
+  // The random rounds may have switched PKH off here.
+  await db.execute(sql`update aid_programs set active = true where village_code = ${village} and local_id = '1'`);
+  const [c] = await rows<{ id: number }>(db, sql`select citizen_id as id from stats_aid where citizen_id is not null and village_code = ${village}
+    and citizen_id not in (select citizen_id from stats_aid_multi) order by participant_id limit 1`);
+  await db.execute(sql`insert into aid_programs (village_code, local_id, name, program_key, active, channel) values (${village}, 'B1', 'BPNT', ${programKeyOf('BPNT')}, true, 'push')`);
+  await db.execute(sql`insert into aid_participants (village_code, local_id, program_local_id, content_hash, citizen_id, link, channel)
+    values (${village}, 'BPNT-1', 'B1', md5('BPNT-1')::char(40), ${c!.id}, 'nik', 'push')`);
+  await refreshStats(db, config);
+  const multi = async () => rows<{ grp: string }>(db, sql`select grp from stats_aid_multi where citizen_id = ${c!.id}`);
+  t.same(await multi(), [], 'PKH and BPNT are different programs without config');
+  const grouped = { ...config, aidGroups: [{ code: 'BANSOS', name: 'Bansos tunai', programs: ['PKH', 'BPNT'] }] };
+  await refreshStats(db, grouped);
+  t.same((await multi()).map((r) => r.grp), ['BANSOS', 'BANSOS'], 'both enrolments of the person are candidates in the group');
+  const incremental = await snapshot(db);
+  await rebuildStats(db, grouped);
+  t.same(incremental, await snapshot(db), 'incremental equals rebuilt with the grouped config');
+  await refreshStats(db, config);
+  t.same(await multi(), [], 'the group removed from config, the pair is gone');
 });

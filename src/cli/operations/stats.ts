@@ -1,12 +1,12 @@
 import type { Db } from '../../db/client.js';
-import { rebuildStats, refreshStats, type RefreshResult } from '../../stats/refresh.js';
+import { rebuildStats, refreshStats, type RefreshResult, type StatsConfig } from '../../stats/refresh.js';
 import { OperationError, type Operation } from './operation.js';
 
 /** Both commands take the statistics lock; a refresher already holding it is a "try again", not a failure of the data. */
-const statsOperation = (f: (db: Db, villages: string[]) => Promise<RefreshResult>): Operation<Record<string, never>, RefreshResult> => ({
+const statsOperation = (f: (db: Db, config: StatsConfig) => Promise<RefreshResult>): Operation<Record<string, never>, RefreshResult> => ({
   needs: 'database',
   async run(c) {
-    const r = await f(c.db, [...c.config.villages.keys()]);
+    const r = await f(c.db, c.config);
     if (!r.ran) {
       throw new OperationError('STATS_BUSY', {
         id: 'Proses lain sedang memperbarui statistik; coba lagi sebentar lagi.', en: 'Another process is refreshing the statistics; try again shortly.',

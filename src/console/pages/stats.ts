@@ -10,7 +10,10 @@ import { aidTable, doubleEnrolmentTable, pyramidTable, qualityTable, servicesTab
 import { type Kit, PageError } from '../kit.js';
 import { barsSvg, pyramidSvg } from './statsCharts.js';
 
-interface Q { kecamatan?: string; desa?: string }
+interface Q { kecamatan?: string; desa?: string; dari?: string }
+
+/** Files hold the whole table; pages show it in parts. */
+const EXPORT_ROWS = 200_000;
 
 const asPage = (err: unknown): never => {
   if (err instanceof StatsError) throw new PageError(err.status, err.text.id);
@@ -27,10 +30,10 @@ export async function statsPages(app: FastifyInstance, deps: AppDeps, kit: Kit) 
     const f = filter(req.query);
     const [villages, pyr, quality, services, aid] = await Promise.all([
       villageFigures(db, config, staff.scope, f), pyramid(db, config, staff.scope, f), dataQuality(db, config, staff.scope, f),
-      serviceFigures(db, config, staff.scope, { kecamatan: f.kecamatan }), aidReach(db, config, staff.scope, f),
+      serviceFigures(db, config, staff.scope, { kecamatan: f.kecamatan, limit: 1 }), aidReach(db, config, staff.scope, f),
     ]).catch(asPage);
     const weekly = new Map<string, number>();
-    for (const r of services?.items ?? []) weekly.set(r.week, (weekly.get(r.week) ?? 0) + r.registrations);
+    for (const r of services?.weekly ?? []) weekly.set(r.week, r.registrations);
     const region = villages.region.village ?? villages.region.kecamatan;
     const where = region ? deps.config.villages.get(region)?.name ?? deps.config.kecamatans.get(region)?.name ?? region : 'seluruh wilayah Anda';
     const kecamatans = [...config.kecamatans.entries()].filter(([code]) => !kecamatanScope(staff.scope) || code === kecamatanScope(staff.scope))
@@ -46,10 +49,13 @@ export async function statsPages(app: FastifyInstance, deps: AppDeps, kit: Kit) 
 
   app.get<{ Querystring: Q }>('/statistik/penerima-ganda', { preHandler: kit.guard(['admin', 'kecamatan']) }, async (req, reply) => {
     const staff = kit.staff(req);
-    const r = await doubleEnrolments(db, config, staff.scope, filter(req.query)).catch(asPage);
-    await writeAudit(db, { ...staff.actor, action: 'aid.double_enrolment.read', targetType: 'aid_participants', targetId: null, regionCode: r.region.kecamatan ?? kecamatanScope(staff.scope), detail: { pairs: r.items.length } });
-    const qs = new URLSearchParams(Object.entries(req.query).filter(([, v]) => v) as [string, string][]).toString();
-    return reply.view('penerima-ganda', kit.view(req, reply, 'Penerima ganda', { r, qs: qs ? `?${qs}` : '' }));
+    const offset = Math.max(0, Number.parseInt(req.query.dari ?? '0', 10) || 0);
+    const r = await doubleEnrolments(db, config, staff.scope, { ...filter(req.query), limit: 200, offset }).catch(asPage);
+    await writeAudit(db, { ...staff.actor, action: 'aid.double_enrolment.read', targetType: 'aid_participants', targetId: null, regionCode: r.region.kecamatan ?? kecamatanScope(staff.scope), detail: { pairs: r.items.length, offset } });
+    const keep = Object.entries(req.query).filter(([k, v]) => v && k !== 'dari') as [string, string][];
+    const qs = new URLSearchParams(keep).toString();
+    const pageUrl = (from: number) => `/statistik/penerima-ganda?${new URLSearchParams([...keep, ['dari', String(from)]]).toString()}`;
+    return reply.view('penerima-ganda', kit.view(req, reply, 'Penerima ganda', { r, qs: qs ? `?${qs}` : '', pageUrl }));
   });
 
   const tables: Record<string, (req: FastifyRequest<{ Querystring: Q }>) => Promise<ExportTable>> = {
@@ -57,12 +63,12 @@ export async function statsPages(app: FastifyInstance, deps: AppDeps, kit: Kit) 
     piramida: async (req) => pyramidTable(await pyramid(db, config, kit.staff(req).scope, filter(req.query))),
     mutu: async (req) => qualityTable(await dataQuality(db, config, kit.staff(req).scope, filter(req.query))),
     bantuan: async (req) => aidTable(await aidReach(db, config, kit.staff(req).scope, filter(req.query))),
-    layanan: async (req) => servicesTable(await serviceFigures(db, config, kit.staff(req).scope, { kecamatan: req.query.kecamatan || undefined })),
-    tunggu: async (req) => waitsTable(await serviceFigures(db, config, kit.staff(req).scope, { kecamatan: req.query.kecamatan || undefined })),
+    layanan: async (req) => servicesTable(await serviceFigures(db, config, kit.staff(req).scope, { kecamatan: req.query.kecamatan || undefined, limit: EXPORT_ROWS }, EXPORT_ROWS)),
+    tunggu: async (req) => waitsTable(await serviceFigures(db, config, kit.staff(req).scope, { kecamatan: req.query.kecamatan || undefined, limit: 1 })),
     'penerima-ganda': async (req) => {
       const staff = kit.staff(req);
       if (staff.user.role === 'tiyuh') throw new PageError(403, 'Halaman ini bukan untuk peran Anda.');
-      const r = await doubleEnrolments(db, config, staff.scope, filter(req.query));
+      const r = await doubleEnrolments(db, config, staff.scope, { ...filter(req.query), limit: EXPORT_ROWS }, EXPORT_ROWS);
       await writeAudit(db, { ...staff.actor, action: 'aid.double_enrolment.export', targetType: 'aid_participants', targetId: null, regionCode: r.region.kecamatan ?? kecamatanScope(staff.scope), detail: { pairs: r.items.length } });
       return doubleEnrolmentTable(r);
     },
