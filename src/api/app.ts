@@ -161,6 +161,9 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     limiter: await keyRateLimit(app, { redis: opts.redis, prefix: opts.redisPrefix ?? 'tiyuh', perMinute: opts.rateLimitPerMinute ?? 600 }),
     ctx: { db: opts.db, config: opts.config, queues: opts.queues, log: opts.log },
   };
+  app.addHook('onClose', async () => {
+    await deps.keys.close().catch((err: unknown) => opts.log.warn({ err }, 'key last-use not written at close'));
+  });
   // Before every route: the OpenAPI document is built from the routes as they are registered.
   await registerOpenApi(app);
   await app.register(healthRoutes, deps);

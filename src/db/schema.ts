@@ -54,6 +54,8 @@ export const apiKeys = pgTable('api_keys', {
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
   /** After this the key is refused like a revoked one; null: no end. */
   expiresAt: timestamp('expires_at', { withTimezone: true }),
+  /** Last accepted request, to the minute: KeyStore flushes it from memory, off the request path. */
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
 });
 
 /** Every accepted submission, raw, before anything is derived from it; idempotency lives here. */

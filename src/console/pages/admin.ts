@@ -19,6 +19,8 @@ export async function adminPages(app: FastifyInstance, deps: AppDeps, kit: Kit) 
 
   const usersPage = async (req: Parameters<Kit['staff']>[0], reply: Parameters<Kit['view']>[1], extra: Record<string, unknown> = {}) => {
     const q = req.query as { setelah?: string; kunci?: string };
+    // This process's last minute of key use first, so the page is current at least for this hub.
+    await deps.keys.flush().catch((err: unknown) => req.log.warn({ err }, 'key last-use not written'));
     const [users, keys] = await Promise.all([
       listUsers(db, { after: Number(q.setelah) || 0, limit: PAGE + 1 }),
       listKeys(db, { after: Number(q.kunci) || 0, limit: PAGE + 1 }),
@@ -89,6 +91,7 @@ export async function adminPages(app: FastifyInstance, deps: AppDeps, kit: Kit) 
     const id = Number(req.params.id);
     const key = Number.isSafeInteger(id) && id > 0 && id < 2 ** 31 ? await revokeKey(db, id) : null;
     if (!key) throw new PageError(404, 'Kunci tidak ditemukan.');
+    deps.keys.forget(key.id);
     await writeAudit(db, { ...kit.staff(req).actor, action: 'key.revoke', targetType: 'api_keys', targetId: String(key.id), regionCode: key.villageCode ?? key.kecamatanCode });
     return usersPage(req, reply, { notice: `Kunci #${key.id} (${key.prefix}…) dicabut; ditolak paling lambat dalam satu menit.` });
   });
