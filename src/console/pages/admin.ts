@@ -9,6 +9,7 @@ import { STAGES } from '../../pipeline/queues.js';
 import { worklist } from '../../overview/worklist.js';
 import { createUser, disableUser, listUsers, resetPassword, ROLE_NAMES, StaffError, STAFF_ROLES } from '../../staff/users.js';
 import { type Kit, PageError } from '../kit.js';
+import { BOARD_PATH } from '../board.js';
 
 const PAGE = 100;
 const KEY_KINDS: Record<string, string> = { village: 'Kunci API tiyuh', kecamatan: 'Kunci API kecamatan', agency: 'Kunci API instansi', opendk: 'Token OpenDK', admin: 'Kunci API admin' };
@@ -114,6 +115,6 @@ export async function adminPages(app: FastifyInstance, deps: AppDeps, kit: Kit) 
   app.get('/pipeline', { preHandler: admin }, async (req, reply) => {
     const counts = await Promise.all(STAGES.map(async (stage) => ({ stage, ...(await deps.queues.queues[stage].getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed')) })));
     const work = await worklist(deps.ctx, kit.staff(req).scope);
-    return reply.view('pipeline', kit.view(req, reply, 'Pipeline', { counts, work }));
+    return reply.view('pipeline', kit.view(req, reply, 'Pipeline', { counts, work, boardHref: `${BOARD_PATH}/` }));
   });
 }
