@@ -317,7 +317,7 @@ export const syncRuns = pgTable('sync_runs', {
   paging: jsonb('paging'),
   /** Why a finished run needs a person's eye: `CODE: reason` (ZERO_ROWS, ROWS_MISSING, ...). */
   warning: text('warning'),
-}, (t) => [index('sync_runs_source_idx').on(t.sourceId, t.startedAt)]);
+}, (t) => [index('sync_runs_source_idx').on(t.sourceId, t.startedAt), index('sync_runs_source_id_idx').on(t.sourceId, t.id)]);
 
 /** Listing items a running run has received (unlogged; emptied when the run ends). */
 export const syncRunItems = pgTable('sync_run_items', {

@@ -26,7 +26,7 @@ export async function worklist(ctx: PipelineContext, scope: Scope): Promise<Work
     const [r] = await rows<{ n: number; oldest: Date | null }>(ctx.db, sql`
       select count(*)::int as n, min(created_at) as oldest from review_cases where status = 'open' ${kec ? sql`and kecamatan_code = ${kec}` : sql``}`);
     out.review = { open: r?.n ?? 0, oldest: r?.oldest ?? null };
-    const list = await sourceStatuses(ctx, { kecamatanCode: kec });
+    const list = await sourceStatuses(ctx, { kecamatanCode: kec, records: false });
     out.sources = {
       total: list.length,
       failing: list.filter((s) => s.lastError || s.circuit === 'open').length,
@@ -38,7 +38,7 @@ export async function worklist(ctx: PipelineContext, scope: Scope): Promise<Work
     const villages = villageScope(scope, ctx.config);
     const [q] = await rows<{ n: number; oldest: Date | null }>(ctx.db, sql`
       select count(*)::int as n, min(created_at) as oldest from quarantine where status = 'open'
-      ${villages ? sql`and village_code = any(${arrayParam([...villages], 'text')})` : sql``}`);
+      ${villages ? sql`and village_code = any(${arrayParam([...villages], 'text')}::char(10)[])` : sql``}`);
     out.quarantine = { open: q?.n ?? 0, oldest: q?.oldest ?? null };
   }
   if (scope.role === 'admin' || scope.role === 'agency') {
