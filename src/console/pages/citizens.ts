@@ -17,7 +17,7 @@ export async function citizenPages(app: FastifyInstance, deps: AppDeps, kit: Kit
     let error: string | null = null;
     let hits: Awaited<ReturnType<typeof searchCitizens>> = [];
     const after = Number(req.query.setelah) || 0;
-    if (q && q.replace(/\D/g, '').length !== 16 && q.length < 3) error = 'Ketik NIK atau No. KK (16 angka), atau paling sedikit 3 huruf awal nama.';
+    if (q && q.replace(/\D/g, '').length !== 16 && q.length < 3) error = 'Ketik NIK atau No. KK (16 angka), atau paling sedikit 3 huruf awal nama (nama depan atau nama lain mana pun).';
     else if (q) {
       hits = await searchCitizens(db, q, regionPrefix(staff.scope), { after, limit: PAGE + 1 });
       // A result list shows names and NIKs: who searched for what, and whom they saw.
