@@ -6,6 +6,8 @@ import type { Db } from '../db/client.js';
 import type { StageQueues } from '../pipeline/queues.js';
 import type { Logger } from '../runtime/logger.js';
 import cors from '@fastify/cors';
+import compress from '@fastify/compress';
+import { constants as zlib } from 'node:zlib';
 import type { Redis } from 'ioredis';
 import { keyRateLimit, type KeyRateLimit } from './auth.js';
 import { KeyStore } from './keys.js';
@@ -155,12 +157,22 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       exposedHeaders: ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After', 'Idempotent-Replayed'], maxAge: 600,
     });
   }
+  // Console pages travel over slow mobile links and JSON answers can be long lists: compressed above
+  // 1 KB, brotli at a fast level (its default, 11, costs more server time than it saves on the wire for
+  // pages made per request). Request bodies are read as sent: no inflating of what a client uploads.
+  await app.register(compress, {
+    threshold: 1024, encodings: ['br', 'gzip'], globalDecompression: false,
+    brotliOptions: { params: { [zlib.BROTLI_PARAM_QUALITY]: 5 } },
+  });
   const deps: AppDeps = {
     db: opts.db, config: opts.config, queues: opts.queues, redisPing: opts.redisPing, metrics,
     keys: new KeyStore(opts.db),
     limiter: await keyRateLimit(app, { redis: opts.redis, prefix: opts.redisPrefix ?? 'tiyuh', perMinute: opts.rateLimitPerMinute ?? 600 }),
     ctx: { db: opts.db, config: opts.config, queues: opts.queues, log: opts.log },
   };
+  app.addHook('onClose', async () => {
+    await deps.keys.close().catch((err: unknown) => opts.log.warn({ err }, 'key last-use not written at close'));
+  });
   // Before every route: the OpenAPI document is built from the routes as they are registered.
   await registerOpenApi(app);
   await app.register(healthRoutes, deps);

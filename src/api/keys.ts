@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, asc, eq, gt, isNull } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { apiKeys } from '../db/schema.js';
+import { arrayParam } from '../db/sqlArrays.js';
 import type { Scope, ScopeRole } from '../access/scope.js';
 
 export type Role = ScopeRole;
@@ -46,12 +47,60 @@ export async function revokeKey(db: Db, id: number): Promise<RevokedKey | null> 
 
 export interface RevokedKey { id: number; revokedAt: Date; prefix: string; villageCode: string | null; kecamatanCode: string | null }
 
-/** Keys are looked up on every request; a short cache keeps that off the database, revocation applies within a minute. */
+/**
+ * Keys are looked up on every request; a short cache keeps that off the database, revocation applies within a minute.
+ * Each accepted key's last use is kept in memory too and written in one UPDATE at most once a minute
+ * (and on close), so "last use" in the console costs the request path nothing but a map write.
+ */
 export class KeyStore {
   private cache = new Map<string, { principal: Principal | null; until: number; expiresAt: number }>();
-  constructor(private db: Db, private ttlMs = 60_000) {}
+  private used = new Map<number, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+  constructor(private db: Db, private ttlMs = 60_000, private flushMs = 60_000) {}
 
   async find(secret: string): Promise<Principal | null> {
+    const principal = await this.lookup(secret);
+    if (principal) this.markUsed(principal.keyId);
+    return principal;
+  }
+
+  private markUsed(keyId: number): void {
+    this.used.set(keyId, Date.now());
+    if (!this.timer) {
+      this.timer = setTimeout(() => { this.timer = null; void this.flush().catch(() => undefined); }, this.flushMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Writes the last uses seen since the previous flush; never moves a stored time backwards (several hub processes). */
+  flush(): Promise<void> {
+    const run = async () => {
+      if (!this.used.size) return;
+      const batch = [...this.used];
+      this.used.clear();
+      try {
+        await this.db.execute(sql`update api_keys k set last_used_at = greatest(k.last_used_at, u.at)
+          from unnest(${arrayParam(batch.map(([id]) => id), 'int')}, ${arrayParam(batch.map(([, at]) => new Date(at).toISOString()), 'timestamptz')}) as u(id, at)
+          where k.id = u.id`);
+      } catch (err) {
+        // Kept for the next flush unless a newer use replaced it meanwhile.
+        for (const [id, at] of batch) if ((this.used.get(id) ?? 0) < at) this.used.set(id, at);
+        throw err;
+      }
+    };
+    this.flushing = this.flushing.then(run, run);
+    return this.flushing;
+  }
+
+  /** On the app's close: the last minute's uses are written, not lost. */
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
+
+  private async lookup(secret: string): Promise<Principal | null> {
     const hash = hashKey(secret);
     const now = Date.now();
     const hit = this.cache.get(hash);
@@ -77,14 +126,14 @@ export class KeyStore {
 
 export interface KeyRow {
   id: number; keyPrefix: string; role: string; villageCode: string | null; kecamatanCode: string | null; agencyCode: string | null;
-  label: string | null; createdAt: Date; revokedAt: Date | null;
+  label: string | null; createdAt: Date; revokedAt: Date | null; lastUsedAt: Date | null;
 }
 
 /** Keys and OpenDK tokens by id after `after` (secrets are never kept, only a prefix to tell them apart). */
 export async function listKeys(db: Db, page: { after?: number; limit: number; kecamatan?: string | null }): Promise<KeyRow[]> {
   return db.select({
     id: apiKeys.id, keyPrefix: apiKeys.keyPrefix, role: apiKeys.role, villageCode: apiKeys.villageCode, kecamatanCode: apiKeys.kecamatanCode,
-    agencyCode: apiKeys.agencyCode, label: apiKeys.label, createdAt: apiKeys.createdAt, revokedAt: apiKeys.revokedAt,
+    agencyCode: apiKeys.agencyCode, label: apiKeys.label, createdAt: apiKeys.createdAt, revokedAt: apiKeys.revokedAt, lastUsedAt: apiKeys.lastUsedAt,
   }).from(apiKeys)
     .where(and(gt(apiKeys.id, page.after ?? 0), page.kecamatan ? eq(apiKeys.kecamatanCode, page.kecamatan) : undefined))
     .orderBy(asc(apiKeys.id)).limit(page.limit);

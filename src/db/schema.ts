@@ -54,6 +54,8 @@ export const apiKeys = pgTable('api_keys', {
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
   /** After this the key is refused like a revoked one; null: no end. */
   expiresAt: timestamp('expires_at', { withTimezone: true }),
+  /** Last accepted request, to the minute: KeyStore flushes it from memory, off the request path. */
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
 });
 
 /** Every accepted submission, raw, before anything is derived from it; idempotency lives here. */
@@ -315,7 +317,7 @@ export const syncRuns = pgTable('sync_runs', {
   paging: jsonb('paging'),
   /** Why a finished run needs a person's eye: `CODE: reason` (ZERO_ROWS, ROWS_MISSING, ...). */
   warning: text('warning'),
-}, (t) => [index('sync_runs_source_idx').on(t.sourceId, t.startedAt)]);
+}, (t) => [index('sync_runs_source_idx').on(t.sourceId, t.startedAt), index('sync_runs_source_id_idx').on(t.sourceId, t.id)]);
 
 /** Listing items a running run has received (unlogged; emptied when the run ends). */
 export const syncRunItems = pgTable('sync_run_items', {

@@ -5,12 +5,15 @@ import { arrayParam } from '../db/sqlArrays.js';
 import { kecamatanScope, villageScope, type Scope } from '../access/scope.js';
 import type { PipelineContext } from '../pipeline/context.js';
 import { sourceStatuses } from './sources.js';
+import { readBacklog, type Backlog } from '../pipeline/backlog.js';
 
 export interface Worklist {
   review?: { open: number; oldest: Date | null };
   quarantine?: { open: number; oldest: Date | null };
   sources?: { total: number; failing: number; lagging: number; never: number };
   agency?: { waiting: number; oldest: Date | null; claimed: number; cancelled: number };
+  /** The kabupaten's pipeline (admin only): records waiting, and those a stage keeps failing on (tiyuh_pipeline_records_failing). */
+  pipeline?: Backlog;
 }
 
 /** A source is lagging when its last success is older than this. */
@@ -23,7 +26,7 @@ export async function worklist(ctx: PipelineContext, scope: Scope): Promise<Work
     const [r] = await rows<{ n: number; oldest: Date | null }>(ctx.db, sql`
       select count(*)::int as n, min(created_at) as oldest from review_cases where status = 'open' ${kec ? sql`and kecamatan_code = ${kec}` : sql``}`);
     out.review = { open: r?.n ?? 0, oldest: r?.oldest ?? null };
-    const list = await sourceStatuses(ctx, { kecamatanCode: kec });
+    const list = await sourceStatuses(ctx, { kecamatanCode: kec, records: false });
     out.sources = {
       total: list.length,
       failing: list.filter((s) => s.lastError || s.circuit === 'open').length,
@@ -35,7 +38,7 @@ export async function worklist(ctx: PipelineContext, scope: Scope): Promise<Work
     const villages = villageScope(scope, ctx.config);
     const [q] = await rows<{ n: number; oldest: Date | null }>(ctx.db, sql`
       select count(*)::int as n, min(created_at) as oldest from quarantine where status = 'open'
-      ${villages ? sql`and village_code = any(${arrayParam([...villages], 'text')})` : sql``}`);
+      ${villages ? sql`and village_code = any(${arrayParam([...villages], 'text')}::char(10)[])` : sql``}`);
     out.quarantine = { open: q?.n ?? 0, oldest: q?.oldest ?? null };
   }
   if (scope.role === 'admin' || scope.role === 'agency') {
@@ -49,5 +52,7 @@ export async function worklist(ctx: PipelineContext, scope: Scope): Promise<Work
       ${agency ? sql`and agency_code = ${agency}` : sql``} ${agency && scope.kecamatanCode ? sql`and kecamatan_code = ${scope.kecamatanCode}` : sql``}`);
     out.agency = { waiting: a?.waiting ?? 0, claimed: a?.claimed ?? 0, cancelled: a?.cancelled ?? 0, oldest: a?.oldest ?? null };
   }
+  // The same figures as the metrics' alert, read from the in-flight partial indexes.
+  if (scope.role === 'admin') out.pipeline = await readBacklog(ctx.db);
   return out;
 }

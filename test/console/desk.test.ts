@@ -29,7 +29,7 @@ t.test('Warga: search within the kecamatan, the golden record with its sources, 
   const page = await h.signedIn(kec01);
   await page.goto('/warga');
   t.same(await axeViolations(page), []);
-  await page.getByLabel('NIK, No. KK, atau awal nama').fill(siti.nik!);
+  await page.getByLabel('NIK, No. KK, atau nama').fill(siti.nik!);
   await page.getByRole('button', { name: 'Cari' }).click();
   await page.getByRole('link', { name: `#${sitiReg.citizen}` }).click();
   t.ok(await page.getByRole('heading', { name: `Warga #${sitiReg.citizen}: Siti Rahmawati` }).isVisible());
@@ -37,7 +37,13 @@ t.test('Warga: search within the kecamatan, the golden record with its sources, 
   t.same(await axeViolations(page), []);
 
   await page.getByRole('link', { name: 'Warga', exact: true }).click();
-  await page.getByLabel('NIK, No. KK, atau awal nama').fill('wayan');
+  await page.getByLabel('NIK, No. KK, atau nama').fill('rahma');
+  await page.getByRole('button', { name: 'Cari' }).click();
+  t.ok(await page.getByRole('link', { name: `#${sitiReg.citizen}` }).isVisible(), 'a later part of the name finds her too');
+  t.notOk(await page.getByText('Tidak ada warga yang cocok').isVisible());
+
+  await page.getByRole('link', { name: 'Warga', exact: true }).click();
+  await page.getByLabel('NIK, No. KK, atau nama').fill('wayan');
   await page.getByRole('button', { name: 'Cari' }).click();
   t.ok(await page.getByText('Tidak ada warga yang cocok di wilayah Anda.').isVisible(), 'another kecamatan\'s citizen is not found by name');
   const res = await page.goto(`/warga/${otherReg.citizen}`);
@@ -46,7 +52,7 @@ t.test('Warga: search within the kecamatan, the golden record with its sources, 
 
   const reads = await rows<{ action: string; target_id: string | null; user_id: number }>(db, sql`
     select action, target_id, user_id from audit_log where actor = 'staf:dewi' and action like 'citizen.%' order by id`);
-  t.match(reads, [{ action: 'citizen.search' }, { action: 'citizen.read', target_id: String(sitiReg.citizen), user_id: Number }, { action: 'citizen.search' }]);
+  t.match(reads, [{ action: 'citizen.search' }, { action: 'citizen.read', target_id: String(sitiReg.citizen), user_id: Number }, { action: 'citizen.search' }, { action: 'citizen.search' }]);
 });
 
 t.test('Karantina: the tiyuh operator reads the error in words, corrects the field and replays', async (t) => {

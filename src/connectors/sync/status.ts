@@ -43,8 +43,10 @@ export function warningOf(text: string | null, runId: number, at: Date | string 
 /**
  * Every source with how far behind it is, why, and whether its latest run needs attention: what
  * `GET /v1/sources`, `/metrics`, the console and `tiyuh-hub sources` show. Never settings.
+ * `records: false` leaves each source's record count at 0: a count over the population that a page
+ * of state (Beranda) does not show.
  */
-export async function sourceStatuses(ctx: PipelineContext, only?: { kecamatanCode?: string | null }): Promise<SourceStatus[]> {
+export async function sourceStatuses(ctx: PipelineContext, only?: { kecamatanCode?: string | null; records?: boolean }): Promise<SourceStatus[]> {
   const db: Queryable = ctx.db;
   const list = await rows<{
     id: string; name: string | null; village_code: string | null; kecamatan_code: string | null; connector: string; enabled: boolean;
@@ -58,7 +60,7 @@ export async function sourceStatuses(ctx: PipelineContext, only?: { kecamatanCod
     left join lateral (select id, warning, finished_at from sync_runs r where r.source_id = s.id and r.status <> 'running'
       order by r.id desc limit 1) f on true
     ${only?.kecamatanCode ? sql`where s.kecamatan_code = ${only.kecamatanCode}` : sql``} order by s.id`);
-  const counts = new Map((list.length ? await rows<{ source_id: string; n: number }>(db, sql`
+  const counts = new Map((list.length && only?.records !== false ? await rows<{ source_id: string; n: number }>(db, sql`
     select source_id, count(*)::int as n from resident_records
     where source_id = any(${arrayParam(list.map((s) => s.id), 'text')}) and deleted_at is null group by source_id`) : []).map((c) => [c.source_id, c.n]));
   const now = Date.now();

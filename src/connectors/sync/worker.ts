@@ -5,6 +5,8 @@ import type { PipelineContext } from '../../pipeline/context.js';
 import { processPage } from './page.js';
 import { failRun, requestSync } from './runs.js';
 import { SYNC_QUEUE, syncQueueOf, type SyncJob } from './queue.js';
+import { SyncError } from '../types.js';
+import { storableError } from '../../runtime/safeError.js';
 
 export interface SyncWorkerOptions {
   /** Sources pulled at the same time (each source still one page at a time). */
@@ -26,7 +28,14 @@ export async function startSyncWorkers(ctx: PipelineContext, connection: () => R
       if (r.status === 'circuit-open') ctx.log.warn({ sourceId: job.data.sourceId, until: r.until }, 'scheduled sync skipped: circuit open');
       return r.status;
     }
-    return processPage(ctx, queue, job);
+    try {
+      return await processPage(ctx, queue, job);
+    } catch (err) {
+      // BullMQ keeps the failure reason in Redis (and the queue board shows it): a database error from
+      // the intake lists the batch's values, so only its PII-safe form goes there. A connector's own
+      // SyncError says what the village server answered and carries no record.
+      throw err instanceof SyncError ? err : storableError(err);
+    }
   }, {
     connection: conn,
     prefix: ctx.queues.prefix,

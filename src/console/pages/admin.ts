@@ -9,6 +9,7 @@ import { STAGES } from '../../pipeline/queues.js';
 import { worklist } from '../../overview/worklist.js';
 import { createUser, disableUser, listUsers, resetPassword, ROLE_NAMES, StaffError, STAFF_ROLES } from '../../staff/users.js';
 import { type Kit, PageError } from '../kit.js';
+import { BOARD_PATH } from '../board.js';
 
 const PAGE = 100;
 const KEY_KINDS: Record<string, string> = { village: 'Kunci API tiyuh', kecamatan: 'Kunci API kecamatan', agency: 'Kunci API instansi', opendk: 'Token OpenDK', admin: 'Kunci API admin' };
@@ -19,6 +20,8 @@ export async function adminPages(app: FastifyInstance, deps: AppDeps, kit: Kit) 
 
   const usersPage = async (req: Parameters<Kit['staff']>[0], reply: Parameters<Kit['view']>[1], extra: Record<string, unknown> = {}) => {
     const q = req.query as { setelah?: string; kunci?: string };
+    // This process's last minute of key use first, so the page is current at least for this hub.
+    await deps.keys.flush().catch((err: unknown) => req.log.warn({ err }, 'key last-use not written'));
     const [users, keys] = await Promise.all([
       listUsers(db, { after: Number(q.setelah) || 0, limit: PAGE + 1 }),
       listKeys(db, { after: Number(q.kunci) || 0, limit: PAGE + 1 }),
@@ -89,6 +92,7 @@ export async function adminPages(app: FastifyInstance, deps: AppDeps, kit: Kit) 
     const id = Number(req.params.id);
     const key = Number.isSafeInteger(id) && id > 0 && id < 2 ** 31 ? await revokeKey(db, id) : null;
     if (!key) throw new PageError(404, 'Kunci tidak ditemukan.');
+    deps.keys.forget(key.id);
     await writeAudit(db, { ...kit.staff(req).actor, action: 'key.revoke', targetType: 'api_keys', targetId: String(key.id), regionCode: key.villageCode ?? key.kecamatanCode });
     return usersPage(req, reply, { notice: `Kunci #${key.id} (${key.prefix}…) dicabut; ditolak paling lambat dalam satu menit.` });
   });
@@ -111,6 +115,6 @@ export async function adminPages(app: FastifyInstance, deps: AppDeps, kit: Kit) 
   app.get('/pipeline', { preHandler: admin }, async (req, reply) => {
     const counts = await Promise.all(STAGES.map(async (stage) => ({ stage, ...(await deps.queues.queues[stage].getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed')) })));
     const work = await worklist(deps.ctx, kit.staff(req).scope);
-    return reply.view('pipeline', kit.view(req, reply, 'Pipeline', { counts, work }));
+    return reply.view('pipeline', kit.view(req, reply, 'Pipeline', { counts, work, boardHref: `${BOARD_PATH}/` }));
   });
 }

@@ -11,15 +11,22 @@ export async function citizenPages(app: FastifyInstance, deps: AppDeps, kit: Kit
   const { db } = deps;
   const guard = kit.guard(['admin', 'kecamatan', 'tiyuh']);
 
-  app.get<{ Querystring: { q?: string; setelah?: string } }>('/warga', { preHandler: guard }, async (req, reply) => {
+  app.get<{ Querystring: { q?: string; setelah?: string; bagian?: string } }>('/warga', { preHandler: guard }, async (req, reply) => {
     const staff = kit.staff(req);
     const q = (req.query.q ?? '').trim().slice(0, 100);
     let error: string | null = null;
     let hits: Awaited<ReturnType<typeof searchCitizens>> = [];
     const after = Number(req.query.setelah) || 0;
-    if (q && q.replace(/\D/g, '').length !== 16 && q.length < 3) error = 'Ketik NIK atau No. KK (16 angka), atau paling sedikit 3 huruf awal nama.';
+    const byName = !/^\d{16}$/.test(q.replace(/[\s.]/g, ''));
+    let anyWord = req.query.bagian === '1';
+    if (q && q.replace(/\D/g, '').length !== 16 && q.length < 3) error = 'Ketik NIK atau No. KK (16 angka), atau paling sedikit 3 huruf awal nama (nama depan atau nama lain mana pun).';
     else if (q) {
-      hits = await searchCitizens(db, q, regionPrefix(staff.scope), { after, limit: PAGE + 1 });
+      hits = await searchCitizens(db, q, regionPrefix(staff.scope), { after, limit: PAGE + 1, anyWord });
+      // No name starts so: any word of the name then (a scan, so only when the quick search found nothing).
+      if (byName && !anyWord && !after && hits.length === 0) {
+        anyWord = true;
+        hits = await searchCitizens(db, q, regionPrefix(staff.scope), { after, limit: PAGE + 1, anyWord });
+      }
       // A result list shows names and NIKs: who searched for what, and whom they saw.
       await writeAudit(db, {
         ...staff.actor, action: 'citizen.search', targetType: 'citizens', targetId: null, regionCode: regionPrefix(staff.scope),
@@ -30,7 +37,9 @@ export async function citizenPages(app: FastifyInstance, deps: AppDeps, kit: Kit
     hits = hits.slice(0, PAGE);
     return reply.view('citizens', kit.view(req, reply, 'Warga', {
       q, hits, error,
-      nextHref: more ? `/warga?${new URLSearchParams({ q, setelah: String(hits[hits.length - 1]!.id) })}` : null,
+      nextHref: more ? `/warga?${new URLSearchParams({ q, ...(anyWord ? { bagian: '1' } : {}), setelah: String(hits[hits.length - 1]!.id) })}` : null,
+      anyWordHref: q && !error && byName && !anyWord ? `/warga?${new URLSearchParams({ q, bagian: '1' })}` : null,
+      anyWord,
     }));
   });
 
