@@ -5,6 +5,7 @@ import { queueName, STAGES, type Stage, type StageJob } from './queues.js';
 import { identifyStage, type Resolver } from './stages/identify.js';
 import { EngineResolver } from './stages/engineResolver.js';
 import { routeStage } from './stages/route.js';
+import { IDENTIFY_JOBS_AT_ONCE, IdentifyBatcher } from './stages/identifyBatches.js';
 import { recoverySweep } from './recovery.js';
 import { storableError } from '../runtime/safeError.js';
 import { analyzeNeverAnalyzed } from '../db/statistics.js';
@@ -13,6 +14,8 @@ export interface PipelineWorkers {
   close(): Promise<void>;
   /** Resolves when the identity index is built (identify waits for it; intake never does). */
   ready: Promise<void>;
+  /** Identify batches run and the jobs they took. */
+  identifyBatches: IdentifyBatcher['stats'];
 }
 
 export interface WorkerOptions {
@@ -36,9 +39,10 @@ export async function startWorkers(ctx: PipelineContext, connection: () => Redis
     .then(() => analyzeNeverAnalyzed(ctx.db, ctx.log))
     .then((tables) => { if (tables.length) ctx.log.info({ tables }, 'analyzed tables that had no statistics'); })
     .catch((err: unknown) => ctx.log.warn({ err }, 'statistics check at start failed'));
+  // Identify serializes on a Postgres advisory lock: the jobs held at once become one batch, not parallel batches.
+  const batcher = new IdentifyBatcher((ids, kind) => identifyStage(ctx, ids, kind, resolver));
   const run: Record<Stage, (job: StageJob) => Promise<unknown>> = {
-    // Identify serializes on a Postgres advisory lock; more concurrency would only wait on it.
-    identify: (job) => identifyStage(ctx, job.ids, job.kind, resolver),
+    identify: (job) => batcher.submit(job.kind ?? 'registration', job.ids),
     route: (job) => routeStage(ctx, job.ids),
   };
   const connections: Redis[] = [];
@@ -55,7 +59,7 @@ export async function startWorkers(ctx: PipelineContext, connection: () => Redis
     }, {
       connection: conn,
       prefix: ctx.queues.prefix,
-      concurrency: stage === 'identify' ? 1 : opts.concurrency,
+      concurrency: stage === 'identify' ? IDENTIFY_JOBS_AT_ONCE : opts.concurrency,
       // A process killed with jobs in hand: its jobs run again elsewhere within ~20 s, not the default ~60.
       // The lock is renewed every 7.5 s while a job runs (the index build yields to let that happen).
       lockDuration: 15_000,
@@ -90,6 +94,7 @@ export async function startWorkers(ctx: PipelineContext, connection: () => Redis
 
   return {
     ready: preparing,
+    identifyBatches: batcher.stats,
     async close() {
       closed = true;
       if (timer) clearTimeout(timer);
