@@ -42,7 +42,16 @@ export class IdentifyBatcher {
   submit(kind: RecordKind, ids: number[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.waiting[kind].push({ ids, resolve, reject });
-      this.draining ??= this.drain().finally(() => { this.draining = null; });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.draining) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = null;
+      // A job that came between the drain's last look and its end would wait for nothing.
+      if (this.waiting.registration.length || this.waiting.resident.length) this.kick();
     });
   }
 
