@@ -1,4 +1,4 @@
-import { Worker } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PipelineContext } from './context.js';
 import { queueName, STAGES, type Stage, type StageJob } from './queues.js';
@@ -41,18 +41,24 @@ export async function startWorkers(ctx: PipelineContext, connection: () => Redis
     .catch((err: unknown) => ctx.log.warn({ err }, 'statistics check at start failed'));
   // Identify serializes on a Postgres advisory lock: the jobs held at once become one batch, not parallel batches.
   const batcher = new IdentifyBatcher((ids, kind) => identifyStage(ctx, ids, kind, resolver));
-  const run: Record<Stage, (job: StageJob) => Promise<unknown>> = {
-    identify: (job) => batcher.submit(job.kind ?? 'registration', job.ids),
-    route: (job) => routeStage(ctx, job.ids),
+  const run: Record<Stage, (job: Job<StageJob>, token?: string) => Promise<unknown>> = {
+    identify: async (job, token) => {
+      if ((await batcher.submit(job.data.kind ?? 'registration', job.data.ids)) === 'done') return;
+      // The worker is closing and the job's batch never started: back to the queue, no attempt spent.
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError();
+    },
+    route: (job) => routeStage(ctx, job.data.ids),
   };
   const connections: Redis[] = [];
   const workers = STAGES.map((stage) => {
     const conn = connection();
     connections.push(conn);
-    const w = new Worker<StageJob>(queueName(stage), async (job) => {
+    const w = new Worker<StageJob>(queueName(stage), async (job, token) => {
       try {
-        await run[stage](job.data);
+        await run[stage](job, token);
       } catch (err) {
+        if (err instanceof DelayedError) throw err;
         // BullMQ keeps the message and stack in Redis as the failure reason: only the PII-safe form goes there.
         throw storableError(err);
       }
@@ -98,7 +104,10 @@ export async function startWorkers(ctx: PipelineContext, connection: () => Redis
     async close() {
       closed = true;
       if (timer) clearTimeout(timer);
-      await Promise.all(workers.map((w) => w.close()));
+      // The workers stop taking jobs first; then the jobs the batcher still holds go back to the queue.
+      const stopping = workers.map((w) => w.close());
+      await batcher.stop();
+      await Promise.all(stopping);
       await preparing;
       // BullMQ leaves connections it was handed open.
       await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));

@@ -72,6 +72,20 @@ t.test('a record that fails its batch fails only its own job, and its job then r
   t.same(later.flat().sort(), [3, 4, 6, 7], 'and the others ran');
 });
 
+t.test('closing: the batch in progress finishes, the jobs still waiting are handed back unrun', async (t) => {
+  const s = recordingStage();
+  const b = new IdentifyBatcher(s.run, 100);
+  const running = b.submit('registration', [1]);
+  const waiting = [b.submit('registration', [2]), b.submit('resident', [3])];
+  const stopped = b.stop();
+  t.same(await Promise.all(waiting), ['deferred', 'deferred']);
+  s.release();
+  await stopped;
+  t.equal(await running, 'done');
+  t.equal(await b.submit('registration', [4]), 'deferred', 'nothing new is taken once stopped');
+  t.same(s.batches.map((x) => x.ids), [[1]]);
+});
+
 t.test('through the hub: single-record jobs are identified in few batches, one citizen per NIK, one delivery each', async (t) => {
   const th = await startTestHub(t, { workers: false });
   const key = await th.key('village', { villageCode: PANARAGAN });
@@ -139,4 +153,39 @@ t.test('through the hub: a record that always fails holds back only itself', asy
   const [end] = await rows<{ links: number; deliveries: number }>(db, sql`
     select (select count(*)::int from citizen_records) as links, (select count(*)::int from deliveries) as deliveries`);
   t.equal(end!.links, 40, 'once the cause is gone it is linked, once');
+});
+
+t.test('through the hub: a worker closed while it holds many jobs hands them back, spending no attempt', async (t) => {
+  const th = await startTestHub(t, { workers: false });
+  const key = await th.key('village', { villageCode: PANARAGAN });
+  for (let i = 0; i < 200; i += 20) {
+    await Promise.all(Array.from({ length: 20 }, async (_, k) => {
+      const res = await fetch(`${th.url}/v1/registrations`, {
+        method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ externalId: `close-${i + k}`, service: 'KTP_EL_BARU', applicant: applicant(5000 + i + k) }),
+      });
+      if (res.status !== 202) throw new Error(`push failed: ${res.status}`);
+    }));
+  }
+  await th.hub.close();
+  const hub = await th.restart({ workers: true });
+  const identify = hub.ctx.queues.queues.identify;
+  // Closed as soon as the worker holds jobs beyond the batch it runs.
+  await eventually(async () => ((await identify.getJobCounts('active')).active ?? 0) > 1, 30_000, 5);
+  await hub.close();
+  const counts = await (await th.restart({ workers: false })).ctx.queues.queues.identify.getJobCounts('failed', 'completed', 'waiting', 'delayed', 'active');
+  t.equal(counts.failed, 0, 'no job failed');
+  t.equal(counts.active, 0, 'none left active');
+  const handedBack = (counts.waiting ?? 0) + (counts.delayed ?? 0);
+  t.ok(handedBack > 0, `${handedBack} handed back (${JSON.stringify(counts)})`);
+  const back = await th.hub.ctx.queues.queues.identify.getJobs(['waiting', 'delayed'], 0, -1);
+  t.ok(back.every((j) => j.attemptsMade === 0), 'with every attempt still to spend');
+  await th.hub.close();
+  const last = await th.restart({ workers: true });
+  await eventually(async () => {
+    const [r] = await rows<{ n: number; links: number }>(last.database.db, sql`
+      select count(*) filter (where status in ('routed', 'held'))::int as n, (select count(*)::int from citizen_records) as links from registrations`);
+    return r!.n === 200 && r!.links === 200;
+  }, 60_000, 100);
+  t.pass('all 200 identified once and routed after the restart');
 });

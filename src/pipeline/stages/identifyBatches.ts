@@ -12,9 +12,12 @@ export const IDENTIFY_JOBS_AT_ONCE = 256;
 /** Past this many suspect records the set is forgotten (they get one more combined try each). */
 const MAX_SUSPECTS = 100_000;
 
+/** How a job left the batcher: its records identified, or handed back unrun because the worker is closing. */
+export type Submitted = 'done' | 'deferred';
+
 interface Waiter {
   ids: number[];
-  resolve(): void;
+  resolve(how?: Submitted): void;
   reject(err: unknown): void;
 }
 
@@ -32,18 +35,33 @@ interface Waiter {
 export class IdentifyBatcher {
   private readonly waiting: Record<RecordKind, Waiter[]> = { registration: [], resident: [] };
   private draining: Promise<void> | null = null;
+  private stopped = false;
   private readonly suspects = new Set<string>();
   /** Batches run and jobs they took, for tests and measurements. */
   readonly stats = { batches: 0, jobs: 0, retriedAlone: 0 };
 
   constructor(private readonly run: (ids: number[], kind: RecordKind) => Promise<unknown>, private readonly cap = IDENTIFY_BATCH_CAP) {}
 
-  /** Resolves when the job's records are identified (or were already), rejects when they failed. */
-  submit(kind: RecordKind, ids: number[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.waiting[kind].push({ ids, resolve, reject });
+  /**
+   * Resolves 'done' when the job's records are identified (or were already), rejects when they failed,
+   * and resolves 'deferred' when the worker closes before their batch started.
+   */
+  submit(kind: RecordKind, ids: number[]): Promise<Submitted> {
+    return new Promise<Submitted>((resolve, reject) => {
+      if (this.stopped) return resolve('deferred');
+      this.waiting[kind].push({ ids, resolve: (how = 'done') => resolve(how), reject });
       this.kick();
     });
+  }
+
+  /**
+   * Closing: the batch in progress finishes; jobs still waiting are handed back (their worker puts them
+   * back in the queue), so a shutdown waits for one batch, not for every job the worker holds.
+   */
+  stop(): Promise<void> {
+    this.stopped = true;
+    for (const queue of Object.values(this.waiting)) for (const w of queue.splice(0)) w.resolve('deferred');
+    return this.draining ?? Promise.resolve();
   }
 
   private kick(): void {
