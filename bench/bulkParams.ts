@@ -26,20 +26,22 @@ const data = Array.from({ length: n }, (_, i) => ({
   score: (i % 97) / 7.3, evidence: { score: (i % 97) / 7.3, fields: ['nik', 'fullName', 'birthDate', 'motherName'].map((f, k) => ({ field: f, level: (i + k) % 4, weight: ((i + k) % 13) / 3.1 })), guards: [] },
 }));
 
+// postgres.js's own array serialization for every column (what arrayParam did for numbers before).
+const pgArray = (values: unknown[], type: string) => sql`${sql.param(values)}::${sql.raw(type)}[]`;
 const variants: Record<string, () => SQL> = {
   textArrays: () => sql`insert into bulk_target select u.c, u.r, u.v, u.l, u.s, u.e::jsonb
-    from unnest(${arrayParam(data.map((d) => d.citizen), 'int')}, ${arrayParam(data.map((d) => d.rec), 'int')}, ${arrayParam(data.map((d) => d.village), 'text')},
-      ${arrayParam(data.map((d) => d.link), 'text')}, ${arrayParam(data.map((d) => d.score), 'real')}, ${arrayParam(jsonTexts(data.map((d) => d.evidence)), 'text')}) as u(c, r, v, l, s, e)`,
+    from unnest(${pgArray(data.map((d) => d.citizen), 'int')}, ${pgArray(data.map((d) => d.rec), 'int')}, ${pgArray(data.map((d) => d.village), 'text')},
+      ${pgArray(data.map((d) => d.link), 'text')}, ${pgArray(data.map((d) => d.score), 'real')}, ${pgArray(jsonTexts(data.map((d) => d.evidence)), 'text')}) as u(c, r, v, l, s, e)`,
   jsonRecordset: () => sql`insert into bulk_target select x.c, x.r, x.v, x.l, x.s, x.e
     from json_to_recordset(${JSON.stringify(data.map((d) => ({ c: d.citizen, r: d.rec, v: d.village, l: d.link, s: d.score, e: d.evidence })))}::json)
       as x(c int, r int, v text, l text, s real, e jsonb)`,
   jsonbRecordset: () => sql`insert into bulk_target select x.c, x.r, x.v, x.l, x.s, x.e
     from jsonb_to_recordset(${JSON.stringify(data.map((d) => ({ c: d.citizen, r: d.rec, v: d.village, l: d.link, s: d.score, e: d.evidence })))}::jsonb)
       as x(c int, r int, v text, l text, s real, e jsonb)`,
-  // Numbers as hand-joined literals, text columns still through postgres.js arrays.
+  // arrayParam: numbers as one joined literal, text columns through postgres.js arrays.
   joinedNumbers: () => sql`insert into bulk_target select u.c, u.r, u.v, u.l, u.s, u.e::jsonb
-    from unnest(${`{${data.map((d) => d.citizen).join(',')}}`}::int[], ${`{${data.map((d) => d.rec).join(',')}}`}::int[], ${arrayParam(data.map((d) => d.village), 'text')},
-      ${arrayParam(data.map((d) => d.link), 'text')}, ${`{${data.map((d) => d.score).join(',')}}`}::real[], ${arrayParam(jsonTexts(data.map((d) => d.evidence)), 'text')}) as u(c, r, v, l, s, e)`,
+    from unnest(${arrayParam(data.map((d) => d.citizen), 'int')}, ${arrayParam(data.map((d) => d.rec), 'int')}, ${arrayParam(data.map((d) => d.village), 'text')},
+      ${arrayParam(data.map((d) => d.link), 'text')}, ${arrayParam(data.map((d) => d.score), 'real')}, ${arrayParam(jsonTexts(data.map((d) => d.evidence)), 'text')}) as u(c, r, v, l, s, e)`,
 };
 
 class Rollback extends Error {}
