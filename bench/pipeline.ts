@@ -5,16 +5,20 @@
  * NIK digits), so identify meets a realistic share of matches and review cases; records that fail
  * validation (no NIK, say) are rejected at the door as a village would see. Real Postgres (a fresh
  * database) and Redis.
+ * Then, in the same window, the same bodies through bench/prototype.ts (a minimal batched pipeline of
+ * the same flow, exact-NIK matching only): `prototypeRecordsPerSecond` and `ratioToPrototype` read the
+ * hub against it, which holds on a noisy machine where absolute rates do not (`--no-prototype` skips it).
  *   npm run bench -- --records 100000 --concurrency 4
  */
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { createKey } from '../src/api/keys.js';
 import { rows } from '../src/db/client.js';
-import { startBenchHub } from './benchHub.js';
+import { BENCH_REDIS_URL, startBenchHub } from './benchHub.js';
+import { runPrototype } from './prototype.js';
 import { generatePopulation } from '../src/synth/population.js';
 
-const { values } = parseArgs({ options: { records: { type: 'string', default: '100000' }, concurrency: { type: 'string', default: '4' } } });
+const { values } = parseArgs({ options: { records: { type: 'string', default: '100000' }, concurrency: { type: 'string', default: '4' }, 'no-prototype': { type: 'boolean', default: false } } });
 const total = Number(values.records);
 const concurrency = Number(values.concurrency);
 
@@ -63,10 +67,18 @@ const [done] = await rows<{ routed: number; held: number; cases: number }>(hub.d
     (select count(*) from review_cases)::int as cases from registrations`);
 if (done!.routed + done!.held !== accepted) throw new Error(`only ${done!.routed} routed and ${done!.held} held of ${accepted} accepted`);
 const seconds = (performance.now() - started) / 1000;
+const recordsPerSecond = Math.round(accepted / seconds);
+const prototype = values['no-prototype'] ? null : await runPrototype({
+  databaseUrl: bench.databaseUrl, redisUrl: BENCH_REDIS_URL, prefix: bench.prefix, config: hub.ctx.config, bodies, concurrency,
+});
 console.log(JSON.stringify({
   records: total, accepted, routed: done!.routed, held: done!.held, reviewCases: done!.cases,
-  seconds: Number(seconds.toFixed(2)), recordsPerSecond: Math.round(accepted / seconds),
+  seconds: Number(seconds.toFixed(2)), recordsPerSecond,
   acceptSeconds: Number(((pushed - started) / 1000).toFixed(2)), database: 'postgres', batch: 1000, concurrency,
+  ...(prototype ? {
+    prototypeRecordsPerSecond: prototype.recordsPerSecond, ratioToPrototype: Number((recordsPerSecond / prototype.recordsPerSecond).toFixed(2)),
+    prototype: { accepted: prototype.accepted, routed: prototype.routed, seconds: prototype.seconds },
+  } : {}),
 }));
 
 await bench.close();

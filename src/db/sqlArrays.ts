@@ -10,6 +10,12 @@ export function arrayParam(values: readonly unknown[], pgType: 'int' | 'text' | 
   if (pgType === 'date' || pgType === 'timestamptz') return sql`${sql.param(values)}::text[]::${sql.raw(pgType)}[]`;
   // ...and it sends a boolean array as one boolean.
   if (pgType === 'bool') return sql`${sql.param(values.map((v) => (v == null ? null : v ? 't' : 'f')))}::text[]::bool[]`;
+  // Numbers need no quoting: one joined literal skips postgres.js's per-element quoting and escaping
+  // (identify's link insert: 10–30% less client CPU, slightly less to parse; bench/bulkParams.ts).
+  // Anything else takes the general path.
+  if ((pgType === 'int' || pgType === 'real') && values.every((v) => v == null || typeof v === 'number')) {
+    return sql`${sql.param(`{${values.map((v) => (v == null ? 'NULL' : String(v))).join(',')}}`)}::${sql.raw(pgType)}[]`;
+  }
   return sql`${sql.param(values)}::${sql.raw(pgType)}[]`;
 }
 

@@ -1,10 +1,11 @@
-import { Worker } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PipelineContext } from './context.js';
 import { queueName, STAGES, type Stage, type StageJob } from './queues.js';
 import { identifyStage, type Resolver } from './stages/identify.js';
 import { EngineResolver } from './stages/engineResolver.js';
 import { routeStage } from './stages/route.js';
+import { IDENTIFY_JOBS_AT_ONCE, IdentifyBatcher } from './stages/identifyBatches.js';
 import { recoverySweep } from './recovery.js';
 import { storableError } from '../runtime/safeError.js';
 import { analyzeNeverAnalyzed } from '../db/statistics.js';
@@ -13,6 +14,8 @@ export interface PipelineWorkers {
   close(): Promise<void>;
   /** Resolves when the identity index is built (identify waits for it; intake never does). */
   ready: Promise<void>;
+  /** Identify batches run and the jobs they took. */
+  identifyBatches: IdentifyBatcher['stats'];
 }
 
 export interface WorkerOptions {
@@ -36,26 +39,33 @@ export async function startWorkers(ctx: PipelineContext, connection: () => Redis
     .then(() => analyzeNeverAnalyzed(ctx.db, ctx.log))
     .then((tables) => { if (tables.length) ctx.log.info({ tables }, 'analyzed tables that had no statistics'); })
     .catch((err: unknown) => ctx.log.warn({ err }, 'statistics check at start failed'));
-  const run: Record<Stage, (job: StageJob) => Promise<unknown>> = {
-    // Identify serializes on a Postgres advisory lock; more concurrency would only wait on it.
-    identify: (job) => identifyStage(ctx, job.ids, job.kind, resolver),
-    route: (job) => routeStage(ctx, job.ids),
+  // Identify serializes on a Postgres advisory lock: the jobs held at once become one batch, not parallel batches.
+  const batcher = new IdentifyBatcher((ids, kind) => identifyStage(ctx, ids, kind, resolver));
+  const run: Record<Stage, (job: Job<StageJob>, token?: string) => Promise<unknown>> = {
+    identify: async (job, token) => {
+      if ((await batcher.submit(job.data.kind ?? 'registration', job.data.ids)) === 'done') return;
+      // The worker is closing and the job's batch never started: back to the queue, no attempt spent.
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError();
+    },
+    route: (job) => routeStage(ctx, job.data.ids),
   };
   const connections: Redis[] = [];
   const workers = STAGES.map((stage) => {
     const conn = connection();
     connections.push(conn);
-    const w = new Worker<StageJob>(queueName(stage), async (job) => {
+    const w = new Worker<StageJob>(queueName(stage), async (job, token) => {
       try {
-        await run[stage](job.data);
+        await run[stage](job, token);
       } catch (err) {
+        if (err instanceof DelayedError) throw err;
         // BullMQ keeps the message and stack in Redis as the failure reason: only the PII-safe form goes there.
         throw storableError(err);
       }
     }, {
       connection: conn,
       prefix: ctx.queues.prefix,
-      concurrency: stage === 'identify' ? 1 : opts.concurrency,
+      concurrency: stage === 'identify' ? IDENTIFY_JOBS_AT_ONCE : opts.concurrency,
       // A process killed with jobs in hand: its jobs run again elsewhere within ~20 s, not the default ~60.
       // The lock is renewed every 7.5 s while a job runs (the index build yields to let that happen).
       lockDuration: 15_000,
@@ -90,10 +100,14 @@ export async function startWorkers(ctx: PipelineContext, connection: () => Redis
 
   return {
     ready: preparing,
+    identifyBatches: batcher.stats,
     async close() {
       closed = true;
       if (timer) clearTimeout(timer);
-      await Promise.all(workers.map((w) => w.close()));
+      // The workers stop taking jobs first; then the jobs the batcher still holds go back to the queue.
+      const stopping = workers.map((w) => w.close());
+      await batcher.stop();
+      await Promise.all(stopping);
       await preparing;
       // BullMQ leaves connections it was handed open.
       await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));

@@ -1,0 +1,116 @@
+/**
+ * Single-record pushes at a fixed rate, as a morning of villages each sending registrations one by
+ * one: a separate process (bench/pushLoad.ts) POSTs one registration per request on keep-alive
+ * sockets at `--rate` per second for `--seconds`, spread over `--villages` village keys. Reports the
+ * achieved rate, accept latency (from each request's scheduled time) and accept → routed, read from
+ * Postgres (registration created_at to its delivery's created_at, both transaction start times).
+ * `--worker-processes N` runs the pipeline in N `tiyuh-hub worker` processes beside an API-only hub
+ * (scale-out: they share Redis and Postgres); 0, the default, runs it in the serving process.
+ * Real Postgres (a fresh database) and Redis.
+ *   npm run bench:push -- --rate 1000 --seconds 60 [--worker-processes 2]
+ */
+import { parseArgs } from 'node:util';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import { createKey } from '../src/api/keys.js';
+import { rows } from '../src/db/client.js';
+import { BENCH_REDIS_URL, postgresCpuSeconds, processCpuSeconds, startBenchHub } from './benchHub.js';
+import { generatePopulation } from '../src/synth/population.js';
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '60' },
+    villages: { type: 'string', default: '20' }, drain: { type: 'string', default: '120' }, 'worker-processes': { type: 'string', default: '0' },
+  },
+});
+const here = path.dirname(fileURLToPath(import.meta.url));
+const rate = Number(values.rate);
+const seconds = Number(values.seconds);
+const drainSeconds = Number(values.drain);
+
+// Every request its own key's village; the rate limit is per key and would otherwise be what is measured.
+const workerProcesses = Number(values['worker-processes']);
+const bench = await startBenchHub({ api: true, workers: workerProcesses === 0 }, { RATE_LIMIT_PER_MINUTE: String(1_000_000_000) });
+const { hub } = bench;
+const workers: ChildProcess[] = Array.from({ length: workerProcesses }, () => spawn(process.execPath, [path.join(here, '../bin/tiyuh-hub.js'), 'worker'], {
+  env: { ...process.env, DATABASE_URL: bench.databaseUrl, REDIS_URL: BENCH_REDIS_URL, QUEUE_PREFIX: bench.prefix, LOG_LEVEL: 'warn', TIYUH_SUPERVISOR: 'off' },
+  stdio: ['ignore', 'ignore', 'inherit'],
+}));
+const villages = readFileSync(path.join(here, '../config/regions.csv'), 'utf8').split('\n')
+  .map((l) => l.split(',')).filter((c) => c[2] === 'desa').map((c) => c[0]!.replaceAll('.', ''))
+  .filter((_, i, all) => i % Math.max(1, Math.floor(all.length / Number(values.villages))) === 0).slice(0, Number(values.villages));
+const keys = await Promise.all(villages.map(async (v) => (await createKey(hub.database.db, { role: 'village', villageCode: v })).secret));
+
+// Bodies built before the clock starts, from the synthetic population (matches, movers, typos).
+const total = Math.round(rate * seconds);
+const people = generatePopulation({ records: total, seed: 1815 }).records.slice(0, total);
+const services = ['KTP_EL_BARU', 'KIA', 'LEGALISASI_DOKUMEN', 'PENGANTAR_SKCK', 'SURAT_PINDAH_DATANG'];
+const work = people.map((p, i) => ({
+  key: keys[i % keys.length]!,
+  body: JSON.stringify({
+    externalId: `p-${i}`, service: services[i % services.length],
+    applicant: {
+      nik: p.nik, kk: p.kk, fullName: p.fullName, sex: p.sex, birthDate: p.birthDate, birthPlace: p.birthPlace ?? 'Panaragan',
+      motherName: p.motherName, address: p.address ?? 'Jl. Lintas Sumatera', villageCode: p.villageCode, rt: p.rt, rw: p.rw, dusun: p.dusun,
+      phone: '081234567890',
+    },
+  }),
+}));
+// Worker processes start before the clock: a process's start-up is not what is measured.
+for (const t0 = performance.now(); workerProcesses > 0;) {
+  if ((await hub.ctx.queues.queues.identify.getWorkersCount()) >= workerProcesses) break;
+  if (performance.now() - t0 > 120_000) throw new Error('worker processes did not start');
+  await new Promise((r) => setTimeout(r, 200));
+}
+const dir = mkdtempSync(path.join(tmpdir(), 'bench-push-'));
+const workFile = path.join(dir, 'work.json');
+writeFileSync(workFile, JSON.stringify(work));
+
+const cpu0 = process.cpuUsage();
+const workerCpu = () => workers.reduce((sum, w) => sum + processCpuSeconds(w.pid ?? 0), 0);
+const workerCpu0 = workerCpu();
+const pg0 = await postgresCpuSeconds(hub);
+const started = performance.now();
+const load = await new Promise<Record<string, unknown>>((resolve, reject) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'pushLoad.ts'), hub.url ?? '', String(rate), workFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Record<string, unknown>) : reject(new Error(`load process exited ${code}`))));
+});
+rmSync(dir, { recursive: true, force: true });
+
+// Wait for the pipeline to drain (bounded): what is still in flight then counts as not routed.
+const deadline = performance.now() + drainSeconds * 1000;
+for (;;) {
+  const [r] = await rows<{ moving: boolean }>(hub.database.db, sql`
+    select exists(select 1 from registrations where status in ('accepted', 'validated', 'identified')) as moving`);
+  if (!r!.moving || performance.now() > deadline) break;
+  await new Promise((res) => setTimeout(res, 100));
+}
+const drained = performance.now();
+const cpu = process.cpuUsage(cpu0);
+const pg = (await postgresCpuSeconds(hub)) - pg0;
+const workersCpu = workerCpu() - workerCpu0;
+const [db] = await rows<{ accepted: number; routed: number; held: number; waiting: number; p50: number | null; p99: number | null; max: number | null }>(hub.database.db, sql`
+  select count(*)::int as accepted, count(*) filter (where r.status = 'routed')::int as routed,
+    count(*) filter (where r.status = 'held')::int as held,
+    count(*) filter (where r.status in ('accepted', 'validated', 'identified'))::int as waiting,
+    percentile_cont(0.5) within group (order by extract(epoch from d.created_at - r.created_at) * 1000) as p50,
+    percentile_cont(0.99) within group (order by extract(epoch from d.created_at - r.created_at) * 1000) as p99,
+    max(extract(epoch from d.created_at - r.created_at) * 1000) as max
+  from registrations r left join deliveries d on d.registration_id = r.id`);
+const ms = (v: number | null) => (v === null ? null : Math.round(v));
+console.log(JSON.stringify({
+  rate, seconds, villages: keys.length, workerProcesses, load,
+  routedMs: { p50: ms(db!.p50), p99: ms(db!.p99), max: ms(db!.max) },
+  accepted: db!.accepted, routed: db!.routed, held: db!.held, notRoutedAfterDrain: db!.waiting,
+  drainSeconds: Number(((drained - started) / 1000).toFixed(2)),
+  cpuSeconds: { hub: Number(((cpu.user + cpu.system) / 1e6).toFixed(1)), workers: Number(workersCpu.toFixed(1)), postgres: Number(pg.toFixed(1)) },
+}));
+
+await Promise.all(workers.map((w) => new Promise((r) => { w.once('exit', r); w.kill('SIGTERM'); })));
+await bench.close();

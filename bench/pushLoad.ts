@@ -1,0 +1,64 @@
+/**
+ * The load side of `npm run bench:push`, in a process of its own so the hub's event loop never
+ * delays a send: one single-record POST every 1/rate seconds on keep-alive sockets (open loop: a
+ * slow answer does not slow the sending). Latency counts from the request's scheduled time, so a
+ * hub that falls behind shows it (no coordinated omission). Prints one JSON line on stdout.
+ *   argv: url rate workFile (JSON: [{ key, body }], one per request, built by bench/push.ts)
+ */
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+
+const [url, rateArg, workFile] = process.argv.slice(2) as [string, string, string];
+const rate = Number(rateArg);
+const work = JSON.parse(readFileSync(workFile, 'utf8')) as { key: string; body: string }[];
+const target = new URL('/v1/registrations', url);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+const total = work.length;
+const latencies: number[] = [];
+const statuses = new Map<number, number>();
+let errors = 0;
+let inFlight = 0;
+
+function post(i: number, due: number): Promise<void> {
+  const { key, body } = work[i]!;
+  inFlight++;
+  return new Promise((resolve) => {
+    const req = http.request(target, {
+      method: 'POST', agent,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        inFlight--;
+        statuses.set(res.statusCode ?? 0, (statuses.get(res.statusCode ?? 0) ?? 0) + 1);
+        if (res.statusCode === 202) latencies.push(performance.now() - due);
+        resolve();
+      });
+    });
+    req.on('error', () => { inFlight--; errors++; resolve(); });
+    req.end(body);
+  });
+}
+
+const pending: Promise<void>[] = [];
+const start = performance.now() + 50;
+let maxInFlight = 0;
+for (let i = 0; i < total; i++) {
+  const due = start + (i * 1000) / rate;
+  const wait = due - performance.now();
+  if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+  pending.push(post(i, due));
+  if (inFlight > maxInFlight) maxInFlight = inFlight;
+}
+const sent = performance.now();
+await Promise.all(pending);
+const ended = performance.now();
+agent.destroy();
+latencies.sort((a, b) => a - b);
+const pct = (p: number) => (latencies.length ? Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(1)) : null);
+process.stdout.write(`${JSON.stringify({
+  requests: total, accepted: latencies.length, statuses: Object.fromEntries(statuses), errors, maxInFlight,
+  sendSeconds: Number(((sent - start) / 1000).toFixed(2)), seconds: Number(((ended - start) / 1000).toFixed(2)),
+  achievedPerSecond: Math.round(latencies.length / ((ended - start) / 1000)),
+  acceptMs: { p50: pct(0.5), p99: pct(0.99), max: pct(1) },
+})}\n`);

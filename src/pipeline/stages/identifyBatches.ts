@@ -1,0 +1,137 @@
+import type { RecordKind } from '../queues.js';
+
+/** Most records one identify batch takes, across the jobs that wait. */
+export const IDENTIFY_BATCH_CAP = 2000;
+
+/**
+ * Identify jobs one worker holds at once. They cost nothing while they wait (no connection, no
+ * lock): holding many is what lets a batch take the records of all of them.
+ */
+export const IDENTIFY_JOBS_AT_ONCE = 256;
+
+/** Past this many suspect records the set is forgotten (they get one more combined try each). */
+const MAX_SUSPECTS = 100_000;
+
+/** How a job left the batcher: its records identified, or handed back unrun because the worker is closing. */
+export type Submitted = 'done' | 'deferred';
+
+interface Waiter {
+  ids: number[];
+  resolve(how?: Submitted): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Turns identify jobs into micro-batches across job boundaries. Identify is serialized (one batch at a
+ * time, under the advisory lock) and each batch pays a fixed cost of about ten queries and a commit, so
+ * one job per single-record push drained at 15–38 records/s. Here every job the worker holds waits its
+ * turn, and one batch takes the records of all waiting jobs of a kind (up to the cap); a job ends when
+ * the batch holding its records committed, so BullMQ's retries and the recovery sweep work as before.
+ *
+ * A batch that fails is retried job by job, so a record that always fails fails only its own job; its
+ * records are then suspect and their job runs alone until it succeeds, never again spoiling a shared
+ * batch. Jobs carry ids only; the records are read from Postgres by the batch (nothing else changes).
+ */
+export class IdentifyBatcher {
+  private readonly waiting: Record<RecordKind, Waiter[]> = { registration: [], resident: [] };
+  private draining: Promise<void> | null = null;
+  private stopped = false;
+  private readonly suspects = new Set<string>();
+  /** Batches run and jobs they took, for tests and measurements. */
+  readonly stats = { batches: 0, jobs: 0, retriedAlone: 0 };
+
+  constructor(private readonly run: (ids: number[], kind: RecordKind) => Promise<unknown>, private readonly cap = IDENTIFY_BATCH_CAP) {}
+
+  /**
+   * Resolves 'done' when the job's records are identified (or were already), rejects when they failed,
+   * and resolves 'deferred' when the worker closes before their batch started.
+   */
+  submit(kind: RecordKind, ids: number[]): Promise<Submitted> {
+    return new Promise<Submitted>((resolve, reject) => {
+      if (this.stopped) return resolve('deferred');
+      this.waiting[kind].push({ ids, resolve: (how = 'done') => resolve(how), reject });
+      this.kick();
+    });
+  }
+
+  /**
+   * Closing: the batch in progress finishes; jobs still waiting are handed back (their worker puts them
+   * back in the queue), so a shutdown waits for one batch, not for every job the worker holds.
+   */
+  stop(): Promise<void> {
+    this.stopped = true;
+    for (const queue of Object.values(this.waiting)) for (const w of queue.splice(0)) w.resolve('deferred');
+    return this.draining ?? Promise.resolve();
+  }
+
+  private kick(): void {
+    if (this.draining) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = null;
+      // A job that came between the drain's last look and its end would wait for nothing.
+      if (this.waiting.registration.length || this.waiting.resident.length) this.kick();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    // Kinds take turns, so a long resident sync never starves single pushes (or the reverse).
+    let turn: RecordKind = 'registration';
+    for (;;) {
+      const other: RecordKind = turn === 'registration' ? 'resident' : 'registration';
+      const kind: RecordKind | null = this.waiting[turn].length ? turn : this.waiting[other].length ? other : null;
+      if (!kind) return;
+      turn = kind === 'registration' ? 'resident' : 'registration';
+      await this.batch(kind, this.take(kind));
+    }
+  }
+
+  /** The oldest waiting jobs of a kind, up to the cap (always at least one). */
+  private take(kind: RecordKind): Waiter[] {
+    const queue = this.waiting[kind];
+    const taken: Waiter[] = [];
+    let records = 0;
+    while (queue.length && (taken.length === 0 || records + queue[0]!.ids.length <= this.cap)) {
+      const w = queue.shift()!;
+      taken.push(w);
+      records += w.ids.length;
+    }
+    return taken;
+  }
+
+  private async batch(kind: RecordKind, taken: Waiter[]): Promise<void> {
+    const suspect = (w: Waiter) => w.ids.some((id) => this.suspects.has(`${kind}:${id}`));
+    const alone = taken.filter(suspect);
+    const together = taken.filter((w) => !suspect(w));
+    if (together.length > 0) {
+      try {
+        this.stats.batches++;
+        this.stats.jobs += together.length;
+        await this.run(together.flatMap((w) => w.ids), kind);
+        for (const w of together) w.resolve();
+      } catch (err) {
+        if (together.length === 1) {
+          this.markSuspect(kind, together[0]!.ids);
+          together[0]!.reject(err);
+        } else {
+          alone.push(...together);
+        }
+      }
+    }
+    for (const w of alone) {
+      this.stats.retriedAlone++;
+      try {
+        await this.run(w.ids, kind);
+        for (const id of w.ids) this.suspects.delete(`${kind}:${id}`);
+        w.resolve();
+      } catch (err) {
+        this.markSuspect(kind, w.ids);
+        w.reject(err);
+      }
+    }
+  }
+
+  private markSuspect(kind: RecordKind, ids: number[]): void {
+    if (this.suspects.size + ids.length > MAX_SUSPECTS) this.suspects.clear();
+    for (const id of ids) this.suspects.add(`${kind}:${id}`);
+  }
+}
