@@ -59,7 +59,7 @@ await db.execute(sql`
     (${arrayParam(villages, 'text')})[1 + i % ${villages.length}], '{}'::jsonb
   from generate_series(1, ${Math.max(1, N)}) i`);
 await db.execute(sql`analyze`);
-await rebuildStats(db, [...hub.config.villages.keys()]);
+await rebuildStats(db, hub.config);
 console.log(`loaded ${N.toLocaleString('en')} citizens and the console's lists in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
 async function staffUser(u: { username: string; role: 'admin' | 'kecamatan'; region?: string }): Promise<string> {
