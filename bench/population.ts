@@ -35,6 +35,11 @@ export async function loadPopulation(db: Db, opts: { citizens: number; villages:
     insert into aid_participants (village_code, local_id, program_local_id, full_name, content_hash, resident_id, link, channel)
     select r.village_code, r.id::text, (1 + r.id % 5)::text, r.full_name, md5(r.id::text)::char(40), r.id, 'resident', 'opendk'
     from resident_records r where r.id % 11 = 0`);
+  // Double enrolment: one in 70 people known to two tiyuh is enrolled in Program 1 by both (~4,300 pairs at 300k).
+  await db.execute(sql`
+    insert into aid_participants (village_code, local_id, program_local_id, full_name, content_hash, resident_id, link, channel)
+    select r.village_code, 'x' || r.id, '1', r.full_name, md5('x' || r.id)::char(40), r.id, 'resident', 'opendk'
+    from resident_records r where r.citizen_id % 70 = 3`);
   await db.execute(sql`
     insert into registrations (village_code, external_id, service_code, applicant, status, route_agency, created_at, citizen_id)
     select (${arrayParam(villages, 'text')})[1 + i % ${villages.length}], 'r' || i, (${arrayParam(services.map((s) => s.code), 'text')})[1 + i % ${services.length}],
