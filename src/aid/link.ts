@@ -32,7 +32,7 @@ export async function linkParticipants(db: Queryable, ids: number[]): Promise<{ 
   });
   if (byNik.length) {
     const found = await rows<{ nik: string; id: number }>(db, sql`
-      select nik, min(id) as id from citizens where nik = any(${arrayParam([...new Set(byNik.map((p) => p.nik))], 'text')}) and merged_into is null
+      select nik, min(id) as id from citizens where nik = any(${arrayParam([...new Set(byNik.map((p) => p.nik))], 'text')}::char(16)[]) and merged_into is null
       group by nik having count(*) = 1`);
     const citizenOf = new Map(found.map((f) => [f.nik, f.id]));
     for (const p of byNik) {

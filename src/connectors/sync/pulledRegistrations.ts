@@ -40,7 +40,7 @@ async function residentsOf(ctx: PipelineContext, village: string, items: PulledR
       address, dusun, rt, rw
     from resident_records
     where village_code = ${village} and deleted_at is null
-      and (local_id = any(${arrayParam(ids, 'text')}) or nik = any(${arrayParam(niks, 'text')}))
+      and (local_id = any(${arrayParam(ids, 'text')}) or nik = any(${arrayParam(niks, 'text')}::char(16)[]))
     order by (state = 'active') desc, id`);
   for (const r of found) {
     if (!byId.has(r.local_id)) byId.set(r.local_id, r);

@@ -22,7 +22,7 @@ export interface QuarantineItem {
 
 function visible(scope: QuarantineScope): SQL {
   if (!scope.villages) return sql`true`;
-  return sql`(q.village_code = any(${arrayParam([...scope.villages], 'text')})
+  return sql`(q.village_code = any(${arrayParam([...scope.villages], 'text')}::char(10)[])
     or (q.village_code is null and i.api_key_id = ${scope.apiKeyId ?? -1}))`;
 }
 

@@ -62,7 +62,7 @@ export const exactNikResolver: Resolver = {
     const known = new Map<string, number>();
     if (niks.length) {
       for (const r of await rows<{ id: number; nik: string }>(tx, sql`
-        select id, nik from citizens where nik = any(${arrayParam(niks, 'text')}) and merged_into is null order by id`)) {
+        select id, nik from citizens where nik = any(${arrayParam(niks, 'text')}::char(16)[]) and merged_into is null order by id`)) {
         if (!known.has(r.nik)) known.set(r.nik, r.id);
       }
     }
