@@ -132,12 +132,16 @@ export async function dataQuality(db: Queryable, config: Pick<HubConfig, 'villag
   const quarantined = new Map((await rows<{ v: string; n: number }>(db, sql`
     select village_code as v, count(*)::int as n from quarantine
     where status = 'open' and village_code = any(${list}::char(10)[]) group by 1`)).map((r) => [r.v, r.n]));
+  // Each open case's village by primary key, one lookup per case: a join let the planner hash the whole
+  // resident table for 2,000 cases at 300k (217 ms; the lookups take a few ms whatever the table size).
   const reviews = new Map((await rows<{ v: string; n: number }>(db, sql`
-    select coalesce(r.village_code, g.village_code) as v, count(*)::int as n
-    from review_cases rc
-    left join resident_records r on rc.record_kind = 'resident' and r.id = rc.record_id
-    left join registrations g on rc.record_kind = 'registration' and g.id = rc.record_id
-    where rc.status = 'open' and coalesce(r.village_code, g.village_code) = any(${list}::char(10)[]) group by 1`)).map((r) => [r.v, r.n]));
+    select v, count(*)::int as n from (
+      select case rc.record_kind
+        when 'resident' then (select r.village_code from resident_records r where r.id = rc.record_id)
+        else (select g.village_code from registrations g where g.id = rc.record_id) end as v
+      from review_cases rc
+      where rc.status = 'open'
+    ) open_cases where v = any(${list}::char(10)[]) group by 1`)).map((r) => [r.v, r.n]));
   const now = Date.now();
   const items = villages.map((code) => {
     const r = byCode.get(code) ?? zero(code);
@@ -218,11 +222,12 @@ export async function serviceFigures(db: Queryable, config: Pick<HubConfig, 'vil
     rows<{ agency_code: string; open: number; overdue: number }>(db, sql`
       select agency_code, count(*)::int as open, count(*) filter (where due_at < now())::int as overdue
       from stats_open_items where kecamatan_code = any(${list}::char(6)[]) group by 1`),
-    // Ordered as the primary key, so the page is read from the index and stops at `limit` rows.
+    // Ordered as the primary key, so the page is read from the index and stops at `limit` rows. The
+    // column is named with its table: a bare `week` would be the to_char output and sort every row.
     rows<{ week: string; service_code: string; agency_code: string; kecamatan_code: string; registrations: number; acknowledged: number }>(db, sql`
-      select to_char(week, 'YYYY-MM-DD') as week, service_code, agency_code, kecamatan_code, registrations, acknowledged
-      from stats_service_week where week >= ${since}::date and kecamatan_code = any(${list}::char(6)[])
-      order by week, service_code, agency_code, kecamatan_code limit ${page.limit} offset ${page.offset}`),
+      select to_char(s.week, 'YYYY-MM-DD') as week, s.service_code, s.agency_code, s.kecamatan_code, s.registrations, s.acknowledged
+      from stats_service_week s where s.week >= ${since}::date and s.kecamatan_code = any(${list}::char(6)[])
+      order by s.week, s.service_code, s.agency_code, s.kecamatan_code limit ${page.limit} offset ${page.offset}`),
   ]);
   const weekly = new Map<string, { registrations: number; acknowledged: number }>();
   const agencies = new Map<string, { registrations: number; acknowledged: number; waiting: number; open: number; overdue: number; hist: { bucket: number; n: number }[] }>();
