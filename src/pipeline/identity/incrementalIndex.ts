@@ -29,6 +29,12 @@ export interface ResolveResult {
   evidence: Evidence;
   /** Citizens that scored at least the review threshold, best first (the best five, and the match). */
   candidates: CandidateDecision[];
+  /**
+   * Other citizens the record matches as strongly as `citizenId`, with no hard evidence between
+   * them and it (`citizenConflicts`): one person whose records did not match each other until this
+   * one came. A batch joins them; the hub may put them to staff.
+   */
+  joins?: string[];
 }
 
 export interface IdentityIndexOptions {
@@ -338,7 +344,19 @@ export class IdentityIndex {
     // A candidate settled apart (two people by hard evidence) is reported but opens no case.
     const top = decisions.find((d) => d.outcome === 'match') ?? decisions.find((d) => d.outcome === 'possible') ?? decisions[0];
     if (!top) return { outcome: 'distinct', score: 0, evidence: NO_EVIDENCE, candidates: decisions };
-    return { outcome: top.outcome, citizenId: top.citizenId, score: top.score, evidence: top.evidence, candidates: decisions };
+    const result: ResolveResult = { outcome: top.outcome, citizenId: top.citizenId, score: top.score, evidence: top.evidence, candidates: decisions };
+    if (top.outcome === 'match') {
+      // Another citizen the record matches as strongly, with no hard evidence between the two
+      // citizens: the record bridges two records of one person that did not match each other.
+      let group: string[] | null = null;
+      for (const d of decisions) {
+        if (d.outcome !== 'match' || d === top) continue;
+        group ??= [top.citizenId];
+        if (this.citizenConflicts(group, d.citizenId).length === 0) group.push(d.citizenId);
+      }
+      if (group && group.length > 1) result.joins = group.slice(1);
+    }
+    return result;
   }
 
   /**
@@ -375,6 +393,42 @@ export class IdentityIndex {
       }
     }
     return guards;
+  }
+
+  /**
+   * Hard evidence that two citizens are two people, member against member: two valid NIKs that
+   * are not one NIK mistyped, a twin (another given name in one family, not a variant of the name),
+   * a parent (the same name a generation apart), another sex, or birth dates a generation apart.
+   * Empty when nothing stands between them: a record that matches both may join them
+   * (batch dedupe). Members checked are capped as in `citizenGuards`.
+   */
+  citizenConflicts(aIds: string | readonly string[], bId: string): GuardHit[] {
+    const hits: GuardHit[] = [];
+    const minGap = this.config.guards.parentChildMinYears;
+    const xs: number[] = [];
+    for (const aId of typeof aIds === 'string' ? [aIds] : aIds) {
+      let x = this.firstOf.get(aId) ?? -1;
+      for (let i = 0; i < MAX_MEMBERS_CHECKED && x !== -1; i++, x = this.nextOf[x] as number) xs.push(x);
+    }
+    for (const x of xs) {
+      const a = this.recs[x] as PreparedRecord;
+      let y = this.firstOf.get(bId) ?? -1;
+      for (let j = 0; j < MAX_MEMBERS_CHECKED && y !== -1; j++, y = this.nextOf[y] as number) {
+        const b = this.recs[y] as PreparedRecord;
+        const sp = scorePair(a, b, this.ctx);
+        this.comparisons++;
+        for (const g of sp.guards) {
+          if (g.guard !== 'twins' || !(namesCompatible(sp.cmp.name) || sp.namesSlipped)) hits.push(g);
+        }
+        if (sp.cmp.sex === 'disagree' && sp.cmp.nik !== 'exact') {
+          hits.push({ guard: 'cluster_inconsistent', reason: 'another sex than a record of the other citizen', recordId: b.rec.id });
+        } else if (a.birthForGuards && b.birthForGuards && Math.abs(a.birthForGuards.y - b.birthForGuards.y) >= minGap && sp.cmp.nik !== 'exact') {
+          hits.push({ guard: 'cluster_inconsistent', reason: 'birth years a generation apart from a record of the other citizen', recordId: b.rec.id });
+        }
+        if (hits.length > 0) return hits;
+      }
+    }
+    return hits;
   }
 
   /** Live records sharing enough usable block weight, most shared weight first, capped. */
