@@ -82,7 +82,7 @@ export function dedupe(
     const p = prepared[i] as PreparedRecord;
     const id = p.rec.id;
     if (clusterOf.has(id)) throw new Error(`duplicate record id ${id}`);
-    const r = index.resolvePrepared(p);
+    const r = index.resolvePrepared(p, { joins: true });
     let cid = id;
     if (r.outcome === 'match' && r.citizenId !== undefined) {
       cid = r.citizenId;

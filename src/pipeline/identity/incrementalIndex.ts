@@ -32,9 +32,18 @@ export interface ResolveResult {
   /**
    * Other citizens the record matches as strongly as `citizenId`, with no hard evidence between
    * them and it (`citizenConflicts`): one person whose records did not match each other until this
-   * one came. A batch joins them; the hub may put them to staff.
+   * one came. Only when asked (`ResolveOptions.joins`); a batch joins them.
    */
   joins?: string[];
+}
+
+export interface ResolveOptions {
+  /**
+   * Also name the other citizens the record would join (`ResolveResult.joins`). Off by default:
+   * it scores members of every other matching citizen against each other, which an index holding
+   * one person under several citizens (a hub before review) pays on most duplicates.
+   */
+  joins?: boolean;
 }
 
 export interface IdentityIndexOptions {
@@ -287,11 +296,11 @@ export class IdentityIndex {
     this.firstOf.set(toCitizenId, first);
   }
 
-  resolve(rec: PersonRecord): ResolveResult {
-    return this.resolvePrepared(prepareRecord(rec));
+  resolve(rec: PersonRecord, options: ResolveOptions = {}): ResolveResult {
+    return this.resolvePrepared(prepareRecord(rec), options);
   }
 
-  resolvePrepared(p: PreparedRecord): ResolveResult {
+  resolvePrepared(p: PreparedRecord, options: ResolveOptions = {}): ResolveResult {
     const candidates = this.candidateRecords(p);
     const possibleMin = this.config.thresholds.possible;
     // Nearly every candidate scores below review level: keep the pairs in arrays and build the
@@ -345,7 +354,7 @@ export class IdentityIndex {
     const top = decisions.find((d) => d.outcome === 'match') ?? decisions.find((d) => d.outcome === 'possible') ?? decisions[0];
     if (!top) return { outcome: 'distinct', score: 0, evidence: NO_EVIDENCE, candidates: decisions };
     const result: ResolveResult = { outcome: top.outcome, citizenId: top.citizenId, score: top.score, evidence: top.evidence, candidates: decisions };
-    if (top.outcome === 'match') {
+    if (top.outcome === 'match' && options.joins === true) {
       // Another citizen the record matches as strongly, with no hard evidence between the two
       // citizens: the record bridges two records of one person that did not match each other.
       let group: string[] | null = null;

@@ -20,7 +20,7 @@ async function sameAsBatch(t: Test, seed: number): Promise<void> {
   let possible = 0;
   let joins = 0;
   records.forEach((r, i) => {
-    const res = idx.resolve(r);
+    const res = idx.resolve(r, { joins: true });
     let cid = res.outcome === 'match' && res.citizenId ? res.citizenId : r.id;
     if (res.outcome !== 'match' && res.candidates.some((c) => c.outcome === 'possible')) possible++;
     incremental.set(r.id, cid);
@@ -118,7 +118,8 @@ t.test('a record that matches two citizens joins them when nothing stands betwee
   idx.add('r1', withNik);
   t.equal(idx.resolve(withFamily).outcome, 'distinct', 'the first two do not match each other');
   idx.add('r2', withFamily);
-  const res = idx.resolve(full);
+  t.equal(idx.resolve(full).joins, undefined, 'joins are named only when asked');
+  const res = idx.resolve(full, { joins: true });
   t.equal(res.outcome, 'match');
   t.equal(res.citizenId, 'r1', 'the best match');
   t.same(res.joins, ['r2'], 'and the other citizen it matches, to be joined');
@@ -145,7 +146,7 @@ t.test('a record that matches two citizens does not join them over hard evidence
   const idx = new IdentityIndex();
   idx.add('a', a);
   idx.add('b', b);
-  const res = idx.resolve(c);
+  const res = idx.resolve(c, { joins: true });
   t.equal(res.outcome, 'match');
   t.same(res.candidates.filter((d) => d.outcome === 'match').map((d) => d.citizenId).sort(), ['a', 'b'], 'it matches both');
   t.equal(res.joins, undefined, 'but joins nothing');
