@@ -15,6 +15,8 @@ export interface DedupeStats {
   clusters: number;
   /** Records linked automatically to an earlier citizen. */
   matched: number;
+  /** Citizens joined into one by a record that matched both. */
+  joins: number;
   possiblePairs: number;
   comparisons: number;
   /** How often each guard stopped an automatic link. */
@@ -72,12 +74,15 @@ export function dedupe(
   const possible: PairDecision[] = [];
   const guardsFired: Record<GuardName, number> = { nik_conflict: 0, twins: 0, parent_child: 0, cluster_inconsistent: 0 };
   let matched = 0;
+  let joins = 0;
+  /** Input position of each citizen's first record. */
+  const firstAt = new Map<string, number>();
   const every = options.progressEvery ?? 10000;
   for (let i = 0; i < prepared.length; i++) {
     const p = prepared[i] as PreparedRecord;
     const id = p.rec.id;
     if (clusterOf.has(id)) throw new Error(`duplicate record id ${id}`);
-    const r = index.resolvePrepared(p);
+    const r = index.resolvePrepared(p, { joins: true });
     let cid = id;
     if (r.outcome === 'match' && r.citizenId !== undefined) {
       cid = r.citizenId;
@@ -85,28 +90,45 @@ export function dedupe(
     }
     clusterOf.set(id, cid);
     index.addPrepared(cid, p);
+    // The record may match a second citizen as strongly as the first (it bridges two records of
+    // one person that did not match each other when they came): with no hard evidence between the
+    // two citizens they become one, kept under the earlier record's id.
+    let joined: Set<string> | null = null;
+    for (const other of r.joins ?? []) {
+      if (!index.has(other)) continue;
+      const [into, from] = (firstAt.get(cid) as number) <= (firstAt.get(other) as number) ? [cid, other] : [other, cid];
+      for (const m of index.recordsOf(from)) clusterOf.set(m.id, into);
+      index.merge(from, into);
+      (joined ??= new Set([cid])).add(other);
+      cid = into;
+      joins++;
+    }
+    if (cid === id) firstAt.set(id, i);
     let reported = 0;
     for (const c of r.candidates) {
-      if (c.outcome === 'match' && c.citizenId === cid) continue;
+      if (c.outcome === 'match' && (c.citizenId === cid || joined?.has(c.citizenId))) continue;
       if (c.outcome !== 'distinct' && c.score >= index.config.thresholds.match) {
         for (const g of c.evidence.guards) guardsFired[g.guard]++;
       }
-      if (c.citizenId === cid || c.outcome === 'distinct' || reported >= index.config.maxPossiblePerRecord) continue;
+      if (c.citizenId === cid || joined?.has(c.citizenId) || c.outcome === 'distinct' || reported >= index.config.maxPossiblePerRecord) continue;
       possible.push({ a: id, b: c.recordId, outcome: 'possible', score: c.score, evidence: c.evidence });
       reported++;
     }
     if (options.onProgress && (i + 1) % every === 0) options.onProgress(i + 1, prepared.length);
   }
   const clusters = new Set(clusterOf.values()).size;
+  // A pair put to review before its two citizens were joined is settled by the join.
+  const open = joins > 0 ? possible.filter((d) => clusterOf.get(d.a) !== clusterOf.get(d.b)) : possible;
   return {
     clusterOf,
-    possible,
+    possible: open,
     ...(estimate ? { estimate } : {}),
     stats: {
       records: records.length,
       clusters,
       matched,
-      possiblePairs: possible.length,
+      possiblePairs: open.length,
+      joins,
       comparisons: index.comparisons,
       guardsFired,
       oversizedBlocks: index.blockStats().oversizedBlocks,

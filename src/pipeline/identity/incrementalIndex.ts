@@ -29,6 +29,21 @@ export interface ResolveResult {
   evidence: Evidence;
   /** Citizens that scored at least the review threshold, best first (the best five, and the match). */
   candidates: CandidateDecision[];
+  /**
+   * Other citizens the record matches as strongly as `citizenId`, with no hard evidence between
+   * them and it (`citizenConflicts`): one person whose records did not match each other until this
+   * one came. Only when asked (`ResolveOptions.joins`); a batch joins them.
+   */
+  joins?: string[];
+}
+
+export interface ResolveOptions {
+  /**
+   * Also name the other citizens the record would join (`ResolveResult.joins`). Off by default:
+   * it scores members of every other matching citizen against each other, which an index holding
+   * one person under several citizens (a hub before review) pays on most duplicates.
+   */
+  joins?: boolean;
 }
 
 export interface IdentityIndexOptions {
@@ -281,11 +296,11 @@ export class IdentityIndex {
     this.firstOf.set(toCitizenId, first);
   }
 
-  resolve(rec: PersonRecord): ResolveResult {
-    return this.resolvePrepared(prepareRecord(rec));
+  resolve(rec: PersonRecord, options: ResolveOptions = {}): ResolveResult {
+    return this.resolvePrepared(prepareRecord(rec), options);
   }
 
-  resolvePrepared(p: PreparedRecord): ResolveResult {
+  resolvePrepared(p: PreparedRecord, options: ResolveOptions = {}): ResolveResult {
     const candidates = this.candidateRecords(p);
     const possibleMin = this.config.thresholds.possible;
     // Nearly every candidate scores below review level: keep the pairs in arrays and build the
@@ -338,7 +353,19 @@ export class IdentityIndex {
     // A candidate settled apart (two people by hard evidence) is reported but opens no case.
     const top = decisions.find((d) => d.outcome === 'match') ?? decisions.find((d) => d.outcome === 'possible') ?? decisions[0];
     if (!top) return { outcome: 'distinct', score: 0, evidence: NO_EVIDENCE, candidates: decisions };
-    return { outcome: top.outcome, citizenId: top.citizenId, score: top.score, evidence: top.evidence, candidates: decisions };
+    const result: ResolveResult = { outcome: top.outcome, citizenId: top.citizenId, score: top.score, evidence: top.evidence, candidates: decisions };
+    if (top.outcome === 'match' && options.joins === true) {
+      // Another citizen the record matches as strongly, with no hard evidence between the two
+      // citizens: the record bridges two records of one person that did not match each other.
+      let group: string[] | null = null;
+      for (const d of decisions) {
+        if (d.outcome !== 'match' || d === top) continue;
+        group ??= [top.citizenId];
+        if (this.citizenConflicts(group, d.citizenId).length === 0) group.push(d.citizenId);
+      }
+      if (group && group.length > 1) result.joins = group.slice(1);
+    }
+    return result;
   }
 
   /**
@@ -375,6 +402,42 @@ export class IdentityIndex {
       }
     }
     return guards;
+  }
+
+  /**
+   * Hard evidence that two citizens are two people, member against member: two valid NIKs that
+   * are not one NIK mistyped, a twin (another given name in one family, not a variant of the name),
+   * a parent (the same name a generation apart), another sex, or birth dates a generation apart.
+   * Empty when nothing stands between them: a record that matches both may join them
+   * (batch dedupe). Members checked are capped as in `citizenGuards`.
+   */
+  citizenConflicts(aIds: string | readonly string[], bId: string): GuardHit[] {
+    const hits: GuardHit[] = [];
+    const minGap = this.config.guards.parentChildMinYears;
+    const xs: number[] = [];
+    for (const aId of typeof aIds === 'string' ? [aIds] : aIds) {
+      let x = this.firstOf.get(aId) ?? -1;
+      for (let i = 0; i < MAX_MEMBERS_CHECKED && x !== -1; i++, x = this.nextOf[x] as number) xs.push(x);
+    }
+    for (const x of xs) {
+      const a = this.recs[x] as PreparedRecord;
+      let y = this.firstOf.get(bId) ?? -1;
+      for (let j = 0; j < MAX_MEMBERS_CHECKED && y !== -1; j++, y = this.nextOf[y] as number) {
+        const b = this.recs[y] as PreparedRecord;
+        const sp = scorePair(a, b, this.ctx);
+        this.comparisons++;
+        for (const g of sp.guards) {
+          if (g.guard !== 'twins' || !(namesCompatible(sp.cmp.name) || sp.namesSlipped)) hits.push(g);
+        }
+        if (sp.cmp.sex === 'disagree' && sp.cmp.nik !== 'exact') {
+          hits.push({ guard: 'cluster_inconsistent', reason: 'another sex than a record of the other citizen', recordId: b.rec.id });
+        } else if (a.birthForGuards && b.birthForGuards && Math.abs(a.birthForGuards.y - b.birthForGuards.y) >= minGap && sp.cmp.nik !== 'exact') {
+          hits.push({ guard: 'cluster_inconsistent', reason: 'birth years a generation apart from a record of the other citizen', recordId: b.rec.id });
+        }
+        if (hits.length > 0) return hits;
+      }
+    }
+    return hits;
   }
 
   /** Live records sharing enough usable block weight, most shared weight first, capped. */

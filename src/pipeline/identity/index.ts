@@ -21,7 +21,7 @@ export { blockKeys, BlockIndex, hashKey } from './blocking.js';
 export {
   decide, evidenceOf, NameFrequencies, pairGuards, scorePair, type ScoreContext, type ScoredPair,
 } from './score.js';
-export { IdentityIndex, type CandidateDecision, type IdentityIndexOptions, type ResolveResult } from './incrementalIndex.js';
+export { IdentityIndex, type CandidateDecision, type IdentityIndexOptions, type ResolveOptions, type ResolveResult } from './incrementalIndex.js';
 export { dedupe, nameFrequenciesOf, type DedupeOptions, type DedupeResult, type DedupeStats } from './batch.js';
 export { blockingRecall, guardViolations, pairwiseQuality, type GuardViolations, type PairwiseQuality } from './evaluate.js';
 export {

@@ -299,16 +299,21 @@ export function pairGuards(
 }
 
 /**
- * A NIK a digit of the serial or a transposition off another, under the same name (up to a slip),
- * the same birth date and the same KK or mother: one NIK mistyped. Twins' NIKs differ just so, but
- * twins differ in their given names. A digit of the region differing is namesakes born the same day
- * in two kecamatan, each with a NIK of their own.
+ * A NIK a digit or a transposition off another, under the same name (up to a slip) and the same
+ * birth date: one NIK mistyped when the family agrees. Twins' NIKs differ just so, but twins differ
+ * in their given names. In one household (the same KK) whichever digit differs: one family
+ * registers in one place. With the same mother's name, a digit of the serial or a transposition.
+ * A digit of the region differing under a mother's name alone is namesakes born the same day in
+ * two kecamatan, each with a NIK of their own; with no family field in common, even a digit of the
+ * serial (300k generated records, seed 1812: two namesakes of one kecamatan born the same day,
+ * serials 0001 and 0002).
  */
 function nikTypoOf(
   a: PreparedRecord, b: PreparedRecord, cmp: Comparison, sameDate: boolean, sameFamily: boolean, upToSlip: boolean,
 ): boolean {
-  return (cmp.nik === 'transposed' || (cmp.nik === 'one_digit' && sameNikStem(a, b))) && sameDate && sameFamily &&
-    cmp.sex !== 'disagree' && upToSlip;
+  if ((cmp.nik !== 'transposed' && cmp.nik !== 'one_digit') || !sameDate || cmp.sex === 'disagree' || !upToSlip) return false;
+  if (cmp.kk === 'same') return true;
+  return sameFamily && (cmp.nik === 'transposed' || sameNikStem(a, b));
 }
 
 /**

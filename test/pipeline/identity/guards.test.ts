@@ -50,6 +50,20 @@ t.test('two valid NIKs a digit apart with name, date and KK or mother agreeing a
   t.not(dedupe([a, twin]).clusterOf.get('d'), 'a');
 });
 
+t.test('in one household (the same KK) a NIK a digit off in the region is one NIK mistyped; under a mother alone it is not', async (t) => {
+  const a: PersonRecord = { id: 'a', ...base, nik: '1812051708850003' };
+  // The province digit mistyped: 1912... is a valid NIK of its own, fitting the same date and sex.
+  const sameKk: PersonRecord = { id: 'b', ...base, nik: '1912051708850003', motherName: null };
+  t.equal(dedupe([a, sameKk]).clusterOf.get('b'), 'a', 'same KK, same name and date: linked');
+  const idx = new IdentityIndex();
+  idx.add('A', a);
+  t.match(idx.resolve(sameKk).evidence.fields.find((f) => f.field === 'nik')?.note ?? '', /NIK typo/);
+  const motherOnly: PersonRecord = { id: 'c', ...base, nik: '1912051708850003', kk: '1912050101100002' };
+  t.not(dedupe([a, motherOnly]).clusterOf.get('c'), 'a', 'another KK, the mother alone: namesakes of two regions');
+  const twin: PersonRecord = { id: 'd', ...base, fullName: 'Ahmad Fauzan', nik: '1912051708850003' };
+  t.not(dedupe([a, twin]).clusterOf.get('d'), 'a', 'another given name in the household: a twin');
+});
+
 t.test('two valid different NIKs, each consistent with its birth date, are never auto-merged', async (t) => {
   const a: PersonRecord = { id: 'a', ...base, nik: '1812051708850003' };
   const b: PersonRecord = { id: 'b', ...base, nik: '1812051708850027' };

@@ -1,30 +1,49 @@
 import t from 'tap';
+import type { Test } from 'tap';
 import {
   dedupe, IdentityIndex, nameFrequenciesOf, prepareRecord, type PersonRecord,
 } from '../../../src/pipeline/identity/index.js';
 import { generatePopulation } from '../../../src/synth/population.js';
 
 t.test('incremental resolve+add decides exactly as batch dedupe', async (t) => {
-  const { records } = generatePopulation({ records: 3000, seed: 99 });
+  // Seed 1 holds a record that joins two citizens (batch stats.joins), seed 99 none.
+  for (const seed of [99, 1]) await t.test(`seed ${seed}`, async (t) => sameAsBatch(t, seed));
+});
+
+async function sameAsBatch(t: Test, seed: number): Promise<void> {
+  const { records } = generatePopulation({ records: 3000, seed });
   const frequencies = nameFrequenciesOf(records.map(prepareRecord));
   const batch = dedupe(records, undefined, { frequencies });
   const idx = new IdentityIndex(undefined, { frequencies });
   const incremental = new Map<string, string>();
+  const firstAt = new Map<string, number>();
   let possible = 0;
-  for (const r of records) {
-    const res = idx.resolve(r);
-    const cid = res.outcome === 'match' && res.citizenId ? res.citizenId : r.id;
+  let joins = 0;
+  records.forEach((r, i) => {
+    const res = idx.resolve(r, { joins: true });
+    let cid = res.outcome === 'match' && res.citizenId ? res.citizenId : r.id;
     if (res.outcome !== 'match' && res.candidates.some((c) => c.outcome === 'possible')) possible++;
     incremental.set(r.id, cid);
     idx.add(cid, r);
-  }
+    // The citizens the record joins become one, under the earlier first record (as the batch does).
+    for (const other of res.joins ?? []) {
+      const [into, from] = (firstAt.get(cid) as number) <= (firstAt.get(other) as number) ? [cid, other] : [other, cid];
+      for (const m of idx.recordsOf(from)) incremental.set(m.id, into);
+      idx.merge(from, into);
+      cid = into;
+      joins++;
+    }
+    if (cid === r.id) firstAt.set(r.id, i);
+  });
+  t.equal(joins, batch.stats.joins, 'the same citizens joined');
   let disagreements = 0;
   for (const [id, cid] of batch.clusterOf) if (incremental.get(id) !== cid) disagreements++;
   t.equal(disagreements, 0, 'same cluster for every record');
   t.equal(idx.citizenCount, batch.stats.clusters);
   t.ok(batch.stats.matched > 100, `the data has duplicates to find (${batch.stats.matched})`);
   t.ok(possible > 0, 'and pairs for review');
-});
+  if (seed === 1) t.ok(joins > 0, `a record joined two citizens (${joins})`);
+}
 
 t.test('a citizen can hold several records; remove and merge', async (t) => {
   const a: PersonRecord = { id: 'a1', fullName: 'Sri Wahyuni', sex: 'F', birthDate: '1979-04-21', nik: '1812056104790002', villageCode: '1812012002' };
@@ -84,4 +103,63 @@ t.test('moveRecord takes one record to another citizen, from any place in the li
   t.equal(idx.recordCount, 5);
   const res = idx.resolve(rec('q', 'Siti Aminah', '1985-02-03'));
   t.equal(res.citizenId, 'C2', 'found under the citizen it moved to');
+});
+
+t.test('a record that matches two citizens joins them when nothing stands between them', async (t) => {
+  // One woman written three times: with her NIK but no family fields, with her family but no
+  // NIK or date, and in full. The first two share only the name; the third matches both.
+  const withNik: PersonRecord = { id: 'r1', fullName: 'Sri Wahyuni', sex: 'F', birthDate: '1979-04-21', nik: '1812056104790002' };
+  const withFamily: PersonRecord = { id: 'r2', fullName: 'Sri Wahyuni', sex: 'F', kk: '1812050101090011', motherName: 'Paini', villageCode: '1812052004' };
+  const full: PersonRecord = {
+    id: 'r3', fullName: 'Sri Wahyuni', sex: 'F', birthDate: '1979-04-21', nik: '1812056104790002', kk: '1812050101090011',
+    motherName: 'Paini', villageCode: '1812052004',
+  };
+  const idx = new IdentityIndex();
+  idx.add('r1', withNik);
+  t.equal(idx.resolve(withFamily).outcome, 'distinct', 'the first two do not match each other');
+  idx.add('r2', withFamily);
+  t.equal(idx.resolve(full).joins, undefined, 'joins are named only when asked');
+  const res = idx.resolve(full, { joins: true });
+  t.equal(res.outcome, 'match');
+  t.equal(res.citizenId, 'r1', 'the best match');
+  t.same(res.joins, ['r2'], 'and the other citizen it matches, to be joined');
+  t.same(idx.citizenConflicts('r1', 'r2'), [], 'no hard evidence between them');
+  const batch = dedupe([withNik, withFamily, full]);
+  t.same([...batch.clusterOf.values()], ['r1', 'r1', 'r1'], 'the batch holds one citizen, under the first record');
+  t.equal(batch.stats.joins, 1);
+  t.same(batch.possible, [], 'no review pair left between records of one citizen');
+  // In another order the join keeps the earlier record's id.
+  const reordered = dedupe([withFamily, withNik, full]);
+  t.same([...reordered.clusterOf.values()], ['r2', 'r2', 'r2']);
+});
+
+t.test('a record that matches two citizens does not join them over hard evidence', async (t) => {
+  // Two women of one name and birth date with two valid NIKs of their own (not one mistyped: no
+  // family field in common). A third record without a NIK matches each of them.
+  const a: PersonRecord = { id: 'a', fullName: 'Sri Wahyuni', sex: 'F', birthDate: '1979-04-21', nik: '1812056104790002', kk: '1812050101090011' };
+  const b: PersonRecord = {
+    id: 'b', fullName: 'Sri Wahyuni', sex: 'F', birthDate: '1979-04-21', nik: '1812056104790147', motherName: 'Paini', villageCode: '1812052004',
+  };
+  const c: PersonRecord = {
+    id: 'c', fullName: 'Sri Wahyuni', sex: 'F', birthDate: '1979-04-21', kk: '1812050101090011', motherName: 'Paini', villageCode: '1812052004',
+  };
+  const idx = new IdentityIndex();
+  idx.add('a', a);
+  idx.add('b', b);
+  const res = idx.resolve(c, { joins: true });
+  t.equal(res.outcome, 'match');
+  t.same(res.candidates.filter((d) => d.outcome === 'match').map((d) => d.citizenId).sort(), ['a', 'b'], 'it matches both');
+  t.equal(res.joins, undefined, 'but joins nothing');
+  t.same(idx.citizenConflicts('a', 'b').map((g) => g.guard), ['nik_conflict']);
+  const batch = dedupe([a, b, c]);
+  t.not(batch.clusterOf.get('a'), batch.clusterOf.get('b'), 'two people stay two');
+  t.equal(batch.stats.joins, 0);
+
+  // Another sex, and birth years a generation apart, stand between two citizens as well.
+  const idx2 = new IdentityIndex();
+  idx2.add('m', { id: 'm', fullName: 'Agus Salim', sex: 'M', birthDate: '1970-01-01' });
+  idx2.add('f', { id: 'f', fullName: 'Agus Salim', sex: 'F', birthDate: '1970-01-01' });
+  idx2.add('old', { id: 'old', fullName: 'Agus Salim', sex: 'M', birthDate: '1940-01-01' });
+  t.same(idx2.citizenConflicts('m', 'f').map((g) => g.guard), ['cluster_inconsistent'], 'another sex');
+  t.match(idx2.citizenConflicts('m', 'old')[0]?.reason ?? '', /generation/, 'a generation apart');
 });
