@@ -11,6 +11,7 @@ import { findRegistration } from '../pipeline/registrationStatus.js';
 import { requestedVillage, villageScope } from './residents.js';
 import { priorSubmission, requestHash } from '../pipeline/intake/idempotency.js';
 import { noteBulkWrite } from '../db/statistics.js';
+import { SinglePushCommitter } from '../pipeline/intake/groupCommit.js';
 import { regionDigits } from '../config/regionCode.js';
 import { registrationProgress, villageFeed } from '../delivery/progress.js';
 
@@ -89,6 +90,17 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   const { db, config } = deps;
   const villageKey = requireKey(deps.keys, deps.limiter, ['village']);
+  const enqueueNew = async (newIds: number[], submissionId: number) => {
+    noteBulkWrite(db, 'registrations', newIds.length, deps.ctx.log);
+    try {
+      // Checked in the request (the sender gets the answer), so the records start at identify.
+      await deps.queues.enqueue('identify', newIds, `inbox${submissionId}`);
+    } catch (err) {
+      // Committed in Postgres already: the recovery sweep enqueues these records when Redis is back.
+      deps.ctx.log.warn({ err, submissionId }, 'enqueue failed; left to the recovery sweep');
+    }
+  };
+  const committer = new SinglePushCommitter(db, enqueueNew);
 
   app.post('/v1/registrations', {
     preHandler: villageKey,
@@ -147,7 +159,16 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
 
     let newIds: number[] = [];
     let submission: StoredRegistrations['response'] | null;
-    try {
+    const single = checks[0]!;
+    if (!batch && single.ok) {
+      // Committed with the other single pushes of the moment, and enqueued with them (SinglePushCommitter).
+      const stored = await committer.submit({
+        villageCode: village, apiKeyId: p.keyId, idempotencyKey: idem ?? null, requestHash: hash, payload: body,
+        value: single.value, warnings: single.warnings,
+      });
+      submission = stored?.response ?? null;
+      if (submission) return reply.code(202).send(submission);
+    } else try {
       submission = await db.transaction(async (tx) => {
         const stored = await storeRegistrations(tx, {
           channel: 'push', villageCode: village, apiKeyId: p.keyId, idempotencyKey: idem ?? null, requestHash: hash, payload: body, list, checks,
@@ -169,14 +190,7 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
       throw new HubError(409, 'IDEMPOTENCY_IN_PROGRESS', { id: 'Kiriman dengan Idempotency-Key ini sedang diproses; coba lagi sebentar.', en: 'A request with this Idempotency-Key is still being processed; retry shortly.' },
         'Idempotency-Key', undefined, { 'Retry-After': '1' });
     }
-    noteBulkWrite(db, 'registrations', newIds.length, deps.ctx.log);
-    try {
-      // Checked in the request (the sender gets the answer), so the records start at identify.
-      await deps.queues.enqueue('identify', newIds, `inbox${submission.submissionId}`);
-    } catch (err) {
-      // Committed in Postgres already: the recovery sweep enqueues these records when Redis is back.
-      req.log.warn({ err, submissionId: submission.submissionId }, 'enqueue failed; left to the recovery sweep');
-    }
+    await enqueueNew(newIds, submission.submissionId);
     return reply.code(202).send(submission);
   });
 

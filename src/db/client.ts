@@ -40,8 +40,10 @@ export async function openDatabase(url: string | undefined, dataDir: string, opt
   if (url) {
     // JIT off: the hub's statements are short, and a stale row estimate (a table that grew since its
     // last ANALYZE) made Postgres spend ~120 ms compiling a 3 ms lookup, once per identify batch.
-    const client = postgres(url, { max: opts.max ?? 10, onnotice: () => {}, connection: { jit: 'off' } });
-    const db = drizzlePg(client, { schema }) as unknown as Db;
+    // Custom plans only: a prepared statement's generic plan cannot use the partial in-flight indexes
+    // for a status passed as a parameter, and planning these short statements is cheap.
+    const client = postgres(url, { max: opts.max ?? 10, onnotice: () => {}, connection: { jit: 'off', plan_cache_mode: 'force_custom_plan' } });
+    const db = drizzlePg(preparing(client), { schema }) as unknown as Db;
     const u = new URL(url);
     return {
       db,
@@ -77,6 +79,41 @@ export async function openDatabase(url: string | undefined, dataDir: string, opt
     release();
     throw err;
   }
+}
+
+/**
+ * Statements with at most this many parameters (and this much text) run as named prepared statements,
+ * cached per connection by postgres.js. drizzle sends every statement unprepared, and postgres.js then
+ * spends two round trips on each one with parameters (Parse/Describe to learn the parameter types,
+ * then Bind/Execute); a prepared one is described once per connection and then takes one. The bound
+ * keeps the cache finite: the hub's bulk statements pass arrays as one parameter each (sqlArrays.ts),
+ * so only a query builder's `in (...)` list of varying length makes new texts, and a long list is not
+ * worth keeping. A connection's cache goes with it (postgres.js recycles connections after 30–60 min).
+ */
+export const PREPARE_MAX_PARAMS = 64;
+export const PREPARE_MAX_TEXT = 16_000;
+
+type Sql = postgres.Sql;
+
+/** The client drizzle talks to, with prepare chosen per statement; transactions and savepoints get the same. */
+export function preparing(client: Sql): Sql {
+  const prepare = (text: string, args: unknown): boolean =>
+    Array.isArray(args) && args.length > 0 && args.length <= PREPARE_MAX_PARAMS && text.length <= PREPARE_MAX_TEXT;
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop === 'unsafe') {
+        return (text: string, args?: unknown[], options?: Record<string, unknown>) =>
+          target.unsafe(text, args as never, { ...options, prepare: prepare(text, args) });
+      }
+      if (prop === 'begin' || prop === 'savepoint') {
+        return (...a: unknown[]) => {
+          const fn = a[a.length - 1] as (c: Sql) => unknown;
+          return (Reflect.get(target, prop) as (...b: unknown[]) => unknown)(...a.slice(0, -1), (c: Sql) => fn(preparing(c)));
+        };
+      }
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  });
 }
 
 /** Rows of a raw statement; postgres.js answers an array, PGlite an object with `rows`. */

@@ -42,6 +42,15 @@ export interface StoredRegistrations {
   newIds: number[];
 }
 
+/** The answer to an accepted registration: stored now (`fresh`), or a duplicate of the village's known one. */
+export function acceptedAnswer(externalId: string, id: number, fresh: boolean, warnings: RecordError[]): RegistrationAnswer {
+  return {
+    externalId, id, status: 'accepted',
+    ...(fresh ? {} : { duplicate: true as const }),
+    ...(warnings.length ? { warnings } : {}),
+  };
+}
+
 /**
  * Stores one submission inside the caller's transaction: the inbox row, the valid registrations
  * (a known externalId of the village is answered as a duplicate), the rejected ones in quarantine,
@@ -101,12 +110,7 @@ export async function storeRegistrations(tx: Tx, s: RegistrationSubmission): Pro
       continue;
     }
     const ext = c.value.externalId;
-    const id = fresh.get(ext) ?? existing.get(ext)!;
-    answers.push({
-      externalId: ext, id, status: 'accepted',
-      ...(fresh.has(ext) ? {} : { duplicate: true as const }),
-      ...(c.warnings.length ? { warnings: c.warnings } : {}),
-    });
+    answers.push(acceptedAnswer(ext, fresh.get(ext) ?? existing.get(ext)!, fresh.has(ext), c.warnings));
   }
   const response = { submissionId: inboxId, records: answers };
   await tx.execute(sql`update inbox set response = ${storableJson(response)}::jsonb where id = ${inboxId}`);

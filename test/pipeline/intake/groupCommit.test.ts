@@ -1,0 +1,77 @@
+import t from 'tap';
+import { sql } from 'drizzle-orm';
+import { rows } from '../../../src/db/client.js';
+import { arrayParam } from '../../../src/db/sqlArrays.js';
+import { startTestHub } from '../../helpers/hub.js';
+import { applicant, MULYA_JAYA_05, PANARAGAN } from '../../helpers/fixtures.js';
+
+// Single pushes arriving together are committed in groups (SinglePushCommitter): each answer must be
+// what a push alone gets, with duplicates and Idempotency-Keys inside one group.
+const th = await startTestHub(t, { workers: false });
+const db = th.hub.database.db;
+const keyA = await th.key('village', { villageCode: PANARAGAN });
+const keyB = await th.key('village', { villageCode: MULYA_JAYA_05 });
+const push = async (key: string, body: unknown, headers: Record<string, string> = {}) => {
+  const res = await fetch(`${th.url}/v1/registrations`, {
+    method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body),
+  });
+  return { status: res.status, replayed: res.headers.get('idempotent-replayed'), body: await res.json() as { submissionId: number; records: { externalId: string; id: number; status: string; duplicate?: boolean }[] } };
+};
+const reg = (externalId: string, n: number) => ({ externalId, service: 'KTP_EL_BARU', applicant: applicant(n) });
+
+t.test('120 concurrent single pushes of two villages: each stored once, duplicates answered as such', async (t) => {
+  const sends = Array.from({ length: 120 }, (_, i) => {
+    // Each (village, externalId) is sent twice at once; the two villages share externalIds (each its own record).
+    return push(i % 2 ? keyA : keyB, reg(`gc-${Math.floor(i / 4)}`, 100 + i));
+  });
+  const answers = await Promise.all(sends);
+  t.same(answers.filter((a) => a.status !== 202).map((a) => a.status), [], 'all 202');
+  const submissions = new Set(answers.map((a) => a.body.submissionId));
+  t.equal(submissions.size, 120, 'an inbox row (submission) per request');
+  const [n] = await rows<{ inbox: number; regs: number; distinct: number }>(db, sql`
+    select (select count(*)::int from inbox where id = any(${arrayParam([...submissions], 'int')})) as inbox,
+      (select count(*)::int from registrations where external_id like 'gc-%') as regs,
+      (select count(distinct (village_code, external_id))::int from registrations where external_id like 'gc-%') as distinct`);
+  t.equal(n!.inbox, 120);
+  t.equal(n!.regs, 60, 'each of the 60 (village, externalId) stored');
+  t.equal(n!.distinct, 60, 'no registration twice');
+  const byRecord = new Map<number, number>();
+  for (const a of answers) {
+    const r = a.body.records[0]!;
+    t.equal(r.status, 'accepted');
+    if (!r.duplicate) byRecord.set(r.id, (byRecord.get(r.id) ?? 0) + 1);
+  }
+  t.equal(byRecord.size, n!.regs, 'each stored registration answered fresh exactly once');
+  t.ok([...byRecord.values()].every((c) => c === 1));
+  const dups = answers.filter((a) => a.body.records[0]!.duplicate);
+  t.equal(dups.length, 120 - n!.regs, 'the rest answered as duplicates of a stored id');
+  for (const d of dups) t.ok(byRecord.has(d.body.records[0]!.id), 'a duplicate names the stored record');
+  // Each request's inbox row holds its own answer (replayed for its Idempotency-Key).
+  const stored = await rows<{ id: number; response: unknown }>(db, sql`select id, response from inbox where id = any(${arrayParam([...submissions], 'int')})`);
+  const answerOf = new Map(answers.map((a) => [a.body.submissionId, a.body]));
+  for (const s of stored) t.same(s.response, answerOf.get(s.id));
+});
+
+t.test('one Idempotency-Key sent 8 times at once in single pushes: one inbox row, the others replay it or wait', async (t) => {
+  const answers = await Promise.all(Array.from({ length: 8 }, () => push(keyA, reg('gc-idem', 500), { 'idempotency-key': 'gc-same' })));
+  t.ok(answers.every((a) => a.status === 202 || a.status === 409), answers.map((a) => a.status).join(','));
+  const [n] = await rows<{ n: number }>(db, sql`select count(*)::int as n from inbox where idempotency_key = 'gc-same'`);
+  t.equal(n?.n, 1);
+  const ok = answers.filter((a) => a.status === 202);
+  t.ok(ok.length >= 1);
+  t.ok(ok.every((a) => a.body.submissionId === ok[0]!.body.submissionId), 'all 202s are the one submission');
+  t.equal(ok.filter((a) => a.replayed !== 'true').length, 1, 'answered fresh once, replayed otherwise');
+  const again = await push(keyA, reg('gc-idem', 500), { 'idempotency-key': 'gc-same' });
+  t.equal(again.status, 202);
+  t.equal(again.replayed, 'true');
+  t.same(again.body, ok.find((a) => a.replayed !== 'true')!.body);
+});
+
+t.test('each group\'s new records are enqueued for identify', async (t) => {
+  const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => push(keyB, reg(`gc-q-${i}`, 700 + i))));
+  const ids = new Set(answers.map((a) => a.body.records[0]!.id));
+  const jobs = await th.hub.ctx.queues.queues.identify.getJobs(['waiting', 'prioritized', 'delayed', 'active']);
+  const queued = new Set(jobs.flatMap((j) => j.data.ids));
+  t.ok([...ids].every((id) => queued.has(id)), 'every new record in an identify job');
+  t.ok(jobs.filter((j) => j.data.ids.some((id) => ids.has(id))).length <= 30, 'no more jobs than requests');
+});
