@@ -99,7 +99,9 @@ t.test('through the hub: single-record jobs are identified in few batches, one c
       if (res.status !== 202) throw new Error(`push failed: ${res.status}`);
     }));
   }
-  t.equal((await th.hub.ctx.queues.queues.identify.getJobCounts('waiting')).waiting, 300, 'one identify job per push');
+  // Pushes that arrive together commit as one group and travel as one job (group commit): at most one per push.
+  const jobs = (await th.hub.ctx.queues.queues.identify.getJobCounts('waiting')).waiting ?? 0;
+  t.ok(jobs >= 1 && jobs <= 300, `${jobs} identify jobs for 300 pushes`);
   await th.hub.close();
   const hub = await th.restart({ workers: true });
   const db = hub.database.db;
@@ -115,8 +117,8 @@ t.test('through the hub: single-record jobs are identified in few batches, one c
   t.equal(end.citizens, end.niks, 'one citizen per NIK, the index and the table agree');
   t.equal(end.deliveries, end.distinct, 'no delivery doubled');
   const stats = hub.workers!.identifyBatches;
-  t.equal(stats.jobs, 300, 'every job taken once');
-  t.ok(stats.batches < 60, `300 jobs in ${stats.batches} batches`);
+  t.equal(stats.jobs, jobs, 'every job taken once');
+  t.ok(stats.batches < 60, `${jobs} jobs in ${stats.batches} batches`);
 });
 
 t.test('through the hub: a record that always fails holds back only itself', async (t) => {
