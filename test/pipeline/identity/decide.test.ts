@@ -154,3 +154,85 @@ t.test('namesakes under birth dates that differ outright, one without NIK, apart
   const same = idx.resolve({ ...b, kk: a.kk, address: a.address });
   t.equal(same.outcome, 'possible', 'the same household keeps the case: a date mistyped');
 });
+
+// Two men born the same day in one kecamatan, each with his own valid NIK fitting his date and sex.
+const fauzi: PersonRecord = {
+  id: 'f', fullName: 'Ahmad Fauzi', nik: '1812051708850003', sex: 'M', birthDate: '1985-08-17', motherName: 'Siti Aminah',
+  kk: '1812052512190007', villageCode: '1812052001', address: 'Dusun II RT 003 RW 001', religion: 'ISLAM', birthPlace: 'Panaragan',
+};
+const namesake: PersonRecord = {
+  ...fauzi, id: 'n', nik: '1812051708850004', motherName: 'Ponirah', kk: '1812050307110042', villageCode: '1812052004',
+  address: 'Dusun IV RT 012 RW 004',
+};
+
+t.test('two valid NIKs a typo apart, nothing of a household shared, and the mothers differ: two people, no case', async (t) => {
+  const r = outcomeOf(fauzi, namesake);
+  t.equal(r.outcome, 'distinct');
+  t.ok(r.candidates.some((c) => c.evidence.guards.some((g) => g.guard === 'nik_conflict')), 'the pair was scored and guarded');
+  // Without the mothers' names the same name on NIKs a typo apart stays for staff: often one NIK mistyped.
+  t.equal(outcomeOf({ ...fauzi, motherName: null }, { ...namesake, motherName: null }).outcome, 'possible');
+  // Nor when the address says they may live in one place.
+  t.equal(outcomeOf(fauzi, { ...namesake, address: fauzi.address, villageCode: fauzi.villageCode }).outcome, 'possible');
+});
+
+t.test('two valid NIKs under another given name with no household in common: two people, no case', async (t) => {
+  const noMothers = { motherName: null };
+  const r = outcomeOf({ ...fauzi, ...noMothers }, { ...namesake, ...noMothers, fullName: 'Ahmad Rifai' });
+  t.equal(r.outcome, 'distinct');
+  // A slip of the same name ("Fauzan") is not another name: the case stays.
+  t.equal(outcomeOf({ ...fauzi, ...noMothers }, { ...namesake, ...noMothers, fullName: 'Ahmad Fauzan' }).outcome, 'possible');
+  t.ok(r.candidates.length > 0, 'the pair was scored');
+});
+
+t.test('two valid NIKs more than a typo apart under one name and date, no household in common: two people, no case', async (t) => {
+  const other: PersonRecord = { ...namesake, nik: '1812091708850117', motherName: null };
+  const r = outcomeOf({ ...fauzi, motherName: null }, other);
+  t.equal(r.outcome, 'distinct');
+  t.ok(r.candidates.length > 0, 'the pair was scored');
+  t.equal(outcomeOf(fauzi, { ...other, motherName: fauzi.motherName }).outcome, 'possible', 'the same mother: staff decide');
+});
+
+t.test('siblings: another given name under a birth date that differs in two parts, in one family, open no case', async (t) => {
+  const home = {
+    kk: fauzi.kk, motherName: 'Suwarni', villageCode: fauzi.villageCode, address: fauzi.address, religion: 'ISLAM', birthPlace: 'Panaragan',
+    occupation: 'PELAJAR/MAHASISWA',
+  };
+  const brother: PersonRecord = { id: 'a', fullName: 'Ahmad Fauzi', sex: 'M', birthDate: '2005-08-17', ...home };
+  const r = outcomeOf(brother, { id: 'b', fullName: 'Ahmad Rizal', sex: 'M', birthDate: '2005-03-02', ...home });
+  t.equal(r.outcome, 'distinct');
+  t.ok(r.score >= 11, `the pair reaches review level by its score (${r.score.toFixed(1)})`);
+  // One part of the date off (a typo of the month) keeps the case, as does a slip of the name or a part left off.
+  t.equal(outcomeOf(brother, { id: 'c', fullName: 'Ahmad Rizal', sex: 'M', birthDate: '2005-08-02', ...home }).outcome, 'possible');
+  t.equal(outcomeOf(brother, { id: 'd', fullName: 'Ahmad Fauiz', sex: 'M', birthDate: '2005-03-02', ...home }).outcome, 'possible');
+  t.equal(outcomeOf(brother, { id: 'e', fullName: 'Fauzi', sex: 'M', birthDate: '2005-03-02', ...home }).outcome, 'possible');
+});
+
+t.test('the same name a generation apart under a common mother\'s name opens no case; a rare one or a year typo does', async (t) => {
+  const { NameFrequencies, prepareRecord } = await import('../../../src/pipeline/identity/index.js');
+  const father: PersonRecord = {
+    id: 'f', fullName: 'Slamet Riyadi', sex: 'M', birthDate: '1950-05-05', motherName: 'Siti Aminah', villageCode: '1812052001', religion: 'ISLAM',
+    birthPlace: 'Panaragan',
+  };
+  // The son's record has no birth date; his NIK says 1978.
+  const son: PersonRecord = { ...father, id: 's', birthDate: null, nik: '1812051203780002', villageCode: '1812032004' };
+  // A kabupaten where 200 of 3,000 mothers are called Siti Aminah, and one Tukinem Wulansari.
+  const key = (m: string) => (prepareRecord({ id: 'x', fullName: 'x', motherName: m }).mother as { phonJoined: string }).phonJoined;
+  const frequencies = new NameFrequencies();
+  for (let i = 0; i < 3000; i++) {
+    frequencies.add(`name${i}`);
+    frequencies.countMother(i < 200 ? key('Siti Aminah') : `mother${i}`);
+  }
+  frequencies.countMother(key('Tukinem Wulansari'));
+  const resolve = (a: PersonRecord, b: PersonRecord) => {
+    const idx = new IdentityIndex(undefined, { frequencies });
+    idx.add('A', a);
+    return idx.resolve(b);
+  };
+  const common = resolve(father, son);
+  t.equal(common.outcome, 'distinct');
+  t.ok(common.candidates.some((c) => c.evidence.guards.some((g) => g.guard === 'parent_child')), 'the pair was scored and the parent guard fired');
+  const rare = { motherName: 'Tukinem Wulansari' };
+  t.equal(resolve({ ...father, ...rare }, { ...son, ...rare }).outcome, 'possible', 'a rare mother\'s name agreeing: staff decide');
+  // Day and month kept, the year a generation off: perhaps the year written wrong (1950 / 1978).
+  t.equal(resolve(father, { ...son, nik: null, birthDate: '1978-05-05' }).outcome, 'possible');
+});
