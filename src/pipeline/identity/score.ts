@@ -254,7 +254,7 @@ export function pairGuards(
   const upToSlip = nameUpToSlip(a, b, cmp, frequencies);
   if (
     a.nik?.valid && b.nik?.valid && a.nik.digits !== b.nik.digits && a.nikSelfConsistent && b.nikSelfConsistent &&
-    !nikTypoOf(a, b, cmp, sameDate, sameFamily, upToSlip)
+    !nikTypoOf(a, b, cmp, sameDate, upToSlip)
   ) {
     hits.push({ guard: 'nik_conflict', reason: 'two valid NIKs, each consistent with its own birth date and sex', recordId: b.rec.id });
   }
@@ -273,10 +273,13 @@ export function pairGuards(
   // against a common one, is a clerk's slip, not the name parents give a twin.
   const slip = cmp.name === 'typo' && cmp.sex !== 'disagree' &&
     (namesDifferBySlip(a.name, b.name) || typoOfCommonPart(a.name, b.name, frequencies));
+  // Under another sex only the same name written alike is one person (the sex mistyped): a brother
+  // and a sister born the same day carry close names (300k seed 7: twins merged on 'close' names).
   const namesSame =
-    cmp.name === 'exact' || cmp.name === 'phonetic' || cmp.name === 'close' || slip || upToSlip ||
-    (cmp.name === 'partial' && sameFamily &&
-      (sameGivenNameWithInitials(a.name, b.name) || namesDifferByDroppedParts(a.name, b.name)));
+    cmp.name === 'exact' || cmp.name === 'phonetic' ||
+    (cmp.sex !== 'disagree' && (cmp.name === 'close' || slip || upToSlip ||
+      (cmp.name === 'partial' && sameFamily &&
+        (sameGivenNameWithInitials(a.name, b.name) || namesDifferByDroppedParts(a.name, b.name)))));
   if (
     sameDate && !nikSaysSame &&
     ((sameFamily && !namesSame) || (cmp.village === 'same' && !namesCompatible(cmp.name) && !slip && !upToSlip))
@@ -306,14 +309,16 @@ export function pairGuards(
  * A digit of the region differing under a mother's name alone is namesakes born the same day in
  * two kecamatan, each with a NIK of their own; with no family field in common, even a digit of the
  * serial (300k generated records, seed 1812: two namesakes of one kecamatan born the same day,
- * serials 0001 and 0002).
+ * serials 0001 and 0002). Under a mother's name alone the date must be a real one, not a
+ * placeholder many share, and the name whole, not with a part left off (300k seed 7: namesakes of
+ * one kecamatan under one mother's name on serials a digit apart, one pair "born" on a placeholder
+ * date, one pair with a name a part shorter).
  */
-function nikTypoOf(
-  a: PreparedRecord, b: PreparedRecord, cmp: Comparison, sameDate: boolean, sameFamily: boolean, upToSlip: boolean,
-): boolean {
+function nikTypoOf(a: PreparedRecord, b: PreparedRecord, cmp: Comparison, sameDate: boolean, upToSlip: boolean): boolean {
   if ((cmp.nik !== 'transposed' && cmp.nik !== 'one_digit') || !sameDate || cmp.sex === 'disagree' || !upToSlip) return false;
   if (cmp.kk === 'same') return true;
-  return sameFamily && (cmp.nik === 'transposed' || sameNikStem(a, b));
+  return cmp.motherName === 'agree' && cmp.birthDate === 'exact' && cmp.name !== 'partial' &&
+    (cmp.nik === 'transposed' || sameNikStem(a, b));
 }
 
 /**
@@ -439,7 +444,7 @@ export function scoreComparedAbove(a: PreparedRecord, b: PreparedRecord, cmp: Co
   const slipped = upToSlip && !namesCompatible(cmp.name);
   const sameDate = cmp.birthDate === 'exact' || cmp.birthDate === 'exact_placeholder';
   const nikTypo = a.nikSelfConsistent && b.nikSelfConsistent &&
-    nikTypoOf(a, b, cmp, sameDate, cmp.kk === 'same' || cmp.motherName === 'agree', upToSlip);
+    nikTypoOf(a, b, cmp, sameDate, upToSlip);
   return {
     cmp, score, nameWeight: nw.w, nameNote: nw.note, motherWeight: mw.w, motherNote: mw.note, guards: pairGuards(a, b, cmp, ctx.config, ctx.frequencies), namesRelated: related, nikMistyped, nikTypo,
     namesSlipped: slipped, nikStemAgrees: sameNikStem(a, b),

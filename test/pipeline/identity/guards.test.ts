@@ -329,3 +329,37 @@ t.test('a record joins a citizen when a member matches it and no member conflict
   t.not(r.outcome, 'match');
   t.ok(r.evidence.guards.some((g) => g.guard === 'cluster_inconsistent' && g.recordId === 'm'));
 });
+
+t.test('under a mother\'s name alone a NIK a digit off is no typo on a placeholder date or with a part of the name left off', async (t) => {
+  // Two men of one kecamatan "born" 1 July 1985 (the date staff type when it is unknown), serials a
+  // digit apart, under one mother's name in two households.
+  const a: PersonRecord = { id: 'a', ...base, birthDate: '1985-07-01', nik: '1812050107850003' };
+  const placeholder: PersonRecord = { id: 'b', ...base, birthDate: '1985-07-01', nik: '1812050107850004', kk: '1812050101100002', villageCode: '1812052004' };
+  t.not(dedupe([a, placeholder]).clusterOf.get('b'), 'a', 'a placeholder date');
+  const idx = new IdentityIndex();
+  idx.add('A', a);
+  const res = idx.resolve(placeholder);
+  t.ok(res.candidates.some((c) => c.evidence.guards.some((g) => g.guard === 'nik_conflict')), 'two NIKs, each a person\'s');
+  t.equal(dedupe([a, { ...placeholder, kk: a.kk }]).clusterOf.get('b'), 'a', 'in one household the placeholder date is no bar');
+  // A name a part longer under the mother alone: namesakes; in one household, one person.
+  const long: PersonRecord = { id: 'c', ...base, fullName: 'Ahmad Fauzi Rahman', nik: '1812051708850003' };
+  const short: PersonRecord = { id: 'd', ...base, nik: '1812051708850004', kk: '1812050101100002', villageCode: '1812052004' };
+  t.not(dedupe([long, short]).clusterOf.get('d'), 'c', 'a part left off, the mother alone');
+  t.equal(dedupe([long, { ...short, kk: long.kk, villageCode: long.villageCode }]).clusterOf.get('d'), 'c', 'a part left off in one household');
+  // The whole name on a real date under the mother alone stays one NIK mistyped.
+  t.equal(dedupe([{ ...long, fullName: base.fullName }, short]).clusterOf.get('d'), 'c', 'the whole name, a real date');
+});
+
+t.test('in one family, born the same day, a close name under another sex is a twin, not the same person', async (t) => {
+  const putra: PersonRecord = { id: 'a', ...base, fullName: 'Andika Putra', birthDate: '2011-04-09', nik: '1812050904110001' };
+  const putri: PersonRecord = { ...putra, id: 'b', fullName: 'Andika Putri', sex: 'F', nik: null };
+  const idx = new IdentityIndex();
+  idx.add('A', putra);
+  const r = idx.resolve(putri);
+  t.not(r.outcome, 'match');
+  t.ok(r.candidates.some((c) => c.evidence.guards.some((g) => g.guard === 'twins')), 'the twins guard');
+  t.not(dedupe([putra, putri]).clusterOf.get('b'), 'a');
+  // The same sex: one person written with a slip. The same name exactly under another sex: the sex mistyped.
+  t.equal(dedupe([putra, { ...putri, sex: 'M' }]).clusterOf.get('b'), 'a');
+  t.equal(dedupe([putra, { ...putri, fullName: putra.fullName }]).clusterOf.get('b'), 'a');
+});
