@@ -70,8 +70,34 @@ t.test('one Idempotency-Key sent 8 times at once in single pushes: one inbox row
 t.test('each group\'s new records are enqueued for identify', async (t) => {
   const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => push(keyB, reg(`gc-q-${i}`, 700 + i))));
   const ids = new Set(answers.map((a) => a.body.records[0]!.id));
-  const jobs = await th.hub.ctx.queues.queues.identify.getJobs(['waiting', 'prioritized', 'delayed', 'active']);
-  const queued = new Set(jobs.flatMap((j) => j.data.ids));
+  // The job is enqueued right after the group's answers (not before them): read until it is there.
+  let jobs = await th.hub.ctx.queues.queues.identify.getJobs(['waiting', 'prioritized', 'delayed', 'active']);
+  let queued = new Set(jobs.flatMap((j) => j.data.ids));
+  for (let i = 0; i < 100 && ![...ids].every((id) => queued.has(id)); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    jobs = await th.hub.ctx.queues.queues.identify.getJobs(['waiting', 'prioritized', 'delayed', 'active']);
+    queued = new Set(jobs.flatMap((j) => j.data.ids));
+  }
   t.ok([...ids].every((id) => queued.has(id)), 'every new record in an identify job');
   t.ok(jobs.filter((j) => j.data.ids.some((id) => ids.has(id))).length <= 30, 'no more jobs than requests');
+});
+
+t.test('grouped pushes with warnings, duplicates and Idempotency-Keys: each replay is the first answer', async (t) => {
+  // Half of them with a NIK that disagrees with the sex (a warning), a quarter repeating an externalId.
+  const body = (i: number) => {
+    const a = applicant(900 + (i % 30));
+    return { externalId: `gc-w-${i % 30}`, service: 'KIA', applicant: i % 2 ? { ...a, sex: a.sex === 'F' ? 'M' : 'F' } : a };
+  };
+  const first = await Promise.all(Array.from({ length: 40 }, (_, i) => push(keyA, body(i), { 'idempotency-key': `gc-w-key-${i}` })));
+  t.same(first.map((a) => a.status), Array.from({ length: 40 }, () => 202));
+  const warned = first.filter((a) => a.body.records[0]!.status === 'accepted' && 'warnings' in a.body.records[0]!);
+  t.ok(warned.length > 0, 'some answers carry warnings');
+  t.equal(first.filter((a) => !a.body.records[0]!.duplicate).length, 30, 'each externalId stored once');
+  const again = await Promise.all(Array.from({ length: 40 }, (_, i) => push(keyA, body(i), { 'idempotency-key': `gc-w-key-${i}` })));
+  for (let i = 0; i < 40; i++) {
+    t.equal(again[i]!.replayed, 'true');
+    t.same(again[i]!.body, first[i]!.body, `push ${i} replayed as first answered`);
+  }
+  const [n] = await rows<{ n: number }>(db, sql`select count(*)::int as n from registrations where external_id like 'gc-w-%'`);
+  t.equal(n!.n, 30);
 });
