@@ -43,3 +43,22 @@ t.test('after a bulk load into never-analyzed tables the key lookups stay index 
   const inflight = await plan(db, `select id from resident_records where status = 'accepted' and updated_at < now() - interval '20 seconds' order by id limit 20000`);
   t.notMatch(inflight, /"Node Type":"Seq Scan"/, 'the sweep\'s lookup: no scan of resident_records');
 });
+
+t.test('an ANALYZE leaves record bodies (jsonb) out of the statistics and keeps the keys', async (t) => {
+  const th = await startTestHub(t, { workers: false });
+  const db = th.hub.database.db;
+  const key = await th.key('village', { villageCode: PANARAGAN });
+  const res = await fetch(`${th.url}/v1/registrations`, {
+    method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ registrations: Array.from({ length: 50 }, (_, i) => ({ externalId: `st-${i}`, service: 'KTP_EL_BARU', applicant: applicant(300 + i) })) }),
+  });
+  t.equal(res.status, 202);
+  await db.execute(sql`analyze registrations`);
+  await db.execute(sql`analyze inbox`);
+  const cols = await rows<{ tablename: string; attname: string }>(db, sql`
+    select tablename, attname from pg_stats where schemaname = current_schema() and tablename in ('registrations', 'inbox')`);
+  const has = (table: string, col: string) => cols.some((c) => c.tablename === table && c.attname === col);
+  t.ok(has('registrations', 'village_code') && has('registrations', 'external_id') && has('registrations', 'status'), 'key columns have statistics');
+  t.notOk(has('registrations', 'applicant') || has('registrations', 'details'), 'no statistics of applicants or details');
+  t.notOk(has('inbox', 'payload') || has('inbox', 'response'), 'no statistics of inbox bodies');
+});

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { rows, type Db, type Queryable } from '../../db/client.js';
 import { arrayParam, jsonTexts } from '../../db/sqlArrays.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { storableJson } from './storable.js';
+import { bodyJson } from './storable.js';
 import { acceptedAnswer, storeRegistrations, type StoredRegistrations } from './registrations.js';
 import type { ValidRegistration } from '../validate/registration.js';
 import type { RecordError } from '../validate/recordError.js';
@@ -122,7 +122,7 @@ export async function storeSinglePushes(db: Queryable, pushes: readonly SinglePu
         nextval((select pg_get_serial_sequence('registrations', 'id'))::regclass)::int as new_rid
       from unnest(${arrayParam(pushes.map((p) => p.villageCode), 'text')}, ${arrayParam(pushes.map((p) => p.apiKeyId), 'int')},
         ${arrayParam(pushes.map((p) => p.idempotencyKey), 'text')}, ${arrayParam(pushes.map((p) => p.requestHash), 'text')},
-        ${arrayParam(pushes.map((p) => storableJson(p.payload)), 'text')},
+        ${arrayParam(pushes.map((p) => bodyJson(p.payload)), 'text')},
         ${arrayParam(pushes.map((p) => p.value.externalId), 'text')}, ${arrayParam(pushes.map((p) => p.value.service.code), 'text')},
         ${arrayParam(pushes.map((p) => p.value.submittedAt), 'timestamptz')}, ${arrayParam(jsonTexts(pushes.map((p) => p.value.applicant)), 'text')},
         ${arrayParam(jsonTexts(pushes.map((p) => p.value.details)), 'text')},
