@@ -4,7 +4,7 @@ import { rows } from '../../src/db/client.js';
 import { ingestResidents } from '../../src/pipeline/intake/residents.js';
 import { identifyStage } from '../../src/pipeline/stages/identify.js';
 import { EngineResolver } from '../../src/pipeline/stages/engineResolver.js';
-import { statisticsSettled } from '../../src/db/statistics.js';
+import { analyzeDue, statisticsSettled } from '../../src/db/statistics.js';
 import { startTestHub } from '../helpers/hub.js';
 import { applicant, PANARAGAN } from '../helpers/fixtures.js';
 
@@ -61,4 +61,21 @@ t.test('an ANALYZE leaves record bodies (jsonb) out of the statistics and keeps 
   t.ok(has('registrations', 'village_code') && has('registrations', 'external_id') && has('registrations', 'status'), 'key columns have statistics');
   t.notOk(has('registrations', 'applicant') || has('registrations', 'details'), 'no statistics of applicants or details');
   t.notOk(has('inbox', 'payload') || has('inbox', 'response'), 'no statistics of inbox bodies');
+});
+
+t.test('a table is analyzed again after 10,000 rows or half its size, whichever is more', async (t) => {
+  t.notOk(analyzeDue(9_999, 0));
+  t.ok(analyzeDue(10_000, 0));
+  t.ok(analyzeDue(10_000, 20_000));
+  t.notOk(analyzeDue(49_999, 100_000));
+  t.ok(analyzeDue(50_000, 100_000));
+  // From empty to 250,000 rows in batches of 1,000: a handful of ANALYZEs, not twenty.
+  let size = 0;
+  let written = 0;
+  let runs = 0;
+  for (let i = 0; i < 250; i++) {
+    written += 1000;
+    if (analyzeDue(written, size)) { size += written; written = 0; runs++; }
+  }
+  t.ok(runs <= 9, `${runs} ANALYZEs`);
 });
