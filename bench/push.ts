@@ -7,7 +7,7 @@
  * `--worker-processes N` runs the pipeline in N `tiyuh-hub worker` processes beside an API-only hub
  * (scale-out: they share Redis and Postgres); 0, the default, runs it in the serving process.
  * Real Postgres (a fresh database) and Redis.
- *   npm run bench:push -- --rate 1000 --seconds 60 [--worker-processes 2]
+ *   npm run bench:push -- --rate 1000 --seconds 60 [--worker-processes 2] [--idempotency]
  * `--batch N` measures HTTP batch push instead: `--clients` closed-loop clients, each POSTing
  * {"registrations": [N records]} back to back for `--seconds` (bodies from a pool of `--pool` synthetic
  * people, each POST with fresh externalIds); reports accepted records/s and each POST's latency.
@@ -32,7 +32,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '60' },
     villages: { type: 'string', default: '20' }, drain: { type: 'string', default: '120' }, 'worker-processes': { type: 'string', default: '0' },
     batch: { type: 'string', default: '0' }, clients: { type: 'string', default: '6' }, pool: { type: 'string', default: '60000' },
-    pipeline: { type: 'string', default: 'on' },
+    pipeline: { type: 'string', default: 'on' }, idempotency: { type: 'boolean', default: false },
   },
 });
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -77,7 +77,11 @@ const work = batch > 0
       registrations: people.slice(t * batch, (t + 1) * batch).map((p, k) => registration(p, t * batch + k, `b-~R~-${k}`)),
     }).split('~R~')),
   }
-  : people.map((p, i) => ({ key: keys[i % keys.length]!, body: JSON.stringify(registration(p, i, `p-${i}`)) }));
+  : people.map((p, i) => ({
+    key: keys[i % keys.length]!, body: JSON.stringify(registration(p, i, `p-${i}`)),
+    // --idempotency: every single push with its own Idempotency-Key, as a careful village system sends them.
+    ...(values.idempotency ? { idem: `push-${i}` } : {}),
+  }));
 // Worker processes start before the clock: a process's start-up is not what is measured.
 for (const t0 = performance.now(); workerProcesses > 0;) {
   if ((await hub.ctx.queues.queues.identify.getWorkersCount()) >= workerProcesses) break;

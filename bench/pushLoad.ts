@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 
 const [url, rateArg, workFile] = process.argv.slice(2) as [string, string, string];
 const rate = Number(rateArg);
-const parsed = JSON.parse(readFileSync(workFile, 'utf8')) as { key: string; body: string }[] | BatchWork;
+const parsed = JSON.parse(readFileSync(workFile, 'utf8')) as { key: string; body: string; idem?: string }[] | BatchWork;
 const target = new URL('/v1/registrations', url);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
 
@@ -30,12 +30,15 @@ let errors = 0;
 let inFlight = 0;
 
 function post(i: number, due: number): Promise<void> {
-  const { key, body } = work[i]!;
+  const { key, body, idem } = work[i]!;
   inFlight++;
   return new Promise((resolve) => {
     const req = http.request(target, {
       method: 'POST', agent,
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      headers: {
+        authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body),
+        ...(idem ? { 'idempotency-key': idem } : {}),
+      },
     }, (res) => {
       res.resume();
       res.on('end', () => {

@@ -150,3 +150,23 @@ t.test('a group that meets another transaction committing its externalId or Idem
       (select count(*)::int from inbox where idempotency_key = 'gc-race-key') as inbox`);
   t.same(n, { regs: 1, inbox: 1 });
 });
+
+t.test('a single push\'s Idempotency-Key, looked up by the group\'s statement: replay, reuse refused, an invalid body under a used key', async (t) => {
+  const first = await push(keyB, reg('gc-k-1', 960), { 'idempotency-key': 'gc-k' });
+  t.equal(first.status, 202);
+  const again = await push(keyB, reg('gc-k-1', 960), { 'idempotency-key': 'gc-k' });
+  t.equal(again.status, 202);
+  t.equal(again.replayed, 'true');
+  t.same(again.body, first.body);
+  const other = await push(keyB, reg('gc-k-2', 961), { 'idempotency-key': 'gc-k' });
+  t.equal(other.status, 422);
+  t.match(other.body, { code: 'IDEMPOTENCY_KEY_REUSED' });
+  // Not a registration at all: the used key is still what answers.
+  const invalid = await push(keyB, { externalId: 'gc-k-3', service: 'NO_SUCH_SERVICE', applicant: applicant(962) }, { 'idempotency-key': 'gc-k' });
+  t.equal(invalid.status, 422);
+  t.match(invalid.body, { code: 'IDEMPOTENCY_KEY_REUSED' });
+  const [n] = await rows<{ inbox: number; regs: number }>(db, sql`
+    select (select count(*)::int from inbox where idempotency_key = 'gc-k') as inbox,
+      (select count(*)::int from registrations where external_id like 'gc-k-%') as regs`);
+  t.same(n, { inbox: 1, regs: 1 });
+});
