@@ -4,15 +4,25 @@
  * slow answer does not slow the sending). Latency counts from the request's scheduled time, so a
  * hub that falls behind shows it (no coordinated omission). Prints one JSON line on stdout.
  *   argv: url rate workFile (JSON: [{ key, body }], one per request, built by bench/push.ts)
+ * Batch mode, when the work file is { clients, seconds, keys, templates }: `clients` closed loops each
+ * POST a batch body back to back until `seconds` have passed (a template's parts joined with the POST's
+ * number, so every POST's externalIds are new); latency is per POST, throughput in accepted records.
  */
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 
 const [url, rateArg, workFile] = process.argv.slice(2) as [string, string, string];
 const rate = Number(rateArg);
-const work = JSON.parse(readFileSync(workFile, 'utf8')) as { key: string; body: string }[];
+const parsed = JSON.parse(readFileSync(workFile, 'utf8')) as { key: string; body: string; idem?: string }[] | BatchWork;
 const target = new URL('/v1/registrations', url);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+
+interface BatchWork { clients: number; seconds: number; keys: string[]; templates: string[][] }
+if (!Array.isArray(parsed)) {
+  await batchLoad(parsed);
+  process.exit(0);
+}
+const work = parsed;
 const total = work.length;
 const latencies: number[] = [];
 const statuses = new Map<number, number>();
@@ -20,12 +30,15 @@ let errors = 0;
 let inFlight = 0;
 
 function post(i: number, due: number): Promise<void> {
-  const { key, body } = work[i]!;
+  const { key, body, idem } = work[i]!;
   inFlight++;
   return new Promise((resolve) => {
     const req = http.request(target, {
       method: 'POST', agent,
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      headers: {
+        authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body),
+        ...(idem ? { 'idempotency-key': idem } : {}),
+      },
     }, (res) => {
       res.resume();
       res.on('end', () => {
@@ -62,3 +75,48 @@ process.stdout.write(`${JSON.stringify({
   achievedPerSecond: Math.round(latencies.length / ((ended - start) / 1000)),
   acceptMs: { p50: pct(0.5), p99: pct(0.99), max: pct(1) },
 })}\n`);
+
+async function batchLoad(w: BatchWork): Promise<void> {
+  const lat: number[] = [];
+  const codes = new Map<number, number>();
+  let acceptedRecords = 0;
+  let rejectedRecords = 0;
+  let failures = 0;
+  let n = 0;
+  const t0 = performance.now();
+  const until = t0 + w.seconds * 1000;
+  const send = (key: string, body: string) => new Promise<{ status: number; text: string }>((resolve) => {
+    const req = http.request(target, {
+      method: 'POST', agent,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', () => resolve({ status: 0, text: '' }));
+    req.end(body);
+  });
+  await Promise.all(Array.from({ length: w.clients }, async (_, c) => {
+    while (performance.now() < until) {
+      const i = n++;
+      const body = w.templates[i % w.templates.length]!.join(String(i));
+      const began = performance.now();
+      const { status, text } = await send(w.keys[c % w.keys.length]!, body);
+      lat.push(performance.now() - began);
+      codes.set(status, (codes.get(status) ?? 0) + 1);
+      if (status !== 202) { failures++; continue; }
+      const answer = JSON.parse(text) as { records: { status: string }[] };
+      for (const r of answer.records) if (r.status === 'accepted') acceptedRecords++; else rejectedRecords++;
+    }
+  }));
+  const elapsed = (performance.now() - t0) / 1000;
+  agent.destroy();
+  lat.sort((a, b) => a - b);
+  const q = (p: number) => (lat.length ? Number(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!.toFixed(1)) : null);
+  process.stdout.write(`${JSON.stringify({
+    posts: lat.length, statuses: Object.fromEntries(codes), failures, acceptedRecords, rejectedRecords,
+    seconds: Number(elapsed.toFixed(2)), acceptedPerSecond: Math.round(acceptedRecords / elapsed),
+    postMs: { p50: q(0.5), p99: q(0.99), max: q(1) },
+  })}\n`);
+}

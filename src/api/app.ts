@@ -29,7 +29,7 @@ import { aidRoutes } from './aid.js';
 import type { PipelineContext } from '../pipeline/context.js';
 import { consolePlugin } from '../console/plugin.js';
 import { BacklogGauge } from '../pipeline/backlog.js';
-import { storableValue, TooDeepError, MAX_DEPTH } from '../pipeline/intake/storable.js';
+import { keepRawJson, storableValue, TooDeepError, MAX_DEPTH } from '../pipeline/intake/storable.js';
 import { adminKeyRoutes } from './adminKeys.js';
 import { registerOpenApi } from './openapi.js';
 import { webhookRoutes } from './webhooks.js';
@@ -90,7 +90,9 @@ function parseJsonBody(_req: unknown, body: string | Buffer, done: (err: Error |
     return;
   }
   try {
-    done(null, storableValue(value, MAX_DEPTH));
+    const clean = storableValue(value, MAX_DEPTH);
+    keepRawJson(clean, text);
+    done(null, clean);
   } catch (err) {
     if (!(err instanceof TooDeepError)) throw err;
     done(new HubError(400, 'BODY_TOO_DEEP', {

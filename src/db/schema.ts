@@ -92,7 +92,10 @@ export const quarantine = pgTable('quarantine', {
   status: varchar('status', { length: 16 }).notNull().default('open'), // open | replayed | discarded
   createdAt: createdAt(),
   resolvedAt: timestamp('resolved_at', { withTimezone: true }),
-}, (t) => [index('quarantine_village_idx').on(t.villageCode, t.status)]);
+}, (t) => [
+  index('quarantine_village_idx').on(t.villageCode, t.status),
+  index('quarantine_open_payload_idx').on(t.kind, sql`md5(${t.payload}::text)`).where(sql`${t.status} = 'open'`),
+]);
 
 /** One service registration; status: accepted → validated → identified → routed | held | quarantined. */
 export const registrations = pgTable('registrations', {

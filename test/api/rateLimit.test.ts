@@ -51,3 +51,12 @@ t.test('browsers are answered CORS from the listed origins only', async (t) => {
   const stranger = await get(th.url, otherKey, { origin: 'https://evil.example' });
   t.equal(stranger.headers.get('access-control-allow-origin'), null);
 });
+
+t.test('requests arriving together over two processes: each counted once, the budget exact', async (t) => {
+  const key = await th.key('village', { villageCode: PANARAGAN });
+  const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => get(i % 2 ? th.url : second.url!, key)));
+  const ok = answers.filter((a) => a.status === 200);
+  t.equal(ok.length, 4, 'four within the budget');
+  t.equal(answers.filter((a) => a.status === 429).length, 8, 'the rest refused');
+  t.same(ok.map((a) => a.headers.get('ratelimit-remaining')).sort(), ['0', '1', '2', '3'], 'each its own count');
+});

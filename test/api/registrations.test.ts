@@ -193,3 +193,24 @@ t.test('no NIK, KK, name or birth date reaches the logs', async (t) => {
   }
   t.notOk(logs.includes(villageKey), 'keys are not logged either');
 });
+
+t.test('the inbox keeps each body as received, as text that came with \\u escapes or a __proto__ key made storable', async (t) => {
+  const send = async (text: string) => {
+    const res = await fetch(`${th.url}/v1/registrations`, { method: 'POST', headers: { authorization: `Bearer ${villageKey}`, 'content-type': 'application/json' }, body: text });
+    t.equal(res.status, 202, await res.clone().text());
+    const { submissionId } = await res.json() as { submissionId: number };
+    return (await rows<{ payload: unknown }>(db, sql`select payload from inbox where id = ${submissionId}`))[0]!.payload;
+  };
+  const a = applicant(41);
+  // Pretty-printed, a number past double precision kept as sent (the text itself is stored).
+  const batch = `{\n  "registrations": [ { "externalId": "raw-1", "service": "KTP_EL_BARU", "details": { "n": 12345678901234567890 },\n "applicant": ${JSON.stringify(a)} } ]\n}`;
+  t.same(await send(batch), { registrations: [{ externalId: 'raw-1', service: 'KTP_EL_BARU', details: { n: 12345678901234567890 }, applicant: a }] });
+  const [big] = await rows<{ n: string }>(db, sql`select payload #>> '{registrations,0,details,n}' as n from inbox order by id desc limit 1`);
+  t.equal(big!.n, '12345678901234567890', 'digits as sent');
+  // A NUL and a lone surrogate in escapes, and a __proto__ key: stored as the cleaned value.
+  const single = `{"externalId": "raw-2\\u0000", "service": "KTP_EL_BARU", "__proto__": {"a": 1}, "applicant": ${JSON.stringify({ ...applicant(42), address: 'Jl. X' }).replace('Jl. X', 'Jl. X\\ud800')}}`;
+  const stored = await send(single) as { externalId: string; applicant: { address: string } };
+  t.equal(stored.externalId, 'raw-2');
+  t.equal(stored.applicant.address, 'Jl. X\ufffd');
+  t.notOk(Object.prototype.hasOwnProperty.call(stored, '__proto__'));
+});

@@ -4,7 +4,7 @@ import { rows } from '../../src/db/client.js';
 import { ingestResidents } from '../../src/pipeline/intake/residents.js';
 import { identifyStage } from '../../src/pipeline/stages/identify.js';
 import { EngineResolver } from '../../src/pipeline/stages/engineResolver.js';
-import { statisticsSettled } from '../../src/db/statistics.js';
+import { analyzeDue, statisticsSettled } from '../../src/db/statistics.js';
 import { startTestHub } from '../helpers/hub.js';
 import { applicant, PANARAGAN } from '../helpers/fixtures.js';
 
@@ -42,4 +42,40 @@ t.test('after a bulk load into never-analyzed tables the key lookups stay index 
   t.ok((after?.reltuples ?? 0) >= 10_000, 'citizen_records analyzed after the load');
   const inflight = await plan(db, `select id from resident_records where status = 'accepted' and updated_at < now() - interval '20 seconds' order by id limit 20000`);
   t.notMatch(inflight, /"Node Type":"Seq Scan"/, 'the sweep\'s lookup: no scan of resident_records');
+});
+
+t.test('an ANALYZE leaves record bodies (jsonb) out of the statistics and keeps the keys', async (t) => {
+  const th = await startTestHub(t, { workers: false });
+  const db = th.hub.database.db;
+  const key = await th.key('village', { villageCode: PANARAGAN });
+  const res = await fetch(`${th.url}/v1/registrations`, {
+    method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ registrations: Array.from({ length: 50 }, (_, i) => ({ externalId: `st-${i}`, service: 'KTP_EL_BARU', applicant: applicant(300 + i) })) }),
+  });
+  t.equal(res.status, 202);
+  await db.execute(sql`analyze registrations`);
+  await db.execute(sql`analyze inbox`);
+  const cols = await rows<{ tablename: string; attname: string }>(db, sql`
+    select tablename, attname from pg_stats where schemaname = current_schema() and tablename in ('registrations', 'inbox')`);
+  const has = (table: string, col: string) => cols.some((c) => c.tablename === table && c.attname === col);
+  t.ok(has('registrations', 'village_code') && has('registrations', 'external_id') && has('registrations', 'status'), 'key columns have statistics');
+  t.notOk(has('registrations', 'applicant') || has('registrations', 'details'), 'no statistics of applicants or details');
+  t.notOk(has('inbox', 'payload') || has('inbox', 'response'), 'no statistics of inbox bodies');
+});
+
+t.test('a table is analyzed again after 10,000 rows or half its size, whichever is more', async (t) => {
+  t.notOk(analyzeDue(9_999, 0));
+  t.ok(analyzeDue(10_000, 0));
+  t.ok(analyzeDue(10_000, 20_000));
+  t.notOk(analyzeDue(49_999, 100_000));
+  t.ok(analyzeDue(50_000, 100_000));
+  // From empty to 250,000 rows in batches of 1,000: a handful of ANALYZEs, not twenty.
+  let size = 0;
+  let written = 0;
+  let runs = 0;
+  for (let i = 0; i < 250; i++) {
+    written += 1000;
+    if (analyzeDue(written, size)) { size += written; written = 0; runs++; }
+  }
+  t.ok(runs <= 9, `${runs} ANALYZEs`);
 });

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
-import { rows, type Db, type Tx } from '../../db/client.js';
+import { rows, type Db, type Queryable } from '../../db/client.js';
 import { arrayParam, jsonTexts } from '../../db/sqlArrays.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { storableJson } from './storable.js';
+import { bodyJson } from './storable.js';
 import { acceptedAnswer, storeRegistrations, type StoredRegistrations } from './registrations.js';
 import type { ValidRegistration } from '../validate/registration.js';
 import type { RecordError } from '../validate/recordError.js';
@@ -30,7 +30,8 @@ interface Waiting { push: SinglePush; resolve: (r: SinglePushResult) => void; re
  * and intake held a few hundred a second. Here a push joins the next group: while `concurrency`
  * groups are committing, the pushes that arrive wait and then commit together (no timer, so a push
  * alone goes at once), with one statement per step for the whole group and one identify job for its
- * records. Every push is answered only after its group committed: a 2xx still means "in Postgres".
+ * records. Every push is answered only after its group committed: a 2xx still means "in Postgres"
+ * (the identify job is enqueued after the answers: the accept latency does not wait on Redis).
  * A group that fails is retried push by push, each in its own transaction, so one push cannot fail
  * the others.
  */
@@ -65,24 +66,26 @@ export class SinglePushCommitter {
   private async commit(group: Waiting[]): Promise<void> {
     let results: SinglePushResult[];
     try {
-      results = await this.db.transaction((tx) => storeSinglePushes(tx, group.map((w) => w.push)));
+      results = await storeSinglePushes(this.db, group.map((w) => w.push));
     } catch {
       // One push's failure must not fail the group's others: each alone, as a request of its own.
       await Promise.all(group.map(async (w) => {
         try {
           const r = await this.alone(w.push);
-          if (r) await this.committed(r.newIds, r.response.submissionId).catch(() => undefined);
           w.resolve(r);
+          if (r) await this.committed(r.newIds, r.response.submissionId).catch(() => undefined);
         } catch (err) {
           w.reject(err);
         }
       }));
       return;
     }
+    // Answered once committed; the identify job is enqueued after (its slot still held, so enqueues
+    // cannot pile up). A failed enqueue is the recovery sweep's, as in the route: the records are in Postgres.
+    group.forEach((w, i) => w.resolve(results[i]!));
     const newIds = results.flatMap((r) => r?.newIds ?? []);
     const first = results.find((r) => r !== null)?.response.submissionId ?? 0;
     await this.committed(newIds, first).catch(() => undefined);
-    group.forEach((w, i) => w.resolve(results[i]!));
   }
 
   private async alone(push: SinglePush): Promise<SinglePushResult> {
@@ -101,69 +104,65 @@ export class SinglePushCommitter {
 }
 
 /**
- * The statements of storeRegistrations for many single pushes at once, inside the caller's
- * transaction: inbox rows (an Idempotency-Key already committed, or twice in the group, leaves its
- * push null), the registrations (a known externalId of the village is answered as a duplicate), and
- * each inbox row's answer. Answers in the order of `pushes`.
+ * storeRegistrations for many single pushes at once, in ONE statement (atomic on its own: no BEGIN and
+ * COMMIT round trips; each round trip was milliseconds of every push's wait on a busy box): the inbox
+ * rows with their answers, and the registrations. Answers in the order of `pushes`; null for a push
+ * whose Idempotency-Key is already committed or was sent earlier in the group (the route answers it).
+ * What each push is, is decided in the statement from what it sees: a known externalId of the village
+ * (or one sent earlier in the group) is answered as a duplicate naming that registration. What it
+ * cannot see, another group committing the same Idempotency-Key or externalId meanwhile, makes a plain
+ * insert fail on the unique index, so the statement fails whole and the caller stores each push alone.
  */
-export async function storeSinglePushes(tx: Tx, pushes: readonly SinglePush[]): Promise<SinglePushResult[]> {
-  // Ids are drawn in the statement, one per push, so each push knows its inbox row (RETURNING has no order).
-  const inbox = await rows<{ n: number; id: number; inserted: boolean }>(tx, sql`
+export async function storeSinglePushes(db: Queryable, pushes: readonly SinglePush[]): Promise<SinglePushResult[]> {
+  // Ids are drawn in the statement, one inbox and one registration id per push (RETURNING has no
+  // order); the sequences are looked up once (InitPlans), not per row.
+  const out = await rows<{ n: number; stored: boolean; id: number; rid: number | null; fresh: boolean }>(db, sql`
     with u as materialized (
-      select u.*, nextval(pg_get_serial_sequence('inbox', 'id')::regclass)::int as id
+      select u.*, nextval((select pg_get_serial_sequence('inbox', 'id'))::regclass)::int as id,
+        nextval((select pg_get_serial_sequence('registrations', 'id'))::regclass)::int as new_rid
       from unnest(${arrayParam(pushes.map((p) => p.villageCode), 'text')}, ${arrayParam(pushes.map((p) => p.apiKeyId), 'int')},
         ${arrayParam(pushes.map((p) => p.idempotencyKey), 'text')}, ${arrayParam(pushes.map((p) => p.requestHash), 'text')},
-        ${arrayParam(pushes.map((p) => storableJson(p.payload)), 'text')}) with ordinality as u(village, key, idem, hash, payload, n)
+        ${arrayParam(pushes.map((p) => bodyJson(p.payload)), 'text')},
+        ${arrayParam(pushes.map((p) => p.value.externalId), 'text')}, ${arrayParam(pushes.map((p) => p.value.service.code), 'text')},
+        ${arrayParam(pushes.map((p) => p.value.submittedAt), 'timestamptz')}, ${arrayParam(jsonTexts(pushes.map((p) => p.value.applicant)), 'text')},
+        ${arrayParam(jsonTexts(pushes.map((p) => p.value.details)), 'text')},
+        ${arrayParam(jsonTexts(pushes.map((p) => (p.warnings.length ? p.warnings : null))), 'text')})
+        with ordinality as u(village, key, idem, hash, payload, ext, svc, sub, app, det, warn, n)
+    ), k as materialized (
+      select u.*,
+        (u.idem is not null and (exists (select 1 from inbox i where i.api_key_id = u.key and i.idempotency_key = u.idem)
+          or row_number() over (partition by u.key, u.idem order by u.n) > 1)) as skip,
+        (select r.id from registrations r where r.village_code = u.village::char(10) and r.external_id = u.ext) as known_rid
+      from u
+    ), t as materialized (
+      select k.*, row_number() over w = 1 and k.known_rid is null as fresh,
+        coalesce(k.known_rid, first_value(k.new_rid) over w) as rid
+      from k where not k.skip
+      window w as (partition by k.village, k.ext order by k.n)
     ), ins as (
-      insert into inbox (id, channel, kind, village_code, api_key_id, idempotency_key, request_hash, record_count, payload)
+      insert into inbox (id, channel, kind, village_code, api_key_id, idempotency_key, request_hash, record_count, payload, response)
       overriding system value
-      select u.id, 'push', 'registration', u.village, u.key, u.idem, u.hash, 1, u.payload::jsonb from u order by u.n
-      on conflict (api_key_id, idempotency_key) where idempotency_key is not null do nothing
-      returning id
+      select t.id, 'push', 'registration', t.village, t.key, t.idem, t.hash, 1, t.payload::jsonb,
+        jsonb_build_object('submissionId', t.id, 'records', jsonb_build_array(
+          jsonb_build_object('externalId', t.ext, 'id', t.rid, 'status', 'accepted')
+          || case when t.fresh then '{}'::jsonb else '{"duplicate": true}'::jsonb end
+          || case when t.warn is null then '{}'::jsonb else jsonb_build_object('warnings', t.warn::jsonb) end))
+      from t order by t.n
+    ), reg as (
+      insert into registrations (id, inbox_id, village_code, external_id, service_code, submitted_at, applicant, details, status, warnings)
+      overriding system value
+      select t.rid, t.id, t.village, t.ext, t.svc, t.sub, t.app::jsonb, t.det::jsonb, 'validated', t.warn::jsonb
+      from t where t.fresh order by t.n
     )
-    select u.n::int as n, u.id, ins.id is not null as inserted from u left join ins on ins.id = u.id`);
-  const inboxOf: (number | null)[] = pushes.map(() => null);
-  for (const r of inbox) if (r.inserted) inboxOf[r.n - 1] = r.id;
-  const stored = pushes.map((p, i) => ({ p, inboxId: inboxOf[i]! })).filter((s) => s.inboxId !== null);
-  if (stored.length === 0) return pushes.map(() => null);
-
-  const fresh = new Map<number, number>();
-  for (const r of await rows<{ id: number; inbox_id: number }>(tx, sql`
-    insert into registrations (inbox_id, village_code, external_id, service_code, submitted_at, applicant, details, status, warnings)
-    select u.inbox, u.village, u.ext, u.svc, u.sub, u.app::jsonb, u.det::jsonb, 'validated', u.warn::jsonb
-    from unnest(${arrayParam(stored.map((s) => s.inboxId), 'int')}, ${arrayParam(stored.map((s) => s.p.villageCode), 'text')},
-      ${arrayParam(stored.map((s) => s.p.value.externalId), 'text')}, ${arrayParam(stored.map((s) => s.p.value.service.code), 'text')},
-      ${arrayParam(stored.map((s) => s.p.value.submittedAt), 'timestamptz')}, ${arrayParam(jsonTexts(stored.map((s) => s.p.value.applicant)), 'text')},
-      ${arrayParam(jsonTexts(stored.map((s) => s.p.value.details)), 'text')},
-      ${arrayParam(jsonTexts(stored.map((s) => (s.p.warnings.length ? s.p.warnings : null))), 'text')})
-      with ordinality as u(inbox, village, ext, svc, sub, app, det, warn, n)
-    order by u.n
-    on conflict (village_code, external_id) do nothing
-    returning id, inbox_id`)) fresh.set(r.inbox_id, r.id);
-
-  const existing = new Map<string, number>();
-  const dup = stored.filter((s) => !fresh.has(s.inboxId));
-  if (dup.length) {
-    for (const r of await rows<{ id: number; village_code: string; external_id: string }>(tx, sql`
-      select r.id, r.village_code, r.external_id from registrations r
-      join unnest(${arrayParam(dup.map((s) => s.p.villageCode), 'text')}, ${arrayParam(dup.map((s) => s.p.value.externalId), 'text')}) as u(village, ext)
-        on r.village_code = u.village::char(10) and r.external_id = u.ext`)) {
-      existing.set(`${r.village_code}\n${r.external_id}`, r.id);
-    }
-  }
-
-  const results = new Map<number, StoredRegistrations>();
-  for (const s of stored) {
-    const id = fresh.get(s.inboxId) ?? existing.get(`${s.p.villageCode}\n${s.p.value.externalId}`)!;
-    const response = {
-      submissionId: s.inboxId,
-      records: [acceptedAnswer(s.p.value.externalId, id, fresh.has(s.inboxId), s.p.warnings)],
+    select u.n::int as n, t.n is not null as stored, u.id, t.rid, coalesce(t.fresh, false) as fresh
+    from u left join t on t.n = u.n`);
+  const byN = new Map(out.map((r) => [r.n, r]));
+  return pushes.map((p, i) => {
+    const r = byN.get(i + 1)!;
+    if (!r.stored) return null;
+    return {
+      response: { submissionId: r.id, records: [acceptedAnswer(p.value.externalId, r.rid!, r.fresh, p.warnings)] },
+      newIds: r.fresh ? [r.rid!] : [],
     };
-    results.set(s.inboxId, { response, newIds: fresh.has(s.inboxId) ? [id] : [] });
-  }
-  await tx.execute(sql`
-    update inbox set response = u.response::jsonb
-    from unnest(${arrayParam([...results.keys()], 'int')}, ${arrayParam([...results.values()].map((r) => storableJson(r.response)), 'text')}) as u(id, response)
-    where inbox.id = u.id`);
-  return inboxOf.map((id) => (id === null ? null : results.get(id)!));
+  });
 }

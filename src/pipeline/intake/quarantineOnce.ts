@@ -16,19 +16,23 @@ export interface Rejected {
  * Puts rejected records in quarantine, once per record: the same broken record sent or replayed again
  * (every sync resends it) finds its open entry instead of adding one per attempt. Answers the entry's id
  * for each record, in order. Every channel (registrations, residents, aid rows) quarantines through this.
+ * The entry is found by the md5 of its payload (quarantine_open_payload_idx), not among all of the
+ * village's open entries: that cost grew with the quarantine.
  */
 export async function quarantineOnce(tx: Queryable, inboxId: number, kind: string, list: readonly Rejected[]): Promise<number[]> {
   if (list.length === 0) return [];
   const villages = list.map((r) => r.villageCode);
   const exts = list.map((r) => (r.externalId == null ? null : r.externalId.slice(0, 64)));
   const payloads = jsonTexts(list.map((r) => r.payload));
-  const open = new Map((await rows<{ i: number; id: number }>(tx, sql`
-    select u.i, min(q.id)::int as id
+  // Per record, a lookup by the payload's md5 (quarantine_open_payload_idx): a subquery per record keeps
+  // that plan whatever the statistics say (a join was planned with the quarantine outside on a table
+  // never analyzed, reading every open entry).
+  const open = new Map((await rows<{ i: number; id: number | null }>(tx, sql`
+    select u.i, (select min(q.id) from quarantine q
+      where q.status = 'open' and q.kind = ${kind} and md5(q.payload::text) = md5(u.payload::jsonb::text)
+        and q.village_code is not distinct from u.village and q.external_id is not distinct from u.ext and q.payload = u.payload::jsonb)::int as id
     from unnest(${arrayParam(list.map((_, i) => i), 'int')}, ${arrayParam(villages, 'text')}, ${arrayParam(exts, 'text')},
-      ${arrayParam(payloads, 'text')}) as u(i, village, ext, payload)
-    join quarantine q on q.status = 'open' and q.kind = ${kind} and q.village_code is not distinct from u.village
-      and q.external_id is not distinct from u.ext and q.payload = u.payload::jsonb
-    group by u.i`)).map((r) => [r.i, r.id]));
+      ${arrayParam(payloads, 'text')}) as u(i, village, ext, payload)`)).flatMap((r) => (r.id === null ? [] : [[r.i, r.id] as const])));
   const fresh = list.map((_, i) => i).filter((i) => !open.has(i));
   const ids = await allocateIds(tx, 'quarantine', fresh.length);
   if (fresh.length) {

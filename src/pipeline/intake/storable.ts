@@ -72,3 +72,20 @@ export function storableJson(value: unknown): string {
   if (text === undefined || !text.includes('\\u')) return text;
   return text.replace(BAD_ESCAPE, (_m, slashes: string, hex: string) => (hex === '0000' ? slashes : `${slashes}\\ufffd`));
 }
+
+const rawTexts = new WeakMap<object, string>();
+
+/**
+ * Remembers the text a parsed body came as, when that text is storable unchanged: with no `\u` escape
+ * (the only way JSON text carries a NUL or a lone surrogate) and no `__proto__` key (dropped on the way
+ * in), jsonb reads it as it reads storableJson of the parsed value. A batch's inbox payload is then the
+ * received text, not the 400 KB stringified again (5.6% of the hub's CPU in an HTTP batch push).
+ */
+export function keepRawJson(value: unknown, text: string): void {
+  if (value && typeof value === 'object' && !text.includes('\\u') && !text.includes('__proto__')) rawTexts.set(value, text);
+}
+
+/** storableJson of a parsed body: the text it was received as when keepRawJson kept it. */
+export function bodyJson(value: unknown): string {
+  return (value && typeof value === 'object' ? rawTexts.get(value) : undefined) ?? storableJson(value);
+}
