@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { rows, type Db, type Tx } from '../../db/client.js';
-import { allocateIds, arrayParam, jsonTexts } from '../../db/sqlArrays.js';
+import { allocateIds, arrayParam, jsonRecordset } from '../../db/sqlArrays.js';
 import type { PipelineContext } from '../context.js';
 import type { RecordKind } from '../queues.js';
 import type { Applicant } from '../validate/registration.js';
@@ -108,17 +108,17 @@ async function insertCitizens(tx: Tx, people: Map<number, Person>): Promise<Map<
   // A new citizen's golden record is its one source record, computed here rather than re-read.
   const list = keys.map((k) => {
     const p = people.get(k)!;
-    return goldenRecord([{ ...p, seenAt: null }]) ?? p;
+    const g = goldenRecord([{ ...p, seenAt: null }]) ?? p;
+    return {
+      id: ids.get(k)!, nik: g.nik, kk: g.kk, full_name: g.fullName, sex: g.sex, birth_date: g.birthDate, birth_place: g.birthPlace,
+      mother_name: g.motherName, address: g.address, village_code: g.villageCode,
+    };
   });
-  const col = <T>(f: (p: Person) => T) => list.map(f);
   await tx.execute(sql`
     insert into citizens (id, nik, kk, full_name, sex, birth_date, birth_place, mother_name, address, village_code)
     overriding system value
-    select * from unnest(${arrayParam(keys.map((k) => ids.get(k)!), 'int')}, ${arrayParam(col((p) => p.nik), 'text')},
-      ${arrayParam(col((p) => p.kk), 'text')}, ${arrayParam(col((p) => p.fullName), 'text')}, ${arrayParam(col((p) => p.sex), 'text')},
-      ${arrayParam(col((p) => p.birthDate), 'date')}, ${arrayParam(col((p) => p.birthPlace), 'text')},
-      ${arrayParam(col((p) => p.motherName), 'text')}, ${arrayParam(col((p) => p.address), 'text')},
-      ${arrayParam(col((p) => p.villageCode), 'text')})`);
+    select * from ${jsonRecordset(list, `u(id int, nik text, kk text, full_name text, sex text, birth_date date, birth_place text,
+      mother_name text, address text, village_code text)`)}`);
   return ids;
 }
 
@@ -151,23 +151,22 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
 
       const recIds = arrayParam(decisions.map((d) => d.recordId), 'int');
       const citizenIds = arrayParam(decisions.map(citizenOf), 'int');
+      const links = decisions.map((d) => ({ c: citizenOf(d), r: d.recordId, v: villageOf.get(d.recordId), l: d.outcome, s: d.score, e: d.evidence }));
       await tx.execute(sql`
         insert into citizen_records (citizen_id, record_kind, record_id, village_code, link, score, evidence)
-        select u.citizen, ${kind}, u.rec, u.village, u.link, u.score, u.evidence::jsonb
-        from unnest(${citizenIds}, ${recIds}, ${arrayParam(decisions.map((d) => villageOf.get(d.recordId)), 'text')},
-          ${arrayParam(decisions.map((d) => d.outcome), 'text')}, ${arrayParam(decisions.map((d) => d.score ?? null), 'real')},
-          ${arrayParam(jsonTexts(decisions.map((d) => d.evidence ?? null)), 'text')}) as u(citizen, rec, village, link, score, evidence)
+        select u.c, ${kind}, u.r, u.v, u.l, u.s, u.e
+        from ${jsonRecordset(links, 'u(c int, r int, v text, l text, s real, e jsonb)')}
         on conflict (record_kind, record_id) do update set citizen_id = excluded.citizen_id, village_code = excluded.village_code,
           link = excluded.link, score = excluded.score, evidence = excluded.evidence`);
       const possible = decisions.filter((d) => d.candidateCitizen !== undefined && idOf(d.candidateCitizen) !== citizenOf(d));
       if (possible.length) {
         await tx.execute(sql`
           insert into review_cases (kecamatan_code, record_kind, record_id, citizen_id, candidate_citizen_id, score, evidence)
-          select left(u.village, 6), ${kind}, u.rec, u.citizen, u.candidate, u.score, u.evidence::jsonb
-          from unnest(${arrayParam(possible.map((d) => villageOf.get(d.recordId)), 'text')},
-            ${arrayParam(possible.map((d) => d.recordId), 'int')}, ${arrayParam(possible.map(citizenOf), 'int')},
-            ${arrayParam(possible.map((d) => idOf(d.candidateCitizen!)), 'int')}, ${arrayParam(possible.map((d) => d.caseScore ?? d.score ?? null), 'real')},
-            ${arrayParam(jsonTexts(possible.map((d) => d.reviewEvidence ?? d.evidence ?? null)), 'text')}) as u(village, rec, citizen, candidate, score, evidence)
+          select left(u.village, 6), ${kind}, u.rec, u.citizen, u.candidate, u.score, u.evidence
+          from ${jsonRecordset(possible.map((d) => ({
+            village: villageOf.get(d.recordId), rec: d.recordId, citizen: citizenOf(d), candidate: idOf(d.candidateCitizen!),
+            score: d.caseScore ?? d.score, evidence: d.reviewEvidence ?? d.evidence,
+          })), 'u(village text, rec int, citizen int, candidate int, score real, evidence jsonb)')}
           -- Two citizens already waiting for a decision about each other need no second case (two probes
           -- of the open-pair index: one condition with OR would compare every open case with every row).
           where not exists (select 1 from review_cases o where o.status = 'open' and o.citizen_id = u.citizen and o.candidate_citizen_id = u.candidate)
