@@ -50,3 +50,11 @@ export async function postgresCpuSeconds(hub: Hub): Promise<number> {
   const pids = await rows<{ pid: number }>(hub.ctx.db, sql`select pid from pg_stat_activity where datname = current_database()`);
   return pids.reduce((sum, p) => sum + processCpuSeconds(p.pid), 0);
 }
+
+/**
+ * Peak resident memory of this process so far, in MB (the kernel's high-water mark): a benchmark's
+ * hub runs in its own process, so this is the hub's peak with the benchmark's driver on top.
+ */
+export function peakRssMb(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}

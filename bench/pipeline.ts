@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { createKey } from '../src/api/keys.js';
 import { rows } from '../src/db/client.js';
-import { BENCH_REDIS_URL, startBenchHub } from './benchHub.js';
+import { BENCH_REDIS_URL, peakRssMb, startBenchHub } from './benchHub.js';
 import { runPrototype } from './prototype.js';
 import { generatePopulation } from '../src/synth/population.js';
 
@@ -68,13 +68,15 @@ const [done] = await rows<{ routed: number; held: number; cases: number }>(hub.d
 if (done!.routed + done!.held !== accepted) throw new Error(`only ${done!.routed} routed and ${done!.held} held of ${accepted} accepted`);
 const seconds = (performance.now() - started) / 1000;
 const recordsPerSecond = Math.round(accepted / seconds);
+// Before the prototype runs in this process: the hub's own peak (API, workers and the identity index).
+const hubPeakRssMb = peakRssMb();
 const prototype = values['no-prototype'] ? null : await runPrototype({
   databaseUrl: bench.databaseUrl, redisUrl: BENCH_REDIS_URL, prefix: bench.prefix, config: hub.ctx.config, bodies, concurrency,
 });
 console.log(JSON.stringify({
   records: total, accepted, routed: done!.routed, held: done!.held, reviewCases: done!.cases,
   seconds: Number(seconds.toFixed(2)), recordsPerSecond,
-  acceptSeconds: Number(((pushed - started) / 1000).toFixed(2)), database: 'postgres', batch: 1000, concurrency,
+  acceptSeconds: Number(((pushed - started) / 1000).toFixed(2)), database: 'postgres', batch: 1000, concurrency, hubPeakRssMb,
   ...(prototype ? {
     prototypeRecordsPerSecond: prototype.recordsPerSecond, ratioToPrototype: Number((recordsPerSecond / prototype.recordsPerSecond).toFixed(2)),
     prototype: { accepted: prototype.accepted, routed: prototype.routed, seconds: prototype.seconds },

@@ -18,7 +18,7 @@ import { arrayParam } from '../src/db/sqlArrays.js';
 import { startSyncWorkers } from '../src/connectors/sync/worker.js';
 import { requestSync } from '../src/connectors/sync/runs.js';
 import { syncQueueOf } from '../src/connectors/sync/queue.js';
-import { BENCH_REDIS_URL, postgresCpuSeconds, processCpuSeconds, startBenchHub } from './benchHub.js';
+import { BENCH_REDIS_URL, peakRssMb, postgresCpuSeconds, processCpuSeconds, startBenchHub } from './benchHub.js';
 import { configWithSources, SIM_LOGIN } from '../test/connectors/fixtures/syncConfig.js';
 
 const { values } = parseArgs({ options: { residents: { type: 'string', default: '100000' }, sources: { type: 'string', default: '9' }, concurrency: { type: 'string', default: '4' }, 'pages-per-job': { type: 'string', default: '6' }, 'first-only': { type: 'boolean', default: false }, identify: { type: 'boolean', default: false } } });
@@ -97,7 +97,8 @@ if (values.identify) {
     select (select count(*)::int from resident_records where status = 'identified') as residents,
       (select count(*)::int from citizens) as citizens, (select count(*)::int from review_cases) as cases`);
   console.log(`identify, all residents      ${c!.residents} residents -> ${c!.citizens} citizens, ${c!.cases} review cases, in ${s.toFixed(2)} s = ` +
-    `${Math.round(c!.residents / s)} residents/s; CPU s: hub ${((cpu.user + cpu.system) / 1e6).toFixed(1)}, postgres ${((await postgresCpuSeconds(hub)) - pg0).toFixed(1)}`);
+    `${Math.round(c!.residents / s)} residents/s; CPU s: hub ${((cpu.user + cpu.system) / 1e6).toFixed(1)}, postgres ${((await postgresCpuSeconds(hub)) - pg0).toFixed(1)}; ` +
+    `peak RSS of the hub process ${peakRssMb()} MB (index of every citizen held)`);
   await pipeline.close();
 }
 

@@ -6,12 +6,19 @@ import { MAX_MERGE_DEPTH } from '../review/citizenRoots.js';
 import { IdentityIndex, prepareRecord, type PersonRecord } from '../identity/index.js';
 import type { DeepPartial, Evidence, IdentityConfig } from '../identity/index.js';
 import type { RecordKind } from '../queues.js';
-import type { CitizenRef, IdentityDecision, IdentityInput, Person, Resolver } from './identify.js';
+import type { CitizenRef, DecidedSlice, IdentityDecision, IdentityInput, Person, Resolver } from './identify.js';
 import { addressWithRtRw, currentIdentityParameters, currentIdentityParametersId } from '../identityParameters.js';
 
 interface LinkedRow { crid: number; citizen_id: number; record_kind: RecordKind; record_id: number; person: Person }
 
 const TEMP = 'n:';
+
+/**
+ * Decisions handed to the stage at a time: it writes one slice while the engine decides the next (a
+ * 2,000-record batch otherwise left Postgres idle while the engine ran, then the engine idle while
+ * Postgres wrote).
+ */
+const SLICE = 250;
 
 /** Longest stretch the index build holds the event loop before letting requests through. */
 const YIELD_EVERY_MS = 20;
@@ -216,7 +223,7 @@ export class EngineResolver implements Resolver {
     if (!(await this.applyMoves(tx))) await this.fullLoad(tx);
   }
 
-  async resolve(tx: Tx, inputs: IdentityInput[]) {
+  async resolve(tx: Tx, inputs: IdentityInput[], decided?: DecidedSlice) {
     await this.refresh(tx);
     const index = this.index!;
     const kind = inputs[0]?.kind ?? 'registration';
@@ -232,7 +239,7 @@ export class EngineResolver implements Resolver {
       return cid;
     };
 
-    const decisions = inputs.map((input): IdentityDecision => {
+    const decide = (input: IdentityInput): IdentityDecision => {
       // Prepared once: looked up, then added under its citizen.
       const rec = prepareRecord(personRecord(input.kind, input.recordId, input.person));
       const res = index.resolvePrepared(rec);
@@ -262,7 +269,13 @@ export class EngineResolver implements Resolver {
         };
       }
       return { recordId: input.recordId, outcome: 'new', citizen: refOf(cid), score: res.score, ...(res.candidates.length ? { evidence: compact(res.evidence) } : {}) };
-    });
+    };
+    const decisions: IdentityDecision[] = [];
+    for (let i = 0; i < inputs.length; i++) {
+      decisions.push(decide(inputs[i]!));
+      // A slice's links do not change below (dropRejectedBridges touches review candidates only).
+      if (decided && decisions.length % SLICE === 0 && i < inputs.length - 1) await decided(decisions.slice(-SLICE), newCitizens);
+    }
     await this.dropRejectedBridges(tx, decisions);
     return { decisions, newCitizens };
   }

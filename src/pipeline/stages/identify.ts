@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { rows, type Db, type Tx } from '../../db/client.js';
-import { allocateIds, arrayParam, jsonTexts } from '../../db/sqlArrays.js';
+import { arrayParam, jsonRecordset } from '../../db/sqlArrays.js';
 import type { PipelineContext } from '../context.js';
 import type { RecordKind } from '../queues.js';
 import type { Applicant } from '../validate/registration.js';
@@ -44,9 +44,22 @@ export interface IdentityDecision {
   reviewEvidence?: unknown;
 }
 
+/**
+ * Called by a resolver with each slice of decisions as soon as it is taken (in input order; `newCitizens`
+ * holds every new citizen of the batch so far). The stage writes the slice while the resolver decides
+ * the next one, so Postgres and the engine work at once.
+ */
+export type DecidedSlice = (decisions: IdentityDecision[], newCitizens: Map<number, Person>) => Promise<void>;
+
 /** Decides records in order; may look at what it decided earlier in the same batch. */
 export interface Resolver {
-  resolve(tx: Tx, inputs: IdentityInput[]): Promise<{ decisions: IdentityDecision[]; newCitizens: Map<number, Person> }>;
+  /**
+   * The decisions, all of them, in input order. `decided`, when given, may be called with the leading
+   * slices of them as they are taken (awaited before the next slice; a decision's citizen, outcome,
+   * score and evidence must not change after it was passed: its link is written then); the stage writes
+   * what was not passed there after `resolve` returns, and the review cases of all at the end.
+   */
+  resolve(tx: Tx, inputs: IdentityInput[], decided?: DecidedSlice): Promise<{ decisions: IdentityDecision[]; newCitizens: Map<number, Person> }>;
   /** Called after the batch committed, with the ids the new citizens received. */
   committed?(decisions: IdentityDecision[], newIds: Map<number, number>, inputs: IdentityInput[], watermark?: number): void;
   /** Called when the batch rolled back. */
@@ -98,29 +111,17 @@ const SOURCES: Record<RecordKind, { from: string; load: ReturnType<typeof sql> }
   },
 };
 
-/** Writes the new citizens with exactly as many sequence values as needed. */
-async function insertCitizens(tx: Tx, people: Map<number, Person>): Promise<Map<number, number>> {
-  const ids = new Map<number, number>();
-  if (people.size === 0) return ids;
-  const allocated = await allocateIds(tx, 'citizens', people.size);
-  const keys = [...people.keys()];
-  keys.forEach((k, i) => ids.set(k, allocated[i]!));
-  // A new citizen's golden record is its one source record, computed here rather than re-read.
-  const list = keys.map((k) => {
-    const p = people.get(k)!;
-    return goldenRecord([{ ...p, seenAt: null }]) ?? p;
-  });
-  const col = <T>(f: (p: Person) => T) => list.map(f);
-  await tx.execute(sql`
-    insert into citizens (id, nik, kk, full_name, sex, birth_date, birth_place, mother_name, address, village_code)
-    overriding system value
-    select * from unnest(${arrayParam(keys.map((k) => ids.get(k)!), 'int')}, ${arrayParam(col((p) => p.nik), 'text')},
-      ${arrayParam(col((p) => p.kk), 'text')}, ${arrayParam(col((p) => p.fullName), 'text')}, ${arrayParam(col((p) => p.sex), 'text')},
-      ${arrayParam(col((p) => p.birthDate), 'date')}, ${arrayParam(col((p) => p.birthPlace), 'text')},
-      ${arrayParam(col((p) => p.motherName), 'text')}, ${arrayParam(col((p) => p.address), 'text')},
-      ${arrayParam(col((p) => p.villageCode), 'text')})`);
-  return ids;
+/** A new citizen's golden record is its one source record, computed here rather than re-read. */
+function citizenRow(k: number, p: Person): object {
+  const g = goldenRecord([{ ...p, seenAt: null }]) ?? p;
+  return {
+    k, nik: g.nik, kk: g.kk, full_name: g.fullName, sex: g.sex, birth_date: g.birthDate, birth_place: g.birthPlace,
+    mother_name: g.motherName, address: g.address, village_code: g.villageCode,
+  };
 }
+
+/** Lets the socket take the statement just issued before the engine holds the thread again. */
+const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * validated → identified. Each record is linked to one citizen (existing or new) with the evidence of
@@ -143,51 +144,85 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
         order by s.id`);
       if (found.length === 0) return null;
       const inputs: IdentityInput[] = found.map((f) => ({ kind, recordId: f.id, villageCode: f.village_code, person: f.person }));
-      const { decisions, newCitizens } = await resolver.resolve(tx, inputs);
-      const newIds = await insertCitizens(tx, newCitizens);
+      const villageOf = new Map(inputs.map((i) => [i.recordId, i.person.villageCode ?? i.villageCode]));
+      const newIds = new Map<number, number>();
       const idOf = (ref: CitizenRef) => (typeof ref === 'number' ? ref : newIds.get(ref.newKey)!);
       const citizenOf = (d: IdentityDecision) => idOf(d.citizen);
-      const villageOf = new Map(inputs.map((i) => [i.recordId, i.person.villageCode ?? i.villageCode]));
-
-      const recIds = arrayParam(decisions.map((d) => d.recordId), 'int');
-      const citizenIds = arrayParam(decisions.map(citizenOf), 'int');
-      await tx.execute(sql`
-        insert into citizen_records (citizen_id, record_kind, record_id, village_code, link, score, evidence)
-        select u.citizen, ${kind}, u.rec, u.village, u.link, u.score, u.evidence::jsonb
-        from unnest(${citizenIds}, ${recIds}, ${arrayParam(decisions.map((d) => villageOf.get(d.recordId)), 'text')},
-          ${arrayParam(decisions.map((d) => d.outcome), 'text')}, ${arrayParam(decisions.map((d) => d.score ?? null), 'real')},
-          ${arrayParam(jsonTexts(decisions.map((d) => d.evidence ?? null)), 'text')}) as u(citizen, rec, village, link, score, evidence)
-        on conflict (record_kind, record_id) do update set citizen_id = excluded.citizen_id, village_code = excluded.village_code,
-          link = excluded.link, score = excluded.score, evidence = excluded.evidence`);
+      // One statement per slice of decisions, issued and not awaited: Postgres writes a slice while the
+      // engine decides the next. Statements run in order on the transaction's connection.
+      const writing: Promise<void>[] = [];
+      const sent = new Set<number>();
+      let written = 0;
+      const write: DecidedSlice = async (slice, newCitizens) => {
+        const fresh = [...newCitizens.keys()].filter((k) => !sent.has(k));
+        // A record of an earlier slice's new citizen, whose id is still on its way (rare): wait for it.
+        if (slice.some((d) => typeof d.citizen !== 'number' && sent.has(d.citizen.newKey) && !newIds.has(d.citizen.newKey))) await Promise.all(writing);
+        for (const k of fresh) sent.add(k);
+        const links = slice.map((d) => ({
+          c: typeof d.citizen === 'number' ? d.citizen : newIds.get(d.citizen.newKey), k: typeof d.citizen === 'number' ? undefined : d.citizen.newKey,
+          r: d.recordId, v: villageOf.get(d.recordId), l: d.outcome, s: d.score, e: d.evidence,
+        }));
+        // The new citizens draw their ids from the sequence here, exactly as many as needed (nc is
+        // materialized once: nextval is volatile); links and records take them by key. The records were
+        // read in their `from` state and locked above: no status test, which would again invite the
+        // in-flight index and a hash of every record in flight.
+        const q = sql`
+          with nc as (
+            select nextval('citizens_id_seq'::regclass)::int as id, x.*
+            from ${jsonRecordset(fresh.map((k) => citizenRow(k, newCitizens.get(k)!)), `x(k int, nik text, kk text, full_name text, sex text,
+              birth_date date, birth_place text, mother_name text, address text, village_code text)`)}
+          ), citizen as (
+            insert into citizens (id, nik, kk, full_name, sex, birth_date, birth_place, mother_name, address, village_code)
+            overriding system value
+            select id, nik, kk, full_name, sex, birth_date, birth_place, mother_name, address, village_code from nc
+          ), u as (
+            select coalesce(l.c, nc.id) as citizen, l.r, l.v, l.l, l.s, l.e
+            from ${jsonRecordset(links, 'l(c int, k int, r int, v text, l text, s real, e jsonb)')} left join nc on nc.k = l.k
+          ), link as (
+            insert into citizen_records (citizen_id, record_kind, record_id, village_code, link, score, evidence)
+            select u.citizen, ${kind}, u.r, u.v, u.l, u.s, u.e from u
+            on conflict (record_kind, record_id) do update set citizen_id = excluded.citizen_id, village_code = excluded.village_code,
+              link = excluded.link, score = excluded.score, evidence = excluded.evidence
+          ), rec as (
+            ${kind === 'registration'
+              ? sql`update registrations r set status = 'identified', citizen_id = u.citizen,
+                  identity = case when u.l = 'possible' then 'provisional' else 'confirmed' end, updated_at = now()
+                from u where r.id = u.r`
+              : sql`update resident_records r set status = 'identified', citizen_id = u.citizen, updated_at = now()
+                from u where r.id = u.r`}
+          )
+          select k, id from nc`;
+        const p = rows<{ k: number; id: number }>(tx, q).then((made) => { for (const m of made) newIds.set(m.k, m.id); });
+        p.catch(() => undefined);
+        writing.push(p);
+        written += slice.length;
+        await flush();
+      };
+      let resolved: Awaited<ReturnType<Resolver['resolve']>>;
+      try {
+        resolved = await resolver.resolve(tx, inputs, write);
+        if (written < resolved.decisions.length) await write(resolved.decisions.slice(written), resolved.newCitizens);
+        await Promise.all(writing);
+      } catch (err) {
+        // A failed slice fails what follows it ("transaction is aborted"): the first failure is the cause.
+        const failed = (await Promise.allSettled(writing)).find((r) => r.status === 'rejected');
+        throw failed ? (failed as PromiseRejectedResult).reason : err;
+      }
+      const { decisions } = resolved;
       const possible = decisions.filter((d) => d.candidateCitizen !== undefined && idOf(d.candidateCitizen) !== citizenOf(d));
       if (possible.length) {
         await tx.execute(sql`
           insert into review_cases (kecamatan_code, record_kind, record_id, citizen_id, candidate_citizen_id, score, evidence)
-          select left(u.village, 6), ${kind}, u.rec, u.citizen, u.candidate, u.score, u.evidence::jsonb
-          from unnest(${arrayParam(possible.map((d) => villageOf.get(d.recordId)), 'text')},
-            ${arrayParam(possible.map((d) => d.recordId), 'int')}, ${arrayParam(possible.map(citizenOf), 'int')},
-            ${arrayParam(possible.map((d) => idOf(d.candidateCitizen!)), 'int')}, ${arrayParam(possible.map((d) => d.caseScore ?? d.score ?? null), 'real')},
-            ${arrayParam(jsonTexts(possible.map((d) => d.reviewEvidence ?? d.evidence ?? null)), 'text')}) as u(village, rec, citizen, candidate, score, evidence)
+          select left(u.village, 6), ${kind}, u.rec, u.citizen, u.candidate, u.score, u.evidence
+          from ${jsonRecordset(possible.map((d) => ({
+            village: villageOf.get(d.recordId), rec: d.recordId, citizen: citizenOf(d), candidate: idOf(d.candidateCitizen!),
+            score: d.caseScore ?? d.score, evidence: d.reviewEvidence ?? d.evidence,
+          })), 'u(village text, rec int, citizen int, candidate int, score real, evidence jsonb)')}
           -- Two citizens already waiting for a decision about each other need no second case (two probes
           -- of the open-pair index: one condition with OR would compare every open case with every row).
           where not exists (select 1 from review_cases o where o.status = 'open' and o.citizen_id = u.citizen and o.candidate_citizen_id = u.candidate)
             and not exists (select 1 from review_cases o where o.status = 'open' and o.citizen_id = u.candidate and o.candidate_citizen_id = u.citizen)
           on conflict (record_kind, record_id, candidate_citizen_id) do nothing`);
-      }
-      // The records were read in their `from` state and locked above: no status test here, which would
-      // again invite the in-flight index and a hash of every record in flight.
-      const outcomes = arrayParam(decisions.map((d) => d.outcome), 'text');
-      if (kind === 'registration') {
-        await tx.execute(sql`
-          update registrations r set status = 'identified', citizen_id = u.citizen,
-                 identity = case when u.outcome = 'possible' then 'provisional' else 'confirmed' end, updated_at = now()
-          from unnest(${recIds}, ${citizenIds}, ${outcomes}) as u(id, citizen, outcome)
-          where r.id = u.id`);
-      } else {
-        await tx.execute(sql`
-          update resident_records r set status = 'identified', citizen_id = u.citizen, updated_at = now()
-          from unnest(${recIds}, ${citizenIds}) as u(id, citizen)
-          where r.id = u.id`);
       }
       // A citizen that gained a record gets its golden record again: the consistent NIK, the newest address.
       await refreshGoldenRecords(tx, decisions.filter((d) => d.outcome === 'match' && typeof d.citizen === 'number').map(citizenOf));

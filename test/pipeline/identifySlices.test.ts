@@ -1,0 +1,56 @@
+import t from 'tap';
+import { sql } from 'drizzle-orm';
+import { rows } from '../../src/db/client.js';
+import { ingestResidents } from '../../src/pipeline/intake/residents.js';
+import { identifyStage } from '../../src/pipeline/stages/identify.js';
+import { EngineResolver } from '../../src/pipeline/stages/engineResolver.js';
+import { startTestHub } from '../helpers/hub.js';
+import { applicant, PANARAGAN } from '../helpers/fixtures.js';
+
+// Identify writes a batch slice by slice while the engine decides the next slice; a record of a later
+// slice that is a citizen created in an earlier one must land on that citizen's id, whatever order the
+// slices' statements come back in.
+t.test('one batch over several slices: later records join citizens created by earlier slices', async (t) => {
+  const th = await startTestHub(t, { workers: false });
+  const { ctx } = th.hub;
+  const db = th.hub.database.db;
+  const people = 600;
+  const resident = (i: number, copy: string) => {
+    const a = applicant(i);
+    return { localId: `${copy}-${i}`, villageCode: PANARAGAN, fullName: a.fullName, nik: a.nik, kk: a.kk, sex: a.sex === 'M' ? '1' : '2', birthDate: a.birthDate };
+  };
+  // Every person twice, 600 records apart: the second copy is always in a later slice than the first.
+  const first = await ingestResidents(ctx, [...Array.from({ length: people }, (_, i) => resident(i, 'a')), ...Array.from({ length: people }, (_, i) => resident(i, 'b'))], { channel: 'push', allowedVillages: null });
+  const ids = first.records.map((r) => r.id!).filter(Boolean);
+  t.equal(ids.length, 2 * people, 'every record stored');
+  const resolver = new EngineResolver();
+  const identified = await identifyStage(ctx, ids, 'resident', resolver);
+  t.equal(identified.length, 2 * people, 'one batch identified them all');
+
+  const [c] = await rows<{ citizens: number; span: number; links: number; orphans: number; disagree: number }>(db, sql`
+    select (select count(*)::int from citizens) as citizens,
+      (select (max(id) - min(id) + 1)::int from citizens) as span,
+      (select count(*)::int from citizen_records where record_kind = 'resident') as links,
+      (select count(*)::int from citizens c where not exists (select 1 from citizen_records cr where cr.citizen_id = c.id)) as orphans,
+      (select count(*)::int from resident_records rr join citizen_records cr on cr.record_kind = 'resident' and cr.record_id = rr.id
+        where rr.citizen_id is distinct from cr.citizen_id or rr.status <> 'identified') as disagree`);
+  t.equal(c!.citizens, people, 'one citizen per person');
+  t.equal(c!.span, people, 'exactly as many citizen ids drawn as citizens made');
+  t.equal(c!.links, 2 * people, 'one link per record');
+  t.equal(c!.orphans, 0, 'no citizen without a record');
+  t.equal(c!.disagree, 0, 'each record names the citizen its link names');
+  const split = await rows<{ n: number }>(db, sql`
+    select count(*)::int as n from resident_records a join resident_records b on a.local_id = 'a-' || substr(b.local_id, 3) and b.local_id like 'b-%'
+    where a.citizen_id <> b.citizen_id`);
+  t.equal(split[0]!.n, 0, 'both copies of each person on one citizen');
+
+  // The index kept the batch's new citizens under their real ids: a third copy joins them in the next batch.
+  const third = await ingestResidents(ctx, Array.from({ length: 300 }, (_, i) => resident(i * 2, 'c')), { channel: 'push', allowedVillages: null });
+  await identifyStage(ctx, third.records.map((r) => r.id!).filter(Boolean), 'resident', resolver);
+  const [after] = await rows<{ citizens: number; wrong: number }>(db, sql`
+    select (select count(*)::int from citizens) as citizens,
+      (select count(*)::int from resident_records c join resident_records a on a.local_id = 'a-' || substr(c.local_id, 3)
+        where c.local_id like 'c-%' and c.citizen_id is distinct from a.citizen_id) as wrong`);
+  t.equal(after!.citizens, people, 'no new citizen for a third copy');
+  t.equal(after!.wrong, 0, 'each third copy on its person\'s citizen');
+});
