@@ -267,3 +267,29 @@ t.test('the resolver compares dusun, RT and RW with the address, as the learned 
   t.equal(level('address'), 'different', 'the same alamat in another RT is another address');
   t.equal(level('locality'), 'agree', 'the dusun is compared');
 });
+
+t.test('a record that joins two citizens inside one batch: the rest of the batch and the next batch see one person', async (t) => {
+  const i = woman++;
+  const birthDate = `${1961 + i}-0${1 + (i % 9)}-${10 + (i % 18)}`;
+  const name = `${FIRST[i % FIRST.length]} ${LAST[(i + 3) % LAST.length]}`;
+  const base = applicant(1, { villageCode: PANARAGAN });
+  // Known by NIK and birth date in one register, by mother and KK (no NIK, no date) in another.
+  const byNik = { ...base, fullName: name, sex: 'F', birthDate, nik: makeNik('181201', birthDate, 'F', 91 + i), kk: null, motherName: null, address: 'Dusun 1' } as unknown as TestApplicant;
+  const byMother = { ...base, fullName: name, sex: 'F', birthDate: null, nik: null, kk: `181201020222${String(i).padStart(4, '0')}`, motherName: 'Painem', address: 'Dusun 4', villageCode: MULYA_JAYA_05 } as unknown as TestApplicant;
+  const full = { ...byNik, kk: byMother.kk, motherName: 'Painem', address: 'Dusun 4' } as unknown as TestApplicant;
+  const resolver = new EngineResolver();
+  const first = await batch(resolver, byNik, byMother);
+  t.not(first[0]!.citizen, first[1]!.citizen, 'alone, the two records are two citizens');
+  const [bridge, again] = await batch(resolver, full, byMother);
+  const survivor = Math.min(first[0]!.citizen, first[1]!.citizen);
+  t.equal(bridge!.citizen, survivor, 'the bridging record joins them under the older citizen');
+  t.equal(again!.citizen, survivor, 'a later record of the same batch finds the one citizen');
+  const [c] = await rows<{ status: string; decided_by: string }>(db, sql`
+    select status, decided_by from review_cases where record_kind = 'registration' and record_id = ${bridge!.id}`);
+  t.match(c, { status: 'same', decided_by: 'sistem:identitas' });
+  const [next] = await batch(resolver, byMother);
+  t.equal(next!.citizen, survivor, 'the next batch too');
+  t.equal(resolver.stats.fullLoads, 1, 'the join replayed in place: no reload of the index');
+  const [fresh] = await batch(new EngineResolver(), byMother);
+  t.equal(fresh!.citizen, survivor, 'as an index loaded whole decides');
+});

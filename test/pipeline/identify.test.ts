@@ -78,57 +78,70 @@ t.test('resident records of two villages meet registrations in one index', async
   t.equal(r.citizen_id, reg!.citizen_id, 'the village\'s population record and the registration are one citizen');
 });
 
-t.test('a record that is two citizens at once opens a case about the pair, once, and not after staff told them apart', async (t) => {
+t.test('a record that is two citizens at once joins them, as a case the system decided and staff can split', async (t) => {
   const kec05 = await th.key('kecamatan', { kecamatanCode: '181205' });
-  const decide = async (id: number, decision: 'same' | 'different') => {
-    const res = await fetch(`${th.url}/v1/review-cases/${id}/decision`, {
-      method: 'POST', headers: { authorization: `Bearer ${kec05}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ decision, reason: 'checked with the family card' }),
+  const act = async (path: string, body: Record<string, unknown>) => {
+    const res = await fetch(`${th.url}/v1/review-cases/${path}`, {
+      method: 'POST', headers: { authorization: `Bearer ${kec05}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
     });
-    t.equal(res.status, 200);
+    t.equal(res.status, 200, path);
   };
-  const casesOf = (externalId: string) => rows<{ id: number; citizen_id: number; candidate_citizen_id: number; status: string; kecamatan_code: string }>(db, sql`
-    select id, citizen_id, candidate_citizen_id, status, kecamatan_code from review_cases
+  const casesOf = (externalId: string) => rows<{ id: number; citizen_id: number; candidate_citizen_id: number; status: string; kecamatan_code: string; decided_by: string | null }>(db, sql`
+    select id, citizen_id, candidate_citizen_id, status, kecamatan_code, decided_by from review_cases
     where record_kind = 'registration' and record_id = (select id from registrations where external_id = ${externalId})`);
+  const citizenOf = async (externalId: string) =>
+    (await rows<{ citizen_id: number }>(db, sql`select citizen_id from registrations where external_id = ${externalId}`))[0]!.citizen_id;
   // One man known twice: by NIK and birth date in Panaragan, by mother and KK (no NIK, no date) in Mulya Jaya.
   // The two records alone say too little to be linked.
   const byNik = await settled(await push(panaragan, 'af-1', 'POS_PENGIRIMAN_DOKUMEN', { fullName: 'Ahmad Fauzi', nik: '1812051708850003', sex: 'M', birthDate: '1985-08-17', address: 'Dusun 1', phone: '081200000011' }));
   const byMother = await settled(await push(mulyaJaya, 'af-2', 'POS_PENGIRIMAN_DOKUMEN', { fullName: 'Ahmad Fauzi', sex: 'M', motherName: 'Siti Aminah', kk: '1812050101100002', address: 'Jl. Tiyuh 4', phone: '081200000012' }));
   t.not(byMother.citizen_id, byNik.citizen_id, 'two citizens');
   t.same(await casesOf('af-2'), [], 'and no case: the pair was not even a possible match');
-  // Then a record with all of it: NIK, birth date, mother and KK.
+  // Then a record with all of it: NIK, birth date, mother and KK. Nothing tells the two apart.
   const full = { fullName: 'AHMAD FAUZI', nik: '1812051708850003', sex: 'M', birthDate: '1985-08-17', motherName: 'SITI AMINAH', kk: '1812050101100002', address: 'Jl. Tiyuh 4', phone: '081200000013' };
   const bridge = await settled(await push(mulyaJaya, 'af-3', 'POS_PENGIRIMAN_DOKUMEN', full));
-  t.equal(bridge.citizen_id, byNik.citizen_id, 'linked to the citizen it matches best');
+  const survivor = Math.min(byNik.citizen_id, byMother.citizen_id);
+  t.equal(bridge.citizen_id, survivor, 'linked to the older of the two citizens');
   t.equal(bridge.identity, 'confirmed', 'a sure link: the service is not held');
+  t.equal(await citizenOf('af-1'), survivor, 'the first record follows');
+  t.equal(await citizenOf('af-2'), survivor, 'the second record follows: one person, counted once');
+  const [merged] = await rows<{ merged_into: number | null }>(db, sql`select merged_into from citizens where id = ${Math.max(byNik.citizen_id, byMother.citizen_id)}`);
+  t.equal(merged!.merged_into, survivor, 'the other citizen is marked merged into the survivor');
   const cases = await casesOf('af-3');
-  t.equal(cases.length, 1, 'one case about the two citizens');
-  t.equal(cases[0]!.citizen_id, byNik.citizen_id);
-  t.equal(cases[0]!.candidate_citizen_id, byMother.citizen_id);
-  t.equal(cases[0]!.kecamatan_code, '181205');
-  // Another such record while the case is open adds no second case about the same pair.
-  await settled(await push(mulyaJaya, 'af-4', 'POS_PENGIRIMAN_DOKUMEN', { ...full, address: 'Jl. Tiyuh 5' }));
-  t.same(await casesOf('af-4'), []);
-  await decide(cases[0]!.id, 'different');
-  await settled(await push(mulyaJaya, 'af-5', 'POS_PENGIRIMAN_DOKUMEN', { ...full, address: 'Jl. Tiyuh 6' }));
-  t.same(await casesOf('af-5'), [], 'staff called them two people: not proposed again');
+  t.equal(cases.length, 1, 'one case records the join');
+  t.match(cases[0], { status: 'same', decided_by: 'sistem:identitas', kecamatan_code: '181205', citizen_id: survivor });
+  const [trail] = await rows<{ actor: string; detail: { automatic: boolean; merge: { from: number; into: number } } }>(db, sql`
+    select actor, detail from audit_log where target_type = 'review_cases' and target_id = ${String(cases[0]!.id)} and action = 'review.same'`);
+  t.match(trail, { actor: 'sistem:identitas', detail: { automatic: true, merge: { into: survivor } } }, 'audited, with what moved');
+  // Another such record now simply matches the one citizen.
+  const again = await settled(await push(mulyaJaya, 'af-4', 'POS_PENGIRIMAN_DOKUMEN', { ...full, address: 'Jl. Tiyuh 5' }));
+  t.equal(again.citizen_id, survivor);
+  t.same(await casesOf('af-4'), [], 'nothing left to ask staff');
+
+  // Staff know better: the split undoes the join exactly, and "different" keeps the two apart.
+  await act(`${cases[0]!.id}/split`, { reason: 'dua orang berbeda, dicek dengan KK' });
+  const apart = new Set([await citizenOf('af-1'), await citizenOf('af-2')]);
+  t.equal(apart.size, 2, 'split: two citizens again');
+  await act(`${cases[0]!.id}/decision`, { decision: 'different', reason: 'dua orang berbeda, dicek dengan KK' });
+  const after = await settled(await push(mulyaJaya, 'af-5', 'POS_PENGIRIMAN_DOKUMEN', { ...full, address: 'Jl. Tiyuh 6' }));
+  t.same(await casesOf('af-5'), [], 'staff called them two people: neither joined nor proposed again');
+  t.equal(new Set([await citizenOf('af-1'), await citizenOf('af-2'), after.citizen_id]).size, 2, 'still two citizens');
 });
 
-t.test('deciding such a case the same merges the two citizens', async (t) => {
-  const kec01 = await th.key('kecamatan', { kecamatanCode: '181201' });
+t.test('a join settles a case already open about the same two citizens', async (t) => {
   const a = await settled(await push(panaragan, 'sw-1', 'POS_PENGIRIMAN_DOKUMEN', { fullName: 'Sri Wahyuni', nik: '1812016104790002', sex: 'F', birthDate: '1979-04-21', address: 'Dusun 3', phone: '081200000021' }));
   const b = await settled(await push(mulyaJaya, 'sw-2', 'POS_PENGIRIMAN_DOKUMEN', { fullName: 'Sri Wahyuni', sex: 'F', motherName: 'Paini', kk: '1812010303100004', address: 'Dusun 5', phone: '081200000022' }));
   t.not(a.citizen_id, b.citizen_id);
-  const c = await settled(await push(panaragan, 'sw-3', 'POS_PENGIRIMAN_DOKUMEN', { fullName: 'SRI WAHYUNI', nik: '1812016104790002', sex: 'F', birthDate: '1979-04-21', motherName: 'PAINI', kk: '1812010303100004', address: 'Dusun 5', phone: '081200000023' }));
-  const [rc] = await rows<{ id: number }>(db, sql`select id from review_cases where record_id = (select id from registrations where external_id = 'sw-3') and record_kind = 'registration'`);
-  t.ok(rc, 'a case about the pair');
-  const res = await fetch(`${th.url}/v1/review-cases/${rc!.id}/decision`, {
-    method: 'POST', headers: { authorization: `Bearer ${kec01}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ decision: 'same', reason: 'one woman, two registers' }),
-  });
-  t.equal(res.status, 200);
+  // Staff were asked about the pair (a case as identify opens for a possible match); sw-2 is provisional meanwhile.
+  const [open] = await rows<{ id: number }>(db, sql`
+    insert into review_cases (kecamatan_code, record_kind, record_id, citizen_id, candidate_citizen_id, score)
+    values ('181205', 'registration', (select id from registrations where external_id = 'sw-2'), ${b.citizen_id}, ${a.citizen_id}, 5) returning id`);
+  await db.execute(sql`update registrations set identity = 'provisional' where external_id = 'sw-2'`);
+  await settled(await push(panaragan, 'sw-3', 'POS_PENGIRIMAN_DOKUMEN', { fullName: 'SRI WAHYUNI', nik: '1812016104790002', sex: 'F', birthDate: '1979-04-21', motherName: 'PAINI', kk: '1812010303100004', address: 'Dusun 5', phone: '081200000023' }));
+  const [c] = await rows<{ status: string; decided_by: string }>(db, sql`select status, decided_by from review_cases where id = ${open!.id}`);
+  t.match(c, { status: 'same', decided_by: 'sistem:identitas' }, 'the open case is answered by the join');
+  const [r] = await rows<{ identity: string }>(db, sql`select identity from registrations where external_id = 'sw-2'`);
+  t.equal(r!.identity, 'confirmed', 'its registration is no longer provisional');
   const after = await rows<{ citizen_id: number }>(db, sql`select distinct citizen_id from registrations where external_id in ('sw-1', 'sw-2', 'sw-3')`);
   t.equal(after.length, 1, 'all three registrations follow one citizen');
-  t.ok([a.citizen_id, b.citizen_id].includes(after[0]!.citizen_id));
-  t.ok(c.citizen_id);
 });

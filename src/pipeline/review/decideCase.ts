@@ -226,3 +226,65 @@ export async function splitCase(db: Db, caseId: number, actor: Actor, reason: st
     decidedBy: result.c.decided_by, decidedAt: result.c.decided_at, reason: result.c.reason,
   };
 }
+
+/** Who decides an automatic join, in the case and the audit log. */
+export const IDENTITY_JOIN_ACTOR: Actor = { label: 'sistem:identitas' };
+/** Shown to staff on the case: why no one was asked. */
+export const IDENTITY_JOIN_REASON = 'Digabung otomatis: satu catatan cocok kuat dengan kedua warga dan tidak ada bukti yang membedakan mereka (NIK sah yang berbeda, jenis kelamin, tahun lahir, kembar). Pisahkan bila keliru.';
+
+/** A record that matched two citizens strongly with no hard evidence between them (the identify stage). */
+export interface CitizenJoin {
+  kind: RecordKind;
+  recordId: number;
+  /** The record's village code: the case belongs to its kecamatan. */
+  village: string;
+  /** The citizen the record is linked to, and the one it showed to be the same person. */
+  into: number;
+  from: number;
+  score: number | null;
+  evidence: unknown;
+}
+
+/**
+ * Joins two citizens inside an identify batch (the caller holds the identify lock), as a case
+ * decided 'same' by the system, so staff see it and a split undoes it exactly as their own merge.
+ * Open cases about the same two citizens are settled with it and their held registrations released.
+ * Answers the survivor and the released registrations, or null when the two were already one.
+ */
+export async function joinCitizens(tx: Tx, j: CitizenJoin): Promise<{ into: number; caseId: number; released: number[] } | null> {
+  const roots = await citizenRoots(tx, [j.from, j.into]);
+  const from = roots.get(j.from) ?? j.from;
+  const into = roots.get(j.into) ?? j.into;
+  if (from === into) return null;
+  await lockCitizens(tx, [from, into]);
+  const trace: MergeTrace = { ...(await merge(tx, from, into)), recordLink: null };
+  const actor = IDENTITY_JOIN_ACTOR;
+  const columns = sql`id, kecamatan_code, record_kind, record_id, citizen_id, candidate_citizen_id, status, decided_by, decided_at, reason`;
+  let [c] = await rows<CaseRow>(tx, sql`
+    insert into review_cases (kecamatan_code, record_kind, record_id, citizen_id, candidate_citizen_id, score, evidence, status, decided_by, decided_at, reason)
+    values (left(${j.village}, 6), ${j.kind}, ${j.recordId}, ${into}, ${from}, ${j.score}, ${JSON.stringify(j.evidence ?? null)}::jsonb,
+            'same', ${actor.label}, now(), ${IDENTITY_JOIN_REASON})
+    on conflict (record_kind, record_id, candidate_citizen_id) do update
+      set status = 'same', decided_by = excluded.decided_by, decided_at = now(), reason = excluded.reason
+      where review_cases.status = 'open'
+    returning ${columns}`);
+  // A case about this record and citizen already decided (the record identified again): it stands.
+  c ??= (await rows<CaseRow>(tx, sql`select ${columns} from review_cases
+    where record_kind = ${j.kind} and record_id = ${j.recordId} and candidate_citizen_id = ${from}`))[0];
+  await audit(tx, actor, 'review.same', c!, { reason: IDENTITY_JOIN_REASON, recordKind: j.kind, recordId: j.recordId, automatic: true, merge: trace });
+  // Cases still open about the two: the join answered them. Their trace moves nothing (the join did),
+  // so a split of one reopens it only; a split of the join's own case moves the records back.
+  const settled = await rows<CaseRow>(tx, sql`
+    update review_cases set status = 'same', decided_by = ${actor.label}, decided_at = now(), reason = ${IDENTITY_JOIN_REASON}
+    where status = 'open' and id <> ${c!.id}
+      and ((citizen_id = ${from} and candidate_citizen_id = ${into}) or (citizen_id = ${into} and candidate_citizen_id = ${from}))
+    returning ${columns}`);
+  const released: number[] = [];
+  for (const s of settled) {
+    const none: MergeTrace = { from: into, into, citizenRecords: [], registrations: [], residents: [], recordLink: null };
+    const freed = await confirmRegistration(tx, s);
+    released.push(...freed);
+    await audit(tx, actor, 'review.same', s, { reason: IDENTITY_JOIN_REASON, recordKind: s.record_kind, recordId: s.record_id, automatic: true, merge: none, released: freed });
+  }
+  return { into, caseId: c!.id, released };
+}

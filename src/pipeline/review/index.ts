@@ -3,8 +3,8 @@ export { goldenRecord, stripTitles, type GoldenField, type GoldenRecord, type So
 export { refreshGoldenRecords } from './refreshGoldenRecords.js';
 export { loadLinkedRecords, loadRecordPerson, personOut, type LinkedRecord } from './sourceRecords.js';
 export { citizenRoots } from './citizenRoots.js';
-export { pairKey, rejectedCandidates, rejectedPairs } from './rejectedPairs.js';
-export { decideCase, splitCase, type Actor, type CaseOutcome, type CaseRow, type CaseStatus, type Decision, type MergeTrace } from './decideCase.js';
+export { heldApartPairs, pairKey, rejectedCandidates, rejectedPairs } from './rejectedPairs.js';
+export { decideCase, joinCitizens, splitCase, IDENTITY_JOIN_ACTOR, IDENTITY_JOIN_REASON, type CitizenJoin, type Actor, type CaseOutcome, type CaseRow, type CaseStatus, type Decision, type MergeTrace } from './decideCase.js';
 export { ReviewError, type ReviewErrorCode } from './reviewError.js';
 export * from './caseQueries.js';
 export { checkReason, type ReasonCheck } from './reason.js';

@@ -56,3 +56,20 @@ export async function rejectedCandidates(db: Queryable, kind: RecordKind, record
   }
   return out;
 }
+
+/**
+ * Pairs of citizens (among the given surviving ids) with an open case that staff split: a person
+ * undid the merge and has not decided yet, so no automatic join may make it for them.
+ */
+export async function heldApartPairs(db: Queryable, citizenIds: readonly number[]): Promise<Set<string>> {
+  const pairs = new Set<string>();
+  if (citizenIds.length < 2) return pairs;
+  const ids = arrayParam([...new Set(citizenIds)], 'int');
+  for (const r of await rows<{ a: number; b: number }>(db, sql`
+    select rc.citizen_id as a, rc.candidate_citizen_id as b from review_cases rc
+    where rc.status = 'open' and rc.citizen_id = any(${ids}) and rc.candidate_citizen_id = any(${ids})
+      and exists (select 1 from audit_log l where l.target_type = 'review_cases' and l.target_id = rc.id::text and l.action = 'review.split')`)) {
+    pairs.add(pairKey(r.a, r.b));
+  }
+  return pairs;
+}

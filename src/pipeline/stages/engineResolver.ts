@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { rows, type Db, type Tx } from '../../db/client.js';
 import { arrayParam } from '../../db/sqlArrays.js';
-import { pairKey, rejectedCandidates, rejectedPairs } from '../review/index.js';
+import { heldApartPairs, pairKey, rejectedCandidates, rejectedPairs } from '../review/index.js';
 import { MAX_MERGE_DEPTH } from '../review/citizenRoots.js';
 import { IdentityIndex, prepareRecord, type PersonRecord } from '../identity/index.js';
 import type { DeepPartial, Evidence, IdentityConfig } from '../identity/index.js';
@@ -37,6 +37,13 @@ function personRecord(kind: RecordKind, id: number, p: Person): PersonRecord {
     birthPlace: p.birthPlace, motherName: p.motherName, address: addressWithRtRw(p), locality: p.dusun ?? null,
     villageCode: p.villageCode,
   };
+}
+
+/** The citizen a join keeps: the oldest existing one (its id is the one staff and links know), else the best match. */
+function survivorOf(group: string[]): string {
+  let best: string | null = null;
+  for (const c of group) if (!c.startsWith(TEMP) && (best === null || Number(c) < Number(best))) best = c;
+  return best ?? group[0]!;
 }
 
 interface MovedRow { citizen_id: number; moved_from: number; record_kind: RecordKind; record_id: number; seq: string }
@@ -239,26 +246,40 @@ export class EngineResolver implements Resolver {
       return cid;
     };
 
-    const decide = (input: IdentityInput): IdentityDecision => {
+    const decide = (input: IdentityInput): IdentityDecision | Promise<IdentityDecision> => {
       // Prepared once: looked up, then added under its citizen.
       const rec = prepareRecord(personRecord(input.kind, input.recordId, input.person));
-      const res = index.resolvePrepared(rec);
+      const res = index.resolvePrepared(rec, { joins: true });
+      const refused = rejected.get(input.recordId);
       // A pair a reviewer called different never comes back for the same record.
-      const vetoed = res.citizenId !== undefined && !!rejected.get(input.recordId)?.has(Number(res.citizenId));
-      let decision: IdentityDecision;
+      const vetoed = res.citizenId !== undefined && !!refused?.has(Number(res.citizenId));
       if (res.outcome === 'match' && !vetoed) {
-        decision = { recordId: input.recordId, outcome: 'match', citizen: refOf(res.citizenId!), score: res.score, evidence: compact(res.evidence) };
-        // The record is also, compatibly, another citizen: two citizens of one person, which staff
-        // should see (the best link stands meanwhile).
-        const also = res.candidates.find((c) => c.outcome === 'match' && c.citizenId !== res.citizenId &&
-          !rejected.get(input.recordId)?.has(Number(c.citizenId)));
-        if (also) {
-          decision.candidateCitizen = refOf(also.citizenId);
-          decision.caseScore = also.score;
-          decision.reviewEvidence = also.evidence;
-        }
-        index.addPrepared(res.citizenId!, rec);
-        return decision;
+        const matched = (joined: string[]): IdentityDecision => {
+          // Joined citizens become one in the index now, so the rest of the batch sees one person.
+          const group = [res.citizenId!, ...joined];
+          const survivor = survivorOf(group);
+          for (const c of group) if (c !== survivor) index.merge(c, survivor);
+          const decision: IdentityDecision = { recordId: input.recordId, outcome: 'match', citizen: refOf(survivor), score: res.score, evidence: compact(res.evidence) };
+          const others = group.filter((c) => c !== survivor);
+          if (others.length) {
+            decision.joins = others.map((c) => {
+              const cand = res.candidates.find((x) => x.citizenId === c);
+              return { citizen: refOf(c), score: cand?.score ?? res.score, evidence: cand?.evidence ?? res.evidence };
+            });
+          }
+          // The record is also, compatibly, another citizen it could not join (hard evidence stands
+          // between them): two citizens of one person, which staff should see (the best link stands meanwhile).
+          const also = res.candidates.find((c) => c.outcome === 'match' && !group.includes(c.citizenId) && !refused?.has(Number(c.citizenId)));
+          if (also) {
+            decision.candidateCitizen = refOf(also.citizenId);
+            decision.caseScore = also.score;
+            decision.reviewEvidence = also.evidence;
+          }
+          index.addPrepared(survivor, rec);
+          return decision;
+        };
+        // Rare: only a record matching two citizens asks Postgres whether staff keep them apart.
+        return res.joins?.length ? this.joinable(tx, res.citizenId!, res.joins, refused).then(matched) : matched([]);
       }
       const cid = fresh(input);
       index.addPrepared(cid, rec);
@@ -272,12 +293,34 @@ export class EngineResolver implements Resolver {
     };
     const decisions: IdentityDecision[] = [];
     for (let i = 0; i < inputs.length; i++) {
-      decisions.push(decide(inputs[i]!));
+      const d = decide(inputs[i]!);
+      decisions.push(d instanceof Promise ? await d : d);
       // A slice's links do not change below (dropRejectedBridges touches review candidates only).
       if (decided && decisions.length % SLICE === 0 && i < inputs.length - 1) await decided(decisions.slice(-SLICE), newCitizens);
     }
     await this.dropRejectedBridges(tx, decisions);
     return { decisions, newCitizens };
+  }
+
+  /**
+   * The citizens of `joins` the record may join to `top`: not one staff told apart from the record or
+   * from `top` (a decision that stands through merges), nor one whose merge with `top` staff undid
+   * and still have to decide (a split case, open again).
+   */
+  private async joinable(tx: Tx, top: string, joins: string[], refused: Set<number> | undefined): Promise<string[]> {
+    const open = joins.filter((c) => !refused?.has(Number(c)));
+    const existing = [top, ...open].filter((c) => !c.startsWith(TEMP)).map(Number);
+    if (open.length === 0 || existing.length < 2) return open;
+    const apart = await rejectedPairs(tx, existing);
+    for (const k of await heldApartPairs(tx, existing)) apart.add(k);
+    if (apart.size === 0) return open;
+    // Kept in order, each checked against every citizen already in the group.
+    const group: string[] = [top];
+    for (const c of open) {
+      if (!c.startsWith(TEMP) && group.some((g) => !g.startsWith(TEMP) && apart.has(pairKey(Number(g), Number(c))))) continue;
+      group.push(c);
+    }
+    return group.slice(1);
   }
 
   /** A second citizen staff already called a different person than the first is not proposed again. */
@@ -301,6 +344,8 @@ export class EngineResolver implements Resolver {
     const index = this.index;
     if (!index) return;
     for (const cid of this.temps) {
+      // A new citizen a later record of the batch joined to another is no longer in the index.
+      if (!index.has(cid)) continue;
       const real = newIds.get(Number(cid.slice(TEMP.length)));
       if (real === undefined) index.removeCitizen(cid);
       else index.renameCitizen(cid, String(real));

@@ -4,7 +4,7 @@ import { arrayParam, jsonRecordset } from '../../db/sqlArrays.js';
 import type { PipelineContext } from '../context.js';
 import type { RecordKind } from '../queues.js';
 import type { Applicant } from '../validate/registration.js';
-import { goldenRecord, refreshGoldenRecords } from '../review/index.js';
+import { goldenRecord, joinCitizens, refreshGoldenRecords } from '../review/index.js';
 import { lockIdentify } from './identifyLock.js';
 import { noteBulkWrite } from '../../db/statistics.js';
 
@@ -42,6 +42,11 @@ export interface IdentityDecision {
   evidence?: unknown;
   /** For `possible`: the full evidence with both values side by side, for the reviewer. */
   reviewEvidence?: unknown;
+  /**
+   * For `match`: other citizens the record showed to be the same person as `citizen` (it matches
+   * each strongly, and no hard evidence stands between them). They are merged into `citizen`.
+   */
+  joins?: { citizen: CitizenRef; score: number; evidence: unknown }[];
 }
 
 /**
@@ -131,7 +136,7 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
   const source = SOURCES[kind];
   // Outside the lock; a failure here leaves the work to the batch.
   await resolver.prepare?.(ctx.db).catch((err: unknown) => ctx.log.warn({ err }, 'identity index not prepared before the batch'));
-  let done: { decisions: IdentityDecision[]; newIds: Map<number, number>; inputs: IdentityInput[]; watermark: number } | null = null;
+  let done: { decisions: IdentityDecision[]; newIds: Map<number, number>; inputs: IdentityInput[]; watermark: number; released: number[] } | null = null;
   try {
     done = await ctx.db.transaction(async (tx) => {
       await lockIdentify(tx);
@@ -224,10 +229,25 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
             and not exists (select 1 from review_cases o where o.status = 'open' and o.citizen_id = u.candidate and o.candidate_citizen_id = u.citizen)
           on conflict (record_kind, record_id, candidate_citizen_id) do nothing`);
       }
+      // Two citizens of one person joined, after every record of the batch is written (a record
+      // decided earlier in the batch may name the citizen that goes).
+      const survivors: number[] = [];
+      const released: number[] = [];
+      for (const d of decisions) {
+        for (const j of d.joins ?? []) {
+          const joined = await joinCitizens(tx, {
+            kind, recordId: d.recordId, village: villageOf.get(d.recordId)!, into: citizenOf(d), from: idOf(j.citizen), score: j.score, evidence: j.evidence,
+          });
+          if (joined) {
+            survivors.push(joined.into);
+            released.push(...joined.released);
+          }
+        }
+      }
       // A citizen that gained a record gets its golden record again: the consistent NIK, the newest address.
-      await refreshGoldenRecords(tx, decisions.filter((d) => d.outcome === 'match' && typeof d.citizen === 'number').map(citizenOf));
+      await refreshGoldenRecords(tx, [...decisions.filter((d) => d.outcome === 'match' && typeof d.citizen === 'number').map(citizenOf), ...survivors]);
       const [mark] = await rows<{ max: number }>(tx, sql`select coalesce(max(id), 0)::int as max from citizen_records`);
-      return { decisions, newIds, inputs, watermark: mark!.max };
+      return { decisions, newIds, inputs, watermark: mark!.max, released };
     });
   } catch (err) {
     resolver.aborted?.();
@@ -240,5 +260,7 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
   noteBulkWrite(ctx.db, 'citizens', done.newIds.size, ctx.log);
   noteBulkWrite(ctx.db, kind === 'registration' ? 'registrations' : 'resident_records', identified.length, ctx.log);
   if (kind === 'registration') await ctx.queues.enqueue('route', identified);
+  // Registrations held on a case a join settled (of either kind of record): the route stage takes them.
+  if (done.released.length) await ctx.queues.enqueue('route', done.released);
   return identified;
 }
