@@ -75,14 +75,27 @@ const pid = hub.pid!;
 // Sampled every 100 ms; each phase keeps its own peak of the sampled RSS.
 let phasePeak = 0;
 const sampler = setInterval(() => { phasePeak = Math.max(phasePeak, memoryOf(pid).rssMb); }, 100);
-const phases: Record<string, { seconds: number; peakRssMb: number; hwmMb: number; hubCpuSeconds: number }> = {};
+interface Phase { seconds: number; peakRssMb: number; hwmMb: number; hubCpuSeconds: number; heap: Record<string, number> }
+const phases: Record<string, Phase> = {};
+/** Where the memory is at the end of a phase, from the hub's own /metrics (V8 heap and off-heap buffers). */
+async function heapOf(): Promise<Record<string, number>> {
+  const text = await call('GET', '/metrics', staff);
+  const mb = (name: string) => Math.round(Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0) / 1048576);
+  return {
+    heapUsedMb: mb('nodejs_heap_size_used_bytes'), heapTotalMb: mb('nodejs_heap_size_total_bytes'),
+    externalMb: mb('nodejs_external_memory_bytes'),
+  };
+}
 async function phase(name: string, run: () => Promise<void>): Promise<void> {
   phasePeak = memoryOf(pid).rssMb;
   const cpu0 = processCpuSeconds(pid);
   const t0 = performance.now();
   await run();
   phasePeak = Math.max(phasePeak, memoryOf(pid).rssMb);
-  phases[name] = { seconds: Number(((performance.now() - t0) / 1000).toFixed(1)), peakRssMb: phasePeak, hwmMb: memoryOf(pid).hwmMb, hubCpuSeconds: Number((processCpuSeconds(pid) - cpu0).toFixed(1)) };
+  phases[name] = {
+    seconds: Number(((performance.now() - t0) / 1000).toFixed(1)), peakRssMb: phasePeak, hwmMb: memoryOf(pid).hwmMb,
+    hubCpuSeconds: Number((processCpuSeconds(pid) - cpu0).toFixed(1)), heap: await heapOf(),
+  };
 }
 const startedMb = memoryOf(pid).rssMb;
 
