@@ -28,6 +28,47 @@ t.test('blocks hold the same records, newest first, before and after compaction'
   t.same(walk(b, 999_999), []);
 });
 
+t.test('blocks of one record (kept in the slot), of a few and oversized ones agree with a plain map', async (t) => {
+  const max = 4;
+  const b = new BlockIndex(max, 16, 16);
+  const model = new Map<number, number[]>();
+  let seed = 42;
+  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const check = (label: string) => {
+    let bad = 0;
+    for (const [key, recs] of model) {
+      const want = recs.length > max ? [] : [...recs].reverse();
+      if (JSON.stringify(walk(b, key)) !== JSON.stringify(want)) bad++;
+    }
+    t.equal(bad, 0, `${label}: every block walks to its records, newest first (${model.size} blocks)`);
+  };
+  for (let rec = 0; rec < 150_000; rec++) {
+    // Mostly keys of their own, some shared by a few records, a few by many (oversized).
+    const r = rand();
+    const key = r < 0.7 ? 1_000_000 + rec : r < 0.95 ? Math.floor(rand() * 20_000) : Math.floor(rand() * 50);
+    for (let again = 0; again < (rec % 5 === 0 ? 2 : 1); again++) {
+      b.add(key, rec);
+      const recs = model.get(key) ?? [];
+      if (recs[recs.length - 1] !== rec && recs.length <= max) recs.push(rec);
+      model.set(key, recs);
+    }
+  }
+  check('after the adds');
+  b.compact();
+  check('after compaction');
+  t.same(walk(b, 7_777_777), [], 'a key never added has no block');
+  const s = b.stats();
+  t.equal(s.blocks, model.size);
+  t.equal(s.oversizedBlocks, [...model.values()].filter((r) => r.length > max).length);
+  const lone = new BlockIndex(max);
+  lone.add(5, 0);
+  t.same(walk(lone, 5), [0], 'record number 0 alone in a block');
+  lone.add(5, 0);
+  t.same(walk(lone, 5), [0], 'the same record twice in a row is kept once');
+  lone.add(5, 9);
+  t.same(walk(lone, 5), [9, 0], 'a second record turns the slot into a list');
+});
+
 /** Record ids the index compares a query with (every candidate that reaches review level is reported). */
 const candidatesOf = (idx: IdentityIndex, q: PersonRecord) => idx.resolve(q).candidates.map((c) => c.recordId);
 
