@@ -8,11 +8,13 @@
  *     village keys, while a staff client reads statistics and citizens back to back.
  * Reports the peak resident memory (VmHWM and sampled VmRSS) of each phase. Real Postgres (a fresh
  * database) and Redis.
- *   npm run bench:serve -- --residents 300000 [--rate 500] [--seconds 30]
+ * `--heap-snapshot FILE` writes the hub's V8 heap snapshot at rest (open it in Chrome DevTools'
+ * Memory tab; at 100k residents it is ~300 MB).
+ *   npm run bench:serve -- --residents 300000 [--rate 500] [--seconds 30] [--heap-snapshot /tmp/hub.heapsnapshot]
  */
 import { parseArgs } from 'node:util';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,12 +31,14 @@ import { BENCH_REDIS_URL, processCpuSeconds } from './benchHub.js';
 const { values } = parseArgs({
   options: {
     residents: { type: 'string', default: '300000' }, rate: { type: 'string', default: '500' }, seconds: { type: 'string', default: '30' },
+    'heap-snapshot': { type: 'string' },
   },
 });
 const here = path.dirname(fileURLToPath(import.meta.url));
 const total = Number(values.residents);
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
+const snapshotTo = values['heap-snapshot'];
 
 function memoryOf(pid: number): { rssMb: number; hwmMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -57,7 +61,9 @@ const db = database.database.db;
 const prefix = `bench${randomBytes(4).toString('hex')}`;
 
 // The hub as an operator starts it; the supervisor is off so the measured process is the hub itself.
-const hub: ChildProcess = spawn(process.execPath, [path.join(here, '../bin/tiyuh-hub.js'), 'serve'], {
+const hubDir = mkdtempSync(path.join(tmpdir(), 'bench-serve-'));
+const hub: ChildProcess = spawn(process.execPath, [...(snapshotTo ? ['--heapsnapshot-signal=SIGUSR2'] : []), path.join(here, '../bin/tiyuh-hub.js'), 'serve'], {
+  cwd: snapshotTo ? hubDir : undefined,
   env: {
     ...process.env, DATABASE_URL: database.url, REDIS_URL: BENCH_REDIS_URL, QUEUE_PREFIX: prefix, CONFIG_DIR: configDir,
     PORT: '0', LOG_LEVEL: 'warn', TIYUH_SUPERVISOR: 'off', RATE_LIMIT_PER_MINUTE: String(1_000_000_000),
@@ -121,6 +127,21 @@ const [counts] = await rows<{ residents: number; citizens: number }>(db, sql`
   select (select count(*)::int from resident_records where status = 'identified') as residents, (select count(*)::int from citizens) as citizens`);
 
 await phase('at rest, index loaded', () => new Promise((r) => setTimeout(r, 5000)));
+if (snapshotTo) {
+  // Node writes Heap.<date>.<pid>...heapsnapshot into the hub's working directory; done when its size settles.
+  hub.kill('SIGUSR2');
+  let last = -1;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 2000));
+    const file = readdirSync(hubDir).find((f) => f.endsWith('.heapsnapshot'));
+    const size = file ? statSync(path.join(hubDir, file)).size : -1;
+    if (file && size > 0 && size === last) {
+      renameSync(path.join(hubDir, file), snapshotTo);
+      break;
+    }
+    last = size;
+  }
+}
 
 // Single pushes through bench/pushLoad.ts (a process of its own), reads by a staff client meanwhile.
 const villages = readFileSync(path.join(here, '../config/regions.csv'), 'utf8').split('\n')
@@ -174,3 +195,4 @@ if (left.length) await redis.del(...left);
 await redis.quit();
 await database.drop();
 rmSync(configDir, { recursive: true, force: true });
+rmSync(hubDir, { recursive: true, force: true });
