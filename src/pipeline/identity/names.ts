@@ -377,9 +377,11 @@ export function nameInfo(raw: string): NameInfo {
   // at its start, so Nurhaliza and Nur Haliza would otherwise get different keys.
   // Nearly every name has its own: computed, not cached (a cache of them would crowd out the parts).
   const phonJoined = tokens.length === 1 ? (phon[0] as string) : computePhoneticToken(joined);
+  // Arrays built by push keep room for 17 elements (152 bytes); an index holds one name per
+  // citizen, so the kept ones are copied to their length (about 12 MB less per 100k records).
   const info: NameInfo = {
-    raw, tokens, phon, joined, phonJoined, phonSorted: sortedKey(tokens, phon, phonJoined),
-    distinctive: distinctiveParts(tokens, phon), patronym,
+    raw, tokens: tokens.slice(), phon, joined, phonJoined, phonSorted: sortedKey(tokens, phon, phonJoined),
+    distinctive: distinctiveParts(tokens, phon).slice(), patronym,
   };
   if (nameInfoCache.size >= CACHE_LIMIT) nameInfoCache.clear();
   nameInfoCache.set(raw, info);

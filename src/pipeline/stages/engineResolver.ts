@@ -33,7 +33,9 @@ function compact(e: Evidence): unknown {
 
 function personRecord(kind: RecordKind, id: number, p: Person): PersonRecord {
   return {
-    id: `${kind}:${id}`, fullName: p.fullName, nik: p.nik, kk: p.kk, sex: p.sex, birthDate: p.birthDate,
+    // A join is one flat string; a template literal of 13 or more characters is a chain of pieces
+    // (about 90 instead of 40 bytes), kept for every record the index holds.
+    id: [kind, id].join(':'), fullName: p.fullName, nik: p.nik, kk: p.kk, sex: p.sex, birthDate: p.birthDate,
     birthPlace: p.birthPlace, motherName: p.motherName, address: addressWithRtRw(p), locality: p.dusun ?? null,
     villageCode: p.villageCode,
   };
