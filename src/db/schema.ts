@@ -146,7 +146,6 @@ export const citizens = pgTable('citizens', {
   updatedAt: updatedAt(),
 }, (t) => [
   index('citizens_nik_idx').on(t.nik),
-  index('citizens_village_idx').on(t.villageCode),
   // The console's Warga search: by KK, and by the start of a name.
   index('citizens_kk_idx').on(t.kk),
   index('citizens_name_prefix_idx').using('btree', sql`lower(${t.fullName}) text_pattern_ops`),
