@@ -8,8 +8,9 @@
  *     village keys, while a staff client reads statistics and citizens back to back.
  * Reports the peak resident memory (VmHWM and sampled VmRSS) of each phase. Real Postgres (a fresh
  * database) and Redis.
- * `--heap-snapshot FILE` writes the hub's V8 heap snapshot at rest (open it in Chrome DevTools'
- * Memory tab; at 100k residents it is ~300 MB).
+ * `--heap-snapshot FILE` writes the hub's V8 heap snapshot at rest and FILE.after-load after the load
+ * (open them in Chrome DevTools' Memory tab; at 100k residents each is ~250 MB) and reports the heap
+ * right after each (`liveHeap`: a snapshot collects garbage first, so this is what is retained).
  *   npm run bench:serve -- --residents 300000 [--rate 500] [--seconds 30] [--heap-snapshot /tmp/hub.heapsnapshot]
  */
 import { parseArgs } from 'node:util';
@@ -127,7 +128,8 @@ const [counts] = await rows<{ residents: number; citizens: number }>(db, sql`
   select (select count(*)::int from resident_records where status = 'identified') as residents, (select count(*)::int from citizens) as citizens`);
 
 await phase('at rest, index loaded', () => new Promise((r) => setTimeout(r, 5000)));
-if (snapshotTo) {
+/** Writes the hub's heap snapshot (a full GC first), then reads its heap: what is live, garbage aside. */
+async function snapshot(to: string): Promise<Record<string, number>> {
   // Node writes Heap.<date>.<pid>...heapsnapshot into the hub's working directory; done when its size settles.
   hub.kill('SIGUSR2');
   let last = -1;
@@ -136,12 +138,14 @@ if (snapshotTo) {
     const file = readdirSync(hubDir).find((f) => f.endsWith('.heapsnapshot'));
     const size = file ? statSync(path.join(hubDir, file)).size : -1;
     if (file && size > 0 && size === last) {
-      renameSync(path.join(hubDir, file), snapshotTo);
-      break;
+      renameSync(path.join(hubDir, file), to);
+      return heapOf();
     }
     last = size;
   }
 }
+const live: Record<string, Record<string, number>> = {};
+if (snapshotTo) live['at rest'] = await snapshot(snapshotTo);
 
 // Single pushes through bench/pushLoad.ts (a process of its own), reads by a staff client meanwhile.
 const villages = readFileSync(path.join(here, '../config/regions.csv'), 'utf8').split('\n')
@@ -178,10 +182,11 @@ await phase('HTTP load', async () => {
   await done;
 });
 rmSync(dir, { recursive: true, force: true });
+if (snapshotTo) live['after load'] = await snapshot(`${snapshotTo}.after-load`);
 
 clearInterval(sampler);
 console.log(JSON.stringify({
-  residents: counts!.residents, citizens: counts!.citizens, startedRssMb: startedMb, phases,
+  residents: counts!.residents, citizens: counts!.citizens, startedRssMb: startedMb, phases, ...(snapshotTo ? { liveHeap: live } : {}),
   load: JSON.parse(load || '{}') as unknown, staffReads: reads, peakRssMb: memoryOf(pid).hwmMb,
   loadAverage: (await import('node:os')).loadavg().map((l) => Number(l.toFixed(2))),
 }));
