@@ -196,7 +196,7 @@ export class BlockIndex {
   /** Open-addressing table, two ints a slot: key (-1 empty) and head (see `first`). */
   private table: Int32Array;
   /** Records per block, capped at maxBlockSize + 1 (oversized). */
-  private counts: Uint8Array | Uint16Array;
+  private counts: Uint8Array | Uint16Array | Uint32Array;
   private slots = 0;
   /** Entries, two ints each (record number, next entry). */
   private entries: Int32Array;
@@ -224,8 +224,10 @@ export class BlockIndex {
     return new Int32Array(slots * 2).fill(-1);
   }
 
-  private emptyCounts(slots: number): Uint8Array | Uint16Array {
-    return this.maxBlockSize < 255 ? new Uint8Array(slots) : new Uint16Array(slots);
+  /** Counts reach maxBlockSize + 1, in the narrowest array that holds it (a configured cap may be large). */
+  private emptyCounts(slots: number): Uint8Array | Uint16Array | Uint32Array {
+    if (this.maxBlockSize < 255) return new Uint8Array(slots);
+    return this.maxBlockSize < 65535 ? new Uint16Array(slots) : new Uint32Array(slots);
   }
 
   /** Slot of key in the table, or the empty slot where it would go. */

@@ -67,6 +67,13 @@ t.test('blocks of one record (kept in the slot), of a few and oversized ones agr
   t.same(walk(lone, 5), [0], 'the same record twice in a row is kept once');
   lone.add(5, 9);
   t.same(walk(lone, 5), [9, 0], 'a second record turns the slot into a list');
+  // A cap past what a byte or two hold: counts must not wrap (a wrapped count reads as an empty slot).
+  for (const cap of [300, 70_000]) {
+    const big = new BlockIndex(cap);
+    for (let rec = 0; rec <= cap; rec++) big.add(77, rec);
+    t.same(walk(big, 77), [], `a block of ${cap + 1} records under a cap of ${cap} is oversized`);
+    t.same(big.stats(), { ...big.stats(), blocks: 1, oversizedBlocks: 1 });
+  }
 });
 
 /** Record ids the index compares a query with (every candidate that reaches review level is reported). */
