@@ -63,6 +63,31 @@ t.test('an ANALYZE leaves record bodies (jsonb) out of the statistics and keeps 
   t.notOk(has('inbox', 'payload') || has('inbox', 'response'), 'no statistics of inbox bodies');
 });
 
+t.test('an ANALYZE leaves free text (names, places, addresses) out of residents\' and citizens\' statistics', async (t) => {
+  const th = await startTestHub(t, { workers: false });
+  const { ctx } = th.hub;
+  const db = th.hub.database.db;
+  const inputs = Array.from({ length: 200 }, (_, i) => {
+    const a = applicant(500 + i);
+    return {
+      localId: `ft${i}`, villageCode: PANARAGAN, fullName: a.fullName, nik: a.nik, kk: a.kk, sex: a.sex === 'M' ? '1' : '2', birthDate: a.birthDate,
+      birthPlace: 'Panaragan', motherName: a.motherName, address: 'Jl. Lintas Sumatera', dusun: 'Dusun 1',
+    };
+  });
+  const res = await ingestResidents(ctx, inputs, { channel: 'push', allowedVillages: null });
+  await identifyStage(ctx, res.records.map((r) => r.id!).filter(Boolean), 'resident', new EngineResolver());
+  await statisticsSettled(db);
+  await db.execute(sql`analyze resident_records`);
+  await db.execute(sql`analyze citizens`);
+  const cols = await rows<{ tablename: string; attname: string }>(db, sql`
+    select tablename, attname from pg_stats where schemaname = current_schema() and tablename in ('resident_records', 'citizens')`);
+  const of = (table: string) => cols.filter((c) => c.tablename === table).map((c) => c.attname);
+  t.ok(['village_code', 'nik', 'kk', 'status', 'citizen_id', 'birth_date'].every((c) => of('resident_records').includes(c)), 'residents\' key columns have statistics');
+  t.same(of('resident_records').filter((c) => ['full_name', 'birth_place', 'mother_name', 'father_name', 'address', 'dusun', 'content_hash'].includes(c)), [], 'no statistics of residents\' free text or content hash');
+  t.ok(['nik', 'kk', 'village_code'].every((c) => of('citizens').includes(c)), 'citizens\' key columns have statistics');
+  t.same(of('citizens').filter((c) => ['full_name', 'birth_place', 'mother_name', 'address'].includes(c)), [], 'no statistics of citizens\' free text');
+});
+
 t.test('a table is analyzed again after 10,000 rows or half its size, whichever is more', async (t) => {
   t.notOk(analyzeDue(9_999, 0));
   t.ok(analyzeDue(10_000, 0));
