@@ -36,6 +36,8 @@ const VARIANTS: Record<string, string[]> = {
   'no-created-idx': ['drop index registrations_created_idx'],
   'no-reg-secondary-idx': ['drop index registrations_inflight_idx', 'drop index registrations_citizen_idx',
     'drop index registrations_village_updated_idx', 'drop index registrations_created_idx'],
+  // Btree deduplication off where every row of a statement has the same key (created_at, status and updated_at are now()).
+  'reg-idx-nodedup': ['alter index registrations_inflight_idx set (deduplicate_items = off)', 'alter index registrations_created_idx set (deduplicate_items = off)'],
   // The inbox_id reference: a foreign key before migration 0022, statement triggers since.
   'no-reg-inbox-ref': ['alter table registrations drop constraint if exists registrations_inbox_id_inbox_id_fk', 'drop trigger if exists registrations_inbox_ref_ins on registrations'],
   'no-q-inbox-ref': ['alter table quarantine drop constraint if exists quarantine_inbox_id_inbox_id_fk', 'drop trigger if exists quarantine_inbox_ref_ins on quarantine'],
