@@ -35,16 +35,3 @@ export function jsonRecordset(records: readonly object[], as: string): SQL {
 export function jsonTexts(values: readonly unknown[]): (string | null)[] {
   return values.map((v) => (v == null ? null : storableJson(v)));
 }
-
-/**
- * Takes `n` values of a table's identity sequence, so rows inserted from `unnest` get ids the caller
- * knows in advance (RETURNING order is not guaranteed by Postgres).
- */
-export async function allocateIds(tx: { execute: (q: SQL) => Promise<unknown> }, table: string, n: number): Promise<number[]> {
-  if (n === 0) return [];
-  // The sequence is looked up once: pg_get_serial_sequence per row cost a catalog lookup for each id.
-  const res = (await tx.execute(sql`
-    select nextval(s.seq)::int as id from (select pg_get_serial_sequence(${table}, 'id')::regclass as seq) s, generate_series(1, ${n})`)) as unknown;
-  const list = (Array.isArray(res) ? res : (res as { rows: { id: number }[] }).rows) as { id: number }[];
-  return list.map((r) => r.id);
-}
