@@ -15,8 +15,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { openDatabase, rows, type Tx } from '../src/db/client.js';
 import { loadConfig } from '../src/config/load.js';
 import { loadEnv } from '../src/config/env.js';
-import { checkRegistration, type RegistrationCheck } from '../src/pipeline/validate/registration.js';
-import { recordError } from '../src/pipeline/validate/recordError.js';
+import { checkRegistrations } from '../src/pipeline/validate/registration.js';
 import { storeRegistrations } from '../src/pipeline/intake/registrations.js';
 import { keepRawJson, storableValue } from '../src/pipeline/intake/storable.js';
 import { generatePopulation } from '../src/synth/population.js';
@@ -88,14 +87,7 @@ function prepared(text: string, village: string) {
   const body = storableValue(JSON.parse(text) as { registrations: unknown[] });
   keepRawJson(body, text);
   const list = body.registrations;
-  const checks: RegistrationCheck[] = list.map((r) => checkRegistration(r, config, village, new Date()));
-  const seen = new Set<string>();
-  checks.forEach((c, i) => {
-    if (!c.ok) return;
-    if (seen.has(c.value.externalId)) checks[i] = { ok: false, externalId: c.value.externalId, errors: [recordError('EXTERNAL_ID_DUPLICATE', 'externalId', c.value.externalId)] };
-    seen.add(c.value.externalId);
-  });
-  return { body, list, checks };
+  return { body, list, checks: checkRegistrations(list, config, village) };
 }
 
 /** The first words of a statement, as its label. */

@@ -64,7 +64,7 @@ const prefix = `bench${randomBytes(4).toString('hex')}`;
 // The hub as an operator starts it; the supervisor is off so the measured process is the hub itself.
 const hubDir = mkdtempSync(path.join(tmpdir(), 'bench-serve-'));
 const hub: ChildProcess = spawn(process.execPath, [...(snapshotTo ? ['--heapsnapshot-signal=SIGUSR2'] : []), path.join(here, '../bin/tiyuh-hub.js'), 'serve'], {
-  cwd: snapshotTo ? hubDir : undefined,
+  cwd: hubDir,
   env: {
     ...process.env, DATABASE_URL: database.url, REDIS_URL: BENCH_REDIS_URL, QUEUE_PREFIX: prefix, CONFIG_DIR: configDir,
     PORT: '0', LOG_LEVEL: 'warn', TIYUH_SUPERVISOR: 'off', RATE_LIMIT_PER_MINUTE: String(1_000_000_000),

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { MAX_BATCH } from '../pipeline/queues.js';
-import { checkRegistration, cleanText, type RegistrationCheck } from '../pipeline/validate/registration.js';
+import { checkRegistration, checkRegistrations, cleanText, type RegistrationCheck } from '../pipeline/validate/registration.js';
 import { recordError } from '../pipeline/validate/recordError.js';
 import { storeRegistrations, type StoredRegistrations } from '../pipeline/intake/registrations.js';
 import { cancelRegistrations } from '../pipeline/intake/cancelRegistrations.js';
@@ -147,15 +147,7 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
     if (list.length > MAX_BATCH) {
       throw new HubError(413, 'BATCH_TOO_LARGE', { id: `Satu kiriman paling banyak ${MAX_BATCH} pendaftaran (dikirim ${list.length}).`, en: `At most ${MAX_BATCH} registrations per request (got ${list.length}).` }, 'registrations');
     }
-    const checks: RegistrationCheck[] = singleCheck ? [singleCheck] : list.map((r) => checkRegistration(r, config, village, now));
-    const seen = new Set<string>();
-    checks.forEach((c, i) => {
-      if (!c.ok) return;
-      if (seen.has(c.value.externalId)) {
-        checks[i] = { ok: false, externalId: c.value.externalId, errors: [recordError('EXTERNAL_ID_DUPLICATE', 'externalId', c.value.externalId)] };
-      }
-      seen.add(c.value.externalId);
-    });
+    const checks: RegistrationCheck[] = singleCheck ? [singleCheck] : checkRegistrations(list, config, village, now);
     if (!batch && !checks[0]!.ok) {
       // A single registration is answered whole: refused, and nothing of it is stored.
       const errors = checks[0]!.errors;

@@ -178,8 +178,6 @@ function push(out: BlockKeys, key: number, weight: number): void {
 export interface BlockIndexStats {
   blocks: number;
   oversizedBlocks: number;
-  /** Typed arrays held (off the V8 heap). */
-  bytes: number;
 }
 
 /**
@@ -355,9 +353,6 @@ export class BlockIndex {
   }
 
   stats(): BlockIndexStats {
-    return {
-      blocks: this.slots, oversizedBlocks: this.oversized,
-      bytes: this.table.byteLength + this.counts.byteLength + this.entries.byteLength,
-    };
+    return { blocks: this.slots, oversizedBlocks: this.oversized };
   }
 }

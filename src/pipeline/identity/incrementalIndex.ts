@@ -522,9 +522,9 @@ export class IdentityIndex {
   }
 
   /** Blocking statistics for monitoring. */
-  blockStats(): { blocks: number; oversizedBlocks: number; bytes: number } {
+  blockStats(): { blocks: number; oversizedBlocks: number } {
     const a = this.blocks.stats();
     const b = this.weakBlocks.stats();
-    return { blocks: a.blocks + b.blocks, oversizedBlocks: a.oversizedBlocks + b.oversizedBlocks, bytes: a.bytes + b.bytes };
+    return { blocks: a.blocks + b.blocks, oversizedBlocks: a.oversizedBlocks + b.oversizedBlocks };
   }
 }

@@ -144,6 +144,23 @@ function checkDate(value: string, field: string, today: string): RecordError | n
 const orNull = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 /**
+ * Checks each registration of one submission; a later one repeating an accepted externalId is refused
+ * (EXTERNAL_ID_DUPLICATE), as the first of them is the one stored.
+ */
+export function checkRegistrations(list: readonly unknown[], config: HubConfig, defaultVillage: string, now = new Date()): RegistrationCheck[] {
+  const checks = list.map((r) => checkRegistration(r, config, defaultVillage, now));
+  const seen = new Set<string>();
+  checks.forEach((c, i) => {
+    if (!c.ok) return;
+    if (seen.has(c.value.externalId)) {
+      checks[i] = { ok: false, externalId: c.value.externalId, errors: [recordError('EXTERNAL_ID_DUPLICATE', 'externalId', c.value.externalId)] };
+    }
+    seen.add(c.value.externalId);
+  });
+  return checks;
+}
+
+/**
  * Shape (ajv) first, then the domain: catalogue, region, NIK/KK structure, the service's required
  * fields and details schema. A NIK that disagrees with birth date or sex is a warning: the NIK is
  * permanent, the record may be the one that is wrong.
