@@ -24,12 +24,15 @@ t.test('a stage failing longer than all its attempts: every record is routed onc
   const key = await th.key('village', { villageCode: PANARAGAN });
   await db.execute(sql`alter table deliveries rename to deliveries_away`);
   await submit(th.url, key, 0, 300);
-  const route = th.hub.ctx.queues.queues.route;
-  // Every route job has used all its attempts (and the sweep's new rounds failed too).
-  await eventually(async () => ((await route.getJobCounts('failed')).failed ?? 0) >= 3, 30_000, 100);
+  // Identify routes as it writes: with the queue table away, every identify job uses all its attempts
+  // (and the sweep's new rounds fail too), and nothing is half done.
+  const identify = th.hub.ctx.queues.queues.identify;
+  await eventually(async () => ((await identify.getJobCounts('failed')).failed ?? 0) >= 3, 30_000, 100);
   await new Promise((r) => setTimeout(r, 3000));
-  const [waiting] = await rows<{ n: number }>(db, sql`select count(*)::int as n from registrations where status = 'identified'`);
-  t.equal(waiting?.n, 300, 'nothing routed while the table is away');
+  const [waiting] = await rows<{ n: number; linked: number }>(db, sql`select count(*)::int as n,
+    (select count(*)::int from citizen_records where record_kind = 'registration') as linked from registrations where status = 'validated'`);
+  t.equal(waiting?.n, 300, 'nothing identified or routed while the table is away');
+  t.equal(waiting?.linked, 0, 'and no citizen link written');
   await db.execute(sql`alter table deliveries_away rename to deliveries`);
   const done = await eventually(async () => {
     const [r] = await rows<{ routed: number; deliveries: number; distinct: number }>(db, sql`
@@ -41,7 +44,7 @@ t.test('a stage failing longer than all its attempts: every record is routed onc
   t.equal(done.distinct, 300);
   const [redriven] = await rows<{ n: number }>(db, sql`select count(*)::int as n from registrations where redrives > 0`);
   t.equal(redriven!.n, 300, 'each was re-driven by the sweep under a new job id');
-  const failedJobs = await route.getJobs(['failed'], 0, -1);
+  const failedJobs = await identify.getJobs(['failed'], 0, -1);
   t.ok(failedJobs.every((j) => !/params|\d{16}/.test(`${j.failedReason} ${(j.stacktrace ?? []).join(' ')}`)), 'failure reasons in Redis carry no parameters');
 });
 

@@ -7,6 +7,7 @@ import type { Applicant } from '../validate/registration.js';
 import { goldenRecord, joinCitizens, refreshGoldenRecords } from '../review/index.js';
 import { lockIdentify } from './identifyLock.js';
 import { noteBulkWrite } from '../../db/statistics.js';
+import { routeOutcome } from './route.js';
 
 /** The identifying part of a person, as registrations' applicants and resident records both carry it. */
 export type Person = Pick<Applicant, 'nik' | 'kk' | 'fullName' | 'sex' | 'birthDate' | 'birthPlace' | 'motherName' | 'address' | 'villageCode'> &
@@ -105,7 +106,7 @@ export const exactNikResolver: Resolver = {
 const SOURCES: Record<RecordKind, { from: string; load: ReturnType<typeof sql> }> = {
   registration: {
     from: 'validated',
-    load: sql`select id, village_code, applicant as person from registrations`,
+    load: sql`select id, village_code, applicant as person, service_code from registrations`,
   },
   resident: {
     from: 'accepted',
@@ -131,25 +132,31 @@ const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 /**
  * validated → identified. Each record is linked to one citizen (existing or new) with the evidence of
  * the decision; a `possible` one also opens a review case for its kecamatan and is marked provisional.
+ * A registration is routed in the same statement (routeOutcome: its delivery row, or held), so it
+ * passes from validated to routed in one update; the route stage takes the ones released or replayed.
  */
 export async function identifyStage(ctx: PipelineContext, ids: number[], kind: RecordKind = 'registration', resolver: Resolver = exactNikResolver): Promise<number[]> {
   const source = SOURCES[kind];
   // Outside the lock; a failure here leaves the work to the batch.
   await resolver.prepare?.(ctx.db).catch((err: unknown) => ctx.log.warn({ err }, 'identity index not prepared before the batch'));
-  let done: { decisions: IdentityDecision[]; newIds: Map<number, number>; inputs: IdentityInput[]; watermark: number; released: number[] } | null = null;
+  let done: {
+    decisions: IdentityDecision[]; newIds: Map<number, number>; inputs: IdentityInput[]; watermark: number; released: number[];
+    routed: number; unrouted: number[];
+  } | null = null;
   try {
     done = await ctx.db.transaction(async (tx) => {
       await lockIdentify(tx);
       // Each record by its key, locked in id order. Asked as one list, the planner took the in-flight
       // index whenever its statistics were stale (a first sync leaves 300k records in flight at once)
       // and read every record in flight for each batch.
-      const found = await rows<{ id: number; village_code: string; person: Person }>(tx, sql`
+      const found = await rows<{ id: number; village_code: string; person: Person; service_code?: string }>(tx, sql`
         select s.* from unnest(${arrayParam([...new Set(ids)].sort((a, b) => a - b), 'int')}) as u(id)
         cross join lateral (${source.load} where id = u.id and status = ${source.from} for update) s
         order by s.id`);
       if (found.length === 0) return null;
       const inputs: IdentityInput[] = found.map((f) => ({ kind, recordId: f.id, villageCode: f.village_code, person: f.person }));
       const villageOf = new Map(inputs.map((i) => [i.recordId, i.person.villageCode ?? i.villageCode]));
+      const serviceOf = new Map(found.map((f) => [f.id, f.service_code ?? '']));
       const newIds = new Map<number, number>();
       const idOf = (ref: CitizenRef) => (typeof ref === 'number' ? ref : newIds.get(ref.newKey)!);
       const citizenOf = (d: IdentityDecision) => idOf(d.citizen);
@@ -158,15 +165,30 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
       const writing: Promise<void>[] = [];
       const sent = new Set<number>();
       let written = 0;
+      let routed = 0;
+      const unrouted: number[] = [];
       const write: DecidedSlice = async (slice, newCitizens) => {
         const fresh = [...newCitizens.keys()].filter((k) => !sent.has(k));
         // A record of an earlier slice's new citizen, whose id is still on its way (rare): wait for it.
         if (slice.some((d) => typeof d.citizen !== 'number' && sent.has(d.citizen.newKey) && !newIds.has(d.citizen.newKey))) await Promise.all(writing);
         for (const k of fresh) sent.add(k);
-        const links = slice.map((d) => ({
-          c: typeof d.citizen === 'number' ? d.citizen : newIds.get(d.citizen.newKey), k: typeof d.citizen === 'number' ? undefined : d.citizen.newKey,
-          r: d.recordId, v: villageOf.get(d.recordId), l: d.outcome, s: d.score, e: d.evidence,
-        }));
+        const links = slice.map((d) => {
+          const link = {
+            c: typeof d.citizen === 'number' ? d.citizen : newIds.get(d.citizen.newKey), k: typeof d.citizen === 'number' ? undefined : d.citizen.newKey,
+            r: d.recordId, v: villageOf.get(d.recordId), l: d.outcome, s: d.score, e: d.evidence,
+          };
+          if (kind !== 'registration') return link;
+          // Routed (or held) in the same write: a registration's identity is final here (the decision
+          // does not change after its slice), and a second stage would update every row again.
+          const next = routeOutcome(ctx.config, serviceOf.get(d.recordId)!, link.v!, d.outcome === 'possible' ? 'provisional' : 'confirmed');
+          const route = next?.status === 'routed' ? next.route : null;
+          return { ...link, st: next?.status ?? 'identified', ag: route?.agency, lv: route?.level, kc: route?.kecamatanCode, q: route?.queue };
+        });
+        for (const l of links) {
+          if (!('st' in l)) continue;
+          if (l.st === 'routed') routed++;
+          else if (l.st === 'identified') unrouted.push(l.r);
+        }
         // The new citizens draw their ids from the sequence here, exactly as many as needed (nc is
         // materialized once: nextval is volatile); links and records take them by key. The records were
         // read in their `from` state and locked above: no status test, which would again invite the
@@ -181,8 +203,10 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
             overriding system value
             select id, nik, kk, full_name, sex, birth_date, birth_place, mother_name, address, village_code from nc
           ), u as (
-            select coalesce(l.c, nc.id) as citizen, l.r, l.v, l.l, l.s, l.e
-            from ${jsonRecordset(links, 'l(c int, k int, r int, v text, l text, s real, e jsonb)')} left join nc on nc.k = l.k
+            select coalesce(l.c, nc.id) as citizen, l.*
+            from ${jsonRecordset(links, kind === 'registration'
+              ? 'l(c int, k int, r int, v text, l text, s real, e jsonb, st text, ag text, lv text, kc text, q text)'
+              : 'l(c int, k int, r int, v text, l text, s real, e jsonb)')} left join nc on nc.k = l.k
           ), link as (
             insert into citizen_records (citizen_id, record_kind, record_id, village_code, link, score, evidence)
             select u.citizen, ${kind}, u.r, u.v, u.l, u.s, u.e from u
@@ -190,9 +214,16 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
               link = excluded.link, score = excluded.score, evidence = excluded.evidence
           ), rec as (
             ${kind === 'registration'
-              ? sql`update registrations r set status = 'identified', citizen_id = u.citizen,
-                  identity = case when u.l = 'possible' then 'provisional' else 'confirmed' end, updated_at = now()
-                from u where r.id = u.r`
+              ? sql`update registrations r set status = u.st, citizen_id = u.citizen,
+                  identity = case when u.l = 'possible' then 'provisional' else 'confirmed' end,
+                  route_agency = case when u.st = 'routed' then u.ag else r.route_agency end,
+                  route_level = case when u.st = 'routed' then u.lv else r.route_level end,
+                  route_kecamatan = case when u.st = 'routed' then u.kc else r.route_kecamatan end, updated_at = now()
+                from u where r.id = u.r
+              ), delivery as (
+                insert into deliveries (registration_id, agency_code, level, kecamatan_code, queue)
+                select u.r, u.ag, u.lv, u.kc, u.q from u where u.st = 'routed'
+                on conflict (registration_id) do nothing`
               : sql`update resident_records r set status = 'identified', citizen_id = u.citizen, updated_at = now()
                 from u where r.id = u.r`}
           )
@@ -247,7 +278,7 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
       // A citizen that gained a record gets its golden record again: the consistent NIK, the newest address.
       await refreshGoldenRecords(tx, [...decisions.filter((d) => d.outcome === 'match' && typeof d.citizen === 'number').map(citizenOf), ...survivors]);
       const [mark] = await rows<{ max: number }>(tx, sql`select coalesce(max(id), 0)::int as max from citizen_records`);
-      return { decisions, newIds, inputs, watermark: mark!.max, released };
+      return { decisions, newIds, inputs, watermark: mark!.max, released, routed, unrouted };
     });
   } catch (err) {
     resolver.aborted?.();
@@ -259,7 +290,9 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
   noteBulkWrite(ctx.db, 'citizen_records', identified.length, ctx.log);
   noteBulkWrite(ctx.db, 'citizens', done.newIds.size, ctx.log);
   noteBulkWrite(ctx.db, kind === 'registration' ? 'registrations' : 'resident_records', identified.length, ctx.log);
-  if (kind === 'registration') await ctx.queues.enqueue('route', identified);
+  if (done.routed) noteBulkWrite(ctx.db, 'deliveries', done.routed, ctx.log);
+  // Registrations whose service left the catalogue stay identified: the route stage looks at them again.
+  if (done.unrouted.length) await ctx.queues.enqueue('route', done.unrouted);
   // Registrations held on a case a join settled (of either kind of record): the route stage takes them.
   if (done.released.length) await ctx.queues.enqueue('route', done.released);
   return identified;

@@ -19,6 +19,20 @@ export function routeRegistration(config: HubConfig, serviceCode: string, applic
   return { agency: service.agency, level: 'kecamatan', kecamatanCode: kec, queue: `kec:${kec}:${service.agency}` };
 }
 
+/**
+ * Where an identified registration goes next: routed to its agency queue, held (a service that must
+ * not be served to a possibly duplicated identity waits for its review case), or nowhere (a service no
+ * longer in the catalogue: it stays identified and visible). The identify stage routes a batch's
+ * registrations with it as it writes their identity; the route stage, those released or replayed.
+ */
+export function routeOutcome(config: HubConfig, serviceCode: string, applicantVillage: string, identity: string | null): { status: 'routed'; route: Route } | { status: 'held' } | null {
+  const service = config.services.get(serviceCode);
+  const r = routeRegistration(config, serviceCode, applicantVillage);
+  if (!service || !r) return null;
+  if (service.holdUntilIdentityResolved && identity === 'provisional') return { status: 'held' };
+  return { status: 'routed', route: r };
+}
+
 interface Row { id: number; service_code: string; village: string; identity: string | null }
 
 /**
@@ -38,11 +52,9 @@ export async function routeStage(ctx: PipelineContext, ids: number[]): Promise<{
     const route: { id: number; r: Route }[] = [];
     const held: number[] = [];
     for (const f of found) {
-      const service = ctx.config.services.get(f.service_code);
-      const r = routeRegistration(ctx.config, f.service_code, f.village);
-      if (!service || !r) continue; // validate guarantees the service; a removed one stays identified and visible
-      if (service.holdUntilIdentityResolved && f.identity === 'provisional') held.push(f.id);
-      else route.push({ id: f.id, r });
+      const next = routeOutcome(ctx.config, f.service_code, f.village, f.identity);
+      if (next?.status === 'held') held.push(f.id);
+      else if (next) route.push({ id: f.id, r: next.route });
     }
     if (route.length) {
       const idArr = arrayParam(route.map((x) => x.id), 'int');
