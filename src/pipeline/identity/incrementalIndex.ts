@@ -8,7 +8,7 @@ import { resolveConfig, weightTable, type DeepPartial, type IdentityConfig, type
 import { prepareRecord, type PreparedRecord } from './prepare.js';
 import { ExactColumns } from './columns.js';
 import {
-  decide, evidenceOf, NameFrequencies, reachOf, scoreComparedAbove, scorePair, withinReach, type ScoreContext, type ScoredPair,
+  decide, evidenceOf, NameFrequencies, reachOf, sameNameReach, scoreComparedAbove, scorePair, withinReach, type ScoreContext, type ScoredPair,
 } from './score.js';
 import { namesCompatible, type Comparison } from './compare.js';
 import type { Evidence, GuardHit, Outcome, PersonRecord } from './types.js';
@@ -309,7 +309,7 @@ export class IdentityIndex {
     const pairs: (ScoredPair | null)[] = new Array<ScoredPair | null>(candidates.length);
     let reaching = 0;
     const columns = this.columns;
-    columns.setQuery(p);
+    columns.setQuery(p, sameNameReach(p, this.ctx));
     const scratch = this.scratch;
     for (let k = 0; k < candidates.length; k++) {
       const recNo = candidates[k] as number;
