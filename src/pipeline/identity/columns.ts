@@ -58,9 +58,25 @@ export class ExactColumns {
       rows.set(this.rows);
       this.rows = rows;
     }
-    this.fill(this.rows, recNo * STRIDE, p, true);
+    const o = recNo * STRIDE;
+    if (p !== this.queryOf) {
+      this.fill(this.rows, o, p, true);
+      return;
+    }
+    // The record just looked up (the identify stage adds what it resolved): its row is the
+    // query's, but for values no record had, which get their ids now.
+    const rows = this.rows;
+    rows.set(this.query, o);
+    if (rows[o + KK] === -1) rows[o + KK] = this.id('kk', p.kk, true);
+    if (rows[o + VILLAGE] === -1) rows[o + VILLAGE] = this.id('village', p.village, true);
+    if (rows[o + ADDRESS] === -1) rows[o + ADDRESS] = this.id('address', p.address, true);
+    if (rows[o + RELIGION] === -1) rows[o + RELIGION] = this.id('religion', p.religion, true);
+    if (rows[o + OCCUPATION] === -1) rows[o + OCCUPATION] = this.id('occupation', p.occupation, true);
+    if (rows[o + POSTCODE] === -1) rows[o + POSTCODE] = this.id('postcode', p.postcode, true);
   }
 
+  /** The record whose row `query` holds. */
+  private queryOf: PreparedRecord | null = null;
   /** The most the query's name weighs against a name of the same phonetic key. */
   private sameNameReach = 0;
 
@@ -70,6 +86,7 @@ export class ExactColumns {
    */
   setQuery(p: PreparedRecord, sameNameReach = this.reach.name): void {
     this.fill(this.query, 0, p, false);
+    this.queryOf = p;
     // A hash collision of two keys may still compare as any level but exact or phonetic.
     this.sameNameReach = Math.max(sameNameReach, this.reach.nameUnlike);
   }
