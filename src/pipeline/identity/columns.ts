@@ -49,8 +49,6 @@ export class ExactColumns {
     kk: new Map(), village: new Map(), address: new Map(), postcode: new Map(), religion: new Map(), occupation: new Map(),
   };
 
-  constructor(private readonly w: WeightTable, private readonly reach: Reach) {}
-
   /** Writes record `recNo`'s row. */
   set(recNo: number, p: PreparedRecord): void {
     if ((recNo + 1) * STRIDE > this.rows.length) {
@@ -77,18 +75,27 @@ export class ExactColumns {
 
   /** The record whose row `query` holds. */
   private queryOf: PreparedRecord | null = null;
-  /** The most the query's name weighs against a name of the same phonetic key. */
-  private sameNameReach = 0;
+  /** The most the query's name weighs against a name of the same phonetic key; NaN until asked. */
+  private sameNameReach = NaN;
 
   /**
-   * Takes the row of the record about to be looked up; `sameNameReach` (score.ts), when given,
-   * bounds its name against names of the same key below the term-frequency adjustment's bound.
+   * `nameReachOf` (score.ts sameNameReach) bounds a query's name against names of the same key
+   * below the term-frequency adjustment's bound; it is asked only of a query that meets such a name.
    */
-  setQuery(p: PreparedRecord, sameNameReach = this.reach.name): void {
+  constructor(private readonly w: WeightTable, private readonly reach: Reach, private readonly nameReachOf?: (p: PreparedRecord) => number) {}
+
+  /** Takes the row of the record about to be looked up. */
+  setQuery(p: PreparedRecord): void {
     this.fill(this.query, 0, p, false);
     this.queryOf = p;
+    this.sameNameReach = NaN;
+  }
+
+  private queryNameReach(): number {
+    const p = this.queryOf as PreparedRecord;
     // A hash collision of two keys may still compare as any level but exact or phonetic.
-    this.sameNameReach = Math.max(sameNameReach, this.reach.nameUnlike);
+    this.sameNameReach = Math.max(this.nameReachOf ? this.nameReachOf(p) : this.reach.name, this.reach.nameUnlike);
+    return this.sameNameReach;
   }
 
   private id(field: Interned, value: string | null, add: boolean): number {
@@ -154,7 +161,7 @@ export class ExactColumns {
       exactFieldsWeight(cmp, w) + placeReach(qf, rf, 8, reach.birthPlace, w.birthPlace.different ?? 0) +
       ((qf & rf & HAS_LOCALITY) !== 0 ? placeReach(qf, rf, 16, reach.locality, cmp.kk === 'same' ? 0 : (w.locality.different ?? 0)) : 0) +
       (cmp.address === 'different' && qa !== 0 && qa === r[o + ADDRESS_NUMBERS] ? reach.addressClose : 0) +
-      (q[NAME] === r[o + NAME] ? this.sameNameReach : reach.nameUnlike) +
+      (q[NAME] === r[o + NAME] ? (this.sameNameReach === this.sameNameReach ? this.sameNameReach : this.queryNameReach()) : reach.nameUnlike) +
       ((qf & HAS_MOTHER) !== 0 && (rf & HAS_MOTHER) !== 0 ? reach.mother : 0)
     );
   }

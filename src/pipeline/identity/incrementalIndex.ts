@@ -141,7 +141,7 @@ export class IdentityIndex {
     this.weights = weightTable(this.config);
     this.liveFrequencies = options.frequencies === undefined;
     this.ctx = { config: this.config, weights: this.weights, frequencies: options.frequencies ?? new NameFrequencies() };
-    this.columns = new ExactColumns(this.weights, reachOf(this.ctx));
+    this.columns = new ExactColumns(this.weights, reachOf(this.ctx), (p) => sameNameReach(p, this.ctx));
     const n = Math.max(options.expectedRecords ?? 0, 1 << 13);
     this.blocks = new BlockIndex(this.config.blocking.maxBlockSize, n * STRONG_BLOCKS_PER_RECORD, n * STRONG_ENTRIES_PER_RECORD);
     this.weakBlocks = new BlockIndex(this.config.blocking.maxWeakBlockSize, n * WEAK_BLOCKS_PER_RECORD, n * WEAK_ENTRIES_PER_RECORD);
@@ -328,7 +328,7 @@ export class IdentityIndex {
     const pairs: (ScoredPair | null)[] = new Array<ScoredPair | null>(candidates.length);
     let reaching = 0;
     const columns = this.columns;
-    columns.setQuery(p, sameNameReach(p, this.ctx));
+    columns.setQuery(p);
     const scratch = this.scratch;
     for (let k = 0; k < candidates.length; k++) {
       const recNo = candidates[k] as number;

@@ -227,14 +227,14 @@ export function sameNameReach(a: PreparedRecord, ctx: ScoreContext): number {
   const w = ctx.weights.name;
   const f = ctx.frequencies;
   const tf = ctx.config.termFrequency;
-  let best = -Infinity;
-  for (const name of ['exact', 'phonetic'] as const) {
-    const base = w[name] ?? 0;
-    const level = ctx.config.fields.name[name];
-    if (!tf.enabled || !f || f.total < MIN_TF_POPULATION || !level) best = Math.max(best, base);
-    else best = Math.max(best, tfNameWeight(level.m, Math.max(1, f.count(a.name.phonJoined)), f.total, tf));
-  }
-  return best;
+  const exact = ctx.config.fields.name.exact;
+  const phonetic = ctx.config.fields.name.phonetic;
+  if (!tf.enabled || !f || f.total < MIN_TF_POPULATION) return Math.max(w.exact ?? 0, w.phonetic ?? 0);
+  const count = Math.max(1, f.count(a.name.phonJoined));
+  return Math.max(
+    exact ? tfNameWeight(exact.m, count, f.total, tf) : (w.exact ?? 0),
+    phonetic ? tfNameWeight(phonetic.m, count, f.total, tf) : (w.phonetic ?? 0),
+  );
 }
 
 /**
