@@ -204,6 +204,8 @@ export class BlockIndex {
   private compactAt = 1 << 16;
   /** Entries in block order since the last rewrite (those added later are scattered). */
   private ordered = 0;
+  /** Times the table grew: a slot found before is valid while this stays the same. */
+  generation = 0;
 
   /**
    * `expectedBlocks` and `expectedEntries` size the tables for that many from the start (a batch
@@ -241,6 +243,7 @@ export class BlockIndex {
   }
 
   private grow(): void {
+    this.generation++;
     const old = this.table;
     const oldCounts = this.counts;
     const slots = old.length;
@@ -270,6 +273,15 @@ export class BlockIndex {
   }
 
   add(key: number, recNo: number): void {
+    this.addAt(key, recNo, -1, -1);
+  }
+
+  /**
+   * add() with the slot `slotOf(key)` answered under `generation` (a lookup of the same record
+   * just before): the slot is still the key's when the table has not grown and it holds the key
+   * or is still empty (slots are never emptied), which saves probing the table again.
+   */
+  addAt(key: number, recNo: number, slot: number, generation: number): void {
     if ((this.slots + 1) * 4 > (this.table.length / 2) * 3) this.grow();
     if (this.entryCount + 2 > this.compactAt) {
       this.compact();
@@ -278,7 +290,8 @@ export class BlockIndex {
       this.compactAt = Math.max(1 << 16, this.entryCount * 2);
     }
     const t = this.table;
-    const i = this.find(key);
+    let i = slot;
+    if (generation !== this.generation || slot < 0 || (t[slot * 2] !== key && t[slot * 2] !== -1)) i = this.find(key);
     const count = this.counts[i] as number;
     if (count === 0) {
       t[i * 2] = key;
@@ -342,6 +355,24 @@ export class BlockIndex {
    */
   first(key: number): number {
     return this.table[this.find(key) * 2 + 1] as number;
+  }
+
+  /** The slot of key (see addAt); `headAt` reads its block's first entry as first() does. */
+  slotOf(key: number): number {
+    return this.find(key);
+  }
+
+  headAt(slot: number): number {
+    return this.table[slot * 2 + 1] as number;
+  }
+
+  /**
+   * Reads what add() and a walk of the block at `slot` (head `head`) read first, and answers it
+   * (for the caller to keep, so the reads stay): done for all of a record's keys in one pass,
+   * their cache misses overlap instead of each waiting for the last.
+   */
+  touch(slot: number, head: number): number {
+    return (this.counts[slot] as number) + (head >= 0 ? (this.entries[head * 2] as number) : 0);
   }
 
   next(entry: number): number {

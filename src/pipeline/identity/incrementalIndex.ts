@@ -8,7 +8,7 @@ import { resolveConfig, weightTable, type DeepPartial, type IdentityConfig, type
 import { prepareRecord, type PreparedRecord } from './prepare.js';
 import { ExactColumns } from './columns.js';
 import {
-  decide, evidenceOf, NameFrequencies, reachOf, scoreComparedAbove, scorePair, withinReach, type ScoreContext, type ScoredPair,
+  decide, evidenceOf, NameFrequencies, reachOf, sameNameReach, scoreComparedAbove, scorePair, withinReach, type ScoreContext, type ScoredPair,
 } from './score.js';
 import { namesCompatible, type Comparison } from './compare.js';
 import type { Evidence, GuardHit, Outcome, PersonRecord } from './types.js';
@@ -116,6 +116,14 @@ export class IdentityIndex {
   /** Block keys of the last record looked up, reused when that record is then added (batch dedupe). */
   private keysOf: PreparedRecord | null = null;
   private keys: BlockKeys = { keys: [], weights: [] };
+  /** Each key's slot in its table at that lookup, and the tables' generations then. */
+  private keySlots = new Int32Array(64);
+  /** Each key's block's first entry, read in one pass over the keys before any block is walked. */
+  private keyHeads = new Int32Array(64);
+  /** Kept so that reads made only to bring memory into the cache are not optimized away. */
+  private touched = 0;
+  private keysGeneration = -1;
+  private weakKeysGeneration = -1;
   /**
    * Records met by the current query and the block weight each shares with it: an open-addressing
    * table of (query number, record, weight) triples, small enough to stay in L1/L2 cache where a
@@ -133,7 +141,7 @@ export class IdentityIndex {
     this.weights = weightTable(this.config);
     this.liveFrequencies = options.frequencies === undefined;
     this.ctx = { config: this.config, weights: this.weights, frequencies: options.frequencies ?? new NameFrequencies() };
-    this.columns = new ExactColumns(this.weights, reachOf(this.ctx));
+    this.columns = new ExactColumns(this.weights, reachOf(this.ctx), (p) => sameNameReach(p, this.ctx));
     const n = Math.max(options.expectedRecords ?? 0, 1 << 13);
     this.blocks = new BlockIndex(this.config.blocking.maxBlockSize, n * STRONG_BLOCKS_PER_RECORD, n * STRONG_ENTRIES_PER_RECORD);
     this.weakBlocks = new BlockIndex(this.config.blocking.maxWeakBlockSize, n * WEAK_BLOCKS_PER_RECORD, n * WEAK_ENTRIES_PER_RECORD);
@@ -172,11 +180,22 @@ export class IdentityIndex {
     this.citizenOf.push(citizenId);
     if (recNo >= this.alive.length) this.growRecordArrays();
     this.appendTo(citizenId, recNo);
-    const bk = this.keysOf === p ? this.keys : blockKeys(p, false);
-    this.keysOf = null;
-    for (let i = 0; i < bk.keys.length; i++) {
-      (bk.weights[i] === STRONG_WEIGHT ? this.blocks : this.weakBlocks).add(bk.keys[i] as number, recNo);
+    if (this.keysOf === p) {
+      // Looked up just before: each key's slot is known (addAt checks it still is).
+      const bk = this.keys;
+      const slots = this.keySlots;
+      for (let i = 0; i < bk.keys.length; i++) {
+        const blocks = bk.weights[i] === STRONG_WEIGHT ? this.blocks : this.weakBlocks;
+        const gen = bk.weights[i] === STRONG_WEIGHT ? this.keysGeneration : this.weakKeysGeneration;
+        blocks.addAt(bk.keys[i] as number, recNo, slots[i] as number, gen);
+      }
+    } else {
+      const bk = blockKeys(p, false);
+      for (let i = 0; i < bk.keys.length; i++) {
+        (bk.weights[i] === STRONG_WEIGHT ? this.blocks : this.weakBlocks).add(bk.keys[i] as number, recNo);
+      }
     }
+    this.keysOf = null;
     if (this.liveFrequencies) {
       this.ctx.frequencies?.add(p.name.phonJoined, p.name.phon);
       if (p.mother) this.ctx.frequencies?.countMother(p.mother.phonJoined);
@@ -466,10 +485,30 @@ export class IdentityIndex {
     this.keysOf = p;
     this.keys = bk;
     const { keys, weights } = bk;
+    if (keys.length > this.keySlots.length) {
+      this.keySlots = new Int32Array(keys.length * 2);
+      this.keyHeads = new Int32Array(keys.length * 2);
+    }
+    const slots = this.keySlots;
+    const heads = this.keyHeads;
+    // Every key's slot first, then the blocks: the probes do not wait on each other's cache misses.
+    for (let i = 0; i < keys.length; i++) {
+      const blocks = weights[i] === STRONG_WEIGHT ? this.blocks : this.weakBlocks;
+      const slot = blocks.slotOf(keys[i] as number);
+      slots[i] = slot;
+      heads[i] = blocks.headAt(slot);
+    }
+    let touched = 0;
+    for (let i = 0; i < keys.length; i++) {
+      touched ^= (weights[i] === STRONG_WEIGHT ? this.blocks : this.weakBlocks).touch(slots[i] as number, heads[i] as number);
+    }
+    this.touched = touched;
+    this.keysGeneration = this.blocks.generation;
+    this.weakKeysGeneration = this.weakBlocks.generation;
     for (let i = 0; i < keys.length; i++) {
       const w = weights[i] as number;
       const blocks = w === STRONG_WEIGHT ? this.blocks : this.weakBlocks;
-      for (let e = blocks.first(keys[i] as number); e !== -1; e = blocks.next(e)) {
+      for (let e = heads[i] as number; e !== -1; e = blocks.next(e)) {
         const recNo = blocks.recOf(e);
         let slot = Math.imul(recNo, 0x9e3779b1) & mask;
         for (;;) {

@@ -210,9 +210,31 @@ function nameWeight(a: PreparedRecord, cmp: Comparison, ctx: ScoreContext): { w:
   const level = ctx.config.fields.name[cmp.name];
   if (!level) return { w: base, note: undefined };
   const count = Math.max(1, f.count(a.name.phonJoined));
-  const u = Math.max(count / f.total, tf.minU);
-  const w = Math.min(tf.maxWeight, Math.max(tf.minWeight, Math.log2(level.m / u)));
-  return { w, note: `name shared by ${count} of ${f.total} records` };
+  return { w: tfNameWeight(level.m, count, f.total, tf), note: `name shared by ${count} of ${f.total} records` };
+}
+
+function tfNameWeight(m: number, count: number, total: number, tf: IdentityConfig['termFrequency']): number {
+  const u = Math.max(count / total, tf.minU);
+  return Math.min(tf.maxWeight, Math.max(tf.minWeight, Math.log2(m / u)));
+}
+
+/**
+ * The most record `a`'s name can weigh against a name with the same phonetic key ('exact' or
+ * 'phonetic', adjusted for how common it is), as nameWeight computes it: a common name is far
+ * below the adjustment's bound, which a filter on that bound alone would assume.
+ */
+export function sameNameReach(a: PreparedRecord, ctx: ScoreContext): number {
+  const w = ctx.weights.name;
+  const f = ctx.frequencies;
+  const tf = ctx.config.termFrequency;
+  const exact = ctx.config.fields.name.exact;
+  const phonetic = ctx.config.fields.name.phonetic;
+  if (!tf.enabled || !f || f.total < MIN_TF_POPULATION) return Math.max(w.exact ?? 0, w.phonetic ?? 0);
+  const count = Math.max(1, f.count(a.name.phonJoined));
+  return Math.max(
+    exact ? tfNameWeight(exact.m, count, f.total, tf) : (w.exact ?? 0),
+    phonetic ? tfNameWeight(phonetic.m, count, f.total, tf) : (w.phonetic ?? 0),
+  );
 }
 
 /**

@@ -38,9 +38,17 @@ const sameTokens = (a: ReturnType<typeof nameParts>, b: ReturnType<typeof namePa
  * it, so what counts as a title is decided in one place (names.ts) and the kept words keep their casing.
  */
 export function stripTitles(raw: string): string {
+  return stripTitlesOf(raw, null);
+}
+
+/** stripTitles, given nameParts(raw) when the caller has it (the canonical form when raw is written plainly). */
+function stripTitlesOf(raw: string, partsOfRaw: ReturnType<typeof nameParts> | null): string {
   const words = raw.trim().split(/\s+/).filter((w) => w.length > 0);
   if (words.length === 0) return raw.trim();
-  const canonical = nameParts(words.join(' '));
+  // One word is kept whatever it is: no canonical form to compare with.
+  if (words.length === 1) return (words[0] as string).replace(/[\s,;]+$/, '');
+  const joined = words.join(' ');
+  const canonical = partsOfRaw !== null && joined === raw ? partsOfRaw : nameParts(joined);
   while (words.length > 1 && sameTokens(nameParts(words.slice(1).join(' ')), canonical)) words.shift();
   while (words.length > 1 && sameTokens(nameParts(words.slice(0, -1).join(' ')), canonical)) words.pop();
   return words.join(' ').replace(/[\s,;]+$/, '');
@@ -53,9 +61,10 @@ function fullest(cands: Candidate[], value: (r: SourcePerson) => string | null):
     const raw = value(c.record);
     if (!raw || !raw.trim()) continue;
     // The father's name after bin/binti is part of how the person is written in full.
-    const { tokens, patronym } = nameParts(raw);
+    const parts = nameParts(raw);
+    const { tokens, patronym } = parts;
     const all = patronym ? [...tokens, ...patronym.split(' ')] : tokens;
-    const text = stripTitles(raw);
+    const text = stripTitlesOf(raw, parts);
     const cur = { c, parts: all.length, letters: all.join('').length, text };
     if (!best) { best = cur; continue; }
     const diff = cur.parts - best.parts || cur.letters - best.letters || cur.text.length - best.text.length || -byRecency(cur.c, best.c);
@@ -117,7 +126,9 @@ export function goldenRecord(records: readonly SourcePerson[]): GoldenRecord | n
   let nikOwner: Candidate | null = null;
   if (topRank > 0) {
     const top = ranked.filter((r) => r.rank === topRank);
-    const chosen = mostFrequent(top.map((r) => r.c), (p) => nikRank(p).digits);
+    // Each record's NIK parsed once (nikRank above).
+    const digitsOf = new Map(top.map((r) => [r.c.record, r.digits]));
+    const chosen = mostFrequent(top.map((r) => r.c), (p) => digitsOf.get(p) ?? null);
     if (chosen) {
       nik = chosen.value;
       nikOwner = cands[chosen.index] ?? null;
@@ -155,7 +166,12 @@ export function goldenRecord(records: readonly SourcePerson[]): GoldenRecord | n
   from.villageCode = home.index;
 
   // A KK changes when a family moves or splits: the most recent valid one.
-  const kkOf = (c: Candidate) => parseKk(c.record.kk);
+  const kkInfo = new Map<Candidate, ReturnType<typeof parseKk>>();
+  const kkOf = (c: Candidate) => {
+    let info = kkInfo.get(c);
+    if (info === undefined) kkInfo.set(c, (info = parseKk(c.record.kk)));
+    return info;
+  };
   const kkRecord = recent.find((c) => kkOf(c).valid) ?? recent.find((c) => kkOf(c).digits && !kkOf(c).empty);
   if (kkRecord) from.kk = kkRecord.index;
 
