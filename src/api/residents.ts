@@ -120,9 +120,10 @@ export const residentRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
     if (idem !== undefined && !IDEMPOTENCY_KEY.test(idem)) {
       throw new HubError(400, 'IDEMPOTENCY_KEY_INVALID', { id: 'Idempotency-Key harus 1–128 karakter ASCII yang terlihat.', en: 'Idempotency-Key must be 1–128 visible ASCII characters.' }, 'Idempotency-Key');
     }
-    const hash = requestHash(req.body);
+    // Only a request with an Idempotency-Key is ever compared with another (see registrations).
+    const hash = idem === undefined ? null : requestHash(req.body);
     const replay = async () => {
-      const prior = await priorSubmission(db, p.keyId, idem!, hash);
+      const prior = await priorSubmission(db, p.keyId, idem!, hash!);
       if (prior.state === 'reused') throw idempotencyKeyReused();
       const answer = prior.state === 'answered' ? (prior.response as { hubAnswer?: unknown }).hubAnswer : undefined;
       if (prior.state !== 'none' && !answer) {
@@ -144,7 +145,7 @@ export const residentRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
     let result: IngestResult;
     try {
       result = await ingestResidents(ctx, inputs, {
-        channel: 'push', allowedVillages: villageScope(p, config), apiKeyId: p.keyId, idempotencyKey: idem, requestHash: hash, raw: req.body, answer: answerOf,
+        channel: 'push', allowedVillages: villageScope(p, config), apiKeyId: p.keyId, idempotencyKey: idem, requestHash: hash ?? undefined, raw: req.body, answer: answerOf,
       });
     } catch (err) {
       // The same Idempotency-Key committed by a concurrent request: answer with its result.

@@ -111,6 +111,15 @@ t.test('an Idempotency-Key replays the first answer', async (t) => {
   t.equal(again.headers.get('idempotent-replayed'), 'true');
   const inbox = await rows<{ n: number }>(db, sql`select count(*)::int as n from inbox where idempotency_key = 'batch-2026-11-27-01'`);
   t.equal(inbox[0]!.n, 1, 'stored once');
+  const reused = await call('POST', '/v1/registrations', villageKey, { registrations: [{ ...body.registrations[0]!, externalId: 'idem-2' }] }, { 'idempotency-key': 'batch-2026-11-27-01' });
+  t.match(reused, { status: 422, body: { code: 'IDEMPOTENCY_KEY_REUSED' } }, 'the same key with another body is refused');
+  // Without a key nothing ever compares the body: no hash of it is made or kept, batch or single.
+  t.equal((await call('POST', '/v1/registrations', villageKey, { registrations: [{ ...body.registrations[0]!, externalId: 'idem-3' }] })).status, 202);
+  t.equal((await call('POST', '/v1/registrations', villageKey, { ...body.registrations[0]!, externalId: 'idem-4' })).status, 202);
+  const hashes = await rows<{ keyed: boolean; hash: string | null }>(db, sql`
+    select idempotency_key is not null as keyed, request_hash as hash from inbox
+    where payload::text like '%"idem-1"%' or payload::text like '%"idem-3"%' or payload::text like '%"idem-4"%' order by id`);
+  t.same(hashes.map((h) => [h.keyed, h.hash === null]), [[true, false], [false, true], [false, true]]);
 });
 
 t.test('bad requests get their own clear error and store nothing', async (t) => {

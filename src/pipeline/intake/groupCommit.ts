@@ -12,7 +12,8 @@ export interface SinglePush {
   villageCode: string;
   apiKeyId: number;
   idempotencyKey: string | null;
-  requestHash: string;
+  /** Null without an Idempotency-Key: nothing compares it then. */
+  requestHash: string | null;
   /** The body as received, stored as the inbox payload. */
   payload: unknown;
   value: ValidRegistration;
