@@ -366,15 +366,6 @@ export class BlockIndex {
     return this.table[slot * 2 + 1] as number;
   }
 
-  /**
-   * Reads what add() and a walk of the block at `slot` (head `head`) read first, and answers it
-   * (for the caller to keep, so the reads stay): done for all of a record's keys in one pass,
-   * their cache misses overlap instead of each waiting for the last.
-   */
-  touch(slot: number, head: number): number {
-    return (this.counts[slot] as number) + (head >= 0 ? (this.entries[head * 2] as number) : 0);
-  }
-
   next(entry: number): number {
     return entry < 0 ? -1 : (this.entries[entry * 2 + 1] as number);
   }

@@ -120,8 +120,6 @@ export class IdentityIndex {
   private keySlots = new Int32Array(64);
   /** Each key's block's first entry, read in one pass over the keys before any block is walked. */
   private keyHeads = new Int32Array(64);
-  /** Kept so that reads made only to bring memory into the cache are not optimized away. */
-  private touched = 0;
   private keysGeneration = -1;
   private weakKeysGeneration = -1;
   /**
@@ -491,18 +489,13 @@ export class IdentityIndex {
     }
     const slots = this.keySlots;
     const heads = this.keyHeads;
-    // Every key's slot first, then the blocks: the probes do not wait on each other's cache misses.
+    // Every key's slot and first entry before any block is walked; add() reuses the slots.
     for (let i = 0; i < keys.length; i++) {
       const blocks = weights[i] === STRONG_WEIGHT ? this.blocks : this.weakBlocks;
       const slot = blocks.slotOf(keys[i] as number);
       slots[i] = slot;
       heads[i] = blocks.headAt(slot);
     }
-    let touched = 0;
-    for (let i = 0; i < keys.length; i++) {
-      touched ^= (weights[i] === STRONG_WEIGHT ? this.blocks : this.weakBlocks).touch(slots[i] as number, heads[i] as number);
-    }
-    this.touched = touched;
     this.keysGeneration = this.blocks.generation;
     this.weakKeysGeneration = this.weakBlocks.generation;
     for (let i = 0; i < keys.length; i++) {
