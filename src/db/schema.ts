@@ -156,7 +156,8 @@ export const citizens = pgTable('citizens', {
 /** Every source record linked to a citizen, with the decision that linked it. */
 export const citizenRecords = pgTable('citizen_records', {
   id: id(),
-  citizenId: integer('citizen_id').notNull().references(() => citizens.id),
+  // References citizens(id), checked per statement by triggers (migration 0024), not a per-row foreign key.
+  citizenId: integer('citizen_id').notNull(),
   recordKind: varchar('record_kind', { length: 16 }).notNull(), // registration | resident
   recordId: integer('record_id').notNull(),
   villageCode: char('village_code', { length: 10 }),
@@ -202,7 +203,8 @@ export const reviewCases = pgTable('review_cases', {
 /** Agency queue items: `kab:<agency>` or `kec:<kecamatan>:<agency>`, claimed with SKIP LOCKED. */
 export const deliveries = pgTable('deliveries', {
   id: id(),
-  registrationId: integer('registration_id').notNull().references(() => registrations.id),
+  // References registrations(id), checked per statement by triggers (migration 0024), not a per-row foreign key.
+  registrationId: integer('registration_id').notNull(),
   agencyCode: varchar('agency_code', { length: 32 }).notNull(),
   level: varchar('level', { length: 16 }).notNull(),
   kecamatanCode: char('kecamatan_code', { length: 6 }),
