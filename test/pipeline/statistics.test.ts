@@ -4,7 +4,7 @@ import { rows } from '../../src/db/client.js';
 import { ingestResidents } from '../../src/pipeline/intake/residents.js';
 import { identifyStage } from '../../src/pipeline/stages/identify.js';
 import { EngineResolver } from '../../src/pipeline/stages/engineResolver.js';
-import { analyzeDue, statisticsSettled } from '../../src/db/statistics.js';
+import { ANALYZE_STATISTICS_TARGET, analyzeDue, statisticsSettled } from '../../src/db/statistics.js';
 import { startTestHub } from '../helpers/hub.js';
 import { applicant, PANARAGAN } from '../helpers/fixtures.js';
 
@@ -40,6 +40,10 @@ t.test('after a bulk load into never-analyzed tables the key lookups stay index 
   t.ok(Number(/"Plan Rows":(\d+)/.exec(moves)?.[1]) < 100, `estimated rows from real statistics (${/"Plan Rows":(\d+)/.exec(moves)?.[1]})`);
   const [after] = await rows<{ reltuples: number }>(db, sql`select reltuples from pg_class where relname = 'citizen_records'`);
   t.ok((after?.reltuples ?? 0) >= 10_000, 'citizen_records analyzed after the load');
+  // The hub's own ANALYZE samples at its lower target: a histogram of at most target + 1 bounds.
+  const [hist] = await rows<{ n: number }>(db, sql`
+    select array_length(histogram_bounds::text::text[], 1) as n from pg_stats where tablename = 'citizen_records' and attname = 'record_id'`);
+  t.ok(hist && hist.n > 1 && hist.n <= ANALYZE_STATISTICS_TARGET + 1, `record_id histogram of ${hist?.n} bounds`);
   const inflight = await plan(db, `select id from resident_records where status = 'accepted' and updated_at < now() - interval '20 seconds' order by id limit 20000`);
   t.notMatch(inflight, /"Node Type":"Seq Scan"/, 'the sweep\'s lookup: no scan of resident_records');
 });
