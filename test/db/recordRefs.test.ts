@@ -2,6 +2,7 @@ import t from 'tap';
 import { sql } from 'drizzle-orm';
 import { rows } from '../../src/db/client.js';
 import { createTestDatabase } from '../helpers/database.js';
+import { refusalOf, refuser, type Refusal } from '../helpers/refusals.js';
 
 // citizen_records.citizen_id references citizens(id) and deliveries.registration_id registrations(id),
 // checked per statement by triggers (migration 0024) where a foreign key checked every row: the same
@@ -12,19 +13,7 @@ const db = testDb.database.db;
 const LINK_FK = 'citizen_records_citizen_id_citizens_id_fk';
 const DELIVERY_FK = 'deliveries_registration_id_registrations_id_fk';
 
-function violation(err: unknown): { code?: string; constraint?: string; detail?: string } {
-  let e = err as { code?: string; constraint_name?: string; detail?: string; cause?: unknown } | undefined;
-  for (let i = 0; e && i < 4; i++, e = e.cause as typeof e) if (e.code) return { code: e.code, constraint: e.constraint_name, detail: e.detail };
-  return {};
-}
-async function refused(q: ReturnType<typeof sql>) {
-  try {
-    await db.execute(q);
-  } catch (err) {
-    return violation(err);
-  }
-  return null;
-}
+const refused = refuser(db);
 let seq = 0;
 async function citizen(): Promise<number> {
   const [r] = await rows<{ id: number }>(db, sql`insert into citizens (full_name, village_code) values ('Siti Aminah', '1812012002') returning id`);
@@ -91,11 +80,11 @@ t.test('a referenced row cannot be deleted or renumbered; an unreferenced one ca
 t.test('a link keeps its citizen from being deleted by another transaction until it commits', async (t) => {
   const c = await citizen();
   let settled = false;
-  let other: Promise<ReturnType<typeof violation> | null> | undefined;
+  let other: Promise<Refusal | null> | undefined;
   await db.transaction(async (tx) => {
     await tx.execute(link(c, 30));
     // Another connection's delete waits for the KEY SHARE lock the check took, then finds the link.
-    other = db.execute(sql`delete from citizens where id = ${c}`).then(() => null, violation).finally(() => { settled = true; });
+    other = db.execute(sql`delete from citizens where id = ${c}`).then(() => null, refusalOf).finally(() => { settled = true; });
     await new Promise((r) => setTimeout(r, 300));
     t.notOk(settled, 'the delete waits for the transaction that links the citizen');
   });
