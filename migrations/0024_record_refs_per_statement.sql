@@ -7,6 +7,8 @@
 -- counted; only when one is missing is it looked for, to name it. Refusals keep the foreign key's
 -- SQLSTATE 23503, constraint name and message. Changing a row's key is checked per row, only when it
 -- changes; deleting or renumbering a referenced row is refused as NO ACTION refused it.
+-- The inbox references of migration 0022 move to the same three functions (their own were the same
+-- rules written for inbox alone; a push group's many inbox ids are now locked in one scan too).
 ALTER TABLE "citizen_records" DROP CONSTRAINT "citizen_records_citizen_id_citizens_id_fk";
 --> statement-breakpoint
 ALTER TABLE "deliveries" DROP CONSTRAINT "deliveries_registration_id_registrations_id_fk";
@@ -41,9 +43,10 @@ END $$;
 -- AFTER UPDATE OF the column, per row whose value changed to a value. Same arguments.
 CREATE FUNCTION ref_check_row() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  ref integer := (to_jsonb(NEW) ->> TG_ARGV[1])::integer;
+  ref integer;
   found_ref boolean;
 BEGIN
+  EXECUTE format('SELECT ($1).%I', TG_ARGV[1]) INTO ref USING NEW;
   EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I x WHERE x.id = $1 FOR KEY SHARE OF x)', TG_ARGV[2]) INTO found_ref USING ref;
   IF NOT found_ref THEN PERFORM ref_missing(TG_TABLE_NAME, TG_ARGV[0], TG_ARGV[1], TG_ARGV[2], ref); END IF;
   RETURN NULL;
@@ -89,3 +92,50 @@ CREATE TRIGGER registrations_refs_keep_del AFTER DELETE ON registrations
 --> statement-breakpoint
 CREATE TRIGGER registrations_refs_keep_upd AFTER UPDATE OF id ON registrations
   FOR EACH ROW WHEN (NEW.id IS DISTINCT FROM OLD.id) EXECUTE FUNCTION refs_keep('deliveries_registration_id_registrations_id_fk', 'deliveries', 'registration_id');
+--> statement-breakpoint
+DROP TRIGGER "registrations_inbox_ref_ins" ON "registrations";
+--> statement-breakpoint
+DROP TRIGGER "registrations_inbox_ref_upd" ON "registrations";
+--> statement-breakpoint
+DROP TRIGGER "quarantine_inbox_ref_ins" ON "quarantine";
+--> statement-breakpoint
+DROP TRIGGER "quarantine_inbox_ref_upd" ON "quarantine";
+--> statement-breakpoint
+DROP TRIGGER "inbox_refs_keep_del" ON "inbox";
+--> statement-breakpoint
+DROP TRIGGER "inbox_refs_keep_upd" ON "inbox";
+--> statement-breakpoint
+DROP FUNCTION inbox_refs_check_new();
+--> statement-breakpoint
+DROP FUNCTION inbox_ref_check_row();
+--> statement-breakpoint
+DROP FUNCTION inbox_refs_keep();
+--> statement-breakpoint
+DROP FUNCTION inbox_ref_missing(integer, text, text);
+--> statement-breakpoint
+CREATE TRIGGER registrations_inbox_ref_ins AFTER INSERT ON registrations REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION refs_check_new('registrations_inbox_id_inbox_id_fk', 'inbox_id', 'inbox');
+--> statement-breakpoint
+CREATE TRIGGER registrations_inbox_ref_upd AFTER UPDATE OF inbox_id ON registrations
+  FOR EACH ROW WHEN (NEW.inbox_id IS NOT NULL AND NEW.inbox_id IS DISTINCT FROM OLD.inbox_id)
+  EXECUTE FUNCTION ref_check_row('registrations_inbox_id_inbox_id_fk', 'inbox_id', 'inbox');
+--> statement-breakpoint
+CREATE TRIGGER quarantine_inbox_ref_ins AFTER INSERT ON quarantine REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION refs_check_new('quarantine_inbox_id_inbox_id_fk', 'inbox_id', 'inbox');
+--> statement-breakpoint
+CREATE TRIGGER quarantine_inbox_ref_upd AFTER UPDATE OF inbox_id ON quarantine
+  FOR EACH ROW WHEN (NEW.inbox_id IS NOT NULL AND NEW.inbox_id IS DISTINCT FROM OLD.inbox_id)
+  EXECUTE FUNCTION ref_check_row('quarantine_inbox_id_inbox_id_fk', 'inbox_id', 'inbox');
+--> statement-breakpoint
+-- Row triggers of one event fire in name order: registrations' reference is named first, as before.
+CREATE TRIGGER inbox_refs_keep_del AFTER DELETE ON inbox
+  FOR EACH ROW EXECUTE FUNCTION refs_keep('registrations_inbox_id_inbox_id_fk', 'registrations', 'inbox_id');
+--> statement-breakpoint
+CREATE TRIGGER inbox_refs_keep_del_quarantine AFTER DELETE ON inbox
+  FOR EACH ROW EXECUTE FUNCTION refs_keep('quarantine_inbox_id_inbox_id_fk', 'quarantine', 'inbox_id');
+--> statement-breakpoint
+CREATE TRIGGER inbox_refs_keep_upd AFTER UPDATE OF id ON inbox
+  FOR EACH ROW WHEN (NEW.id IS DISTINCT FROM OLD.id) EXECUTE FUNCTION refs_keep('registrations_inbox_id_inbox_id_fk', 'registrations', 'inbox_id');
+--> statement-breakpoint
+CREATE TRIGGER inbox_refs_keep_upd_quarantine AFTER UPDATE OF id ON inbox
+  FOR EACH ROW WHEN (NEW.id IS DISTINCT FROM OLD.id) EXECUTE FUNCTION refs_keep('quarantine_inbox_id_inbox_id_fk', 'quarantine', 'inbox_id');

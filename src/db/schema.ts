@@ -83,7 +83,7 @@ export const inbox = pgTable('inbox', {
 /** Records that failed validation, kept with their raw payload and errors until fixed and replayed. */
 export const quarantine = pgTable('quarantine', {
   id: id(),
-  // References inbox(id), checked per statement by triggers (migration 0022), not a per-row foreign key.
+  // References inbox(id), checked per statement by triggers (migrations 0022, 0024), not a per-row foreign key.
   inboxId: integer('inbox_id'),
   kind: varchar('kind', { length: 16 }).notNull(),
   villageCode: char('village_code', { length: 10 }),
@@ -101,7 +101,7 @@ export const quarantine = pgTable('quarantine', {
 /** One service registration; status: accepted → validated → identified → routed | held | quarantined. */
 export const registrations = pgTable('registrations', {
   id: id(),
-  // References inbox(id), checked per statement by triggers (migration 0022), not a per-row foreign key.
+  // References inbox(id), checked per statement by triggers (migrations 0022, 0024), not a per-row foreign key.
   inboxId: integer('inbox_id'),
   villageCode: char('village_code', { length: 10 }).notNull(),
   externalId: varchar('external_id', { length: 64 }).notNull(),

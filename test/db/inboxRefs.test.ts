@@ -5,7 +5,7 @@ import { createTestDatabase } from '../helpers/database.js';
 import { refuser } from '../helpers/refusals.js';
 
 // registrations.inbox_id and quarantine.inbox_id reference inbox(id), checked per statement by triggers
-// (migration 0022) where a foreign key checked every row: the same refusals, the same SQLSTATE and names.
+// (migrations 0022, 0024) where a foreign key checked every row: the same refusals, the same SQLSTATE and names.
 const testDb = await createTestDatabase();
 t.teardown(() => testDb.drop());
 const db = testDb.database.db;
