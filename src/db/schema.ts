@@ -472,8 +472,9 @@ export const staffLoginThrottle = pgTable('staff_login_throttle', {
 });
 
 /** Citizens and villages whose figures changed since the stats refresher last ran (filled by triggers, migration 0015). */
-export const statsDirtyCitizens = pgTable('stats_dirty_citizens', { citizenId: integer('citizen_id').primaryKey() });
-export const statsDirtyVillages = pgTable('stats_dirty_villages', { villageCode: char('village_code', { length: 10 }).primaryKey() });
+// The dirty marks have no key: a writer's mark must never wait on the refresher (migration 0025); repeats are read once.
+export const statsDirtyCitizens = pgTable('stats_dirty_citizens', { citizenId: integer('citizen_id').notNull() });
+export const statsDirtyVillages = pgTable('stats_dirty_villages', { villageCode: char('village_code', { length: 10 }).notNull() });
 
 /** One row per living citizen (counted once, where the golden record places them): the facts the figures are summed from. */
 export const statsPeople = pgTable('stats_people', {
@@ -585,8 +586,8 @@ export const statsAid = pgTable('stats_aid', {
   kk: char('kk', { length: 16 }),
 }, (t) => [index('stats_aid_citizen_idx').on(t.citizenId), index('stats_aid_village_idx').on(t.villageCode), index('stats_aid_kk_idx').on(t.kk).where(sql`kk is not null`)]);
 
-export const statsDirtyWeeks = pgTable('stats_dirty_weeks', { week: date('week').primaryKey() });
-export const statsDirtyParticipants = pgTable('stats_dirty_participants', { participantId: integer('participant_id').primaryKey() });
+export const statsDirtyWeeks = pgTable('stats_dirty_weeks', { week: date('week').notNull() });
+export const statsDirtyParticipants = pgTable('stats_dirty_participants', { participantId: integer('participant_id').notNull() });
 
 /** Registrations per ISO week (UTC), service, agency and kecamatan. */
 export const statsServiceWeek = pgTable('stats_service_week', {

@@ -284,12 +284,13 @@ export async function refreshStats(db: Db, config: StatsConfig): Promise<Refresh
     const day = await today(tx);
     const [state] = await rows<{ ages_as_of: string | null; aid_groups: string | null }>(tx, sql`
       select to_char(ages_as_of, 'YYYY-MM-DD') as ages_as_of, aid_groups from stats_state where id = 1`);
-    const ids = (await rows<{ id: number }>(tx, sql`delete from stats_dirty_citizens returning citizen_id as id`)).map((r) => r.id);
-    const dirtyVillages = (await rows<{ v: string }>(tx, sql`delete from stats_dirty_villages returning village_code as v`)).map((r) => r.v);
+    // Marks may repeat (no key, so a writer never waits on this transaction's deletes: migration 0025).
+    const ids = (await rows<{ id: number }>(tx, sql`with d as (delete from stats_dirty_citizens returning citizen_id) select distinct citizen_id as id from d`)).map((r) => r.id);
+    const dirtyVillages = (await rows<{ v: string }>(tx, sql`with d as (delete from stats_dirty_villages returning village_code) select distinct village_code as v from d`)).map((r) => r.v);
     const moved = ids.length ? await refreshPeople(tx, ids) : [];
     timer.lap('people');
     // Aid before the villages: a KK that gained or lost aid changes the family figures of the villages its children live in.
-    const participants = (await rows<{ id: number }>(tx, sql`delete from stats_dirty_participants returning participant_id as id`)).map((r) => r.id);
+    const participants = (await rows<{ id: number }>(tx, sql`with d as (delete from stats_dirty_participants returning participant_id) select distinct participant_id as id from d`)).map((r) => r.id);
     const aid = await refreshAid(tx, participants, ids);
     await refreshAidVillages(tx, aid.villages);
     const groupsNow = groupsText(groups);
@@ -301,7 +302,7 @@ export async function refreshStats(db: Db, config: StatsConfig): Promise<Refresh
     const villages = [...new Set([...(newDay ? allVillages : []), ...moved, ...dirtyVillages, ...families])];
     await refreshVillages(tx, villages, day);
     timer.lap('villages');
-    const weeks = (await rows<{ w: string }>(tx, sql`delete from stats_dirty_weeks returning to_char(week, 'YYYY-MM-DD') as w`)).map((r) => r.w);
+    const weeks = (await rows<{ w: string }>(tx, sql`with d as (delete from stats_dirty_weeks returning week) select distinct to_char(week, 'YYYY-MM-DD') as w from d`)).map((r) => r.w);
     await refreshServiceWeeks(tx, weeks, config.services);
     timer.lap('services');
     await tx.execute(sql`update stats_state set refreshed_at = now(), ages_as_of = ${day}::date, aid_groups = ${groupsNow} where id = 1`);
