@@ -33,6 +33,20 @@ export interface RefreshResult {
   ms: number;
   /** Milliseconds per step, to see where a slow refresh spends its time. */
   steps: Record<string, number>;
+  /** Dirty marks taken, repeats included (each write statement marks what it changed). */
+  marks: number;
+}
+
+/**
+ * Marks taken (so dead rows left in the mark tables) after which the refresher vacuums those tables.
+ * Under a steady push each write statement leaves a mark, ~7,000 per 20 s at 1,000 pushes/s, and
+ * autovacuum may be off or late: vacuumed, the tables reuse their pages instead of growing.
+ */
+export const VACUUM_MARKS_AFTER = 20_000;
+
+/** Vacuums the mark tables: a few ms for tables of a few thousand dead rows. Not in a transaction. */
+export async function vacuumMarks(db: Db): Promise<void> {
+  await db.execute(sql`vacuum stats_dirty_citizens, stats_dirty_villages, stats_dirty_weeks, stats_dirty_participants`);
 }
 
 function stepTimer() {
@@ -279,18 +293,20 @@ export async function refreshStats(db: Db, config: StatsConfig): Promise<Refresh
   const groups = groupOfProgram(config.aidGroups);
   return db.transaction(async (tx) => {
     const [lock] = await rows<{ ok: boolean }>(tx, sql`select pg_try_advisory_xact_lock(${STATS_LOCK}) as ok`);
-    if (!lock!.ok) return { ran: false, citizens: 0, villages: 0, newDay: false, ms: 0, steps: {} };
+    if (!lock!.ok) return { ran: false, citizens: 0, villages: 0, newDay: false, ms: 0, steps: {}, marks: 0 };
     const timer = stepTimer();
     const day = await today(tx);
     const [state] = await rows<{ ages_as_of: string | null; aid_groups: string | null }>(tx, sql`
       select to_char(ages_as_of, 'YYYY-MM-DD') as ages_as_of, aid_groups from stats_state where id = 1`);
     // Marks may repeat (no key, so a writer never waits on this transaction's deletes: migration 0025).
-    const ids = (await rows<{ id: number }>(tx, sql`with d as (delete from stats_dirty_citizens returning citizen_id) select distinct citizen_id as id from d`)).map((r) => r.id);
-    const dirtyVillages = (await rows<{ v: string }>(tx, sql`with d as (delete from stats_dirty_villages returning village_code) select distinct village_code as v from d`)).map((r) => r.v);
+    const taken = <T>(marks: (T & { n: number })[]) => { marksTaken += marks.reduce((sum, m) => sum + m.n, 0); return marks; };
+    let marksTaken = 0;
+    const ids = taken(await rows<{ id: number; n: number }>(tx, sql`with d as (delete from stats_dirty_citizens returning citizen_id) select citizen_id as id, count(*)::int as n from d group by 1`)).map((r) => r.id);
+    const dirtyVillages = taken(await rows<{ v: string; n: number }>(tx, sql`with d as (delete from stats_dirty_villages returning village_code) select village_code as v, count(*)::int as n from d group by 1`)).map((r) => r.v);
     const moved = ids.length ? await refreshPeople(tx, ids) : [];
     timer.lap('people');
     // Aid before the villages: a KK that gained or lost aid changes the family figures of the villages its children live in.
-    const participants = (await rows<{ id: number }>(tx, sql`with d as (delete from stats_dirty_participants returning participant_id) select distinct participant_id as id from d`)).map((r) => r.id);
+    const participants = taken(await rows<{ id: number; n: number }>(tx, sql`with d as (delete from stats_dirty_participants returning participant_id) select participant_id as id, count(*)::int as n from d group by 1`)).map((r) => r.id);
     const aid = await refreshAid(tx, participants, ids);
     await refreshAidVillages(tx, aid.villages);
     const groupsNow = groupsText(groups);
@@ -302,11 +318,11 @@ export async function refreshStats(db: Db, config: StatsConfig): Promise<Refresh
     const villages = [...new Set([...(newDay ? allVillages : []), ...moved, ...dirtyVillages, ...families])];
     await refreshVillages(tx, villages, day);
     timer.lap('villages');
-    const weeks = (await rows<{ w: string }>(tx, sql`with d as (delete from stats_dirty_weeks returning week) select distinct to_char(week, 'YYYY-MM-DD') as w from d`)).map((r) => r.w);
+    const weeks = taken(await rows<{ w: string; n: number }>(tx, sql`with d as (delete from stats_dirty_weeks returning week) select to_char(week, 'YYYY-MM-DD') as w, count(*)::int as n from d group by 1`)).map((r) => r.w);
     await refreshServiceWeeks(tx, weeks, config.services);
     timer.lap('services');
     await tx.execute(sql`update stats_state set refreshed_at = now(), ages_as_of = ${day}::date, aid_groups = ${groupsNow} where id = 1`);
-    return { ran: true, citizens: ids.length, villages: villages.length, newDay, ms: Math.round(performance.now() - t0), steps: timer.steps };
+    return { ran: true, citizens: ids.length, villages: villages.length, newDay, ms: Math.round(performance.now() - t0), steps: timer.steps, marks: marksTaken };
   });
 }
 
@@ -347,17 +363,25 @@ export async function rebuildStats(db: Db, config: StatsConfig): Promise<Refresh
     await tx.execute(sql`analyze stats_people, stats_aid, stats_aid_multi, stats_aid_village, stats_village, stats_village_age,
       stats_service_week, stats_agency_week, stats_wait_hist, stats_open_items`);
     timer.lap('analyze');
-    return { ran: true, citizens: n!.n, villages: villages.length, newDay: true, ms: Math.round(performance.now() - t0), steps: timer.steps };
+    return { ran: true, citizens: n!.n, villages: villages.length, newDay: true, ms: Math.round(performance.now() - t0), steps: timer.steps, marks: 0 };
   });
 }
 
 /** Refreshes every `everyMs` until stopped (and retries unlinked aid participants); a failed run is logged and the next one tries again. */
 export function startStatsRefresher(db: Db, config: StatsConfig, log: { warn(o: object, m: string): void }, everyMs = 20_000): () => Promise<void> {
   let running: Promise<unknown> | null = null;
+  let marksSinceVacuum = 0;
   const timer = setInterval(() => {
     if (running) return;
     // Aid participants whose resident arrived since are linked on the same beat.
-    running = refreshStats(db, config).then(() => relinkUnlinked(db))
+    running = refreshStats(db, config)
+      .then(async (r) => {
+        marksSinceVacuum += r.marks;
+        if (marksSinceVacuum < VACUUM_MARKS_AFTER) return;
+        marksSinceVacuum = 0;
+        await vacuumMarks(db).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'vacuum of the stats marks failed'));
+      })
+      .then(() => relinkUnlinked(db))
       .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'stats refresh failed'))
       .finally(() => { running = null; });
   }, everyMs);

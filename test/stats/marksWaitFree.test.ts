@@ -3,7 +3,7 @@ import postgres from 'postgres';
 import { sql } from 'drizzle-orm';
 import { rows } from '../../src/db/client.js';
 import { loadConfig } from '../../src/config/load.js';
-import { rebuildStats, refreshStats } from '../../src/stats/refresh.js';
+import { rebuildStats, refreshStats, vacuumMarks } from '../../src/stats/refresh.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { insertPeople, insertRegistration, snapshot, type TestPerson } from './fixtures.js';
 
@@ -89,4 +89,20 @@ t.test('writers mark the week, village and citizen a refresh in progress took: a
   const [left] = await rows<{ n: number }>(db, sql`select (select count(*) from stats_dirty_weeks) + (select count(*) from stats_dirty_citizens)
     + (select count(*) from stats_dirty_villages)::int as n`);
   t.equal(Number(left!.n), 0, 'no mark left');
+});
+
+t.test('vacuumMarks: the mark tables give back the dead rows a refresh leaves, they do not grow with every refresh', async (t) => {
+  const size = async () => (await rows<{ bytes: number }>(db, sql`select pg_relation_size('stats_dirty_weeks')::int as bytes`))[0]!.bytes;
+  const before: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    // A busy interval's marks: one per write statement.
+    await db.execute(sql`insert into stats_dirty_weeks select date_trunc('week', now())::date from generate_series(1, 5000)`);
+    const r = await refreshStats(db, config);
+    t.equal(r.marks, 5000, 'the refresh counts the marks it took, repeats included');
+    before.push(await size());
+    await vacuumMarks(db);
+    t.equal(await size(), 0, 'vacuumed: the pages of the dead marks are given back');
+  }
+  t.ok(before[0]! > 0, 'the refresh left dead rows');
+  t.equal(before[2], before[0], `the same size before each vacuum: ${before.join(', ')} bytes`);
 });
