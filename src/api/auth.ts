@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHook
 import rateLimit from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 import { HubError } from './problem.js';
+import { batchedRedisStore } from './rateBudget.js';
 import type { KeyStore, Principal, Role } from './keys.js';
 
 declare module 'fastify' {
@@ -15,14 +16,16 @@ declare module 'fastify' {
 export type KeyRateLimit = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
 /**
- * One budget per API key a minute, shared by every hub process through Redis (@fastify/rate-limit's
- * Redis store), with the IETF draft RateLimit-Limit/-Remaining/-Reset headers. A village system in a
+ * One budget per API key a minute, shared by every hub process through Redis (counted in batches far
+ * from the budget, exactly near it: rateBudget.ts), with the IETF draft RateLimit-Limit/-Remaining/-Reset headers. A village system in a
  * retry loop must not starve the others, whichever process it reaches. When Redis does not answer the
  * request passes: Postgres is the truth, and refusing data for want of a counter would lose it.
  */
 export async function keyRateLimit(app: FastifyInstance, opts: { redis?: Redis; prefix: string; perMinute: number }): Promise<KeyRateLimit> {
   await app.register(rateLimit, {
-    global: false, redis: opts.redis, nameSpace: `${opts.prefix}:ratelimit:`, skipOnError: true, enableDraftSpec: true,
+    global: false, skipOnError: true, enableDraftSpec: true,
+    // Without Redis (tests of one process), the library's in-memory store.
+    ...(opts.redis ? { store: batchedRedisStore(opts.redis, `${opts.prefix}:ratelimit:`) } : {}),
   });
   const check = app.rateLimit({
     max: opts.perMinute, timeWindow: 60_000,
