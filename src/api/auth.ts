@@ -17,8 +17,8 @@ export type KeyRateLimit = (req: FastifyRequest, reply: FastifyReply) => Promise
 
 /**
  * One budget per API key a minute, shared by every hub process through Redis (counted in batches far
- * from the budget, exactly near it: rateBudget.ts), with the IETF draft RateLimit-Limit/-Remaining/-Reset headers. A village system in a
- * retry loop must not starve the others, whichever process it reaches. When Redis does not answer the
+ * from the budget, exactly near it: rateBudget.ts), with the IETF draft RateLimit-Limit/-Remaining/-Reset
+ * headers. A village system in a retry loop must not starve the others, whichever process it reaches. When Redis does not answer the
  * request passes: Postgres is the truth, and refusing data for want of a counter would lose it.
  */
 export async function keyRateLimit(app: FastifyInstance, opts: { redis?: Redis; prefix: string; perMinute: number }): Promise<KeyRateLimit> {

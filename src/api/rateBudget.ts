@@ -55,17 +55,15 @@ export function batchedRedisStore(redis: Redis, namespace: string, flushMs = 100
     private flushing = false;
     private windowMs = 60_000;
 
-    constructor(_params?: unknown, private readonly prefix = namespace) {}
-
     /** One budget per key whatever the route (the hub's limiter is not per route). */
     child(): BatchedRedisStore {
-      return new BatchedRedisStore(undefined, this.prefix);
+      return new BatchedRedisStore();
     }
 
     incr(id: string, cb: Answer, timeWindow: number, max: number): void {
       const now = Date.now();
       this.windowMs = timeWindow;
-      const key = this.prefix + id;
+      const key = namespace + id;
       let b = this.budgets.get(key);
       if (!b || now >= b.resetAt) {
         b = { known: 0, sending: 0, pending: 0, resetAt: now + timeWindow };
@@ -97,7 +95,7 @@ export function batchedRedisStore(redis: Redis, namespace: string, flushMs = 100
     }
 
     read(id: string, cb: Answer): void {
-      const b = this.budgets.get(this.prefix + id);
+      const b = this.budgets.get(namespace + id);
       const now = Date.now();
       if (!b || now >= b.resetAt) return cb(null, { current: 0, ttl: 0 });
       cb(null, { current: b.known + b.sending + b.pending, ttl: b.resetAt - now });

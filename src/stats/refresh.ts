@@ -4,7 +4,7 @@
  * the figures of the villages they left or entered. A rebuild does the same for everyone. Both run under
  * one advisory lock, so two hub processes never refresh at once.
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { rows, type Db, type Queryable } from '../db/client.js';
 import { arrayParam } from '../db/sqlArrays.js';
 import { relinkUnlinked } from '../aid/link.js';
@@ -43,6 +43,19 @@ export interface RefreshResult {
  * autovacuum may be off or late: vacuumed, the tables reuse their pages instead of growing.
  */
 export const VACUUM_MARKS_AFTER = 20_000;
+
+/**
+ * Deletes a mark table's marks and answers each marked value once, with how many marks there were.
+ * Marks may repeat: the tables have no key, so a writer never waits on the refresher's delete
+ * (migration 0025). A mark committed after this delete's snapshot stays for the next refresh.
+ */
+type MarkTable = 'stats_dirty_citizens' | 'stats_dirty_villages' | 'stats_dirty_participants' | 'stats_dirty_weeks';
+
+async function takeMarks<T>(tx: Queryable, table: MarkTable, value: SQL): Promise<{ values: T[]; n: number }> {
+  const marks = await rows<{ v: T; n: number }>(tx, sql`
+    with d as (delete from ${sql.raw(table)} returning *) select ${value} as v, count(*)::int as n from d group by 1`);
+  return { values: marks.map((m) => m.v), n: marks.reduce((sum, m) => sum + m.n, 0) };
+}
 
 /** Vacuums the mark tables: a few ms for tables of a few thousand dead rows. Not in a transaction. */
 export async function vacuumMarks(db: Db): Promise<void> {
@@ -310,15 +323,18 @@ export async function refreshStats(db: Db, config: StatsConfig): Promise<Refresh
     const day = await today(tx);
     const [state] = await rows<{ ages_as_of: string | null; aid_groups: string | null }>(tx, sql`
       select to_char(ages_as_of, 'YYYY-MM-DD') as ages_as_of, aid_groups from stats_state where id = 1`);
-    // Marks may repeat (no key, so a writer never waits on this transaction's deletes: migration 0025).
-    const taken = <T>(marks: (T & { n: number })[]) => { marksTaken += marks.reduce((sum, m) => sum + m.n, 0); return marks; };
     let marksTaken = 0;
-    const ids = taken(await rows<{ id: number; n: number }>(tx, sql`with d as (delete from stats_dirty_citizens returning citizen_id) select citizen_id as id, count(*)::int as n from d group by 1`)).map((r) => r.id);
-    const dirtyVillages = taken(await rows<{ v: string; n: number }>(tx, sql`with d as (delete from stats_dirty_villages returning village_code) select village_code as v, count(*)::int as n from d group by 1`)).map((r) => r.v);
+    const take = async <T>(table: MarkTable, value: SQL): Promise<T[]> => {
+      const marks = await takeMarks<T>(tx, table, value);
+      marksTaken += marks.n;
+      return marks.values;
+    };
+    const ids = await take<number>('stats_dirty_citizens', sql`citizen_id`);
+    const dirtyVillages = await take<string>('stats_dirty_villages', sql`village_code`);
     const moved = ids.length ? await refreshPeople(tx, ids) : [];
     timer.lap('people');
     // Aid before the villages: a KK that gained or lost aid changes the family figures of the villages its children live in.
-    const participants = taken(await rows<{ id: number; n: number }>(tx, sql`with d as (delete from stats_dirty_participants returning participant_id) select participant_id as id, count(*)::int as n from d group by 1`)).map((r) => r.id);
+    const participants = await take<number>('stats_dirty_participants', sql`participant_id`);
     const aid = await refreshAid(tx, participants, ids);
     await refreshAidVillages(tx, aid.villages);
     const groupsNow = groupsText(groups);
@@ -330,7 +346,7 @@ export async function refreshStats(db: Db, config: StatsConfig): Promise<Refresh
     const villages = [...new Set([...(newDay ? allVillages : []), ...moved, ...dirtyVillages, ...families])];
     await refreshVillages(tx, villages, day);
     timer.lap('villages');
-    const weeks = taken(await rows<{ w: string; n: number }>(tx, sql`with d as (delete from stats_dirty_weeks returning week) select to_char(week, 'YYYY-MM-DD') as w, count(*)::int as n from d group by 1`)).map((r) => r.w);
+    const weeks = await take<string>('stats_dirty_weeks', sql`to_char(week, 'YYYY-MM-DD')`);
     await refreshServiceWeeks(tx, weeks, config.services);
     timer.lap('services');
     await tx.execute(sql`update stats_state set refreshed_at = now(), ages_as_of = ${day}::date, aid_groups = ${groupsNow} where id = 1`);
