@@ -7,6 +7,7 @@ import { loadConfig, type HubConfig } from '../config/load.js';
 import type { Env } from '../config/env.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
+import { statisticsSettled } from '../db/statistics.js';
 import { arrayParam, jsonTexts } from '../db/sqlArrays.js';
 import { buildApp } from '../api/app.js';
 import { StageQueues } from '../pipeline/queues.js';
@@ -101,7 +102,8 @@ export async function startHub(env: Env, log: Logger, opts: StartOptions): Promi
   const database = await openDatabase(env.databaseUrl, env.dataDir, {
     lock: { longRunning: opts.api || opts.workers, waitMs: 30_000, onWait: (h) => step(`waiting for process ${h.pid} (${h.command}) to let go of the embedded database`) },
   });
-  const cleanups: (() => Promise<unknown>)[] = [() => database.close()];
+  // A background ANALYZE (noteBulkWrite) still running would fail on the closed pool and say so.
+  const cleanups: (() => Promise<unknown>)[] = [async () => { await statisticsSettled(database.db); await database.close(); }];
   let closing: Promise<void> | null = null;
   const closeAll = () => (closing ??= (async () => {
     for (const c of [...cleanups].reverse()) await c().catch(() => {});

@@ -4,7 +4,7 @@ import { rows } from '../../src/db/client.js';
 import { ingestResidents } from '../../src/pipeline/intake/residents.js';
 import { identifyStage } from '../../src/pipeline/stages/identify.js';
 import { EngineResolver } from '../../src/pipeline/stages/engineResolver.js';
-import { ANALYZE_STATISTICS_TARGET, analyzeDue, statisticsSettled } from '../../src/db/statistics.js';
+import { ANALYZE_AFTER, ANALYZE_STATISTICS_TARGET, analyzeDue, noteBulkWrite, statisticsSettled } from '../../src/db/statistics.js';
 import { startTestHub } from '../helpers/hub.js';
 import { applicant, PANARAGAN } from '../helpers/fixtures.js';
 
@@ -107,4 +107,31 @@ t.test('a table is analyzed again after 10,000 rows or half its size, whichever 
     if (analyzeDue(written, size)) { size += written; written = 0; runs++; }
   }
   t.ok(runs <= 9, `${runs} ANALYZEs`);
+});
+
+t.test('a hub closing while its background ANALYZE runs waits for it: the ANALYZE completes and nothing fails', async (t) => {
+  const th = await startTestHub(t, { workers: false });
+  const { ctx } = th.hub;
+  const [before] = await rows<{ n: number }>(ctx.db, sql`select reltuples::int as n from pg_class where relname = 'deliveries'`);
+  t.equal(before?.n, -1, 'deliveries never analyzed');
+  // The ANALYZE is held on a lock until the close has begun, as a long one on a big table would be.
+  let release!: () => void;
+  const released = new Promise<void>((r) => { release = r; });
+  let locked!: () => void;
+  const holding = th.db.database.db.transaction(async (tx) => {
+    await tx.execute(sql`lock table deliveries in share update exclusive mode`);
+    locked();
+    await released;
+  });
+  await new Promise<void>((r) => { locked = r; });
+  noteBulkWrite(ctx.db, 'deliveries', ANALYZE_AFTER, ctx.log);
+  const closing = th.hub.close();
+  await new Promise((r) => setTimeout(r, 300));
+  release();
+  await holding;
+  await closing;
+  await statisticsSettled(ctx.db); // on a close that did not wait, the failure is logged by now
+  t.notMatch(th.logs.text, /analyze failed/, 'no ANALYZE cut off by the closed pool');
+  const [after] = await rows<{ n: number }>(th.db.database.db, sql`select reltuples::int as n from pg_class where relname = 'deliveries'`);
+  t.equal(after?.n, 0, 'the ANALYZE ran to the end (an empty table counts 0 rows)');
 });
