@@ -586,7 +586,21 @@ export const statsAid = pgTable('stats_aid', {
   kk: char('kk', { length: 16 }),
 }, (t) => [index('stats_aid_citizen_idx').on(t.citizenId), index('stats_aid_village_idx').on(t.villageCode), index('stats_aid_kk_idx').on(t.kk).where(sql`kk is not null`)]);
 
-export const statsDirtyWeeks = pgTable('stats_dirty_weeks', { week: date('week').notNull() });
+export const statsDirtyRegistrations = pgTable('stats_dirty_registrations', { registrationId: integer('registration_id').notNull() });
+
+/** What each registration adds to the service figures (migration 0026): a refresh applies the difference between now and then. */
+export const statsRegistrationFacts = pgTable('stats_registration_facts', {
+  registrationId: integer('registration_id').primaryKey(),
+  week: date('week').notNull(),
+  serviceCode: varchar('service_code', { length: 48 }).notNull(),
+  agencyCode: varchar('agency_code', { length: 32 }).notNull(),
+  kecamatanCode: char('kecamatan_code', { length: 6 }).notNull(),
+  acknowledged: boolean('acknowledged').notNull(),
+  waiting: boolean('waiting').notNull(),
+  deliveryId: integer('delivery_id'),
+  waitAgency: varchar('wait_agency', { length: 32 }),
+  bucket: smallint('bucket'),
+});
 export const statsDirtyParticipants = pgTable('stats_dirty_participants', { participantId: integer('participant_id').notNull() });
 
 /** Registrations per ISO week (UTC), service, agency and kecamatan. */

@@ -49,7 +49,7 @@ export const VACUUM_MARKS_AFTER = 20_000;
  * Marks may repeat: the tables have no key, so a writer never waits on the refresher's delete
  * (migration 0025). A mark committed after this delete's snapshot stays for the next refresh.
  */
-type MarkTable = 'stats_dirty_citizens' | 'stats_dirty_villages' | 'stats_dirty_participants' | 'stats_dirty_weeks';
+type MarkTable = 'stats_dirty_citizens' | 'stats_dirty_villages' | 'stats_dirty_participants' | 'stats_dirty_registrations';
 
 async function takeMarks<T>(tx: Queryable, table: MarkTable, value: SQL): Promise<{ values: T[]; n: number }> {
   const marks = await rows<{ v: T; n: number }>(tx, sql`
@@ -59,7 +59,7 @@ async function takeMarks<T>(tx: Queryable, table: MarkTable, value: SQL): Promis
 
 /** Vacuums the mark tables: a few ms for tables of a few thousand dead rows. Not in a transaction. */
 export async function vacuumMarks(db: Db): Promise<void> {
-  await db.execute(sql`vacuum stats_dirty_citizens, stats_dirty_villages, stats_dirty_weeks, stats_dirty_participants`);
+  await db.execute(sql`vacuum stats_dirty_citizens, stats_dirty_villages, stats_dirty_registrations, stats_dirty_participants`);
 }
 
 function stepTimer() {
@@ -153,49 +153,78 @@ async function refreshVillages(tx: Queryable, villages: string[], day: string): 
  * acknowledgement as a histogram of 10 % buckets (bucket b >= 1 holds waits of 1.1^(b-1) to 1.1^b
  * seconds), so percentiles over any weeks come out within 5 %, and the items still waiting for the
  * agency's final answer with the moment their service level runs out.
+ * Each registration's contribution is kept (stats_registration_facts); for the registrations given (null:
+ * all) the figures change by the difference between their facts now and the facts kept, so a refresh
+ * costs what changed, not the week it changed in (migration 0026).
  */
-async function refreshServiceWeeks(tx: Queryable, weeks: string[] | null, services: StatsConfig['services']): Promise<number> {
-  const chosen = weeks ?? (await rows<{ w: string }>(tx, sql`
-    select distinct to_char(date_trunc('week', created_at at time zone 'UTC'), 'YYYY-MM-DD') as w from registrations`)).map((r) => r.w);
-  if (chosen.length === 0) return 0;
-  const list = arrayParam(chosen, 'date');
-  await tx.execute(sql`delete from stats_service_week where week = any(${list})`);
-  await tx.execute(sql`delete from stats_agency_week where week = any(${list})`);
-  await tx.execute(sql`delete from stats_wait_hist where week = any(${list})`);
-  const inWeek = sql`g.created_at >= (w.week::timestamp at time zone 'UTC') and g.created_at < ((w.week + 7)::timestamp at time zone 'UTC')`;
-  await tx.execute(sql`
-    insert into stats_service_week (week, service_code, agency_code, kecamatan_code, registrations, acknowledged, waiting)
-    select w.week, g.service_code, coalesce(g.route_agency, '-'), left(g.village_code, 6), count(*)::int, count(d.acked_at)::int,
-      count(*) filter (where d.status in ('waiting', 'claimed') and d.cancelled_at is null)::int
-    from unnest(${list}) w(week) join registrations g on ${inWeek}
-    left join deliveries d on d.registration_id = g.id
-    group by 1, 2, 3, 4`);
+async function refreshServices(tx: Queryable, ids: number[] | null, services: StatsConfig['services']): Promise<number> {
+  if (ids !== null && ids.length === 0) return 0;
+  const chosen = ids === null ? sql`select id from registrations` : sql`select unnest(${arrayParam(ids, 'int')}) as id`;
+  // One statement reads the facts kept (its snapshot is taken before its own writes) and the facts now,
+  // applies the differences to the service and wait figures and keeps the new facts.
+  const touched = await rows<{ week: string; delivery_id: number | null }>(tx, sql`
+    with ids as materialized (${chosen}), cur as materialized (
+      select g.id as registration_id, date_trunc('week', g.created_at at time zone 'UTC')::date as week, g.service_code,
+        coalesce(g.route_agency, '-') as agency_code, left(g.village_code, 6)::char(6) as kecamatan_code,
+        d.acked_at is not null as acknowledged, coalesce(d.status in ('waiting', 'claimed') and d.cancelled_at is null, false) as waiting,
+        d.id as delivery_id, case when d.acked_at is not null then d.agency_code end as wait_agency,
+        case when d.acked_at is null then null
+          when extract(epoch from d.acked_at - g.created_at) < 1 then 0
+          else 1 + floor(ln(extract(epoch from d.acked_at - g.created_at)) / ln(1.1))::int end::smallint as bucket
+      from ids join registrations g on g.id = ids.id left join deliveries d on d.registration_id = g.id
+    ), old as materialized (
+      select f.* from ids join stats_registration_facts f on f.registration_id = ids.id
+    ), diff as materialized (
+      select * from (select 1 as sign, cur.* from cur union all select -1, old.* from old) x
+    ), services as (
+      insert into stats_service_week as s (week, service_code, agency_code, kecamatan_code, registrations, acknowledged, waiting)
+      select week, service_code, agency_code, kecamatan_code, sum(sign)::int, sum(sign * acknowledged::int)::int, sum(sign * waiting::int)::int
+      from diff group by 1, 2, 3, 4
+      having sum(sign) <> 0 or sum(sign * acknowledged::int) <> 0 or sum(sign * waiting::int) <> 0
+      on conflict (week, service_code, agency_code, kecamatan_code) do update set registrations = s.registrations + excluded.registrations,
+        acknowledged = s.acknowledged + excluded.acknowledged, waiting = s.waiting + excluded.waiting
+    ), waits as (
+      insert into stats_wait_hist as h (week, agency_code, kecamatan_code, bucket, n)
+      select week, wait_agency, kecamatan_code, bucket, sum(sign)::int from diff where bucket is not null
+      group by 1, 2, 3, 4 having sum(sign) <> 0
+      on conflict (week, agency_code, kecamatan_code, bucket) do update set n = h.n + excluded.n
+    ), kept as (
+      insert into stats_registration_facts as f select * from cur
+      on conflict (registration_id) do update set week = excluded.week, service_code = excluded.service_code, agency_code = excluded.agency_code,
+        kecamatan_code = excluded.kecamatan_code, acknowledged = excluded.acknowledged, waiting = excluded.waiting,
+        delivery_id = excluded.delivery_id, wait_agency = excluded.wait_agency, bucket = excluded.bucket
+      where (f.week, f.service_code, f.agency_code, f.kecamatan_code, f.acknowledged, f.waiting, f.delivery_id, f.wait_agency, f.bucket)
+        is distinct from (excluded.week, excluded.service_code, excluded.agency_code, excluded.kecamatan_code, excluded.acknowledged,
+          excluded.waiting, excluded.delivery_id, excluded.wait_agency, excluded.bucket)
+    ), dropped as (
+      delete from stats_registration_facts f using old
+      where f.registration_id = old.registration_id and not exists (select 1 from cur where cur.registration_id = old.registration_id)
+    )
+    select distinct to_char(week, 'YYYY-MM-DD') as week, delivery_id from diff`);
+  if (touched.length === 0) return 0;
+  const weeks = arrayParam([...new Set(touched.map((t) => t.week))], 'date');
+  // A group whose last registration left is gone, as a rebuild would not make it.
+  await tx.execute(sql`delete from stats_service_week where week = any(${weeks}) and registrations = 0`);
+  await tx.execute(sql`delete from stats_wait_hist where week = any(${weeks}) and n = 0`);
+  await tx.execute(sql`delete from stats_agency_week where week = any(${weeks})`);
   await tx.execute(sql`
     insert into stats_agency_week (week, agency_code, kecamatan_code, registrations, acknowledged, waiting, service_rows)
     select week, agency_code, kecamatan_code, sum(registrations)::int, sum(acknowledged)::int, sum(waiting)::int, count(*)::int
-    from stats_service_week where week = any(${list}) group by 1, 2, 3`);
-  await tx.execute(sql`
-    insert into stats_wait_hist (week, agency_code, kecamatan_code, bucket, n)
-    select w.week, d.agency_code, left(g.village_code, 6), b.bucket, count(*)::int
-    from unnest(${list}) w(week) join registrations g on ${inWeek}
-    join deliveries d on d.registration_id = g.id and d.acked_at is not null
-    cross join lateral (select greatest(0, extract(epoch from d.acked_at - g.created_at)) as s) x
-    cross join lateral (select case when x.s < 1 then 0 else 1 + floor(ln(x.s) / ln(1.1))::int end as bucket) b
-    group by 1, 2, 3, 4`);
+    from stats_service_week where week = any(${weeks}) group by 1, 2, 3`);
   // Open = not cancelled and no final answer (selesai/ditolak), as serviceLevelOf flags an item overdue;
   // the due time is computed by the same dueAt (working days, WIB) so the figure and the item agree.
+  const deliveries = arrayParam([...new Set(touched.flatMap((t) => (t.delivery_id === null ? [] : [t.delivery_id])))], 'int');
   const open = await rows<{ id: number; week: string; service_code: string; agency_code: string; kecamatan_code: string; created_at: Date }>(tx, sql`
-    select d.id, to_char(w.week, 'YYYY-MM-DD') as week, g.service_code, d.agency_code, left(g.village_code, 6) as kecamatan_code, d.created_at
-    from unnest(${list}) w(week) join registrations g on ${inWeek}
-    join deliveries d on d.registration_id = g.id
+    select d.id, to_char(date_trunc('week', g.created_at at time zone 'UTC'), 'YYYY-MM-DD') as week, g.service_code, d.agency_code,
+      left(g.village_code, 6) as kecamatan_code, d.created_at
+    from unnest(${deliveries}) u(id) join deliveries d on d.id = u.id join registrations g on g.id = d.registration_id
     where d.cancelled_at is null and (d.answer_status is null or d.answer_status not in ('selesai', 'ditolak'))`);
   const due = open.map((o) => {
     const s = services.get(o.service_code);
     return s ? dueAt(new Date(o.created_at), s.serviceLevelDays).toISOString() : null;
   });
-  // Only what changed is written: the week's items that are no longer open go, new ones come, the
-  // rest stay untouched. Rewriting the whole week every refresh (a busy week of 46,000 items: one
-  // statement of 360-440 ms every 20 s) took the CPU intake needed on a small box.
+  // Only what changed is written: the touched items that are no longer open go, new ones come, the
+  // rest stay untouched.
   await tx.execute(sql`
     with cur as (
       select * from unnest(${arrayParam(open.map((o) => o.id), 'int')}, ${arrayParam(open.map((o) => o.week), 'date')},
@@ -203,7 +232,7 @@ async function refreshServiceWeeks(tx: Queryable, weeks: string[] | null, servic
         ${arrayParam(open.map((o) => o.kecamatan_code), 'text')}, ${arrayParam(due, 'timestamptz')})
         as c(delivery_id, week, service_code, agency_code, kecamatan_code, due_at)
     ), gone as (
-      delete from stats_open_items o where o.week = any(${list}) and not exists (select 1 from cur where cur.delivery_id = o.delivery_id)
+      delete from stats_open_items o where o.delivery_id = any(${deliveries}) and not exists (select 1 from cur where cur.delivery_id = o.delivery_id)
     ), changed as (
       update stats_open_items o set week = cur.week, service_code = cur.service_code, agency_code = cur.agency_code,
         kecamatan_code = cur.kecamatan_code, due_at = cur.due_at
@@ -213,7 +242,7 @@ async function refreshServiceWeeks(tx: Queryable, weeks: string[] | null, servic
     )
     insert into stats_open_items (delivery_id, week, service_code, agency_code, kecamatan_code, due_at)
     select * from cur where not exists (select 1 from stats_open_items o where o.delivery_id = cur.delivery_id)`);
-  return chosen.length;
+  return touched.length;
 }
 
 interface AidChanges {
@@ -346,8 +375,8 @@ export async function refreshStats(db: Db, config: StatsConfig): Promise<Refresh
     const villages = [...new Set([...(newDay ? allVillages : []), ...moved, ...dirtyVillages, ...families])];
     await refreshVillages(tx, villages, day);
     timer.lap('villages');
-    const weeks = await take<string>('stats_dirty_weeks', sql`to_char(week, 'YYYY-MM-DD')`);
-    await refreshServiceWeeks(tx, weeks, config.services);
+    const registrations = await take<number>('stats_dirty_registrations', sql`registration_id`);
+    await refreshServices(tx, registrations, config.services);
     timer.lap('services');
     await tx.execute(sql`update stats_state set refreshed_at = now(), ages_as_of = ${day}::date, aid_groups = ${groupsNow} where id = 1`);
     return { ran: true, citizens: ids.length, villages: villages.length, newDay, ms: Math.round(performance.now() - t0), steps: timer.steps, marks: marksTaken };
@@ -378,18 +407,19 @@ export async function rebuildStats(db: Db, config: StatsConfig): Promise<Refresh
     await tx.execute(sql`delete from stats_village_age`);
     await refreshVillages(tx, villages, day);
     timer.lap('villages');
-    await tx.execute(sql`delete from stats_dirty_weeks`);
+    await tx.execute(sql`delete from stats_dirty_registrations`);
+    await tx.execute(sql`delete from stats_registration_facts`);
     await tx.execute(sql`delete from stats_service_week`);
     await tx.execute(sql`delete from stats_agency_week`);
     await tx.execute(sql`delete from stats_wait_hist`);
     await tx.execute(sql`delete from stats_open_items`);
-    await refreshServiceWeeks(tx, null, config.services);
+    await refreshServices(tx, null, config.services);
     timer.lap('services');
     await tx.execute(sql`update stats_state set refreshed_at = now(), rebuilt_at = now(), ages_as_of = ${day}::date, aid_groups = ${groupsText(groups)} where id = 1`);
     // Every summary was just refilled: plan the page queries on its real size, not on the statistics of
     // an empty table (autovacuum may be off or late; measured: 2-5x slower Statistik reads before this).
     await tx.execute(sql`analyze stats_people, stats_aid, stats_aid_multi, stats_aid_village, stats_village, stats_village_age,
-      stats_service_week, stats_agency_week, stats_wait_hist, stats_open_items`);
+      stats_service_week, stats_agency_week, stats_wait_hist, stats_open_items, stats_registration_facts`);
     timer.lap('analyze');
     return { ran: true, citizens: n!.n, villages: villages.length, newDay: true, ms: Math.round(performance.now() - t0), steps: timer.steps, marks: 0 };
   });

@@ -29,7 +29,7 @@ t.test('the mark tables have no unique index (a unique one makes a writer wait o
   t.same(unique, []);
 });
 
-t.test('writers mark the week, village and citizen a refresh in progress took: at once, and the next refresh reads the marks', async (t) => {
+t.test('writers mark the registration, village and citizen a refresh in progress took: at once, and the next refresh reads the marks', async (t) => {
   await insertRegistration(db, registration('mw-1'));
   await insertPeople(db, [person(1)]);
   await refreshStats(db, config);
@@ -44,14 +44,14 @@ t.test('writers mark the week, village and citizen a refresh in progress took: a
   let took!: (n: number) => void;
   const taken = new Promise<number>((r) => { took = r; });
   const holding = holder.begin(async (tx) => {
-    const gone = await tx`with a as (delete from stats_dirty_weeks returning 1), b as (delete from stats_dirty_villages returning 1),
+    const gone = await tx`with a as (delete from stats_dirty_registrations returning 1), b as (delete from stats_dirty_villages returning 1),
       c as (delete from stats_dirty_citizens returning 1) select (select count(*) from a) + (select count(*) from b) + (select count(*) from c) as n`;
     took(Number(gone[0]!.n));
     await released;
   });
   t.ok(await taken > 0, 'the held refresh took the marks of the writes before it');
 
-  // Writers of the same week, village and a new citizen, while it holds them; a lock wait fails them.
+  // Writers of a registration in the same week and village and of a new citizen, while it holds them; a lock wait fails them.
   let second = 0;
   try {
     await db.transaction(async (tx) => {
@@ -66,8 +66,9 @@ t.test('writers mark the week, village and citizen a refresh in progress took: a
   t.pass('the writers committed while the refresh held the marks');
 
   // The held refresh deleted only what it saw: the new writes' marks are still there.
-  const weeks = await rows<{ w: string }>(db, sql`select distinct to_char(week, 'YYYY-MM-DD') as w from stats_dirty_weeks`);
-  t.equal(weeks.length, 1, 'the week of mw-3 is marked');
+  const marked = await rows<{ id: number }>(db, sql`select distinct registration_id as id from stats_dirty_registrations`);
+  const [mw3] = await rows<{ id: number }>(db, sql`select id from registrations where external_id = 'mw-3'`);
+  t.same(marked.map((m) => m.id), [mw3!.id], 'mw-3 is marked');
   const citizens = (await rows<{ id: number }>(db, sql`select distinct citizen_id as id from stats_dirty_citizens`)).map((r) => r.id);
   t.same(citizens, [second], 'the new citizen is marked, not the one the held refresh took');
   t.ok(first! < second);
@@ -80,23 +81,23 @@ t.test('writers mark the week, village and citizen a refresh in progress took: a
   await insertRegistration(db, registration('mw-4'));
   await insertRegistration(db, registration('mw-5'));
   await insertPeople(db, [person(4)]);
-  t.ok((await rows<{ n: number }>(db, sql`select count(*)::int as n from stats_dirty_weeks`))[0]!.n >= 2, 'one mark per write statement');
+  t.ok((await rows<{ n: number }>(db, sql`select count(*)::int as n from stats_dirty_registrations`))[0]!.n >= 2, 'marks of each write statement');
   const r = await refreshStats(db, config);
   t.ok(r.ran);
   const incremental = await snapshot(db);
   await rebuildStats(db, config);
   t.same(incremental, await snapshot(db), 'incremental equals rebuilt');
-  const [left] = await rows<{ n: number }>(db, sql`select (select count(*) from stats_dirty_weeks) + (select count(*) from stats_dirty_citizens)
+  const [left] = await rows<{ n: number }>(db, sql`select (select count(*) from stats_dirty_registrations) + (select count(*) from stats_dirty_citizens)
     + (select count(*) from stats_dirty_villages)::int as n`);
   t.equal(Number(left!.n), 0, 'no mark left');
 });
 
 t.test('vacuumMarks: the mark tables give back the dead rows a refresh leaves, they do not grow with every refresh', async (t) => {
-  const size = async () => (await rows<{ bytes: number }>(db, sql`select pg_relation_size('stats_dirty_weeks')::int as bytes`))[0]!.bytes;
+  const size = async () => (await rows<{ bytes: number }>(db, sql`select pg_relation_size('stats_dirty_registrations')::int as bytes`))[0]!.bytes;
   const before: number[] = [];
   for (let round = 0; round < 3; round++) {
-    // A busy interval's marks: one per write statement.
-    await db.execute(sql`insert into stats_dirty_weeks select date_trunc('week', now())::date from generate_series(1, 5000)`);
+    // A busy interval's marks: one per registration written, a registration written many times.
+    await db.execute(sql`insert into stats_dirty_registrations select (select min(id) from registrations) from generate_series(1, 5000)`);
     const r = await refreshStats(db, config);
     t.equal(r.marks, 5000, 'the refresh counts the marks it took, repeats included');
     before.push(await size());

@@ -59,27 +59,48 @@ t.test('incremental figures equal a rebuild after a random mix of inserts, merge
   const first = await refreshStats(db, config);
   t.equal(first.newDay, true, 'the first refresh computes every village');
   const merges: { from: number; trace: Awaited<ReturnType<typeof merge>> }[] = [];
-  const done: Record<string, number> = { insert: 0, merge: 0, split: 0, death: 0, move: 0, pregnancy: 0, correction: 0, deletion: 0, registration: 0, enrolment: 0, program: 0, answer: 0 };
+  const done: Record<string, number> = { insert: 0, merge: 0, split: 0, death: 0, move: 0, pregnancy: 0, correction: 0, deletion: 0, registration: 0, enrolment: 0, program: 0, answer: 0, ack: 0, reroute: 0, withdrawal: 0 };
 
   for (let round = 0; round < 8; round++) {
     for (let op = 0; op < 30; op++) {
       const x = rnd();
       const ids = await living();
       if (rnd() < 0.15) {
-        // Aid and service changes: a person enrolled again (often a double), a program switched off or on, an item answered.
+        // Aid and service changes: a person enrolled again (often a double), a program switched off or on, an item taken or answered,
+        // a registration routed elsewhere or withdrawn.
         const y = rnd();
-        if (y < 0.6) {
+        if (y < 0.5) {
           await db.execute(sql`insert into aid_participants (village_code, local_id, program_local_id, content_hash, citizen_id, link, channel)
             values (${pick(PLACES)}, ${`E${round}-${op}`}, '1', md5(${`E${round}-${op}`})::char(40), ${pick(ids)}, 'nik', 'push')`);
           done.enrolment! += 1;
-        } else if (y < 0.8) {
+        } else if (y < 0.65) {
           await db.execute(sql`update aid_programs set active = not coalesce(active, true), updated_at = now() where village_code = ${pick(PLACES)} and local_id = '1'`);
           done.program! += 1;
-        } else {
+        } else if (y < 0.72) {
+          // An agency takes an item: it waits no more, and its wait joins the histogram.
+          const [d] = await rows<{ id: number }>(db, sql`select id from deliveries where status = 'waiting' order by id limit 1`);
+          if (!d) continue;
+          await db.execute(sql`update deliveries set status = 'acked', acked_at = now() where id = ${d.id}`);
+          done.ack! += 1;
+        } else if (y < 0.8) {
           const [d] = await rows<{ id: number }>(db, sql`select id from deliveries where answer_status is null order by id limit 1`);
           if (!d) continue;
           await db.execute(sql`update deliveries set answer_status = 'selesai', answered_at = now() where id = ${d.id}`);
           done.answer! += 1;
+        } else {
+          // A registration routed again to another agency (its counts move between groups), or withdrawn.
+          const regs = await rows<{ id: number }>(db, sql`select id from registrations order by id`);
+          if (!regs.length) continue;
+          const g = pick(regs).id;
+          if (y < 0.9) {
+            await db.execute(sql`update registrations set route_agency = case when route_agency = 'disdukcapil' then 'dinsos' else 'disdukcapil' end where id = ${g}`);
+            await db.execute(sql`update deliveries set agency_code = case when agency_code = 'disdukcapil' then 'dinsos' else 'disdukcapil' end where registration_id = ${g}`);
+            done.reroute! += 1;
+          } else {
+            await db.execute(sql`delete from deliveries where registration_id = ${g}`);
+            await db.execute(sql`delete from registrations where id = ${g}`);
+            done.withdrawal! += 1;
+          }
         }
         continue;
       }
@@ -136,7 +157,7 @@ t.test('incremental figures equal a rebuild after a random mix of inserts, merge
   }
   t.ok(Object.values(done).every((n) => n > 0), `every kind of change happened: ${JSON.stringify(done)}`);
   const last = await snapshot(db);
-  t.ok(last.multi.length > 0 && last.aidVillages.length > 0 && last.openItems.length > 0 && last.agencyWeeks.length > 0, 'the summary tables compared are not empty');
+  t.ok(last.multi.length > 0 && last.aidVillages.length > 0 && last.openItems.length > 0 && last.agencyWeeks.length > 0, `the summary tables compared are not empty: ${JSON.stringify(Object.fromEntries(Object.entries(last).map(([k, v]) => [k, v.length])))}`);
   t.ok((last.villages as { families_child_u5_aided: number }[]).some((v) => v.families_child_u5_aided > 0), 'some families with a child under five are reached by aid');
   const [totals] = await rows<{ residents: number; records: number }>(db, sql`select sum(residents)::int as residents, sum(records)::int as records from stats_village`);
   t.ok(totals!.residents > 100 && totals!.records > totals!.residents, 'people known to two villages are counted once');
