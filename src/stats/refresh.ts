@@ -225,7 +225,9 @@ async function refreshServices(tx: Queryable, ids: number[] | null, services: St
     return s ? dueAt(new Date(o.created_at), s.serviceLevelDays).toISOString() : null;
   });
   // Only what changed is written: the touched items that are no longer open go, new ones come, the
-  // rest stay untouched.
+  // rest stay untouched. No anti-join against stats_open_items: just emptied by a rebuild, it looks
+  // empty to the planner, which then scanned it once per item while filling it (48 s for 60,000 items);
+  // the key finds the items already there, and the touched deliveries are joined, not searched per row.
   await tx.execute(sql`
     with cur as (
       select * from unnest(${arrayParam(open.map((o) => o.id), 'int')}, ${arrayParam(open.map((o) => o.week), 'date')},
@@ -233,7 +235,8 @@ async function refreshServices(tx: Queryable, ids: number[] | null, services: St
         ${arrayParam(open.map((o) => o.kecamatan_code), 'text')}, ${arrayParam(due, 'timestamptz')})
         as c(delivery_id, week, service_code, agency_code, kecamatan_code, due_at)
     ), gone as (
-      delete from stats_open_items o where o.delivery_id = any(${deliveries}) and not exists (select 1 from cur where cur.delivery_id = o.delivery_id)
+      delete from stats_open_items o using unnest(${deliveries}) t(id)
+      where o.delivery_id = t.id and not exists (select 1 from cur where cur.delivery_id = o.delivery_id)
     ), changed as (
       update stats_open_items o set week = cur.week, service_code = cur.service_code, agency_code = cur.agency_code,
         kecamatan_code = cur.kecamatan_code, due_at = cur.due_at
@@ -242,7 +245,7 @@ async function refreshServices(tx: Queryable, ids: number[] | null, services: St
           is distinct from (cur.week, cur.service_code, cur.agency_code, cur.kecamatan_code, cur.due_at)
     )
     insert into stats_open_items (delivery_id, week, service_code, agency_code, kecamatan_code, due_at)
-    select * from cur where not exists (select 1 from stats_open_items o where o.delivery_id = cur.delivery_id)`);
+    select * from cur on conflict (delivery_id) do nothing`);
   return touched.length;
 }
 
