@@ -49,8 +49,8 @@ await db.execute(sql`
   insert into deliveries (registration_id, agency_code, level, queue, status)
   select id, route_agency, 'kabupaten', 'kab:' || route_agency, 'waiting' from registrations where external_id like 'n%'`);
 await db.execute(sql`update deliveries set status = 'acked', acked_at = now() where id in (select id from deliveries where status = 'waiting' order by id limit 200)`);
-const services1 = await refreshStats(db, hub.config);
-console.log(`incremental refresh after 1,000 new registrations and 200 acknowledgements: ${services1.ms} ms ${JSON.stringify(services1.steps)}`);
+const afterRegistrations = await refreshStats(db, hub.config);
+console.log(`incremental refresh after 1,000 new registrations and 200 acknowledgements: ${afterRegistrations.ms} ms ${JSON.stringify(afterRegistrations.steps)}`);
 
 if (values.explain) {
   // Prints the plans of statistics queries (files holding the SQL, comma-separated), then stops: for tuning.

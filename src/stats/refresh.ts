@@ -158,8 +158,8 @@ async function refreshVillages(tx: Queryable, villages: string[], day: string): 
  * all) the figures change by the difference between their facts now and the facts kept, so a refresh
  * costs what changed, not the week it changed in (migration 0026).
  */
-async function refreshServices(tx: Queryable, ids: number[] | null, services: StatsConfig['services']): Promise<number> {
-  if (ids !== null && ids.length === 0) return 0;
+async function refreshServices(tx: Queryable, ids: number[] | null, services: StatsConfig['services']): Promise<void> {
+  if (ids !== null && ids.length === 0) return;
   const chosen = ids === null ? sql`select id from registrations` : sql`select unnest(${arrayParam(ids, 'int')}) as id`;
   // One statement reads the facts kept (its snapshot is taken before its own writes) and the facts now,
   // applies the differences to the service and wait figures and keeps the new facts.
@@ -202,7 +202,7 @@ async function refreshServices(tx: Queryable, ids: number[] | null, services: St
       where f.registration_id = old.registration_id and not exists (select 1 from cur where cur.registration_id = old.registration_id)
     )
     select distinct to_char(week, 'YYYY-MM-DD') as week, delivery_id from diff`);
-  if (touched.length === 0) return 0;
+  if (touched.length === 0) return;
   const weeks = arrayParam([...new Set(touched.map((t) => t.week))], 'date');
   // A group whose last registration left is gone, as a rebuild would not make it.
   await tx.execute(sql`delete from stats_service_week where week = any(${weeks}) and registrations = 0`);
@@ -246,7 +246,6 @@ async function refreshServices(tx: Queryable, ids: number[] | null, services: St
     )
     insert into stats_open_items (delivery_id, week, service_code, agency_code, kecamatan_code, due_at)
     select * from cur on conflict (delivery_id) do nothing`);
-  return touched.length;
 }
 
 interface AidChanges {
