@@ -4,7 +4,7 @@ export type {
 } from './types.js';
 export { jaro, jaroWinkler } from './jaroWinkler.js';
 export {
-  COMMON_NAME_PARTS, modernSpelling, nameInfo, nameParts, normalizeName, phoneticKey, phoneticToken,
+  COMMON_NAME_PARTS, isPlainName, modernSpelling, nameInfo, nameParts, normalizeName, phoneticKey, phoneticToken,
   type NameInfo, type NameParts,
 } from './names.js';
 export {

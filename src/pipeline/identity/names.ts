@@ -108,9 +108,18 @@ export interface NameParts {
   patronym: string | null;
 }
 
-/** Splits a raw name into canonical tokens. */
 /** Letters and single spaces only: most names from SIAK and OpenSID, which skip the slow path. */
 const PLAIN_NAME = /^[A-Za-z]+(?: [A-Za-z]+)*$/;
+
+/**
+ * Whether nameParts reads `raw` word by word (letters and single spaces only). Such a name of k words
+ * has at most k parts (tokens plus patronym words): no step of nameParts splits a word.
+ */
+export function isPlainName(raw: string): boolean {
+  return PLAIN_NAME.test(raw);
+}
+
+/** Splits a raw name into canonical tokens. */
 
 export function nameParts(raw: string): NameParts {
   if (PLAIN_NAME.test(raw)) return plainNameParts(raw.toLowerCase().split(' '), true);

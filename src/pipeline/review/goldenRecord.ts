@@ -2,7 +2,7 @@
  * Survivorship: the citizen's own fields (the golden record) computed from every source record linked
  * to them. Pure; the source records themselves are never changed or dropped.
  */
-import { nameParts, nikConsistency, parseKk, parseNik } from '../identity/index.js';
+import { isPlainName, nameParts, nikConsistency, parseKk, parseNik } from '../identity/index.js';
 import type { Person } from '../stages/identify.js';
 
 /** One source record as survivorship sees it: a registration's applicant or a resident record. */
@@ -41,6 +41,11 @@ export function stripTitles(raw: string): string {
   return stripTitlesOf(raw, null);
 }
 
+/** Tokens plus patronym words. */
+function partCount(p: ReturnType<typeof nameParts>): number {
+  return p.tokens.length + (p.patronym ? p.patronym.split(' ').length : 0);
+}
+
 /** stripTitles, given nameParts(raw) when the caller has it (the canonical form when raw is written plainly). */
 function stripTitlesOf(raw: string, partsOfRaw: ReturnType<typeof nameParts> | null): string {
   const words = raw.trim().split(/\s+/).filter((w) => w.length > 0);
@@ -49,6 +54,9 @@ function stripTitlesOf(raw: string, partsOfRaw: ReturnType<typeof nameParts> | n
   if (words.length === 1) return (words[0] as string).replace(/[\s,;]+$/, '');
   const joined = words.join(' ');
   const canonical = partsOfRaw !== null && joined === raw ? partsOfRaw : nameParts(joined);
+  // A plain name whose every word is a part of its canonical form (most names) keeps all its words:
+  // fewer plain words never make as many parts, so no shorter form has the same canonical form.
+  if (joined === raw && isPlainName(raw) && partCount(canonical) === words.length) return raw;
   while (words.length > 1 && sameTokens(nameParts(words.slice(1).join(' ')), canonical)) words.shift();
   while (words.length > 1 && sameTokens(nameParts(words.slice(0, -1).join(' ')), canonical)) words.pop();
   return words.join(' ').replace(/[\s,;]+$/, '');

@@ -19,6 +19,16 @@ t.test('titles and degrees are stripped, the words kept keep their casing', asyn
   t.equal(stripTitles('Haji'), 'Haji', 'a name that is only a title word stays');
 });
 
+t.test('plainly written names (letters and spaces) lose their titles and degrees too, and keep every other word', async (t) => {
+  t.equal(stripTitles('Haji Ahmad Dahlan'), 'Ahmad Dahlan');
+  t.equal(stripTitles('Budi Santoso SPd'), 'Budi Santoso');
+  t.equal(stripTitles('Hj Siti binti Ahmad'), 'Siti binti Ahmad');
+  t.equal(stripTitles('Ni Luh Putu Ayu'), 'Putu Ayu');
+  t.equal(stripTitles('SITI AMINAH'), 'SITI AMINAH');
+  t.equal(stripTitles('Muhammad Muhammad Ali'), 'Muhammad Muhammad Ali', 'a repeated part is a part');
+  t.equal(stripTitles('Budi alias Joko'), 'Budi alias Joko');
+});
+
 t.test('a valid NIK consistent with the birth date wins over an inconsistent one, and brings its birth date and sex', async (t) => {
   const consistent = makeNik('181201', '1980-03-14', 'M', 12);
   const inconsistent = makeNik('181201', '1981-07-02', 'M', 12);
