@@ -54,3 +54,38 @@ t.test('one batch over several slices: later records join citizens created by ea
   t.equal(after!.citizens, people, 'no new citizen for a third copy');
   t.equal(after!.wrong, 0, 'each third copy on its person\'s citizen');
 });
+
+// A citizen's golden record follows the records it gains: its newest address, whether the record that
+// brings it matches a citizen of an earlier batch or one created earlier in the same batch.
+t.test('a citizen that gains a record in a batch takes its newest address, across slices and batches', async (t) => {
+  const th = await startTestHub(t, { workers: false });
+  const { ctx } = th.hub;
+  const db = th.hub.database.db;
+  const people = 300;
+  const resident = (i: number, copy: string, at: string) => {
+    const a = applicant(i);
+    return {
+      localId: `${copy}-${i}`, villageCode: PANARAGAN, fullName: a.fullName, nik: a.nik, kk: a.kk, sex: a.sex === 'M' ? '1' : '2', birthDate: a.birthDate,
+      address: `Jl. ${copy.toUpperCase()} No. ${i}`, sourceUpdatedAt: at,
+    };
+  };
+  const addresses = () => rows<{ local_id: string; address: string }>(db, sql`
+    select rr.local_id, c.address from resident_records rr join citizens c on c.id = rr.citizen_id where rr.local_id like 'a-%' order by rr.id`);
+  // Each person twice in one batch, the second copy newer and 300 records later (a later slice).
+  const first = await ingestResidents(ctx, [
+    ...Array.from({ length: people }, (_, i) => resident(i, 'a', '2026-01-01T00:00:00Z')),
+    ...Array.from({ length: people }, (_, i) => resident(i, 'b', '2026-02-01T00:00:00Z')),
+  ], { channel: 'push', allowedVillages: null });
+  const resolver = new EngineResolver();
+  await identifyStage(ctx, first.records.map((r) => r.id!).filter(Boolean), 'resident', resolver);
+  const afterFirst = await addresses();
+  t.equal(afterFirst.length, people);
+  t.same(afterFirst.filter((r) => r.address !== `Jl. B No. ${r.local_id.slice(2)}`), [], 'each citizen has the newer copy\'s address');
+
+  // A third, newer copy of every other person in the next batch: it matches a known citizen.
+  const third = await ingestResidents(ctx, Array.from({ length: people / 2 }, (_, i) => resident(i * 2, 'c', '2026-03-01T00:00:00Z')), { channel: 'push', allowedVillages: null });
+  await identifyStage(ctx, third.records.map((r) => r.id!).filter(Boolean), 'resident', resolver);
+  const afterThird = await addresses();
+  const expected = (i: number) => (i % 2 === 0 ? `Jl. C No. ${i}` : `Jl. B No. ${i}`);
+  t.same(afterThird.filter((r) => r.address !== expected(Number(r.local_id.slice(2)))), [], 'the third copy\'s address where there is one');
+});

@@ -275,8 +275,10 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
           }
         }
       }
-      // A citizen that gained a record gets its golden record again: the consistent NIK, the newest address.
-      await refreshGoldenRecords(tx, [...decisions.filter((d) => d.outcome === 'match' && typeof d.citizen === 'number').map(citizenOf), ...survivors]);
+      // A citizen that gained a record gets its golden record again: the consistent NIK, the newest
+      // address. That includes a citizen this batch created and matched again later in the batch (a
+      // mover listed by two villages in one first load): its row was written from its first record alone.
+      await refreshGoldenRecords(tx, [...decisions.filter((d) => d.outcome === 'match').map(citizenOf), ...survivors]);
       const [mark] = await rows<{ max: number }>(tx, sql`select coalesce(max(id), 0)::int as max from citizen_records`);
       return { decisions, newIds, inputs, watermark: mark!.max, released, routed, unrouted };
     });
