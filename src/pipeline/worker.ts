@@ -90,9 +90,11 @@ export async function startWorkers(ctx: PipelineContext, connection: () => Redis
       pause = Math.min(MAX_SWEEP_BACKOFF_SECONDS, pause * 2);
     }
   };
+  // The sweep in progress, which close waits for: cut off, it would fail on the closed pool and Redis.
+  let sweeping: Promise<void> = Promise.resolve();
   const schedule = () => {
     if (closed || every <= 0) return;
-    timer = setTimeout(() => void sweep(every * 2).then(schedule), pause * 1000);
+    timer = setTimeout(() => { sweeping = sweep(every * 2).then(schedule); }, pause * 1000);
     timer.unref();
   };
   await sweep(0);
@@ -104,6 +106,7 @@ export async function startWorkers(ctx: PipelineContext, connection: () => Redis
     async close() {
       closed = true;
       if (timer) clearTimeout(timer);
+      await sweeping;
       // The workers stop taking jobs first; then the jobs the batcher still holds go back to the queue.
       const stopping = workers.map((w) => w.close());
       await batcher.stop();

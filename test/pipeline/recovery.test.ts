@@ -94,3 +94,30 @@ t.test('flushing Redis and restarting loses nothing', async (t) => {
   }, 60_000, 100);
   t.equal(end!.deliveries, 2500, 'every accepted record reached its agency queue');
 });
+
+t.test('a hub closing while a recovery sweep runs waits for it: the sweep ends and nothing fails', async (t) => {
+  const th = await startTestHub(t, {}, { SWEEP_EVERY_SECONDS: '1' });
+  // The next sweep's claim waits on this lock, as a sweep over a big backlog takes a while.
+  let release!: () => void;
+  const released = new Promise<void>((r) => { release = r; });
+  let locked!: () => void;
+  const isLocked = new Promise<void>((r) => { locked = r; });
+  const holding = th.db.database.db.transaction(async (tx) => {
+    await tx.execute(sql`lock table registrations in exclusive mode`);
+    locked();
+    await released;
+  });
+  await isLocked;
+  await eventually(async () => {
+    const [w] = await rows<{ n: number }>(th.db.database.db, sql`
+      select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%redrives%'`);
+    return w!.n > 0;
+  });
+  const closing = th.hub.close();
+  await new Promise((r) => setTimeout(r, 300));
+  release();
+  await holding;
+  await closing;
+  await new Promise((r) => setTimeout(r, 300)); // a sweep cut off by the close has logged its failure by now
+  t.notMatch(th.logs.text, /recovery sweep failed/, 'no sweep cut off by the closed pool or Redis');
+});
