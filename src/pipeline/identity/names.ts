@@ -120,7 +120,6 @@ export function isPlainName(raw: string): boolean {
 }
 
 /** Splits a raw name into canonical tokens. */
-
 export function nameParts(raw: string): NameParts {
   if (PLAIN_NAME.test(raw)) return plainNameParts(raw.toLowerCase().split(' '), true);
   let s = raw.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
