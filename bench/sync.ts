@@ -98,7 +98,8 @@ if (values.identify) {
       (select count(*)::int from citizens) as citizens, (select count(*)::int from review_cases) as cases`);
   console.log(`identify, all residents      ${c!.residents} residents -> ${c!.citizens} citizens, ${c!.cases} review cases, in ${s.toFixed(2)} s = ` +
     `${Math.round(c!.residents / s)} residents/s; CPU s: hub ${((cpu.user + cpu.system) / 1e6).toFixed(1)}, postgres ${((await postgresCpuSeconds(hub)) - pg0).toFixed(1)}; ` +
-    `peak RSS of the hub process ${peakRssMb()} MB (index of every citizen held)`);
+    `peak RSS of the hub process ${peakRssMb()} MB (index of every citizen held); ` +
+    `${pipeline.identifyBatches.batches} batches, ${pipeline.identifyBatches.readAhead} read ahead`);
   await pipeline.close();
 }
 

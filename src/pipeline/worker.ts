@@ -2,10 +2,10 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PipelineContext } from './context.js';
 import { queueName, STAGES, type Stage, type StageJob } from './queues.js';
-import { identifyStage, type Resolver } from './stages/identify.js';
+import { identifyStage, readAhead, type ReadAhead, type Resolver } from './stages/identify.js';
 import { EngineResolver } from './stages/engineResolver.js';
 import { routeStage } from './stages/route.js';
-import { IDENTIFY_JOBS_AT_ONCE, IdentifyBatcher } from './stages/identifyBatches.js';
+import { IDENTIFY_BATCH_CAP, IDENTIFY_JOBS_AT_ONCE, IdentifyBatcher } from './stages/identifyBatches.js';
 import { recoverySweep } from './recovery.js';
 import { storableError } from '../runtime/safeError.js';
 import { analyzeNeverAnalyzed } from '../db/statistics.js';
@@ -40,7 +40,10 @@ export async function startWorkers(ctx: PipelineContext, connection: () => Redis
     .then((tables) => { if (tables.length) ctx.log.info({ tables }, 'analyzed tables that had no statistics'); })
     .catch((err: unknown) => ctx.log.warn({ err }, 'statistics check at start failed'));
   // Identify serializes on a Postgres advisory lock: the jobs held at once become one batch, not parallel batches.
-  const batcher = new IdentifyBatcher((ids, kind) => identifyStage(ctx, ids, kind, resolver));
+  // In a backlog the next batch's records are read and normalized while a batch runs.
+  const batcher = new IdentifyBatcher<ReadAhead>(
+    (ids, kind, ahead) => identifyStage(ctx, ids, kind, resolver, ahead), IDENTIFY_BATCH_CAP, (ids, kind) => readAhead(ctx.db, ids, kind, resolver),
+  );
   const run: Record<Stage, (job: Job<StageJob>, token?: string) => Promise<unknown>> = {
     identify: async (job, token) => {
       if ((await batcher.submit(job.data.kind ?? 'registration', job.data.ids)) === 'done') return;

@@ -27,7 +27,7 @@ t.test('jobs that wait while a batch runs become one batch, up to the cap', asyn
   s.release();
   await Promise.all([first, ...rest]);
   t.same(s.batches.map((x) => x.ids), [[1], [2, 3, 4, 5, 6], [7, 8]], 'the waiting jobs in order, five records a batch');
-  t.same(b.stats, { batches: 3, jobs: 8, retriedAlone: 0 });
+  t.same(b.stats, { batches: 3, jobs: 8, retriedAlone: 0, readAhead: 0 });
 });
 
 t.test('a job larger than the cap still runs, alone', async (t) => {
@@ -84,6 +84,61 @@ t.test('closing: the batch in progress finishes, the jobs still waiting are hand
   t.equal(await running, 'done');
   t.equal(await b.submit('registration', [4]), 'deferred', 'nothing new is taken once stopped');
   t.same(s.batches.map((x) => x.ids), [[1]]);
+});
+
+t.test('in a backlog the next batch is taken and read ahead while one runs; under a trickle nothing is', async (t) => {
+  const s = recordingStage();
+  const reads: { kind: RecordKind; ids: number[] }[] = [];
+  const given: (string | undefined)[] = [];
+  const b = new IdentifyBatcher<string>(async (ids, kind, ahead) => {
+    given.push(await ahead);
+    await s.run(ids, kind);
+  }, 3, async (ids, kind) => {
+    reads.push({ kind, ids });
+    return `read ${ids.join(',')}`;
+  });
+  const first = b.submit('resident', [1]);
+  // Seven resident records and one registration wait while the first batch runs.
+  const rest = [[2, 3], [4], [5, 6, 7], [8]].map((ids) => b.submit('resident', ids));
+  const push = b.submit('registration', [100]);
+  s.release();
+  await Promise.all([first, ...rest, push]);
+  t.same(s.batches, [
+    { kind: 'resident', ids: [1] }, { kind: 'registration', ids: [100] }, { kind: 'resident', ids: [2, 3, 4] },
+    { kind: 'resident', ids: [5, 6, 7] }, { kind: 'resident', ids: [8] },
+  ], 'kinds still take turns: the registration does not wait behind the batch read ahead');
+  t.same(reads, [{ kind: 'resident', ids: [2, 3, 4] }, { kind: 'resident', ids: [5, 6, 7] }], 'only batches a backlog filled were read ahead');
+  t.same(given, [undefined, undefined, 'read 2,3,4', 'read 5,6,7', undefined], 'each batch got its own read');
+  t.equal(b.stats.readAhead, 2);
+});
+
+t.test('a failed read ahead leaves the batch to read its records itself; closing hands back the batch read ahead', async (t) => {
+  const s = recordingStage();
+  const given: (string | undefined)[] = [];
+  const b = new IdentifyBatcher<string>(async (ids, kind, ahead) => {
+    given.push(await ahead);
+    await s.run(ids, kind);
+  }, 2, () => Promise.reject(new Error('read failed')));
+  const first = b.submit('resident', [1]);
+  const next = [b.submit('resident', [2]), b.submit('resident', [3])];
+  const last = b.submit('resident', [4]);
+  s.release();
+  t.same(await Promise.all([first, ...next, last]), ['done', 'done', 'done', 'done']);
+  t.same(given, [undefined, undefined, undefined]);
+
+  const s2 = recordingStage();
+  const b2 = new IdentifyBatcher<string>(s2.run, 2, async () => 'read');
+  const running = b2.submit('resident', [1]);
+  const ahead = [b2.submit('resident', [2]), b2.submit('resident', [3])];
+  const waiting = b2.submit('resident', [4]);
+  // The job after the first batch started was taken ahead with the one beside it.
+  await new Promise((r) => setImmediate(r));
+  const stopped = b2.stop();
+  t.same(await Promise.all([...ahead, waiting]), ['deferred', 'deferred', 'deferred'], 'the batch read ahead and the jobs still waiting go back');
+  s2.release();
+  await stopped;
+  t.equal(await running, 'done');
+  t.same(s2.batches.map((x) => x.ids), [[1]]);
 });
 
 t.test('through the hub: single-record jobs are identified in few batches, one citizen per NIK, one delivery each', async (t) => {

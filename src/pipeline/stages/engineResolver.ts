@@ -3,7 +3,7 @@ import { rows, type Db, type Tx } from '../../db/client.js';
 import { arrayParam } from '../../db/sqlArrays.js';
 import { heldApartPairs, pairKey, rejectedCandidates, rejectedPairs } from '../review/index.js';
 import { MAX_MERGE_DEPTH } from '../review/citizenRoots.js';
-import { IdentityIndex, prepareRecord, type PersonRecord } from '../identity/index.js';
+import { IdentityIndex, prepareRecord, type PersonRecord, type PreparedRecord } from '../identity/index.js';
 import type { DeepPartial, Evidence, IdentityConfig } from '../identity/index.js';
 import type { RecordKind } from '../queues.js';
 import type { CitizenRef, DecidedSlice, IdentityDecision, IdentityInput, Person, Resolver } from './identify.js';
@@ -85,6 +85,8 @@ export class EngineResolver implements Resolver {
   /** The parameter set the index was built with (0: the hand values). */
   private paramsId = 0;
   readonly stats: ResolverStats = { fullLoads: 0, incrementalMoves: 0, relocated: 0 };
+  /** Records normalized ahead of their batch (warm), by the input the batch hands to resolve. */
+  private readonly prepared = new WeakMap<IdentityInput, PreparedRecord>();
 
   constructor(private readonly config?: DeepPartial<IdentityConfig>) {}
 
@@ -249,8 +251,8 @@ export class EngineResolver implements Resolver {
     };
 
     const decide = (input: IdentityInput): IdentityDecision | Promise<IdentityDecision> => {
-      // Prepared once: looked up, then added under its citizen.
-      const rec = prepareRecord(personRecord(input.kind, input.recordId, input.person));
+      // Prepared once (ahead of the batch when it was read ahead): looked up, then added under its citizen.
+      const rec = this.prepared.get(input) ?? prepareRecord(personRecord(input.kind, input.recordId, input.person));
       const res = index.resolvePrepared(rec, { joins: true });
       const refused = rejected.get(input.recordId);
       // A pair a reviewer called different never comes back for the same record.
@@ -340,6 +342,10 @@ export class EngineResolver implements Resolver {
         delete d.reviewEvidence;
       }
     }
+  }
+
+  warm(inputs: IdentityInput[]): void {
+    for (const input of inputs) this.prepared.set(input, prepareRecord(personRecord(input.kind, input.recordId, input.person)));
   }
 
   committed(_decisions: IdentityDecision[], newIds: Map<number, number>, _inputs: IdentityInput[], watermark?: number): void {

@@ -72,6 +72,12 @@ export interface Resolver {
   aborted?(): void;
   /** Called before a batch takes the identify lock: slow preparation (loading an index) goes here. */
   prepare?(db: Db): Promise<void>;
+  /**
+   * Called with a batch's records read ahead, while the batch before it still runs: work on a record
+   * that needs neither the lock nor the index (normalizing it) goes here, keyed by the input object,
+   * which `resolve` receives again unless the record changed in between.
+   */
+  warm?(inputs: IdentityInput[]): void;
 }
 
 /** Exact NIK match against citizens; a record without a NIK becomes a new citizen. */
@@ -103,19 +109,73 @@ export const exactNikResolver: Resolver = {
 };
 
 /** Where each kind of record waits for identity, and how its person is read. */
-const SOURCES: Record<RecordKind, { from: string; load: ReturnType<typeof sql> }> = {
+const SOURCES: Record<RecordKind, { table: string; from: string; columns: ReturnType<typeof sql> }> = {
   registration: {
+    table: 'registrations',
     from: 'validated',
-    load: sql`select id, village_code, applicant as person, service_code from registrations`,
+    columns: sql`id, village_code, applicant as person, service_code`,
   },
   resident: {
+    table: 'resident_records',
     from: 'accepted',
-    load: sql`select id, village_code, json_build_object('nik', nik, 'kk', kk, 'fullName', full_name, 'sex', sex,
+    columns: sql`id, village_code, json_build_object('nik', nik, 'kk', kk, 'fullName', full_name, 'sex', sex,
       'birthDate', birth_date, 'birthPlace', birth_place, 'motherName', mother_name, 'address', address, 'dusun', dusun, 'rt', rt, 'rw', rw,
-      'villageCode', village_code) as person
-      from resident_records`,
+      'villageCode', village_code) as person`,
   },
 };
+
+interface FoundRow { id: number; village_code: string; person: Person; service_code?: string }
+
+/**
+ * The records still waiting for identity, each by its key in id order (asked as one list, the planner
+ * took the in-flight index whenever its statistics were stale, as after a first sync of 300k records,
+ * and read every record in flight for each batch). `what` is the select list; `lock` locks each row.
+ */
+function waitingRecords(kind: RecordKind, ids: number[], what: ReturnType<typeof sql>, lock: boolean) {
+  const source = SOURCES[kind];
+  return sql`
+    select s.* from unnest(${arrayParam([...new Set(ids)].sort((a, b) => a - b), 'int')}) as u(id)
+    cross join lateral (select ${what} from ${sql.identifier(source.table)} where id = u.id and status = ${source.from}
+      ${lock ? sql`for update` : sql``}) s
+    order by s.id`;
+}
+
+function inputOf(kind: RecordKind, f: FoundRow): IdentityInput {
+  return { kind, recordId: f.id, villageCode: f.village_code, person: f.person };
+}
+
+/**
+ * A batch's records read and warmed (Resolver.warm) ahead, outside the lock, while the batch before it
+ * runs: in a backlog, that batch's last writes, review cases, golden records and commit leave the hub
+ * idle and Postgres busy, and this read and the normalizing are the part of the next batch that does
+ * not depend on it. Each row keeps its version (xmin); under the lock, a record whose version changed
+ * since (a re-pushed record updated in place) is read again.
+ */
+export interface ReadAhead {
+  kind: RecordKind;
+  records: Map<number, { row: FoundRow; input: IdentityInput; version: string }>;
+}
+
+export async function readAhead(db: Db, ids: number[], kind: RecordKind, resolver: Resolver): Promise<ReadAhead> {
+  const found = await rows<FoundRow & { version: string }>(db, waitingRecords(kind, ids, sql`${SOURCES[kind].columns}, xmin::text as version`, false));
+  const records: ReadAhead['records'] = new Map();
+  for (const { version, ...row } of found) records.set(row.id, { row, input: inputOf(kind, row), version });
+  resolver.warm?.([...records.values()].map((r) => r.input));
+  return { kind, records };
+}
+
+/** The records to identify, locked; those read ahead and unchanged since are taken as they were read. */
+async function lockRecords(tx: Tx, ids: number[], kind: RecordKind, ahead: ReadAhead | undefined): Promise<{ row: FoundRow; input: IdentityInput }[]> {
+  if (!ahead || ahead.kind !== kind) {
+    return (await rows<FoundRow>(tx, waitingRecords(kind, ids, SOURCES[kind].columns, true))).map((row) => ({ row, input: inputOf(kind, row) }));
+  }
+  const locked = await rows<{ id: number; version: string }>(tx, waitingRecords(kind, ids, sql`id, xmin::text as version`, true));
+  const changed = locked.filter((l) => ahead.records.get(l.id)?.version !== l.version).map((l) => l.id);
+  const reread = new Map(changed.length
+    ? (await rows<FoundRow>(tx, waitingRecords(kind, changed, SOURCES[kind].columns, false))).map((row) => [row.id, { row, input: inputOf(kind, row) }])
+    : []);
+  return locked.map((l) => reread.get(l.id) ?? ahead.records.get(l.id)).filter((r): r is NonNullable<typeof r> => r !== undefined);
+}
 
 /** A new citizen's golden record is its one source record, computed here rather than re-read. */
 function citizenRow(k: number, p: Person): object {
@@ -135,10 +195,12 @@ const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
  * A registration is routed in the same statement (routeOutcome: its delivery row, or held), so it
  * passes from validated to routed in one update; the route stage takes the ones released or replayed.
  */
-export async function identifyStage(ctx: PipelineContext, ids: number[], kind: RecordKind = 'registration', resolver: Resolver = exactNikResolver): Promise<number[]> {
-  const source = SOURCES[kind];
+export async function identifyStage(
+  ctx: PipelineContext, ids: number[], kind: RecordKind = 'registration', resolver: Resolver = exactNikResolver, ahead?: Promise<ReadAhead | undefined>,
+): Promise<number[]> {
   // Outside the lock; a failure here leaves the work to the batch.
   await resolver.prepare?.(ctx.db).catch((err: unknown) => ctx.log.warn({ err }, 'identity index not prepared before the batch'));
+  const read = await ahead?.catch(() => undefined);
   let done: {
     decisions: IdentityDecision[]; newIds: Map<number, number>; inputs: IdentityInput[]; watermark: number; released: number[];
     routed: number; unrouted: number[];
@@ -146,17 +208,11 @@ export async function identifyStage(ctx: PipelineContext, ids: number[], kind: R
   try {
     done = await ctx.db.transaction(async (tx) => {
       await lockIdentify(tx);
-      // Each record by its key, locked in id order. Asked as one list, the planner took the in-flight
-      // index whenever its statistics were stale (a first sync leaves 300k records in flight at once)
-      // and read every record in flight for each batch.
-      const found = await rows<{ id: number; village_code: string; person: Person; service_code?: string }>(tx, sql`
-        select s.* from unnest(${arrayParam([...new Set(ids)].sort((a, b) => a - b), 'int')}) as u(id)
-        cross join lateral (${source.load} where id = u.id and status = ${source.from} for update) s
-        order by s.id`);
+      const found = await lockRecords(tx, ids, kind, read);
       if (found.length === 0) return null;
-      const inputs: IdentityInput[] = found.map((f) => ({ kind, recordId: f.id, villageCode: f.village_code, person: f.person }));
+      const inputs = found.map((f) => f.input);
       const villageOf = new Map(inputs.map((i) => [i.recordId, i.person.villageCode ?? i.villageCode]));
-      const serviceOf = new Map(found.map((f) => [f.id, f.service_code ?? '']));
+      const serviceOf = new Map(found.map((f) => [f.row.id, f.row.service_code ?? '']));
       const newIds = new Map<number, number>();
       const idOf = (ref: CitizenRef) => (typeof ref === 'number' ? ref : newIds.get(ref.newKey)!);
       const citizenOf = (d: IdentityDecision) => idOf(d.citizen);

@@ -32,15 +32,25 @@ interface Waiter {
  * records are then suspect and their job runs alone until it succeeds, never again spoiling a shared
  * batch. Jobs carry ids only; the records are read from Postgres by the batch (nothing else changes).
  */
-export class IdentifyBatcher {
+export class IdentifyBatcher<A = unknown> {
   private readonly waiting: Record<RecordKind, Waiter[]> = { registration: [], resident: [] };
+  /** The next batch, taken from `waiting` while one runs, its records being read ahead. */
+  private next: { kind: RecordKind; taken: Waiter[]; ahead: Promise<A | undefined> } | null = null;
   private draining: Promise<void> | null = null;
   private stopped = false;
   private readonly suspects = new Set<string>();
-  /** Batches run and jobs they took, for tests and measurements. */
-  readonly stats = { batches: 0, jobs: 0, retriedAlone: 0 };
+  /** Batches run and jobs they took (and how many of them were read ahead), for tests and measurements. */
+  readonly stats = { batches: 0, jobs: 0, retriedAlone: 0, readAhead: 0 };
 
-  constructor(private readonly run: (ids: number[], kind: RecordKind) => Promise<unknown>, private readonly cap = IDENTIFY_BATCH_CAP) {}
+  /**
+   * `readAhead`, when given, starts on the next batch's records while a batch runs, if a backlog fills
+   * that next batch anyway; `run` receives what it gave (undefined when it failed).
+   */
+  constructor(
+    private readonly run: (ids: number[], kind: RecordKind, ahead?: Promise<A | undefined>) => Promise<unknown>,
+    private readonly cap = IDENTIFY_BATCH_CAP,
+    private readonly readAhead?: (ids: number[], kind: RecordKind) => Promise<A>,
+  ) {}
 
   /**
    * Resolves 'done' when the job's records are identified (or were already), rejects when they failed,
@@ -55,11 +65,14 @@ export class IdentifyBatcher {
   }
 
   /**
-   * Closing: the batch in progress finishes; jobs still waiting are handed back (their worker puts them
-   * back in the queue), so a shutdown waits for one batch, not for every job the worker holds.
+   * Closing: the batch in progress finishes; jobs still waiting (the next batch's too) are handed back
+   * (their worker puts them back in the queue), so a shutdown waits for one batch, not for every job
+   * the worker holds.
    */
   stop(): Promise<void> {
     this.stopped = true;
+    for (const w of this.next?.taken ?? []) w.resolve('deferred');
+    this.next = null;
     for (const queue of Object.values(this.waiting)) for (const w of queue.splice(0)) w.resolve('deferred');
     return this.draining ?? Promise.resolve();
   }
@@ -69,20 +82,51 @@ export class IdentifyBatcher {
     this.draining = this.drain().finally(() => {
       this.draining = null;
       // A job that came between the drain's last look and its end would wait for nothing.
-      if (this.waiting.registration.length || this.waiting.resident.length) this.kick();
+      if (this.waiting.registration.length || this.waiting.resident.length || this.next) this.kick();
     });
+  }
+
+  private has(kind: RecordKind): boolean {
+    return this.waiting[kind].length > 0 || this.next?.kind === kind;
   }
 
   private async drain(): Promise<void> {
     // Kinds take turns, so a long resident sync never starves single pushes (or the reverse).
     let turn: RecordKind = 'registration';
-    for (;;) {
+    while (!this.stopped) {
       const other: RecordKind = turn === 'registration' ? 'resident' : 'registration';
-      const kind: RecordKind | null = this.waiting[turn].length ? turn : this.waiting[other].length ? other : null;
+      const kind: RecordKind | null = this.has(turn) ? turn : this.has(other) ? other : null;
       if (!kind) return;
       turn = kind === 'registration' ? 'resident' : 'registration';
-      await this.batch(kind, this.take(kind));
+      // The batch read ahead is its kind's oldest work; another kind's turn runs before it as it would have.
+      let current: { taken: Waiter[]; ahead?: Promise<A | undefined> };
+      if (this.next?.kind === kind) {
+        current = this.next;
+        this.next = null;
+      } else {
+        current = { taken: this.take(kind) };
+      }
+      this.lookAhead(turn);
+      await this.batch(kind, current.taken, current.ahead);
     }
+  }
+
+  /**
+   * Takes the next batch and starts reading its records, when a backlog fills it anyway: a job arriving
+   * meanwhile would not have joined it (under a trickle, nothing is taken early and batches stay as fresh).
+   */
+  private lookAhead(turn: RecordKind): void {
+    if (!this.readAhead || this.next) return;
+    const other: RecordKind = turn === 'registration' ? 'resident' : 'registration';
+    const kind = this.waiting[turn].length ? turn : this.waiting[other].length ? other : null;
+    if (!kind) return;
+    let records = 0;
+    for (const w of this.waiting[kind]) if ((records += w.ids.length) >= this.cap) break;
+    if (records < this.cap) return;
+    const taken = this.take(kind);
+    this.stats.readAhead++;
+    // A failed read costs nothing but the read: the batch then reads its records under the lock.
+    this.next = { kind, taken, ahead: this.readAhead(taken.flatMap((w) => w.ids), kind).catch(() => undefined) };
   }
 
   /** The oldest waiting jobs of a kind, up to the cap (always at least one). */
@@ -98,7 +142,7 @@ export class IdentifyBatcher {
     return taken;
   }
 
-  private async batch(kind: RecordKind, taken: Waiter[]): Promise<void> {
+  private async batch(kind: RecordKind, taken: Waiter[], ahead?: Promise<A | undefined>): Promise<void> {
     const suspect = (w: Waiter) => w.ids.some((id) => this.suspects.has(`${kind}:${id}`));
     const alone = taken.filter(suspect);
     const together = taken.filter((w) => !suspect(w));
@@ -106,7 +150,7 @@ export class IdentifyBatcher {
       try {
         this.stats.batches++;
         this.stats.jobs += together.length;
-        await this.run(together.flatMap((w) => w.ids), kind);
+        await this.run(together.flatMap((w) => w.ids), kind, ahead);
         for (const w of together) w.resolve();
       } catch (err) {
         if (together.length === 1) {

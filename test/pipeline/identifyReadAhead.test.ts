@@ -1,0 +1,52 @@
+import t from 'tap';
+import { sql } from 'drizzle-orm';
+import { rows } from '../../src/db/client.js';
+import { ingestResidents } from '../../src/pipeline/intake/residents.js';
+import { identifyStage, readAhead } from '../../src/pipeline/stages/identify.js';
+import { EngineResolver } from '../../src/pipeline/stages/engineResolver.js';
+import { startTestHub } from '../helpers/hub.js';
+import { applicant, PANARAGAN } from '../helpers/fixtures.js';
+
+// A batch's records are read ahead, outside the lock, while the batch before it runs. Between that read
+// and the batch, a record may be pushed again with new content or identified by another batch: the
+// batch must identify what the record is when it holds the lock, and each record once.
+t.test('a batch read ahead identifies each record as it is under the lock, once', async (t) => {
+  const th = await startTestHub(t, { workers: false });
+  const { ctx } = th.hub;
+  const db = th.hub.database.db;
+  const resident = (i: number, fullName?: string) => {
+    const a = applicant(i);
+    return { localId: `r-${i}`, villageCode: PANARAGAN, fullName: fullName ?? a.fullName, nik: a.nik, kk: a.kk, sex: a.sex === 'M' ? '1' : '2', birthDate: a.birthDate, address: `Jl. Lama No. ${i}` };
+  };
+  const stored = await ingestResidents(ctx, Array.from({ length: 20 }, (_, i) => resident(i)), { channel: 'push', allowedVillages: null });
+  const ids = stored.records.map((r) => r.id!);
+  t.equal(ids.filter(Boolean).length, 20);
+  const resolver = new EngineResolver();
+  const ahead = await readAhead(db, ids, 'resident', resolver);
+  t.equal(ahead.records.size, 20, 'every waiting record read');
+
+  // Meanwhile: record 3 is pushed again with a corrected name, record 5 is identified by a batch of its own.
+  const again = await ingestResidents(ctx, [resident(3, 'Nama Sudah Diperbaiki')], { channel: 'push', allowedVillages: null });
+  t.equal(again.records[0]!.id, ids[3], 'updated in place');
+  t.same(await identifyStage(ctx, [ids[5]!], 'resident', resolver), [ids[5]]);
+  // An unchanged record is taken as it was read, not read again: what the read holds is what is written.
+  ahead.records.get(ids[7]!)!.input.person.address = 'Jl. Dibaca Lebih Dulu No. 7';
+
+  const identified = await identifyStage(ctx, ids, 'resident', resolver, Promise.resolve(ahead));
+  t.same([...identified].sort((a, b) => a - b), ids.filter((id) => id !== ids[5]).sort((a, b) => a - b), 'every record but the one identified meanwhile');
+  const [c] = await rows<{ links: number; citizens: number; waiting: number }>(db, sql`
+    select (select count(*)::int from citizen_records) as links, (select count(*)::int from citizens) as citizens,
+      (select count(*)::int from resident_records where status <> 'identified') as waiting`);
+  t.same(c, { links: 20, citizens: 20, waiting: 0 }, 'each record linked once, one citizen each');
+  const name = await rows<{ full_name: string }>(db, sql`select c.full_name from citizens c join resident_records r on r.citizen_id = c.id where r.id = ${ids[3]!}`);
+  t.equal(name[0]!.full_name, 'Nama Sudah Diperbaiki', 'the record changed after the read is identified with its new content');
+  const address = await rows<{ address: string }>(db, sql`select c.address from citizens c join resident_records r on r.citizen_id = c.id where r.id = ${ids[7]!}`);
+  t.equal(address[0]!.address, 'Jl. Dibaca Lebih Dulu No. 7');
+
+  // A read of another kind, or none, leaves the batch to read its records itself.
+  const more = await ingestResidents(ctx, [resident(30)], { channel: 'push', allowedVillages: null });
+  const other = await readAhead(db, [more.records[0]!.id!], 'registration', resolver);
+  t.equal(other.records.size, 0, 'a resident is no waiting registration');
+  t.same(await identifyStage(ctx, [more.records[0]!.id!], 'resident', resolver, Promise.resolve(other)), [more.records[0]!.id]);
+  t.same(await identifyStage(ctx, [more.records[0]!.id!], 'resident', resolver, Promise.reject(new Error('read failed'))), [], 'already identified');
+});
