@@ -4,7 +4,7 @@ import { rows } from '../../src/db/client.js';
 import { ingestResidents } from '../../src/pipeline/intake/residents.js';
 import { identifyStage, readAhead } from '../../src/pipeline/stages/identify.js';
 import { EngineResolver } from '../../src/pipeline/stages/engineResolver.js';
-import { startTestHub } from '../helpers/hub.js';
+import { eventually, startTestHub } from '../helpers/hub.js';
 import { applicant, PANARAGAN } from '../helpers/fixtures.js';
 
 // A batch's records are read ahead, outside the lock, while the batch before it runs. Between that read
@@ -49,4 +49,36 @@ t.test('a batch read ahead identifies each record as it is under the lock, once'
   t.equal(other.records.size, 0, 'a resident is no waiting registration');
   t.same(await identifyStage(ctx, [more.records[0]!.id!], 'resident', resolver, Promise.resolve(other)), [more.records[0]!.id]);
   t.same(await identifyStage(ctx, [more.records[0]!.id!], 'resident', resolver, Promise.reject(new Error('read failed'))), [], 'already identified');
+});
+
+t.test('through the hub: a backlog is identified in batches read ahead, each record once, each person one citizen', async (t) => {
+  const th = await startTestHub(t, { workers: false });
+  const people = 3000;
+  const resident = (i: number, copy: string) => {
+    const a = applicant(i);
+    return { localId: `${copy}-${i}`, villageCode: PANARAGAN, fullName: a.fullName, nik: a.nik, kk: a.kk, sex: a.sex === 'M' ? '1' : '2', birthDate: a.birthDate };
+  };
+  // Each person twice, 3,000 records apart (in different batches), pushed in pages of 1,000: a backlog
+  // of six identify jobs when the workers start.
+  for (const copy of ['a', 'b']) {
+    for (let from = 0; from < people; from += 1000) {
+      const page = await ingestResidents(th.hub.ctx, Array.from({ length: 1000 }, (_, k) => resident(from + k, copy)), { channel: 'push', allowedVillages: null });
+      t.equal(page.records.filter((r) => r.id).length, 1000);
+    }
+  }
+  await th.hub.close();
+  const hub = await th.restart({ workers: true });
+  const db = hub.database.db;
+  await eventually(async () => {
+    const [r] = await rows<{ n: number }>(db, sql`select count(*)::int as n from resident_records where status = 'accepted'`);
+    return r!.n === 0;
+  }, 60_000, 100);
+  t.ok(hub.workers!.identifyBatches.readAhead > 0, `${hub.workers!.identifyBatches.readAhead} of ${hub.workers!.identifyBatches.batches} batches read ahead`);
+  const [c] = await rows<{ citizens: number; links: number; disagree: number; split: number }>(db, sql`
+    select (select count(*)::int from citizens) as citizens, (select count(*)::int from citizen_records) as links,
+      (select count(*)::int from resident_records rr join citizen_records cr on cr.record_kind = 'resident' and cr.record_id = rr.id
+        where rr.citizen_id is distinct from cr.citizen_id or rr.status <> 'identified') as disagree,
+      (select count(*)::int from resident_records a join resident_records b on b.local_id = 'b-' || substr(a.local_id, 3)
+        where a.local_id like 'a-%' and a.citizen_id <> b.citizen_id) as split`);
+  t.same(c, { citizens: people, links: 2 * people, disagree: 0, split: 0 }, 'one link per record, both copies of each person on one citizen');
 });
