@@ -141,6 +141,23 @@ t.test('a failed read ahead leaves the batch to read its records itself; closing
   t.same(s2.batches.map((x) => x.ids), [[1]]);
 });
 
+t.test('a shared batch that fails is retried job by job, and the batch read ahead meanwhile still runs with its read', async (t) => {
+  const s = recordingStage((ids) => ids.includes(3));
+  const given: [number[], string | undefined][] = [];
+  const b = new IdentifyBatcher<string>(async (ids, kind, ahead) => {
+    given.push([ids, await ahead]);
+    await s.run(ids, kind);
+  }, 2, async (ids) => `read ${ids.join(',')}`);
+  const first = b.submit('resident', [1]);
+  const jobs = [[2], [3], [4], [5]].map((ids) => b.submit('resident', ids));
+  s.release();
+  await first;
+  t.same((await Promise.allSettled(jobs)).map((x) => x.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'], 'only the job holding record 3 fails');
+  t.same(given, [
+    [[1], undefined], [[2, 3], undefined], [[2], undefined], [[3], undefined], [[4, 5], 'read 4,5'],
+  ], 'the failed batch\'s jobs ran alone, without a read; the next batch kept its own');
+});
+
 t.test('through the hub: single-record jobs are identified in few batches, one citizen per NIK, one delivery each', async (t) => {
   const th = await startTestHub(t, { workers: false });
   const key = await th.key('village', { villageCode: PANARAGAN });
