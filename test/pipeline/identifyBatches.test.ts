@@ -1,6 +1,7 @@
 import t from 'tap';
 import { sql } from 'drizzle-orm';
-import { rows } from '../../src/db/client.js';
+import { openDatabase, rows } from '../../src/db/client.js';
+import { lockIdentify } from '../../src/pipeline/stages/identifyLock.js';
 import { IdentifyBatcher } from '../../src/pipeline/stages/identifyBatches.js';
 import type { RecordKind } from '../../src/pipeline/queues.js';
 import { eventually, startTestHub } from '../helpers/hub.js';
@@ -242,11 +243,27 @@ t.test('through the hub: a worker closed while it holds many jobs hands them bac
     }));
   }
   await th.hub.close();
+  // The identify lock held from outside: the first batch waits for it, so the close surely comes while
+  // the worker holds jobs beyond that batch (left free, a fast first batch could take the rest first).
+  const holder = await openDatabase(th.db.url, '', { max: 1 });
+  let release!: () => void;
+  const released = new Promise<void>((r) => { release = r; });
+  let locked!: () => void;
+  const isLocked = new Promise<void>((r) => { locked = r; });
+  const holding = holder.db.transaction(async (tx) => {
+    await lockIdentify(tx);
+    locked();
+    await released;
+  });
+  await isLocked;
   const hub = await th.restart({ workers: true });
   const identify = hub.ctx.queues.queues.identify;
-  // Closed as soon as the worker holds jobs beyond the batch it runs.
   await eventually(async () => ((await identify.getJobCounts('active')).active ?? 0) > 1, 30_000, 5);
-  await hub.close();
+  const closing = hub.close();
+  release();
+  await holding;
+  await holder.close();
+  await closing;
   const counts = await (await th.restart({ workers: false })).ctx.queues.queues.identify.getJobCounts('failed', 'completed', 'waiting', 'delayed', 'active');
   t.equal(counts.failed, 0, 'no job failed');
   t.equal(counts.active, 0, 'none left active');
