@@ -12,6 +12,13 @@ export const IDENTIFY_JOBS_AT_ONCE = 256;
 /** Past this many suspect records the set is forgotten (they get one more combined try each). */
 const MAX_SUSPECTS = 100_000;
 
+const OTHER: Record<RecordKind, RecordKind> = { registration: 'resident', resident: 'registration' };
+
+/** The kind whose turn it is when it has work, else the other one when that has, else none. */
+function pick(turn: RecordKind, hasWork: (kind: RecordKind) => boolean): RecordKind | null {
+  return hasWork(turn) ? turn : hasWork(OTHER[turn]) ? OTHER[turn] : null;
+}
+
 /** How a job left the batcher: its records identified, or handed back unrun because the worker is closing. */
 export type Submitted = 'done' | 'deferred';
 
@@ -94,10 +101,9 @@ export class IdentifyBatcher<A = unknown> {
     // Kinds take turns, so a long resident sync never starves single pushes (or the reverse).
     let turn: RecordKind = 'registration';
     while (!this.stopped) {
-      const other: RecordKind = turn === 'registration' ? 'resident' : 'registration';
-      const kind: RecordKind | null = this.has(turn) ? turn : this.has(other) ? other : null;
+      const kind = pick(turn, (k) => this.has(k));
       if (!kind) return;
-      turn = kind === 'registration' ? 'resident' : 'registration';
+      turn = OTHER[kind];
       // The batch read ahead is its kind's oldest work; another kind's turn runs before it as it would have.
       let current: { taken: Waiter[]; ahead?: Promise<A | undefined> };
       if (this.next?.kind === kind) {
@@ -117,8 +123,7 @@ export class IdentifyBatcher<A = unknown> {
    */
   private lookAhead(turn: RecordKind): void {
     if (!this.readAhead || this.next) return;
-    const other: RecordKind = turn === 'registration' ? 'resident' : 'registration';
-    const kind = this.waiting[turn].length ? turn : this.waiting[other].length ? other : null;
+    const kind = pick(turn, (k) => this.waiting[k].length > 0);
     if (!kind) return;
     let records = 0;
     for (const w of this.waiting[kind]) if ((records += w.ids.length) >= this.cap) break;
