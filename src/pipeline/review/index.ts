@@ -1,5 +1,5 @@
 /** Review of suspected duplicates by kecamatan staff: decisions, merge/split, golden records. */
-export { goldenRecord, stripTitles, type GoldenField, type GoldenRecord, type SourcePerson } from './goldenRecord.js';
+export { goldenRecord, goldenRecordOfOne, survivorship, stripTitles, type GoldenField, type GoldenRecord, type SourcePerson } from './goldenRecord.js';
 export { refreshGoldenRecords } from './refreshGoldenRecords.js';
 export { loadLinkedRecords, loadRecordPerson, personOut, type LinkedRecord } from './sourceRecords.js';
 export { citizenRoots } from './citizenRoots.js';

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { goldenRecord, stripTitles, type SourcePerson } from '../../../src/pipeline/review/index.js';
+import { goldenRecord, goldenRecordOfOne, stripTitles, survivorship, type SourcePerson } from '../../../src/pipeline/review/index.js';
+import { generatePopulation } from '../../../src/synth/population.js';
 import { makeNik } from '../../helpers/fixtures.js';
 
 const base: SourcePerson = {
@@ -107,4 +108,29 @@ t.test('KK: the most recent valid one; mother\'s name: the fullest', async (t) =
 
 t.test('no records, no golden record', async (t) => {
   t.equal(goldenRecord([]), null);
+});
+
+t.test('a citizen of one record: the one-record path gives what the general rules give', async (t) => {
+  const { records } = generatePopulation({ records: 3000, seed: 27 });
+  const nik = makeNik('181201', '1980-03-14', 'M', 12);
+  const edges: SourcePerson[] = [
+    rec({}),
+    rec({ nik, sex: ' ' as never, birthDate: '  ' }), // blank to the eye, from the owner of a valid NIK: kept
+    rec({ nik: null, sex: ' ' as never, birthDate: '  ', birthPlace: '   ', address: '  ' }), // no valid NIK: dropped
+    rec({ nik: '01812012002000001', sex: ' ' as never }), // a temporary number: not trusted
+    rec({ nik: '0000000000000000', kk: '0000000000000000' }),
+    rec({ nik: '1812abc', kk: '18120112' }),
+    rec({ fullName: '', motherName: '   ' }),
+    rec({ fullName: ',', motherName: 'Hj. SITI AMINAH, S.Pd.' }),
+    rec({ fullName: 'Prof. Dr. Ir. H. Hasan Basri', birthPlace: ' Panaragan ', address: ' Jl. Lintas ', sex: '' as never, birthDate: null }),
+  ];
+  const people: SourcePerson[] = [...edges, ...records.map((r): SourcePerson => ({
+    nik: r.nik ?? null, kk: r.kk ?? null, fullName: r.fullName, sex: (r.sex as SourcePerson['sex']) ?? null, birthDate: r.birthDate ?? null,
+    birthPlace: r.birthPlace ?? null, motherName: r.motherName ?? null, address: r.address ?? null, villageCode: r.villageCode ?? '1812012002', seenAt: null,
+  }))];
+  const differ = people.filter((p) => JSON.stringify(goldenRecordOfOne(p)) !== JSON.stringify(survivorship([p])));
+  t.same(differ, [], `${people.length} records, one-record path and general rules agree`);
+  t.same(goldenRecord([people[1]!]), survivorship([people[1]!]), 'goldenRecord takes the one-record path');
+  t.equal(goldenRecordOfOne(people[1]!).sex, ' ', 'a blank value from the owner of a valid NIK is kept, as the general rules keep it');
+  t.equal(goldenRecordOfOne(people[2]!).sex, null);
 });
