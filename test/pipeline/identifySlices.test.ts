@@ -89,3 +89,42 @@ t.test('a citizen that gains a record in a batch takes its newest address, acros
   const expected = (i: number) => (i % 2 === 0 ? `Jl. C No. ${i}` : `Jl. B No. ${i}`);
   t.same(afterThird.filter((r) => r.address !== expected(Number(r.local_id.slice(2)))), [], 'the third copy\'s address where there is one');
 });
+
+// The linked records of a citizen a slice matched are read right behind that slice's write; a citizen
+// matched again in a later slice of the same batch must be written from the later read, which holds both.
+t.test('a known citizen matched in two slices of one batch takes the newest of all its records', async (t) => {
+  const th = await startTestHub(t, { workers: false });
+  const { ctx } = th.hub;
+  const db = th.hub.database.db;
+  const people = 300;
+  const resident = (i: number, copy: string, at: string) => {
+    const a = applicant(i);
+    return {
+      localId: `${copy}-${i}`, villageCode: PANARAGAN, fullName: a.fullName, nik: a.nik, kk: a.kk, sex: a.sex === 'M' ? '1' : '2', birthDate: a.birthDate,
+      address: `Jl. ${copy.toUpperCase()} No. ${i}`, sourceUpdatedAt: at,
+    };
+  };
+  const batch = async (records: ReturnType<typeof resident>[]) => {
+    const stored = await ingestResidents(ctx, records, { channel: 'push', allowedVillages: null });
+    await identifyStage(ctx, stored.records.map((r) => r.id!).filter(Boolean), 'resident', resolver);
+  };
+  const resolver = new EngineResolver();
+  await batch(Array.from({ length: people }, (_, i) => resident(i, 'a', '2026-01-01T00:00:00Z')));
+  // Next batch: every person twice, 300 records apart (two slices), the later copy newer; then a
+  // third batch where the newest copy comes first and an older one a slice later.
+  await batch([
+    ...Array.from({ length: people }, (_, i) => resident(i, 'c', '2026-03-01T00:00:00Z')),
+    ...Array.from({ length: people }, (_, i) => resident(i, 'd', '2026-04-01T00:00:00Z')),
+  ]);
+  const addresses = () => rows<{ local_id: string; address: string; citizens: number }>(db, sql`
+    select rr.local_id, c.address, (select count(*)::int from citizens) as citizens
+    from resident_records rr join citizens c on c.id = rr.citizen_id where rr.local_id like 'a-%' order by rr.id`);
+  const second = await addresses();
+  t.equal(second[0]!.citizens, people, 'every copy on its person\'s citizen');
+  t.same(second.filter((r) => r.address !== `Jl. D No. ${r.local_id.slice(2)}`), [], 'each citizen has the address of the copy matched in the later slice');
+  await batch([
+    ...Array.from({ length: people }, (_, i) => resident(i, 'e', '2026-06-01T00:00:00Z')),
+    ...Array.from({ length: people }, (_, i) => resident(i, 'f', '2026-05-01T00:00:00Z')),
+  ]);
+  t.same((await addresses()).filter((r) => r.address !== `Jl. E No. ${r.local_id.slice(2)}`), [], 'the newest record wins wherever its slice is');
+});
