@@ -125,7 +125,8 @@ export const registrations = pgTable('registrations', {
   uniqueIndex('registrations_village_external_uq').on(t.villageCode, t.externalId),
   // Only records still moving are indexed by status (the recovery sweep's lookup); finished ones drop out.
   index('registrations_inflight_idx').on(t.status, t.updatedAt).where(sql`${t.status} in ('accepted', 'validated', 'identified')`),
-  index('registrations_citizen_idx').on(t.citizenId),
+  // Linked records only: a record waits for identify without a citizen (migration 0027).
+  index('registrations_citizen_idx').on(t.citizenId).where(sql`${t.citizenId} is not null`),
   // The village systems' feed: what changed in a village since a moment.
   index('registrations_village_updated_idx').on(t.villageCode, t.updatedAt, t.id),
 ]);
@@ -402,7 +403,7 @@ export const residentRecords = pgTable('resident_records', {
 }, (t) => [
   uniqueIndex('resident_records_village_local_uq').on(t.villageCode, t.localId),
   index('resident_records_inflight_idx').on(t.status, t.updatedAt).where(sql`${t.status} = 'accepted'`),
-  index('resident_records_citizen_idx').on(t.citizenId),
+  index('resident_records_citizen_idx').on(t.citizenId).where(sql`${t.citizenId} is not null`),
 ]);
 
 /**
