@@ -45,6 +45,8 @@ const VARIANTS: Record<string, string[]> = {
   // The inbox's 400 KB payload: lz4 (migration 0021) or pglz as before, and stored uncompressed.
   'inbox-pglz': ['alter table inbox alter column payload set compression pglz', 'alter table inbox alter column response set compression pglz'],
   'inbox-lz4': ['alter table inbox alter column payload set compression lz4', 'alter table inbox alter column response set compression lz4'],
+  // The body kept as json (text, checked) rather than jsonb (parsed into its binary form, keys sorted).
+  'inbox-json': ['alter table inbox alter column payload type json using payload::json', 'alter table inbox alter column payload set compression lz4'],
   'inbox-external': ['alter table inbox alter column payload set storage external', 'alter table inbox alter column response set storage external'],
   // Information only: the hub never changes durability.
   'info-sync-commit-off': ['alter database current set synchronous_commit = off'],

@@ -47,7 +47,7 @@ async function newInbox(tx: Queryable, kind: AidKind, s: AidSubmission, count: n
   const [r] = await rows<{ id: number }>(tx, sql`
     insert into inbox (channel, kind, village_code, api_key_id, idempotency_key, record_count, payload)
     values (${s.channel}, ${kind}, ${villages.length === 1 ? villages[0]! : null}, ${s.apiKeyId}, ${s.idempotencyKey ?? null}, ${count},
-      ${JSON.stringify({ rows: s.rows.map((r) => r.row), refused: (s.refused ?? []).map((r) => r.row) })}::jsonb)
+      ${JSON.stringify({ rows: s.rows.map((r) => r.row), refused: (s.refused ?? []).map((r) => r.row) })}::json)
     returning id`);
   return r!.id;
 }

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigint, boolean, char, date, index, integer, jsonb, pgTable, primaryKey, real, smallint, text, timestamp, uniqueIndex, varchar,
+  bigint, boolean, char, date, index, integer, json, jsonb, pgTable, primaryKey, real, smallint, text, timestamp, uniqueIndex, varchar,
 } from 'drizzle-orm/pg-core';
 
 const id = () => integer('id').primaryKey().generatedAlwaysAsIdentity();
@@ -68,7 +68,8 @@ export const inbox = pgTable('inbox', {
   sourceId: varchar('source_id', { length: 64 }),
   idempotencyKey: varchar('idempotency_key', { length: 128 }),
   recordCount: integer('record_count').notNull(),
-  payload: jsonb('payload').notNull(),
+  /** The body as received: json (text, checked), not jsonb; nothing queries into it (migration 0028). */
+  payload: json('payload').notNull(),
   /** The answer given, replayed verbatim for a repeated Idempotency-Key. */
   response: jsonb('response'),
   /** SHA-1 of the request body: an Idempotency-Key reused with another body is refused, not replayed. */

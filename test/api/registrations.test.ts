@@ -214,8 +214,9 @@ t.test('the inbox keeps each body as received, as text that came with \\u escape
   // Pretty-printed, a number past double precision kept as sent (the text itself is stored).
   const batch = `{\n  "registrations": [ { "externalId": "raw-1", "service": "KTP_EL_BARU", "details": { "n": 12345678901234567890 },\n "applicant": ${JSON.stringify(a)} } ]\n}`;
   t.same(await send(batch), { registrations: [{ externalId: 'raw-1', service: 'KTP_EL_BARU', details: { n: 12345678901234567890 }, applicant: a }] });
-  const [big] = await rows<{ n: string }>(db, sql`select payload #>> '{registrations,0,details,n}' as n from inbox order by id desc limit 1`);
+  const [big] = await rows<{ n: string; text: string }>(db, sql`select payload #>> '{registrations,0,details,n}' as n, payload::text as text from inbox order by id desc limit 1`);
   t.equal(big!.n, '12345678901234567890', 'digits as sent');
+  t.equal(big!.text, batch, 'the very text sent: its spacing and key order too');
   // A NUL and a lone surrogate in escapes, and a __proto__ key: stored as the cleaned value.
   const single = `{"externalId": "raw-2\\u0000", "service": "KTP_EL_BARU", "__proto__": {"a": 1}, "applicant": ${JSON.stringify({ ...applicant(42), address: 'Jl. X' }).replace('Jl. X', 'Jl. X\\ud800')}}`;
   const stored = await send(single) as { externalId: string; applicant: { address: string } };

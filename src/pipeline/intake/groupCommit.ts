@@ -143,7 +143,7 @@ export async function storeSinglePushes(db: Queryable, pushes: readonly SinglePu
     ), ins as (
       insert into inbox (id, channel, kind, village_code, api_key_id, idempotency_key, request_hash, record_count, payload, response)
       overriding system value
-      select t.id, 'push', 'registration', t.village, t.key, t.idem, t.hash, 1, t.payload::jsonb,
+      select t.id, 'push', 'registration', t.village, t.key, t.idem, t.hash, 1, t.payload::json,
         jsonb_build_object('submissionId', t.id, 'records', jsonb_build_array(
           jsonb_build_object('externalId', t.ext, 'id', t.rid, 'status', 'accepted')
           || case when t.fresh then '{}'::jsonb else '{"duplicate": true}'::jsonb end

@@ -74,7 +74,7 @@ export async function storeRegistrations(tx: Tx, s: RegistrationSubmission): Pro
   try {
     [{ id: inboxId }] = await rows<{ id: number }>(tx, sql`
       insert into inbox (channel, kind, village_code, api_key_id, idempotency_key, request_hash, record_count, payload)
-      values (${s.channel}, 'registration', ${s.villageCode}, ${s.apiKeyId}, ${s.idempotencyKey ?? null}, ${s.requestHash ?? null}, ${s.list.length}, ${bodyJson(s.payload)}::jsonb)
+      values (${s.channel}, 'registration', ${s.villageCode}, ${s.apiKeyId}, ${s.idempotencyKey ?? null}, ${s.requestHash ?? null}, ${s.list.length}, ${bodyJson(s.payload)}::json)
       returning id`) as [{ id: number }];
   } catch (err) {
     // drizzle wraps the driver's error: the unique violation's code is on its cause.

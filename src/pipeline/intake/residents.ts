@@ -157,7 +157,7 @@ export async function ingestResidents(ctx: PipelineContext, inputs: ResidentInpu
     const [inbox] = await rows<{ id: number }>(tx, sql`
       insert into inbox (channel, kind, village_code, api_key_id, source_id, idempotency_key, request_hash, record_count, payload)
       values (${opts.channel}, 'resident', ${inboxVillage}, ${opts.apiKeyId ?? null}, ${opts.sourceId ?? null},
-              ${opts.idempotencyKey ?? null}, ${opts.requestHash ?? null}, ${inputs.length}, ${storableJson(opts.raw ?? inputs)}::jsonb)
+              ${opts.idempotencyKey ?? null}, ${opts.requestHash ?? null}, ${inputs.length}, ${storableJson(opts.raw ?? inputs)}::json)
       returning id`);
     const inboxId = inbox!.id;
     const records: IngestRecordResult[] = checks.map((c, index) => (c.ok
@@ -256,7 +256,7 @@ export async function deleteResidents(ctx: PipelineContext, items: { villageCode
     const [inbox] = await rows<{ id: number }>(tx, sql`
       insert into inbox (channel, kind, village_code, api_key_id, source_id, record_count, payload)
       values (${opts.channel}, 'deletion', ${keys.length && keys.every((k) => k.village === keys[0]!.village) ? keys[0]!.village : null},
-              ${opts.apiKeyId ?? null}, ${opts.sourceId ?? null}, ${items.length}, ${storableJson(opts.raw ?? items)}::jsonb)
+              ${opts.apiKeyId ?? null}, ${opts.sourceId ?? null}, ${items.length}, ${storableJson(opts.raw ?? items)}::json)
       returning id`);
     const marked = keys.length ? await rows<{ id: number; state: string }>(tx, sql`
       update resident_records t set deleted_at = now(), state = 'deleted', updated_at = now()
