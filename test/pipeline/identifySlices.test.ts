@@ -55,6 +55,15 @@ t.test('one batch over several slices: later records join citizens created by ea
   t.equal(after!.wrong, 0, 'each third copy on its person\'s citizen');
 });
 
+/** A resident record of person i, copy `copy`, with an address of its own and its source's change time. */
+const residentAt = (i: number, copy: string, at: string) => {
+  const a = applicant(i);
+  return {
+    localId: `${copy}-${i}`, villageCode: PANARAGAN, fullName: a.fullName, nik: a.nik, kk: a.kk, sex: a.sex === 'M' ? '1' : '2', birthDate: a.birthDate,
+    address: `Jl. ${copy.toUpperCase()} No. ${i}`, sourceUpdatedAt: at,
+  };
+};
+
 // A citizen's golden record follows the records it gains: its newest address, whether the record that
 // brings it matches a citizen of an earlier batch or one created earlier in the same batch.
 t.test('a citizen that gains a record in a batch takes its newest address, across slices and batches', async (t) => {
@@ -62,19 +71,12 @@ t.test('a citizen that gains a record in a batch takes its newest address, acros
   const { ctx } = th.hub;
   const db = th.hub.database.db;
   const people = 300;
-  const resident = (i: number, copy: string, at: string) => {
-    const a = applicant(i);
-    return {
-      localId: `${copy}-${i}`, villageCode: PANARAGAN, fullName: a.fullName, nik: a.nik, kk: a.kk, sex: a.sex === 'M' ? '1' : '2', birthDate: a.birthDate,
-      address: `Jl. ${copy.toUpperCase()} No. ${i}`, sourceUpdatedAt: at,
-    };
-  };
   const addresses = () => rows<{ local_id: string; address: string }>(db, sql`
     select rr.local_id, c.address from resident_records rr join citizens c on c.id = rr.citizen_id where rr.local_id like 'a-%' order by rr.id`);
   // Each person twice in one batch, the second copy newer and 300 records later (a later slice).
   const first = await ingestResidents(ctx, [
-    ...Array.from({ length: people }, (_, i) => resident(i, 'a', '2026-01-01T00:00:00Z')),
-    ...Array.from({ length: people }, (_, i) => resident(i, 'b', '2026-02-01T00:00:00Z')),
+    ...Array.from({ length: people }, (_, i) => residentAt(i, 'a', '2026-01-01T00:00:00Z')),
+    ...Array.from({ length: people }, (_, i) => residentAt(i, 'b', '2026-02-01T00:00:00Z')),
   ], { channel: 'push', allowedVillages: null });
   const resolver = new EngineResolver();
   await identifyStage(ctx, first.records.map((r) => r.id!).filter(Boolean), 'resident', resolver);
@@ -83,7 +85,7 @@ t.test('a citizen that gains a record in a batch takes its newest address, acros
   t.same(afterFirst.filter((r) => r.address !== `Jl. B No. ${r.local_id.slice(2)}`), [], 'each citizen has the newer copy\'s address');
 
   // A third, newer copy of every other person in the next batch: it matches a known citizen.
-  const third = await ingestResidents(ctx, Array.from({ length: people / 2 }, (_, i) => resident(i * 2, 'c', '2026-03-01T00:00:00Z')), { channel: 'push', allowedVillages: null });
+  const third = await ingestResidents(ctx, Array.from({ length: people / 2 }, (_, i) => residentAt(i * 2, 'c', '2026-03-01T00:00:00Z')), { channel: 'push', allowedVillages: null });
   await identifyStage(ctx, third.records.map((r) => r.id!).filter(Boolean), 'resident', resolver);
   const afterThird = await addresses();
   const expected = (i: number) => (i % 2 === 0 ? `Jl. C No. ${i}` : `Jl. B No. ${i}`);
@@ -97,24 +99,17 @@ t.test('a known citizen matched in two slices of one batch takes the newest of a
   const { ctx } = th.hub;
   const db = th.hub.database.db;
   const people = 300;
-  const resident = (i: number, copy: string, at: string) => {
-    const a = applicant(i);
-    return {
-      localId: `${copy}-${i}`, villageCode: PANARAGAN, fullName: a.fullName, nik: a.nik, kk: a.kk, sex: a.sex === 'M' ? '1' : '2', birthDate: a.birthDate,
-      address: `Jl. ${copy.toUpperCase()} No. ${i}`, sourceUpdatedAt: at,
-    };
-  };
-  const batch = async (records: ReturnType<typeof resident>[]) => {
+  const batch = async (records: ReturnType<typeof residentAt>[]) => {
     const stored = await ingestResidents(ctx, records, { channel: 'push', allowedVillages: null });
     await identifyStage(ctx, stored.records.map((r) => r.id!).filter(Boolean), 'resident', resolver);
   };
   const resolver = new EngineResolver();
-  await batch(Array.from({ length: people }, (_, i) => resident(i, 'a', '2026-01-01T00:00:00Z')));
+  await batch(Array.from({ length: people }, (_, i) => residentAt(i, 'a', '2026-01-01T00:00:00Z')));
   // Next batch: every person twice, 300 records apart (two slices), the later copy newer; then a
   // third batch where the newest copy comes first and an older one a slice later.
   await batch([
-    ...Array.from({ length: people }, (_, i) => resident(i, 'c', '2026-03-01T00:00:00Z')),
-    ...Array.from({ length: people }, (_, i) => resident(i, 'd', '2026-04-01T00:00:00Z')),
+    ...Array.from({ length: people }, (_, i) => residentAt(i, 'c', '2026-03-01T00:00:00Z')),
+    ...Array.from({ length: people }, (_, i) => residentAt(i, 'd', '2026-04-01T00:00:00Z')),
   ]);
   const addresses = () => rows<{ local_id: string; address: string; citizens: number }>(db, sql`
     select rr.local_id, c.address, (select count(*)::int from citizens) as citizens
@@ -123,8 +118,8 @@ t.test('a known citizen matched in two slices of one batch takes the newest of a
   t.equal(second[0]!.citizens, people, 'every copy on its person\'s citizen');
   t.same(second.filter((r) => r.address !== `Jl. D No. ${r.local_id.slice(2)}`), [], 'each citizen has the address of the copy matched in the later slice');
   await batch([
-    ...Array.from({ length: people }, (_, i) => resident(i, 'e', '2026-06-01T00:00:00Z')),
-    ...Array.from({ length: people }, (_, i) => resident(i, 'f', '2026-05-01T00:00:00Z')),
+    ...Array.from({ length: people }, (_, i) => residentAt(i, 'e', '2026-06-01T00:00:00Z')),
+    ...Array.from({ length: people }, (_, i) => residentAt(i, 'f', '2026-05-01T00:00:00Z')),
   ]);
   t.same((await addresses()).filter((r) => r.address !== `Jl. E No. ${r.local_id.slice(2)}`), [], 'the newest record wins wherever its slice is');
 });
