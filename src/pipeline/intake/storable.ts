@@ -24,43 +24,42 @@ export function storableText(s: string): string {
 }
 
 /**
- * The value (changed in place) with every string and key made storable. Iterative with an explicit depth bound, so no
- * input can exhaust the stack; throws TooDeepError past `maxDepth`. Keys named `__proto__` are dropped.
+ * The value (changed in place) with every string and key made storable; throws TooDeepError past
+ * `maxDepth`, before going deeper, so recursion within that bound cannot exhaust the stack (JSON.parse
+ * itself is iterative). Keys named `__proto__`, or that become it once cleaned, are dropped.
  */
 export function storableValue<T>(value: T, maxDepth = MAX_DEPTH): T {
-  if (typeof value === 'string') return storableText(value) as T;
-  if (!value || typeof value !== 'object') return value;
-  const root: { v: unknown } = { v: value };
-  const stack: { holder: Record<string, unknown> | unknown[]; key: string | number; depth: number }[] = [{ holder: root as never, key: 'v', depth: 0 }];
-  while (stack.length) {
-    const { holder, key, depth } = stack.pop()!;
-    const v = (holder as Record<string | number, unknown>)[key];
-    if (typeof v === 'string') {
-      const clean = storableText(v);
-      if (clean !== v) (holder as Record<string | number, unknown>)[key] = clean;
-      continue;
+  return storableAt(value, 0, maxDepth) as T;
+}
+
+function storableAt(v: unknown, depth: number, maxDepth: number): unknown {
+  if (typeof v === 'string') return storableText(v);
+  if (!v || typeof v !== 'object') return v;
+  if (depth >= maxDepth) throw new TooDeepError(maxDepth);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const item: unknown = v[i];
+      const clean = storableAt(item, depth + 1, maxDepth);
+      if (clean !== item) v[i] = clean;
     }
-    if (!v || typeof v !== 'object') continue;
-    if (depth >= maxDepth) throw new TooDeepError(maxDepth);
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) stack.push({ holder: v, key: i, depth: depth + 1 });
-      continue;
-    }
-    const obj = v as Record<string, unknown>;
-    for (const k of Object.keys(obj)) {
-      const clean = k === '__proto__' ? null : storableText(k);
-      if (clean !== k) {
-        const inner = obj[k];
-        delete obj[k];
-        if (clean !== null && clean !== '') obj[clean] = inner;
-        if (clean === null || clean === '') continue;
-        stack.push({ holder: obj, key: clean, depth: depth + 1 });
-        continue;
-      }
-      stack.push({ holder: obj, key: k, depth: depth + 1 });
-    }
+    return v;
   }
-  return root.v as T;
+  const obj = v as Record<string, unknown>;
+  for (const k of Object.keys(obj)) {
+    let key: string | null = k === '__proto__' ? null : storableText(k);
+    if (key !== k) {
+      const inner = obj[k];
+      delete obj[k];
+      // Dropped, and so is a key that becomes `__proto__` once cleaned: assigned, it would set the prototype.
+      if (key === null || key === '' || key === '__proto__') continue;
+      obj[key] = inner;
+    }
+    key = key as string;
+    const inner = obj[key];
+    const clean = storableAt(inner, depth + 1, maxDepth);
+    if (clean !== inner) obj[key] = clean;
+  }
+  return v;
 }
 
 /** `\u0000` and a lone surrogate as JSON.stringify writes them (it escapes only lone surrogates), after an even run of backslashes. */
