@@ -21,8 +21,6 @@ export interface Rejected {
  */
 export async function quarantineOnce(tx: Queryable, inboxId: number, kind: string, list: readonly Rejected[]): Promise<number[]> {
   if (list.length === 0) return [];
-  const villages = list.map((r) => r.villageCode);
-  const exts = list.map((r) => (r.externalId == null ? null : r.externalId.slice(0, 64)));
   // The records travel as one jsonb document (jsonRecordset): as a text array per column, postgres.js
   // escaped every payload's JSON again, 5% of the serving thread in an HTTP batch push.
   // One statement: each payload's text is parsed to jsonb once and serves the lookup and the insert, and
@@ -37,8 +35,9 @@ export async function quarantineOnce(tx: Queryable, inboxId: number, kind: strin
   return (await rows<{ id: number }>(tx, sql`
     with u as materialized (
       select u.i, u.village, u.ext, u.payload, u.errors
-      from ${jsonRecordset(list.map((r, i) => ({ i, village: villages[i], ext: exts[i], payload: r.payload, errors: r.errors })),
-        'u(i int, village text, ext text, payload jsonb, errors jsonb)')}
+      from ${jsonRecordset(list.map((r, i) => ({
+        i, village: r.villageCode, ext: r.externalId == null ? null : r.externalId.slice(0, 64), payload: r.payload, errors: r.errors,
+      })), 'u(i int, village text, ext text, payload jsonb, errors jsonb)')}
     ), found as materialized (
       select u.i, (select min(q.id) from quarantine q
         where q.status = 'open' and q.kind = ${kind} and md5(q.payload::text) = md5(u.payload::text)

@@ -46,15 +46,14 @@ function storableAt(v: unknown, depth: number, maxDepth: number): unknown {
   }
   const obj = v as Record<string, unknown>;
   for (const k of Object.keys(obj)) {
-    let key: string | null = k === '__proto__' ? null : storableText(k);
+    const key = k === '__proto__' ? '' : storableText(k);
     if (key !== k) {
       const inner = obj[k];
       delete obj[k];
       // Dropped, and so is a key that becomes `__proto__` once cleaned: assigned, it would set the prototype.
-      if (key === null || key === '' || key === '__proto__') continue;
+      if (key === '' || key === '__proto__') continue;
       obj[key] = inner;
     }
-    key = key as string;
     const inner = obj[key];
     const clean = storableAt(inner, depth + 1, maxDepth);
     if (clean !== inner) obj[key] = clean;

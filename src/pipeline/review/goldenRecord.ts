@@ -155,7 +155,8 @@ export function goldenRecordOfOne(record: SourcePerson): GoldenRecord {
   const place = record.birthPlace?.trim();
   const birthPlace = place ? place : null;
   if (birthPlace !== null) from.birthPlace = 0;
-  const address = record.address && record.address.trim() ? record.address.trim() : null;
+  const street = record.address?.trim();
+  const address = street ? street : null;
   if (address !== null) from.address = 0;
   from.villageCode = 0;
   const kkInfo = parseKk(record.kk);
