@@ -11,6 +11,7 @@ import { findRegistration } from '../pipeline/registrationStatus.js';
 import { requestedVillage, villageScope } from './residents.js';
 import { priorSubmission, requestHash } from '../pipeline/intake/idempotency.js';
 import { noteBulkWrite } from '../db/statistics.js';
+import { handOff, type Handed } from '../pipeline/handoff.js';
 import { SinglePushCommitter } from '../pipeline/intake/groupCommit.js';
 import { regionDigits } from '../config/regionCode.js';
 import { registrationProgress, villageFeed } from '../delivery/progress.js';
@@ -90,8 +91,10 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
   const { db, config } = deps;
   const villageKey = requireKey(deps.keys, deps.limiter, ['village']);
-  const enqueueNew = async (newIds: number[], submissionId: number) => {
+  const enqueueNew = async (newIds: number[], submissionId: number, handed: [number, Handed][]) => {
     noteBulkWrite(db, 'registrations', newIds.length, deps.ctx.log);
+    // Before the job exists: this process's identify takes them without reading them back.
+    handOff(db, handed);
     try {
       // Checked in the request (the sender gets the answer), so the records start at identify.
       await deps.queues.enqueue('identify', newIds, `inbox${submissionId}`);
@@ -157,6 +160,7 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
     }
 
     let newIds: number[] = [];
+    let handed: [number, Handed][] = [];
     let submission: StoredRegistrations['response'] | null;
     const single = checks[0]!;
     if (!batch && single.ok) {
@@ -173,6 +177,7 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
           channel: 'push', villageCode: village, apiKeyId: p.keyId, idempotencyKey: idem ?? null, requestHash: hash, payload: body, list, checks,
         });
         newIds = stored?.newIds ?? [];
+        handed = stored?.handed ?? [];
         return stored?.response ?? null;
       });
     } catch (err) {
@@ -189,7 +194,7 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
       throw new HubError(409, 'IDEMPOTENCY_IN_PROGRESS', { id: 'Kiriman dengan Idempotency-Key ini sedang diproses; coba lagi sebentar.', en: 'A request with this Idempotency-Key is still being processed; retry shortly.' },
         'Idempotency-Key', undefined, { 'Retry-After': '1' });
     }
-    await enqueueNew(newIds, submission.submissionId);
+    await enqueueNew(newIds, submission.submissionId, handed);
     return reply.code(202).send(submission);
   });
 

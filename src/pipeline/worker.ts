@@ -9,6 +9,7 @@ import { IDENTIFY_BATCH_CAP, IDENTIFY_JOBS_AT_ONCE, IdentifyBatcher } from './st
 import { recoverySweep } from './recovery.js';
 import { storableError } from '../runtime/safeError.js';
 import { analyzeNeverAnalyzed } from '../db/statistics.js';
+import { acceptHandoff, stopHandoff } from './handoff.js';
 
 export interface PipelineWorkers {
   close(): Promise<void>;
@@ -32,6 +33,8 @@ const MAX_SWEEP_BACKOFF_SECONDS = 300;
 export async function startWorkers(ctx: PipelineContext, connection: () => Redis, opts: WorkerOptions): Promise<PipelineWorkers> {
   // One resolver per process: it holds the in-memory identity index.
   const resolver = opts.resolver ?? new EngineResolver();
+  // Registrations this process's intake stores are handed to identify here, not read back.
+  acceptHandoff(ctx.db);
   // The index is built in the background; the first identify batch waits for it, nothing else does.
   const preparing = (resolver.prepare?.(ctx.db) ?? Promise.resolve())
     .catch((err: unknown) => ctx.log.warn({ err }, 'identity index not prepared at start'))
@@ -115,6 +118,7 @@ export async function startWorkers(ctx: PipelineContext, connection: () => Redis
       await batcher.stop();
       await Promise.all(stopping);
       await preparing;
+      stopHandoff(ctx.db);
       // BullMQ leaves connections it was handed open.
       await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
     },

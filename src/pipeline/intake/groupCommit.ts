@@ -6,6 +6,7 @@ import { bodyJson } from './storable.js';
 import { acceptedAnswer, storeRegistrations, type StoredRegistrations } from './registrations.js';
 import type { ValidRegistration } from '../validate/registration.js';
 import type { RecordError } from '../validate/recordError.js';
+import type { Handed } from '../handoff.js';
 
 /** One registration pushed alone (`POST /v1/registrations` with one object), already validated. */
 export interface SinglePush {
@@ -42,8 +43,11 @@ export class SinglePushCommitter {
 
   constructor(
     private readonly db: Db,
-    /** Called once per committed group with its new registration ids and first inbox id; errors are the caller's to log. */
-    private readonly committed: (newIds: number[], firstInboxId: number) => Promise<void>,
+    /**
+     * Called once per committed group with its new registration ids, first inbox id and the new
+     * registrations for handOff; errors are the caller's to log.
+     */
+    private readonly committed: (newIds: number[], firstInboxId: number, handed: [number, Handed][]) => Promise<void>,
     private readonly opts: { concurrency?: number; maxGroup?: number } = {},
   ) {}
 
@@ -74,7 +78,7 @@ export class SinglePushCommitter {
         try {
           const r = await this.alone(w.push);
           w.resolve(r);
-          if (r) await this.committed(r.newIds, r.response.submissionId).catch(() => undefined);
+          if (r) await this.committed(r.newIds, r.response.submissionId, r.handed).catch(() => undefined);
         } catch (err) {
           w.reject(err);
         }
@@ -86,7 +90,7 @@ export class SinglePushCommitter {
     group.forEach((w, i) => w.resolve(results[i]!));
     const newIds = results.flatMap((r) => r?.newIds ?? []);
     const first = results.find((r) => r !== null)?.response.submissionId ?? 0;
-    await this.committed(newIds, first).catch(() => undefined);
+    await this.committed(newIds, first, results.flatMap((r) => r?.handed ?? [])).catch(() => undefined);
   }
 
   private async alone(push: SinglePush): Promise<SinglePushResult> {
@@ -117,7 +121,7 @@ export class SinglePushCommitter {
 export async function storeSinglePushes(db: Queryable, pushes: readonly SinglePush[]): Promise<SinglePushResult[]> {
   // Ids are drawn in the statement, one inbox and one registration id per push (RETURNING has no
   // order); the sequences are looked up once (InitPlans), not per row.
-  const out = await rows<{ n: number; stored: boolean; id: number; rid: number | null; fresh: boolean }>(db, sql`
+  const out = await rows<{ n: number; stored: boolean; id: number; rid: number | null; fresh: boolean; version: string | null }>(db, sql`
     with u as materialized (
       select u.*, nextval((select pg_get_serial_sequence('inbox', 'id'))::regclass)::int as id,
         nextval((select pg_get_serial_sequence('registrations', 'id'))::regclass)::int as new_rid
@@ -154,9 +158,10 @@ export async function storeSinglePushes(db: Queryable, pushes: readonly SinglePu
       overriding system value
       select t.rid, t.id, t.village, t.ext, t.svc, t.sub, t.app::jsonb, t.det::jsonb, 'validated', t.warn::jsonb
       from t where t.fresh order by t.n
+      returning id, xmin::text as version
     )
-    select u.n::int as n, t.n is not null as stored, u.id, t.rid, coalesce(t.fresh, false) as fresh
-    from u left join t on t.n = u.n`);
+    select u.n::int as n, t.n is not null as stored, u.id, t.rid, coalesce(t.fresh, false) as fresh, reg.version
+    from u left join t on t.n = u.n left join reg on t.fresh and reg.id = t.rid`);
   const byN = new Map(out.map((r) => [r.n, r]));
   return pushes.map((p, i) => {
     const r = byN.get(i + 1)!;
@@ -164,6 +169,7 @@ export async function storeSinglePushes(db: Queryable, pushes: readonly SinglePu
     return {
       response: { submissionId: r.id, records: [acceptedAnswer(p.value.externalId, r.rid!, r.fresh, p.warnings)] },
       newIds: r.fresh ? [r.rid!] : [],
+      handed: r.fresh ? [[r.rid!, { version: r.version!, villageCode: p.villageCode, serviceCode: p.value.service.code, person: p.value.applicant }]] : [],
     };
   });
 }

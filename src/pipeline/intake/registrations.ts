@@ -6,6 +6,7 @@ import { bodyJson, storableJson } from './storable.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { RegistrationCheck } from '../validate/registration.js';
 import type { RecordError } from '../validate/recordError.js';
+import type { Handed } from '../handoff.js';
 
 export interface RegistrationAnswer {
   externalId: string | null;
@@ -40,6 +41,8 @@ export interface StoredRegistrations {
   response: { submissionId: number; records: RegistrationAnswer[] };
   /** Registrations to enqueue for the identify stage (they were validated on the way in). */
   newIds: number[];
+  /** The new registrations as identify reads them, with their row versions: for handOff once committed. */
+  handed: [number, Handed][];
 }
 
 /** The answer to an accepted registration: stored now (`fresh`), or a duplicate of the village's known one. */
@@ -85,6 +88,7 @@ export async function storeRegistrations(tx: Tx, s: RegistrationSubmission): Pro
   const valid = checks.flatMap((c) => (c.ok ? [c.value] : []));
   const fresh = new Map<string, number>();
   const existing = new Map<string, number>();
+  const handed: [number, Handed][] = [];
   if (valid.length) {
     const onConflict = s.reviveQuarantined
       ? sql`on conflict (village_code, external_id) do update set inbox_id = excluded.inbox_id, service_code = excluded.service_code,
@@ -92,13 +96,21 @@ export async function storeRegistrations(tx: Tx, s: RegistrationSubmission): Pro
           errors = null, warnings = excluded.warnings, updated_at = now()
         where registrations.status = 'quarantined'`
       : sql`on conflict (village_code, external_id) do nothing`;
-    const inserted = await rows<{ id: number; external_id: string }>(tx, sql`
+    const inserted = await rows<{ id: number; external_id: string; version: string }>(tx, sql`
       insert into registrations (inbox_id, village_code, external_id, service_code, submitted_at, applicant, details, status, warnings)
       select ${inboxId}, ${s.villageCode}, u.ext, u.svc, u.sub, u.app, u.det, 'validated', u.warn
       from ${jsonRecordset(validRows(checks), 'u(ext text, svc text, sub timestamptz, app jsonb, det jsonb, warn jsonb)')}
       ${onConflict}
-      returning id, external_id`);
-    for (const r of inserted) fresh.set(r.external_id, r.id);
+      returning id, external_id, xmin::text as version`);
+    const versions = new Map<string, string>();
+    for (const r of inserted) {
+      fresh.set(r.external_id, r.id);
+      versions.set(r.external_id, r.version);
+    }
+    for (const v of valid) {
+      const id = fresh.get(v.externalId);
+      if (id !== undefined) handed.push([id, { version: versions.get(v.externalId)!, villageCode: s.villageCode, serviceCode: v.service.code, person: v.applicant }]);
+    }
     const dup = valid.filter((v) => !fresh.has(v.externalId)).map((v) => v.externalId);
     if (dup.length) {
       for (const r of await rows<{ id: number; external_id: string }>(tx, sql`
@@ -123,5 +135,5 @@ export async function storeRegistrations(tx: Tx, s: RegistrationSubmission): Pro
   }
   const response = { submissionId: inboxId, records: answers };
   await tx.execute(sql`update inbox set response = ${storableJson(response)}::jsonb where id = ${inboxId}`);
-  return { response, newIds: [...fresh.values()] };
+  return { response, newIds: [...fresh.values()], handed };
 }

@@ -8,6 +8,7 @@ import { goldenRecord, joinCitizens, refreshGoldenRecords } from '../review/inde
 import { lockIdentify } from './identifyLock.js';
 import { noteBulkWrite } from '../../db/statistics.js';
 import { routeOutcome } from './route.js';
+import { takeHanded } from '../handoff.js';
 
 /** The identifying part of a person, as registrations' applicants and resident records both carry it. */
 export type Person = Pick<Applicant, 'nik' | 'kk' | 'fullName' | 'sex' | 'birthDate' | 'birthPlace' | 'motherName' | 'address' | 'villageCode'> &
@@ -157,9 +158,33 @@ export interface ReadAhead {
 }
 
 export async function readAhead(db: Db, ids: number[], kind: RecordKind, resolver: Resolver): Promise<ReadAhead> {
-  const found = await rows<FoundRow & { version: string }>(db, waitingRecords(kind, ids, sql`${SOURCES[kind].columns}, xmin::text as version`, false));
+  const records = handedRecords(db, ids, kind);
+  const rest = records.size ? ids.filter((id) => !records.has(id)) : ids;
+  if (rest.length) {
+    const found = await rows<FoundRow & { version: string }>(db, waitingRecords(kind, rest, sql`${SOURCES[kind].columns}, xmin::text as version`, false));
+    for (const { version, ...row } of found) records.set(row.id, { row, input: inputOf(kind, row), version });
+  }
+  resolver.warm?.([...records.values()].map((r) => r.input));
+  return { kind, records };
+}
+
+/** The records this process stored and handed to identify (handOff), as if read ahead; none for residents. */
+function handedRecords(db: Db, ids: number[], kind: RecordKind): ReadAhead['records'] {
   const records: ReadAhead['records'] = new Map();
-  for (const { version, ...row } of found) records.set(row.id, { row, input: inputOf(kind, row), version });
+  if (kind !== 'registration') return records;
+  for (const id of ids) {
+    const h = takeHanded(db, id);
+    if (!h) continue;
+    const row: FoundRow = { id, village_code: h.villageCode, person: h.person, service_code: h.serviceCode };
+    records.set(id, { row, input: inputOf(kind, row), version: h.version });
+  }
+  return records;
+}
+
+/** A batch not read ahead (no backlog): its handed records, warmed, without a query; undefined when none were handed. */
+function handedAhead(db: Db, ids: number[], kind: RecordKind, resolver: Resolver): ReadAhead | undefined {
+  const records = handedRecords(db, ids, kind);
+  if (records.size === 0) return undefined;
   resolver.warm?.([...records.values()].map((r) => r.input));
   return { kind, records };
 }
@@ -200,7 +225,8 @@ export async function identifyStage(
 ): Promise<number[]> {
   // Outside the lock; a failure here leaves the work to the batch.
   await resolver.prepare?.(ctx.db).catch((err: unknown) => ctx.log.warn({ err }, 'identity index not prepared before the batch'));
-  const read = await ahead?.catch(() => undefined);
+  // Records handed over by this process's intake are taken as read ahead: the lock below still checks each one's version.
+  const read = (await ahead?.catch(() => undefined)) ?? handedAhead(ctx.db, ids, kind, resolver);
   let done: {
     decisions: IdentityDecision[]; newIds: Map<number, number>; inputs: IdentityInput[]; watermark: number; released: number[];
     routed: number; unrouted: number[];

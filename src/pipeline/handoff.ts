@@ -1,0 +1,67 @@
+import type { Person } from './stages/identify.js';
+
+/**
+ * Registrations this process has just stored, handed to its own identify stage so that stage need not
+ * read them back: in `npm run bench` that read was 1.1 s of Postgres per 77,000 registrations (the
+ * applicant's jsonb turned back into text) and the JSON parse of every one in the hub. Each entry
+ * carries the row version (xmin) the insert returned; identify locks the rows and takes an entry only
+ * while the row is still that version (a record changed since, a re-push updated in place, is read
+ * again), so an entry is a shortcut, never a second source of truth. Entries are taken once; a batch
+ * that fails or is retried elsewhere reads the rows as before.
+ *
+ * Only a process that runs the pipeline keeps them (`acceptHandoff`, by the workers): an API-only
+ * process would fill memory with entries nobody takes. At most HANDOFF_CAP entries are kept (the
+ * oldest go first; a backlog past it is read from Postgres).
+ */
+export interface Handed {
+  /** xmin of the row as stored. */
+  version: string;
+  villageCode: string;
+  serviceCode: string;
+  person: Person;
+}
+
+export const HANDOFF_CAP = 50_000;
+
+const byDb = new WeakMap<object, Map<number, Handed>>();
+
+/** Called where the pipeline runs on this database handle: from now on stored registrations are kept for it. */
+export function acceptHandoff(db: object): void {
+  if (!byDb.has(db)) byDb.set(db, new Map());
+}
+
+/** Stops keeping entries for this handle and forgets those kept (the workers stopped). */
+export function stopHandoff(db: object): void {
+  byDb.delete(db);
+}
+
+/** Keeps registrations just committed; a no-op unless this process identifies on `db`. */
+export function handOff(db: object, entries: Iterable<[number, Handed]>): void {
+  const kept = byDb.get(db);
+  if (!kept) return;
+  for (const [id, h] of entries) {
+    kept.delete(id);
+    kept.set(id, h);
+  }
+  // A Map iterates in insertion order: the oldest entries are the first keys.
+  if (kept.size > HANDOFF_CAP) {
+    let over = kept.size - HANDOFF_CAP;
+    for (const id of kept.keys()) {
+      if (over-- <= 0) break;
+      kept.delete(id);
+    }
+  }
+}
+
+/** The entry of a registration, removed as it is taken; undefined when none is kept. */
+export function takeHanded(db: object, id: number): Handed | undefined {
+  const kept = byDb.get(db);
+  const h = kept?.get(id);
+  if (h) kept!.delete(id);
+  return h;
+}
+
+/** Entries kept for a handle (tests, measurements). */
+export function handedCount(db: object): number {
+  return byDb.get(db)?.size ?? 0;
+}
