@@ -7,7 +7,7 @@
  * where absolute rates do not. Its tables live in the bench's own database, prefixed `proto_`.
  */
 import Fastify from 'fastify';
-import postgres from 'postgres';
+import { connectPostgres } from '../src/db/client.js';
 import { Queue, Worker } from 'bullmq';
 import type { HubConfig } from '../src/config/load.js';
 import { routeRegistration } from '../src/pipeline/stages/route.js';
@@ -18,7 +18,8 @@ export interface PrototypeRun { accepted: number; routed: number; seconds: numbe
 interface Body { registrations: { externalId: string; service: string; applicant: { nik?: string; villageCode?: string } }[] }
 
 export async function runPrototype(opts: { databaseUrl: string; redisUrl: string; prefix: string; config: HubConfig; bodies: string[]; concurrency: number }): Promise<PrototypeRun> {
-  const pg = postgres(opts.databaseUrl, { max: 10, onnotice: () => {} });
+  // The hub's own way to the server (a Unix socket when the URL names one), so the ratio compares like with like.
+  const pg = connectPostgres(opts.databaseUrl, { max: 10, onnotice: () => {} });
   await pg.unsafe(`
     create table proto_registrations (id bigint generated always as identity primary key, village_code text not null, external_id text not null,
       service_code text not null, applicant jsonb not null, status text not null, citizen_id bigint, unique (village_code, external_id));

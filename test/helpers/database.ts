@@ -2,7 +2,7 @@ import postgres from 'postgres';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { MIGRATIONS_DIR, openDatabase, type Database } from '../../src/db/client.js';
+import { connectPostgres, MIGRATIONS_DIR, openDatabase, type Database } from '../../src/db/client.js';
 
 /** Tests run against the machine's real Postgres; each test file gets a database of its own. */
 export const TEST_PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -54,7 +54,7 @@ export interface TestDatabase {
 }
 
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const admin = postgres(TEST_PG_URL, { max: 1, onnotice: () => {} });
+  const admin = connectPostgres(TEST_PG_URL, { max: 1, onnotice: () => {} });
   const template = await ensureTemplate(admin);
   const name = `tiyuh_t_${randomBytes(6).toString('hex')}`;
   for (let attempt = 0; ; attempt++) {

@@ -26,8 +26,8 @@ export default async function health(opts: { hub?: boolean }): Promise<number> {
       console.error('no hub runs on this data directory, and without DATABASE_URL and REDIS_URL there is nothing else to check');
       return 1;
     }
-    const [{ default: postgres }, { Redis }] = await Promise.all([import('postgres'), import('ioredis')]);
-    const sql = postgres(env.databaseUrl, { max: 1, connect_timeout: 5, onnotice: () => {} });
+    const [{ connectPostgres }, { Redis }] = await Promise.all([import('../../db/client.js'), import('ioredis')]);
+    const sql = connectPostgres(env.databaseUrl, { max: 1, connect_timeout: 5, onnotice: () => {} });
     const redis = new Redis(env.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5_000 });
     try {
       await withTimeout(sql`select 1`, 5_000);
