@@ -41,15 +41,23 @@ export async function rejectedPairs(db: Queryable, citizenIds: readonly number[]
 
 /**
  * For records being identified again (a resident record re-sent with changes): the surviving citizens
- * staff already decided each record is not. recordId → candidate citizen ids.
+ * staff already decided each record is not. recordId → candidate citizen ids. Walked from the batch's
+ * own decided cases (the case index by record), not from every case ever decided: once per identify
+ * batch, that walk grew with the decisions and its plan was 30 times its run (a recursive CTE over all
+ * of them, planned for every batch: 0.26 ms of planning per single-push batch).
  */
 export async function rejectedCandidates(db: Queryable, kind: RecordKind, recordIds: readonly number[]): Promise<Map<number, Set<number>>> {
   const out = new Map<number, Set<number>>();
   if (recordIds.length === 0) return out;
-  for (const r of await rows<{ record_id: number; candidate: number }>(db, sql`${DECIDED_DIFFERENT}
-    select rc.record_id, rb.root as candidate
-    from review_cases rc join root rb on rb.start = rc.candidate_citizen_id
-    where rc.status = 'different' and rc.record_kind = ${kind} and rc.record_id = any(${arrayParam(recordIds, 'int')})`)) {
+  for (const r of await rows<{ record_id: number; candidate: number }>(db, sql`
+    with recursive chain(record_id, id, next, depth) as (
+      select rc.record_id, c.id, c.merged_into, 0
+      from review_cases rc join citizens c on c.id = rc.candidate_citizen_id
+      where rc.status = 'different' and rc.record_kind = ${kind} and rc.record_id = any(${arrayParam(recordIds, 'int')})
+      union all
+      select ch.record_id, c.id, c.merged_into, ch.depth + 1 from chain ch join citizens c on c.id = ch.next where ch.depth < ${MAX_MERGE_DEPTH}
+    )
+    select record_id, id as candidate from chain where next is null`)) {
     const set = out.get(r.record_id);
     if (set) set.add(r.candidate);
     else out.set(r.record_id, new Set([r.candidate]));
