@@ -41,6 +41,8 @@ declare module 'fastify' {
 
 export interface AppDeps {
   db: Db;
+  /** Database.reusingPlans: hot statements whose plan does not depend on their parameters (`db` without one). */
+  reusingPlans: Db;
   config: HubConfig;
   queues: StageQueues;
   keys: KeyStore;
@@ -53,6 +55,7 @@ export interface AppDeps {
 
 export interface BuildOptions {
   db: Db;
+  reusingPlans?: Db;
   config: HubConfig;
   queues: StageQueues;
   log: Logger;
@@ -167,7 +170,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     brotliOptions: { params: { [zlib.BROTLI_PARAM_QUALITY]: 5 } },
   });
   const deps: AppDeps = {
-    db: opts.db, config: opts.config, queues: opts.queues, redisPing: opts.redisPing, metrics,
+    db: opts.db, reusingPlans: opts.reusingPlans ?? opts.db, config: opts.config, queues: opts.queues, redisPing: opts.redisPing, metrics,
     keys: new KeyStore(opts.db),
     limiter: await keyRateLimit(app, { redis: opts.redis, prefix: opts.redisPrefix ?? 'tiyuh', perMinute: opts.rateLimitPerMinute ?? 600 }),
     ctx: { db: opts.db, config: opts.config, queues: opts.queues, log: opts.log },

@@ -103,7 +103,7 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
       deps.ctx.log.warn({ err, submissionId }, 'enqueue failed; left to the recovery sweep');
     }
   };
-  const committer = new SinglePushCommitter(db, enqueueNew);
+  const committer = new SinglePushCommitter(db, enqueueNew, { groupDb: deps.reusingPlans });
 
   app.post('/v1/registrations', {
     preHandler: villageKey,

@@ -142,7 +142,7 @@ export async function startHub(env: Env, log: Logger, opts: StartOptions): Promi
     if (opts.api) {
       step('starting the API');
       const app = await buildApp({
-        db: database.db, config, queues, log, redisPing: () => producer.ping(), rateLimitPerMinute: env.rateLimitPerMinute,
+        db: database.db, reusingPlans: database.reusingPlans, config, queues, log, redisPing: () => producer.ping(), rateLimitPerMinute: env.rateLimitPerMinute,
         backlogLimit: env.pipelineBacklogLimit, redis: producer, redisPrefix: env.queuePrefix, corsOrigins: env.corsOrigins,
       });
       await opts.extendApp?.(app, { ctx, database });

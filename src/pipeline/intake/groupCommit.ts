@@ -56,7 +56,8 @@ export class SinglePushCommitter {
      * registrations for handOff; errors are the caller's to log.
      */
     private readonly committed: (newIds: number[], firstInboxId: number, handed: [number, Handed][]) => Promise<void>,
-    private readonly opts: { concurrency?: number; maxGroup?: number } = {},
+    /** `groupDb`: where a group's statement runs (Database.reusingPlans: its plan is made once, not per group); `db` when absent. */
+    private readonly opts: { concurrency?: number; maxGroup?: number; groupDb?: Db } = {},
   ) {}
 
   submit(push: SinglePush): Promise<SinglePushResult> {
@@ -79,7 +80,7 @@ export class SinglePushCommitter {
   private async commit(group: Waiting[]): Promise<void> {
     let results: SinglePushResult[];
     try {
-      results = await storeSinglePushes(this.db, group.map((w) => w.push));
+      results = await storeSinglePushes(this.opts.groupDb ?? this.db, group.map((w) => w.push));
     } catch {
       // One push's failure must not fail the group's others: each alone, as a request of its own.
       await Promise.all(group.map(async (w) => {

@@ -170,3 +170,25 @@ t.test('a single push\'s Idempotency-Key, looked up by the group\'s statement: r
       (select count(*)::int from registrations where external_id like 'gc-k-%') as regs`);
   t.same(n, { inbox: 1, regs: 1 });
 });
+
+// The group's statement is the same for every group but its values: on the hub's plan-reusing connection
+// Postgres plans it a few times, then keeps a generic plan (the rest of the hub plans every statement).
+t.test('the group statement keeps its plan on the connection that reuses plans, and answers the same', async (t) => {
+  for (let i = 0; i < 12; i++) {
+    const a = await push(keyA, reg(`plan-${i}`, 500 + i));
+    t.equal(a.status, 202);
+    t.equal(a.body.records[0]!.status, 'accepted');
+  }
+  const again = await push(keyA, reg('plan-3', 503));
+  t.equal(again.body.records[0]!.duplicate, true, 'a known externalId is still answered as a duplicate');
+  const reusing = th.hub.database.reusingPlans;
+  const [mode] = await rows<{ plan_cache_mode: string }>(reusing, sql`show plan_cache_mode`);
+  t.equal(mode!.plan_cache_mode, 'auto');
+  const [custom] = await rows<{ plan_cache_mode: string }>(db, sql`show plan_cache_mode`);
+  t.equal(custom!.plan_cache_mode, 'force_custom_plan', 'the other connections plan every statement');
+  const [group] = await rows<{ generic: number; custom: number }>(reusing, sql`
+    select generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements
+    where statement like '%insert into registrations (id, inbox_id%' order by generic_plans desc limit 1`);
+  t.ok(group && group.generic > 0, `generic plans used (${group?.generic} generic, ${group?.custom} custom)`);
+  t.ok(group && group.custom <= 6, 'planned only while Postgres compares the plans');
+});
