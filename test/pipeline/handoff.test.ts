@@ -2,7 +2,8 @@ import t from 'tap';
 import { sql } from 'drizzle-orm';
 import { rows } from '../../src/db/client.js';
 import { acceptHandoff, handedCount, handOff, HANDOFF_CAP, stopHandoff, takeHanded, type Handed } from '../../src/pipeline/handoff.js';
-import { identifyStage, readAhead, type IdentityInput, type Resolver } from '../../src/pipeline/stages/identify.js';
+import { identifyStage, readAhead, type IdentityInput } from '../../src/pipeline/stages/identify.js';
+import { watchedResolver } from '../helpers/resolver.js';
 import { EngineResolver } from '../../src/pipeline/stages/engineResolver.js';
 import { eventually, startTestHub, type TestHub } from '../helpers/hub.js';
 import { applicant, PANARAGAN } from '../helpers/fixtures.js';
@@ -65,14 +66,7 @@ t.test('identify takes handed registrations as stored, and reads again the ones 
 
   const engine = new EngineResolver();
   const seen: IdentityInput[] = [];
-  const resolver: Resolver = {
-    prepare: (d) => engine.prepare(d), warm: (inputs) => engine.warm(inputs), aborted: () => engine.aborted(),
-    committed: (...args) => engine.committed(...args),
-    resolve: (tx, inputs, decided) => {
-      seen.push(...inputs);
-      return engine.resolve(tx, inputs, decided);
-    },
-  };
+  const resolver = watchedResolver(engine, seen);
   // Three through a batch of their own (no read-ahead), three read ahead.
   t.same(await identifyStage(ctx, ids.slice(0, 3), 'registration', resolver), ids.slice(0, 3));
   const ahead = await readAhead(db, ids.slice(3), 'registration', resolver);

@@ -2,7 +2,8 @@ import t from 'tap';
 import { sql } from 'drizzle-orm';
 import { rows } from '../../src/db/client.js';
 import { ingestResidents } from '../../src/pipeline/intake/residents.js';
-import { identifyStage, readAhead, type IdentityInput, type Resolver } from '../../src/pipeline/stages/identify.js';
+import { identifyStage, readAhead, type IdentityInput } from '../../src/pipeline/stages/identify.js';
+import { watchedResolver } from '../helpers/resolver.js';
 import { EngineResolver } from '../../src/pipeline/stages/engineResolver.js';
 import { eventually, startTestHub } from '../helpers/hub.js';
 import { applicant, PANARAGAN } from '../helpers/fixtures.js';
@@ -24,14 +25,7 @@ t.test('a batch read ahead identifies each record as it is under the lock, once'
   // The engine, with a look at the records each batch hands it.
   const engine = new EngineResolver();
   const handed: IdentityInput[] = [];
-  const resolver: Resolver = {
-    prepare: (d) => engine.prepare(d), warm: (inputs) => engine.warm(inputs), aborted: () => engine.aborted(),
-    committed: (...args) => engine.committed(...args),
-    resolve: (tx, inputs, decided) => {
-      handed.push(...inputs);
-      return engine.resolve(tx, inputs, decided);
-    },
-  };
+  const resolver = watchedResolver(engine, handed);
   const ahead = await readAhead(db, ids, 'resident', resolver);
   t.equal(ahead.records.size, 20, 'every waiting record read');
 
