@@ -10,8 +10,9 @@ import type { Person } from './stages/identify.js';
  * that fails or is retried elsewhere reads the rows as before.
  *
  * Only a process that runs the pipeline keeps them (`acceptHandoff`, by the workers): an API-only
- * process would fill memory with entries nobody takes. At most HANDOFF_CAP entries are kept (the
- * oldest go first; a backlog past it is read from Postgres).
+ * process would fill memory with entries nobody takes. At most HANDOFF_CAP entries are kept, none
+ * older than HANDOFF_MAX_AGE_MS (the oldest go first; a record past either is read from Postgres): a
+ * process whose records other worker processes identify holds only its last minute's.
  */
 export interface Handed {
   /** xmin of the row as stored. */
@@ -22,8 +23,19 @@ export interface Handed {
 }
 
 export const HANDOFF_CAP = 50_000;
+export const HANDOFF_MAX_AGE_MS = 60_000;
 
-const byDb = new WeakMap<object, Map<number, Handed>>();
+interface Kept { handed: Handed; at: number }
+
+const byDb = new WeakMap<object, Map<number, Kept>>();
+
+/** Drops entries past the cap or the age, oldest first (a Map iterates in insertion order). */
+function evict(kept: Map<number, Kept>, now: number): void {
+  for (const [id, k] of kept) {
+    if (kept.size <= HANDOFF_CAP && now - k.at <= HANDOFF_MAX_AGE_MS) break;
+    kept.delete(id);
+  }
+}
 
 /** Called where the pipeline runs on this database handle: from now on stored registrations are kept for it. */
 export function acceptHandoff(db: object): void {
@@ -36,29 +48,23 @@ export function stopHandoff(db: object): void {
 }
 
 /** Keeps registrations just committed; a no-op unless this process identifies on `db`. */
-export function handOff(db: object, entries: Iterable<[number, Handed]>): void {
+export function handOff(db: object, entries: Iterable<[number, Handed]>, now = Date.now()): void {
   const kept = byDb.get(db);
   if (!kept) return;
-  for (const [id, h] of entries) {
+  for (const [id, handed] of entries) {
     kept.delete(id);
-    kept.set(id, h);
+    kept.set(id, { handed, at: now });
   }
-  // A Map iterates in insertion order: the oldest entries are the first keys.
-  if (kept.size > HANDOFF_CAP) {
-    let over = kept.size - HANDOFF_CAP;
-    for (const id of kept.keys()) {
-      if (over-- <= 0) break;
-      kept.delete(id);
-    }
-  }
+  evict(kept, now);
 }
 
 /** The entry of a registration, removed as it is taken; undefined when none is kept. */
-export function takeHanded(db: object, id: number): Handed | undefined {
+export function takeHanded(db: object, id: number, now = Date.now()): Handed | undefined {
   const kept = byDb.get(db);
-  const h = kept?.get(id);
-  if (h) kept!.delete(id);
-  return h;
+  const k = kept?.get(id);
+  if (!k) return undefined;
+  kept!.delete(id);
+  return now - k.at <= HANDOFF_MAX_AGE_MS ? k.handed : undefined;
 }
 
 /** Entries kept for a handle (tests, measurements). */

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { sql } from 'drizzle-orm';
 import { rows } from '../../src/db/client.js';
-import { acceptHandoff, handedCount, handOff, HANDOFF_CAP, stopHandoff, takeHanded, type Handed } from '../../src/pipeline/handoff.js';
+import { acceptHandoff, handedCount, handOff, HANDOFF_CAP, HANDOFF_MAX_AGE_MS, stopHandoff, takeHanded, type Handed } from '../../src/pipeline/handoff.js';
 import { identifyStage, readAhead, type IdentityInput } from '../../src/pipeline/stages/identify.js';
 import { watchedResolver } from '../helpers/resolver.js';
 import { EngineResolver } from '../../src/pipeline/stages/engineResolver.js';
@@ -25,6 +25,14 @@ t.test('entries are kept only where the pipeline runs, taken once, and bounded',
   t.equal(handedCount(db), HANDOFF_CAP, 'at most the cap');
   t.equal(takeHanded(db, 2), undefined, 'the oldest went first');
   t.equal(takeHanded(db, 105)?.person.fullName, 'P5', 'the newest are kept');
+  // Entries nobody took (another worker process identified the records) do not stay.
+  const t0 = Date.now();
+  handOff(db, [[1, entry('old')]], t0);
+  t.equal(takeHanded(db, 1, t0 + HANDOFF_MAX_AGE_MS + 1), undefined, 'too old to be taken');
+  handOff(db, [[2, entry('old')]], t0);
+  handOff(db, [[3, entry('new')]], t0 + HANDOFF_MAX_AGE_MS + 1);
+  t.equal(takeHanded(db, 2, t0 + HANDOFF_MAX_AGE_MS + 1), undefined, 'dropped when newer ones arrive');
+  t.equal(takeHanded(db, 3, t0 + HANDOFF_MAX_AGE_MS + 1)?.person.fullName, 'new');
   stopHandoff(db);
   t.equal(handedCount(db), 0, 'forgotten when the workers stop');
 });
