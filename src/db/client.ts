@@ -67,7 +67,8 @@ export async function openDatabase(url: string | undefined, dataDir: string, opt
     // JIT off: the hub's statements are short, and a stale row estimate (a table that grew since its
     // last ANALYZE) made Postgres spend ~120 ms compiling a 3 ms lookup, once per identify batch.
     // Custom plans only: a prepared statement's generic plan cannot use the partial in-flight indexes
-    // for a status passed as a parameter, and planning these short statements is cheap.
+    // for a status passed as a parameter. Planning is not free (a third of Postgres' time under single
+    // pushes), so a hot statement without such a parameter may run on `reusingPlans` instead.
     const client = connectPostgres(url, { max: opts.max ?? 10, onnotice: () => {}, connection: { jit: 'off', plan_cache_mode: 'force_custom_plan' } });
     const { url: tcpUrl, path: socket } = socketOf(url);
     const db = drizzlePg(preparing(client), { schema }) as unknown as Db;

@@ -1,4 +1,5 @@
 import type { Person } from './stages/identify.js';
+import type { ValidRegistration } from './validate/registration.js';
 
 /**
  * Registrations this process has just stored, handed to its own identify stage so that stage need not
@@ -20,6 +21,11 @@ export interface Handed {
   villageCode: string;
   serviceCode: string;
   person: Person;
+}
+
+/** The entry of a registration just stored: `version` is the xmin its insert returned. */
+export function handedRegistration(version: string, villageCode: string, value: ValidRegistration): Handed {
+  return { version, villageCode, serviceCode: value.service.code, person: value.applicant };
 }
 
 export const HANDOFF_CAP = 50_000;

@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { sql } from 'drizzle-orm';
 import { rows } from '../../src/db/client.js';
 import { acceptHandoff, handedCount, handOff, HANDOFF_CAP, HANDOFF_MAX_AGE_MS, stopHandoff, takeHanded, type Handed } from '../../src/pipeline/handoff.js';
@@ -37,7 +37,7 @@ t.test('entries are kept only where the pipeline runs, taken once, and bounded',
   t.equal(handedCount(db), 0, 'forgotten when the workers stop');
 });
 
-async function push(th: TestHub, key: string, list: object[]): Promise<number[]> {
+async function push(t: Test, th: TestHub, key: string, list: object[]): Promise<number[]> {
   const res = await fetch(`${th.url}/v1/registrations`, {
     method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ registrations: list }),
   });
@@ -59,10 +59,10 @@ t.test('identify takes handed registrations as stored, and reads again the ones 
   acceptHandoff(db);
   t.teardown(() => stopHandoff(db));
   const key = await th.key('village', { villageCode: PANARAGAN });
-  const ids = await push(th, key, Array.from({ length: 6 }, (_, i) => registration(i)));
+  const ids = await push(t, th, key, Array.from({ length: 6 }, (_, i) => registration(i)));
   t.equal(handedCount(db), 6, 'every new registration handed over');
   // Pushed again with the same externalId: a duplicate, nothing new handed.
-  await push(th, key, [registration(0)]);
+  await push(t, th, key, [registration(0)]);
   t.equal(handedCount(db), 6);
 
   // Record 1 changes in Postgres after it was handed (its row version changes).
@@ -108,7 +108,7 @@ t.test('through the hub: identities and routes are the same with or without hand
     if (!handoff) stopHandoff(db);
     const key = await th.key('village', { villageCode: PANARAGAN });
     let accepted = 0;
-    for (let from = 0; from < 800; from += 400) accepted += (await push(th, key, list.slice(from, from + 400))).filter(Boolean).length;
+    for (let from = 0; from < 800; from += 400) accepted += (await push(t, th, key, list.slice(from, from + 400))).filter(Boolean).length;
     // Single pushes go through the group commit, which hands over too.
     for (const one of list.slice(800)) {
       const res = await fetch(`${th.url}/v1/registrations`, {

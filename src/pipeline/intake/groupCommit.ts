@@ -6,7 +6,7 @@ import { bodyJson } from './storable.js';
 import { acceptedAnswer, storeRegistrations, type StoredRegistrations } from './registrations.js';
 import type { ValidRegistration } from '../validate/registration.js';
 import type { RecordError } from '../validate/recordError.js';
-import type { Handed } from '../handoff.js';
+import { handedRegistration, type Handed } from '../handoff.js';
 
 /** One registration pushed alone (`POST /v1/registrations` with one object), already validated. */
 export interface SinglePush {
@@ -178,7 +178,7 @@ export async function storeSinglePushes(db: Queryable, pushes: readonly SinglePu
     return {
       response: { submissionId: r.id, records: [acceptedAnswer(p.value.externalId, r.rid!, r.fresh, p.warnings)] },
       newIds: r.fresh ? [r.rid!] : [],
-      handed: r.fresh ? [[r.rid!, { version: r.version!, villageCode: p.villageCode, serviceCode: p.value.service.code, person: p.value.applicant }]] : [],
+      handed: r.fresh ? [[r.rid!, handedRegistration(r.version!, p.villageCode, p.value)]] : [],
     };
   });
 }

@@ -6,7 +6,7 @@ import { bodyJson, storableJson } from './storable.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { RegistrationCheck } from '../validate/registration.js';
 import type { RecordError } from '../validate/recordError.js';
-import type { Handed } from '../handoff.js';
+import { handedRegistration, type Handed } from '../handoff.js';
 
 export interface RegistrationAnswer {
   externalId: string | null;
@@ -102,14 +102,10 @@ export async function storeRegistrations(tx: Tx, s: RegistrationSubmission): Pro
       from ${jsonRecordset(validRows(checks), 'u(ext text, svc text, sub timestamptz, app jsonb, det jsonb, warn jsonb)')}
       ${onConflict}
       returning id, external_id, xmin::text as version`);
-    const versions = new Map<string, string>();
+    const byExternalId = new Map(valid.map((v) => [v.externalId, v]));
     for (const r of inserted) {
       fresh.set(r.external_id, r.id);
-      versions.set(r.external_id, r.version);
-    }
-    for (const v of valid) {
-      const id = fresh.get(v.externalId);
-      if (id !== undefined) handed.push([id, { version: versions.get(v.externalId)!, villageCode: s.villageCode, serviceCode: v.service.code, person: v.applicant }]);
+      handed.push([r.id, handedRegistration(r.version, s.villageCode, byExternalId.get(r.external_id)!)]);
     }
     const dup = valid.filter((v) => !fresh.has(v.externalId)).map((v) => v.externalId);
     if (dup.length) {
