@@ -54,6 +54,55 @@ t.test('a batch read ahead identifies each record as it is under the lock, once'
   t.same(await identifyStage(ctx, [more.records[0]!.id!], 'resident', resolver, Promise.reject(new Error('read failed'))), [], 'already identified');
 });
 
+// A batch's records are read while the batch before runs its engine. Warming them then took the thread
+// from that engine; the batch before warms them while it waits on Postgres, and a batch whose read came
+// late warms its own while it takes the lock: each record once, before its engine starts.
+t.test('records read ahead are warmed while a batch waits on Postgres, each once, before their engine starts', async (t) => {
+  const th = await startTestHub(t, { workers: false });
+  const { ctx } = th.hub;
+  const db = th.hub.database.db;
+  const page = async (from: number) => (await ingestResidents(ctx, Array.from({ length: 30 }, (_, k) => {
+    const a = applicant(from + k);
+    return { localId: `w-${from + k}`, villageCode: PANARAGAN, fullName: a.fullName, nik: a.nik, kk: a.kk, sex: a.sex === 'M' ? '1' : '2', birthDate: a.birthDate };
+  }), { channel: 'push', allowedVillages: null })).records.map((r) => r.id!);
+  const [first, second, third] = [await page(0), await page(100), await page(200)];
+  const seen: IdentityInput[] = [];
+  const warmed: IdentityInput[] = [];
+  const events: string[] = [];
+  const watched = watchedResolver(new EngineResolver(), seen, warmed);
+  const resolver = {
+    ...watched,
+    warm: (inputs: IdentityInput[]) => { events.push(`warm ${inputs.length}`); watched.warm!(inputs); },
+    resolve: (...args: Parameters<typeof watched.resolve>) => { events.push(`resolve ${args[1].length}`); return watched.resolve(...args); },
+  };
+  await identifyStage(ctx, first, 'resident', resolver);
+
+  const ahead = await readAhead(db, second, 'resident', resolver);
+  t.equal(warmed.length, 0, 'nothing warmed as the read returns: the running batch would pay for it');
+  events.length = 0;
+  await identifyStage(ctx, third, 'resident', resolver);
+  t.same(events, ['warm 30', 'resolve 30'], 'the next batch warmed during this batch\'s first wait on Postgres');
+  t.same(warmed, [...ahead.records.values()].map((r) => r.input), 'the records as read ahead');
+
+  events.length = 0;
+  warmed.length = 0;
+  seen.length = 0;
+  t.same(await identifyStage(ctx, second, 'resident', resolver, Promise.resolve(ahead)), second);
+  t.same(events, ['resolve 30'], 'not warmed again');
+  const asRead = [...ahead.records.values()].map((r) => r.input);
+  t.ok(seen.length === asRead.length && seen.every((input, i) => input === asRead[i]), 'the engine gets the objects warmed');
+
+  // A read that came after the batch before: the batch warms its own records while it takes the lock.
+  const late = await page(300);
+  const lateAhead = await readAhead(db, late, 'resident', resolver);
+  events.length = 0;
+  t.same(await identifyStage(ctx, late, 'resident', resolver, Promise.resolve(lateAhead)), late);
+  t.same(events, ['warm 30', 'resolve 30'], 'warmed once, before its engine starts');
+  const [c] = await rows<{ citizens: number; waiting: number }>(db, sql`
+    select (select count(*)::int from citizens) as citizens, (select count(*)::int from resident_records where status <> 'identified') as waiting`);
+  t.same(c, { citizens: 120, waiting: 0 }, 'every record identified, one citizen each');
+});
+
 t.test('through the hub: a backlog is identified in batches read ahead, each record once, each person one citizen', async (t) => {
   const th = await startTestHub(t, { workers: false });
   const people = 3000;

@@ -164,8 +164,49 @@ export async function readAhead(db: Db, ids: number[], kind: RecordKind, resolve
     const found = await rows<FoundRow & { version: string }>(db, waitingRecords(kind, rest, sql`${SOURCES[kind].columns}, xmin::text as version`, false));
     for (const { version, ...row } of found) records.set(row.id, { row, input: inputOf(kind, row), version });
   }
-  resolver.warm?.([...records.values()].map((r) => r.input));
-  return { kind, records };
+  const ahead = { kind, records };
+  if (resolver.warm) {
+    const pending = unwarmed.get(resolver) ?? [];
+    pending.push({ ahead, inputs: [...records.values()].map((r) => r.input), at: 0 });
+    unwarmed.set(resolver, pending);
+  }
+  return ahead;
+}
+
+/**
+ * Batches read ahead and not yet (wholly) warmed, per resolver, oldest first. A read returns while the
+ * batch before runs its engine; warmed then, it took the thread from that engine, while the batch
+ * left it idle each time it waited on Postgres (its lock, its last writes, its golden records). The
+ * running batch warms them a chunk at a time during those waits (warmingWhile); whatever of its own
+ * records is still cold when its engine starts, resolve prepares.
+ */
+const unwarmed = new WeakMap<Resolver, { ahead: ReadAhead; inputs: IdentityInput[]; at: number }[]>();
+
+/** Records warmed between two looks at the awaited statement (about half a millisecond of work). */
+const WARM_CHUNK = 64;
+
+/** Awaits `p`; until it settles, warms read-ahead records a chunk at a time. */
+async function warmingWhile<T>(resolver: Resolver, p: Promise<T>): Promise<T> {
+  const pending = unwarmed.get(resolver);
+  if (pending?.length) {
+    let settled = false;
+    const done = () => { settled = true; };
+    p.then(done, done);
+    while (!settled && pending.length) {
+      const next = pending[0]!;
+      resolver.warm?.(next.inputs.slice(next.at, (next.at += WARM_CHUNK)));
+      if (next.at >= next.inputs.length) pending.shift();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+  return p;
+}
+
+/** A batch's own records leave the list when its engine starts: warming them after would be wasted. */
+function forgetUnwarmed(resolver: Resolver, ahead: ReadAhead | undefined): void {
+  const pending = unwarmed.get(resolver);
+  const at = pending?.findIndex((u) => u.ahead === ahead) ?? -1;
+  if (at >= 0) pending!.splice(at, 1);
 }
 
 /** The records this process stored and handed to identify (handOff), as if read ahead; none for residents. */
@@ -233,8 +274,9 @@ export async function identifyStage(
   } | null = null;
   try {
     done = await ctx.db.transaction(async (tx) => {
-      await lockIdentify(tx);
-      const found = await lockRecords(tx, ids, kind, read);
+      await warmingWhile(resolver, lockIdentify(tx));
+      forgetUnwarmed(resolver, read);
+      const found = await warmingWhile(resolver, lockRecords(tx, ids, kind, read));
       if (found.length === 0) return null;
       const inputs = found.map((f) => f.input);
       const villageOf = new Map(inputs.map((i) => [i.recordId, i.person.villageCode ?? i.villageCode]));
@@ -320,7 +362,7 @@ export async function identifyStage(
       try {
         resolved = await resolver.resolve(tx, inputs, write);
         if (written < resolved.decisions.length) await write(resolved.decisions.slice(written), resolved.newCitizens);
-        await Promise.all(writing);
+        await warmingWhile(resolver, Promise.all(writing));
       } catch (err) {
         // A failed slice fails what follows it ("transaction is aborted"): the first failure is the cause.
         const failed = (await Promise.allSettled(writing)).find((r) => r.status === 'rejected');
@@ -360,8 +402,8 @@ export async function identifyStage(
       // A citizen that gained a record gets its golden record again: the consistent NIK, the newest
       // address. That includes a citizen this batch created and matched again later in the batch (a
       // mover listed by two villages in one first load): its row was written from its first record alone.
-      await refreshGoldenRecords(tx, [...decisions.filter((d) => d.outcome === 'match').map(citizenOf), ...survivors]);
-      const [mark] = await rows<{ max: number }>(tx, sql`select coalesce(max(id), 0)::int as max from citizen_records`);
+      await warmingWhile(resolver, refreshGoldenRecords(tx, [...decisions.filter((d) => d.outcome === 'match').map(citizenOf), ...survivors]));
+      const [mark] = await warmingWhile(resolver, rows<{ max: number }>(tx, sql`select coalesce(max(id), 0)::int as max from citizen_records`));
       return { decisions, newIds, inputs, watermark: mark!.max, released, routed, unrouted };
     });
   } catch (err) {
