@@ -41,6 +41,13 @@ export function stripTitles(raw: string): string {
   return stripTitlesOf(raw, null);
 }
 
+/** Words of a plain name (letters and single spaces). */
+function wordCount(plain: string): number {
+  let n = 1;
+  for (let i = 0; i < plain.length; i++) if (plain.charCodeAt(i) === 32) n++;
+  return n;
+}
+
 /** Tokens plus patronym words. */
 function partCount(p: ReturnType<typeof nameParts>): number {
   return p.tokens.length + (p.patronym ? p.patronym.split(' ').length : 0);
@@ -48,6 +55,8 @@ function partCount(p: ReturnType<typeof nameParts>): number {
 
 /** stripTitles, given nameParts(raw) when the caller has it (the canonical form when raw is written plainly). */
 function stripTitlesOf(raw: string, partsOfRaw: ReturnType<typeof nameParts> | null): string {
+  // The common case without splitting: letters and single spaces, a part per word.
+  if (partsOfRaw !== null && isPlainName(raw) && partCount(partsOfRaw) === wordCount(raw)) return raw;
   const words = raw.trim().split(/\s+/).filter((w) => w.length > 0);
   if (words.length === 0) return raw.trim();
   // One word is kept whatever it is: no canonical form to compare with.
