@@ -92,12 +92,7 @@ export class EngineResolver implements Resolver {
 
   /** Records linked after the watermark, added to the index (a new one sized for them when `fresh`). */
   private async load(tx: Tx, after: number, fresh = false): Promise<void> {
-    await this.addLinked(tx, await this.linkedSince(tx, after), fresh);
-  }
-
-  /** The records linked after `after`, each with its person, in link order. */
-  private linkedSince(tx: Tx, after: number): Promise<LinkedRow[]> {
-    return rows<LinkedRow>(tx, sql`
+    const linked = await rows<LinkedRow>(tx, sql`
       select cr.id as crid, cr.citizen_id, cr.record_kind, cr.record_id,
         case when cr.record_kind = 'registration' then r.applicant
              else jsonb_build_object('nik', rr.nik, 'kk', rr.kk, 'fullName', rr.full_name, 'sex', rr.sex,
@@ -113,9 +108,6 @@ export class EngineResolver implements Resolver {
           left join lateral (select * from registrations x where cr.record_kind = 'registration' and x.id = cr.record_id limit 1) r on true
           left join lateral (select * from resident_records x where cr.record_kind = 'resident' and x.id = cr.record_id limit 1) rr on true`}
       order by cr.id`);
-  }
-
-  private async addLinked(tx: Tx, linked: LinkedRow[], fresh: boolean): Promise<void> {
     if (fresh) {
       // The newest learned m and u (identity_parameter_sets), over the configured values.
       const params = await currentIdentityParameters(tx);
@@ -145,15 +137,11 @@ export class EngineResolver implements Resolver {
     this.stats.fullLoads++;
   }
 
-  /** The moves made since the last batch, in order. */
-  private movesSince(tx: Tx): Promise<MovedRow[]> {
-    return rows<MovedRow>(tx, sql`
+  /** Replays the moves made since the last batch; false when one cannot be placed (the index must be rebuilt). */
+  private async applyMoves(tx: Tx): Promise<boolean> {
+    const moved = await rows<MovedRow>(tx, sql`
       select citizen_id, moved_from, record_kind, record_id, moved_seq::text as seq
       from citizen_records where moved_seq > ${this.movesWatermark} order by moved_seq`);
-  }
-
-  /** Replays the moves made since the last batch; false when one cannot be placed (the index must be rebuilt). */
-  private async applyMoves(tx: Tx, moved: MovedRow[]): Promise<boolean> {
     if (moved.length === 0) return true;
     const involved = new Set<string>();
     for (const m of moved) involved.add(String(m.moved_from)).add(String(m.citizen_id));
@@ -240,38 +228,18 @@ export class EngineResolver implements Resolver {
     // A build outside the lock in progress fills this.index as it goes: wait for it whole.
     if (this.building) await this.building.catch(() => undefined);
     if (!this.index) return this.fullLoad(tx);
-    // The three reads go out together (one round trip, not three: under single pushes a batch is a
-    // few records and its round trips are most of its cost); records and moves are used only when
-    // the parameters are still the index's. Statements run in order, so a failure of the first
-    // fails the others: each is awaited in turn, and the first failure is the one thrown.
-    const params = currentIdentityParametersId(tx);
-    const linked = this.linkedSince(tx, this.watermark);
-    const moved = this.movesSince(tx);
-    linked.catch(() => undefined);
-    moved.catch(() => undefined);
     // Parameters re-estimated since the index was built: rebuild with them.
-    if ((await params) !== this.paramsId) {
-      await Promise.allSettled([linked, moved]);
-      return this.fullLoad(tx);
-    }
-    await this.addLinked(tx, await linked, false);
-    if (!(await this.applyMoves(tx, await moved))) await this.fullLoad(tx);
+    if ((await currentIdentityParametersId(tx)) !== this.paramsId) return this.fullLoad(tx);
+    await this.load(tx, this.watermark);
+    if (!(await this.applyMoves(tx))) await this.fullLoad(tx);
   }
 
   async resolve(tx: Tx, inputs: IdentityInput[], decided?: DecidedSlice) {
-    const kind = inputs[0]?.kind ?? 'registration';
-    // Follows merges: a candidate rejected before it was merged stays rejected as its survivor. Sent
-    // with the refresh's reads (it needs nothing from them), awaited after them.
-    const rejecting = rejectedCandidates(tx, kind, inputs.map((i) => i.recordId));
-    rejecting.catch(() => undefined);
-    try {
-      await this.refresh(tx);
-    } catch (err) {
-      // Sent first, its failure failed the reads after it: that is the cause.
-      throw await rejecting.then(() => err, (first: unknown) => first);
-    }
-    const rejected = await rejecting;
+    await this.refresh(tx);
     const index = this.index!;
+    const kind = inputs[0]?.kind ?? 'registration';
+    // Follows merges: a candidate rejected before it was merged stays rejected as its survivor.
+    const rejected = await rejectedCandidates(tx, kind, inputs.map((i) => i.recordId));
     const newCitizens = new Map<number, Person>();
     const refOf = (cid: string): CitizenRef => (cid.startsWith(TEMP) ? { newKey: Number(cid.slice(TEMP.length)) } : Number(cid));
     const fresh = (input: IdentityInput): string => {

@@ -274,14 +274,9 @@ export async function identifyStage(
   } | null = null;
   try {
     done = await ctx.db.transaction(async (tx) => {
-      // Sent together (one round trip): the records are locked once the lock is held, statements run in
-      // order. A failed lock fails the second, whose rejection is then only the first's consequence.
-      const locking = lockIdentify(tx);
-      const locked = lockRecords(tx, ids, kind, read);
-      locked.catch(() => undefined);
-      await warmingWhile(resolver, locking);
+      await warmingWhile(resolver, lockIdentify(tx));
       forgetUnwarmed(resolver, read);
-      const found = await warmingWhile(resolver, locked);
+      const found = await warmingWhile(resolver, lockRecords(tx, ids, kind, read));
       if (found.length === 0) return null;
       const inputs = found.map((f) => f.input);
       const villageOf = new Map(inputs.map((i) => [i.recordId, i.person.villageCode ?? i.villageCode]));
@@ -374,14 +369,9 @@ export async function identifyStage(
         throw failed ? (failed as PromiseRejectedResult).reason : err;
       }
       const { decisions } = resolved;
-      // Every link of the batch is written, and nothing below adds one (cases, joins and golden records
-      // update): the watermark is read now, sent with the cases, both awaited at the end.
-      const pending: Promise<unknown>[] = [];
-      const marking = rows<{ max: number }>(tx, sql`select coalesce(max(id), 0)::int as max from citizen_records`);
-      pending.push(marking);
       const possible = decisions.filter((d) => d.candidateCitizen !== undefined && idOf(d.candidateCitizen) !== citizenOf(d));
       if (possible.length) {
-        pending.push(rows(tx, sql`
+        await tx.execute(sql`
           insert into review_cases (kecamatan_code, record_kind, record_id, citizen_id, candidate_citizen_id, score, evidence)
           select left(u.village, 6), ${kind}, u.rec, u.citizen, u.candidate, u.score, u.evidence
           from ${jsonRecordset(possible.map((d) => ({
@@ -392,36 +382,28 @@ export async function identifyStage(
           -- of the open-pair index: one condition with OR would compare every open case with every row).
           where not exists (select 1 from review_cases o where o.status = 'open' and o.citizen_id = u.citizen and o.candidate_citizen_id = u.candidate)
             and not exists (select 1 from review_cases o where o.status = 'open' and o.citizen_id = u.candidate and o.candidate_citizen_id = u.citizen)
-          on conflict (record_kind, record_id, candidate_citizen_id) do nothing`));
+          on conflict (record_kind, record_id, candidate_citizen_id) do nothing`);
       }
-      for (const p of pending) p.catch(() => undefined);
       // Two citizens of one person joined, after every record of the batch is written (a record
       // decided earlier in the batch may name the citizen that goes).
       const survivors: number[] = [];
       const released: number[] = [];
-      try {
-        for (const d of decisions) {
-          for (const j of d.joins ?? []) {
-            const joined = await joinCitizens(tx, {
-              kind, recordId: d.recordId, village: villageOf.get(d.recordId)!, into: citizenOf(d), from: idOf(j.citizen), score: j.score, evidence: j.evidence,
-            });
-            if (joined) {
-              survivors.push(joined.into);
-              released.push(...joined.released);
-            }
+      for (const d of decisions) {
+        for (const j of d.joins ?? []) {
+          const joined = await joinCitizens(tx, {
+            kind, recordId: d.recordId, village: villageOf.get(d.recordId)!, into: citizenOf(d), from: idOf(j.citizen), score: j.score, evidence: j.evidence,
+          });
+          if (joined) {
+            survivors.push(joined.into);
+            released.push(...joined.released);
           }
         }
-        // A citizen that gained a record gets its golden record again: the consistent NIK, the newest
-        // address. That includes a citizen this batch created and matched again later in the batch (a
-        // mover listed by two villages in one first load): its row was written from its first record alone.
-        await warmingWhile(resolver, refreshGoldenRecords(tx, [...decisions.filter((d) => d.outcome === 'match').map(citizenOf), ...survivors]));
-        await Promise.all(pending);
-      } catch (err) {
-        // A failure of a statement sent above fails those after it: that is the cause.
-        const failed = (await Promise.allSettled(pending)).find((r) => r.status === 'rejected');
-        throw failed ? (failed as PromiseRejectedResult).reason : err;
       }
-      const [mark] = await marking;
+      // A citizen that gained a record gets its golden record again: the consistent NIK, the newest
+      // address. That includes a citizen this batch created and matched again later in the batch (a
+      // mover listed by two villages in one first load): its row was written from its first record alone.
+      await warmingWhile(resolver, refreshGoldenRecords(tx, [...decisions.filter((d) => d.outcome === 'match').map(citizenOf), ...survivors]));
+      const [mark] = await warmingWhile(resolver, rows<{ max: number }>(tx, sql`select coalesce(max(id), 0)::int as max from citizen_records`));
       return { decisions, newIds, inputs, watermark: mark!.max, released, routed, unrouted };
     });
   } catch (err) {
