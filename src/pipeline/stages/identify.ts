@@ -74,9 +74,11 @@ export interface Resolver {
   /** Called before a batch takes the identify lock: slow preparation (loading an index) goes here. */
   prepare?(db: Db): Promise<void>;
   /**
-   * Called with a batch's records read ahead, while the batch before it still runs: work on a record
-   * that needs neither the lock nor the index (normalizing it) goes here, keyed by the input object,
-   * which `resolve` receives again unless the record changed in between.
+   * Called with a batch's records ahead of its `resolve`, a chunk at a time while the batch before it
+   * waits on Postgres (or all at once for records handed over by intake): work on a record that needs
+   * neither the lock nor the index (normalizing it) goes here, keyed by the input object, which
+   * `resolve` receives again unless the record changed in between. Some records may reach `resolve`
+   * without it: resolve must not depend on it.
    */
   warm?(inputs: IdentityInput[]): void;
 }
