@@ -194,6 +194,7 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
       throw new HubError(409, 'IDEMPOTENCY_IN_PROGRESS', { id: 'Kiriman dengan Idempotency-Key ini sedang diproses; coba lagi sebentar.', en: 'A request with this Idempotency-Key is still being processed; retry shortly.' },
         'Idempotency-Key', undefined, { 'Retry-After': '1' });
     }
+    noteBulkWrite(db, 'inbox', 1, deps.ctx.log);
     await enqueueNew(newIds, submission.submissionId, handed);
     return reply.code(202).send(submission);
   });

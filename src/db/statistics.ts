@@ -14,8 +14,16 @@ import type { Logger } from '../runtime/logger.js';
  * few: the planner scales the analyzed row density by the table's current size in pages. So a table
  * is analyzed again when it may have doubled (at half its size, `npm run bench` ran 29 ANALYZEs per
  * 100,000 registrations, 8% of Postgres' CPU; at its size, 22).
+ *
+ * The first comes early because plans are cached: postgres.js prepares every statement, Postgres keeps
+ * a generic plan after five runs, and only an ANALYZE (or DDL) makes it plan again. A plan made while a
+ * table was nearly empty scans it whole on every run until then: with the first ANALYZE at 10,000
+ * rows, the group commit's lookup of known externalIds read every registration for each single push
+ * of a new hub's first 10,000 (`bench:push --rate 1000 --seconds 20`: 12.9 million registration rows
+ * read by sequential scans, and 2.1 million of citizen_records; at 500, 0.43 million and 656). The
+ * ANALYZEs this adds are of tables below 10,000 rows: milliseconds each.
  */
-export const ANALYZE_AFTER = 10_000;
+export const ANALYZE_AFTER = 500;
 
 /** Tables the pipeline writes in bulk and reads by key; analyzed when a process starts and they never were. */
 export const HOT_TABLES = ['inbox', 'registrations', 'resident_records', 'citizens', 'citizen_records', 'deliveries', 'quarantine', 'review_cases'] as const;

@@ -6,7 +6,7 @@ import { identifyStage } from '../../src/pipeline/stages/identify.js';
 import { EngineResolver } from '../../src/pipeline/stages/engineResolver.js';
 import { ANALYZE_AFTER, ANALYZE_STATISTICS_TARGET, analyzeDue, noteBulkWrite, statisticsSettled } from '../../src/db/statistics.js';
 import { startTestHub } from '../helpers/hub.js';
-import { applicant, PANARAGAN } from '../helpers/fixtures.js';
+import { applicant, MULYA_JAYA_05, PANARAGAN } from '../helpers/fixtures.js';
 
 async function plan(db: Parameters<typeof rows>[0], query: string): Promise<string> {
   const [r] = await rows<{ 'QUERY PLAN': unknown }>(db, sql.raw(`explain (format json) ${query}`));
@@ -39,7 +39,7 @@ t.test('after a bulk load into never-analyzed tables the key lookups stay index 
   // Unanalyzed, Postgres guesses a third of the table moved (thousands of rows) and plans for that.
   t.ok(Number(/"Plan Rows":(\d+)/.exec(moves)?.[1]) < 100, `estimated rows from real statistics (${/"Plan Rows":(\d+)/.exec(moves)?.[1]})`);
   const [after] = await rows<{ reltuples: number }>(db, sql`select reltuples from pg_class where relname = 'citizen_records'`);
-  t.ok((after?.reltuples ?? 0) >= 10_000, 'citizen_records analyzed after the load');
+  t.ok((after?.reltuples ?? 0) >= 5_000, `citizen_records analyzed within a doubling of its 10,000 rows (${after?.reltuples})`);
   // The hub's own ANALYZE samples at its lower target: a histogram of at most target + 1 bounds.
   const [hist] = await rows<{ n: number }>(db, sql`
     select array_length(histogram_bounds::text::text[], 1) as n from pg_stats where tablename = 'citizen_records' and attname = 'record_id'`);
@@ -92,14 +92,15 @@ t.test('an ANALYZE leaves free text (names, places, addresses) out of residents\
   t.same(of('citizens').filter((c) => ['full_name', 'birth_place', 'mother_name', 'address'].includes(c)), [], 'no statistics of citizens\' free text');
 });
 
-t.test('a table is analyzed again after 10,000 rows or its size, whichever is more', async (t) => {
-  t.notOk(analyzeDue(9_999, 0));
-  t.ok(analyzeDue(10_000, 0));
+t.test(`a table is analyzed again after ${ANALYZE_AFTER} rows or its size, whichever is more`, async (t) => {
+  t.equal(ANALYZE_AFTER, 500);
+  t.notOk(analyzeDue(499, 0));
+  t.ok(analyzeDue(500, 0));
   t.notOk(analyzeDue(10_000, 20_000));
   t.ok(analyzeDue(20_000, 20_000));
   t.notOk(analyzeDue(99_999, 100_000));
   t.ok(analyzeDue(100_000, 100_000));
-  // From empty to 250,000 rows in batches of 1,000: a handful of ANALYZEs, not twenty.
+  // From empty to 250,000 rows in batches of 1,000: one ANALYZE per doubling, not one per 10,000 rows.
   let size = 0;
   let written = 0;
   let runs = 0;
@@ -107,7 +108,36 @@ t.test('a table is analyzed again after 10,000 rows or its size, whichever is mo
     written += 1000;
     if (analyzeDue(written, size)) { size += written; written = 0; runs++; }
   }
-  t.ok(runs <= 6, `${runs} ANALYZEs`);
+  t.ok(runs <= 9, `${runs} ANALYZEs`);
+});
+
+// Statements keep their plan (postgres.js prepares them; Postgres keeps a generic plan) until a table
+// they read is analyzed: a new hub's tables must be analyzed while small, or a plan made on an empty
+// table scans it whole for every push until the first ANALYZE.
+t.test('single pushes into a new hub: registrations and inbox are analyzed within their first thousand rows', async (t) => {
+  const th = await startTestHub(t, { workers: false });
+  const db = th.hub.database.db;
+  // Two villages' keys: 600 pushes of one key in a minute would meet its rate limit.
+  const keys = [await th.key('village', { villageCode: PANARAGAN }), await th.key('village', { villageCode: MULYA_JAYA_05 })];
+  const reltuples = async () => Object.fromEntries((await rows<{ relname: string; n: number }>(db, sql`
+    select relname, reltuples::int as n from pg_class where relname in ('registrations', 'inbox') and relkind = 'r'`)).map((r) => [r.relname, r.n]));
+  t.same(await reltuples(), { registrations: -1, inbox: -1 }, 'both start never analyzed');
+  for (let wave = 0; wave < 20; wave++) {
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => fetch(`${th.url}/v1/registrations`, {
+      method: 'POST', headers: { authorization: `Bearer ${keys[i % 2]}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ externalId: `an-${wave}-${i}`, service: 'KTP_EL_BARU', applicant: applicant(2000 + wave * 50 + i) }),
+    })));
+    t.ok(answers.every((a) => a.status === 202), `wave ${wave} accepted`);
+  }
+  await statisticsSettled(db);
+  const n = await reltuples();
+  t.ok(n.registrations! >= ANALYZE_AFTER, `registrations analyzed (${n.registrations} rows)`);
+  t.ok(n.inbox! >= ANALYZE_AFTER, `inbox analyzed (${n.inbox} rows)`);
+  // Planned afresh from those statistics, the group commit's lookups are by index.
+  const known = await plan(db, `select id from registrations r where r.village_code = '${PANARAGAN}'::char(10) and r.external_id = 'an-3-3'`);
+  t.notMatch(known, /"Node Type":"Seq Scan"/, 'a known externalId: no scan of registrations');
+  const idem = await plan(db, `select 1 from inbox i where i.api_key_id = 1 and i.idempotency_key = 'k'`);
+  t.notMatch(idem, /"Node Type":"Seq Scan"/, 'an Idempotency-Key: no scan of inbox');
 });
 
 t.test('a hub closing while its background ANALYZE runs waits for it: the ANALYZE completes and nothing fails', async (t) => {

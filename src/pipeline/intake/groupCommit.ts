@@ -7,6 +7,7 @@ import { acceptedAnswer, storeRegistrations, type StoredRegistrations } from './
 import type { ValidRegistration } from '../validate/registration.js';
 import type { RecordError } from '../validate/recordError.js';
 import { handedRegistration, type Handed } from '../handoff.js';
+import { noteBulkWrite } from '../../db/statistics.js';
 
 /** One registration pushed alone (`POST /v1/registrations` with one object), already validated. */
 export interface SinglePush {
@@ -97,6 +98,8 @@ export class SinglePushCommitter {
     // Answered once committed; the identify job is enqueued after (its slot still held, so enqueues
     // cannot pile up). A failed enqueue is the recovery sweep's, as in the route: the records are in Postgres.
     group.forEach((w, i) => w.resolve(results[i]!));
+    // An inbox row per push: its Idempotency-Key lookup is planned from the table's statistics.
+    noteBulkWrite(this.db, 'inbox', group.length);
     const newIds = results.flatMap((r) => r?.newIds ?? []);
     const first = results.find((r) => r !== null)?.response.submissionId ?? 0;
     await this.committed(newIds, first, results.flatMap((r) => r?.handed ?? [])).catch(() => undefined);

@@ -240,6 +240,7 @@ export async function ingestResidents(ctx: PipelineContext, inputs: ResidentInpu
   });
   const { toIdentify, ...out } = result;
   noteBulkWrite(ctx.db, 'resident_records', out.created + out.updated, ctx.log);
+  noteBulkWrite(ctx.db, 'inbox', 1, ctx.log);
   try {
     await ctx.queues.enqueue('identify', toIdentify, `in${out.inboxId}`, 'resident');
   } catch (err) {
