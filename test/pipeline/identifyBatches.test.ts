@@ -31,6 +31,18 @@ t.test('jobs that wait while a batch runs become one batch, up to the cap', asyn
   t.same(b.stats, { batches: 3, jobs: 8, retriedAlone: 0, readAhead: 0 });
 });
 
+t.test('a record named by two waiting jobs is in their batch once', async (t) => {
+  const s = recordingStage();
+  const b = new IdentifyBatcher(s.run, 10);
+  const first = b.submit('registration', [1]);
+  const rest = [b.submit('registration', [2, 3]), b.submit('registration', [3, 4])];
+  t.same(b.holding('registration').sort(), [1, 2, 3, 3, 4], 'held: the running batch and the waiting jobs');
+  s.release();
+  await Promise.all([first, ...rest]);
+  t.same(s.batches.map((x) => x.ids), [[1], [2, 3, 4]]);
+  t.same(b.holding('registration'), [], 'nothing held once done');
+});
+
 t.test('a job larger than the cap still runs, alone', async (t) => {
   const s = recordingStage();
   const b = new IdentifyBatcher(s.run, 3);
@@ -62,15 +74,16 @@ t.test('a record that fails its batch fails only its own job, and its job then r
   await first;
   const settled = await Promise.allSettled(jobs);
   t.same(settled.map((x) => x.status), ['fulfilled', 'rejected', 'fulfilled'], 'only the job holding record 3 fails');
-  t.same(s.batches.slice(1).map((x) => x.ids), [[2, 3, 4, 5], [2], [3, 4], [5]], 'the shared batch, then each job alone');
+  t.same(s.batches.slice(1).map((x) => x.ids), [[2, 3, 4, 5], [2], [3, 4], [3], [4], [5]],
+    'the shared batch, then each job alone, the failing one halved until record 3 is alone');
 
   // Its retry (BullMQ's or the sweep's) runs alone: the jobs beside it are not spoiled again.
   const again = [b.submit('registration', [6]), b.submit('registration', [3, 4]), b.submit('registration', [7])];
   const results = await Promise.allSettled(again);
   t.same(results.map((x) => x.status), ['fulfilled', 'rejected', 'fulfilled']);
-  const later = s.batches.slice(5).map((x) => x.ids);
-  t.same(later.filter((ids) => ids.includes(3)), [[3, 4]], 'record 3 never again in a shared batch');
-  t.same(later.flat().sort(), [3, 4, 6, 7], 'and the others ran');
+  const later = s.batches.slice(7).map((x) => x.ids);
+  t.same(later.filter((ids) => ids.includes(3)), [[3, 4], [3]], 'record 3 never again in a shared batch');
+  t.same(later.filter((ids) => !ids.includes(3)).flat().sort(), [4, 6, 7], 'and the others ran');
 });
 
 t.test('closing: the batch in progress finishes, the jobs still waiting are handed back unrun', async (t) => {

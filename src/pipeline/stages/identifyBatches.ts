@@ -35,14 +35,17 @@ interface Waiter {
  * turn, and one batch takes the records of all waiting jobs of a kind (up to the cap); a job ends when
  * the batch holding its records committed, so BullMQ's retries and the recovery sweep work as before.
  *
- * A batch that fails is retried job by job, so a record that always fails fails only its own job; its
- * records are then suspect and their job runs alone until it succeeds, never again spoiling a shared
- * batch. Jobs carry ids only; the records are read from Postgres by the batch (nothing else changes).
+ * A batch that fails is retried job by job, and a job that fails alone is halved until each failing
+ * record is alone, so a record that always fails holds back only itself (its job fails, the rest of
+ * its records are identified); the failing records are then suspect and their job runs alone until it
+ * succeeds, never again spoiling a shared batch. Jobs carry ids only; the records are read from Postgres by the batch (nothing else changes).
  */
 export class IdentifyBatcher<A = unknown> {
   private readonly waiting: Record<RecordKind, Waiter[]> = { registration: [], resident: [] };
   /** The next batch, taken from `waiting` while one runs, its records being read ahead. */
   private next: { kind: RecordKind; taken: Waiter[]; ahead: Promise<A | undefined> } | null = null;
+  /** The batch running (its jobs, until each is done or failed). */
+  private current: { kind: RecordKind; taken: Waiter[] } | null = null;
   private draining: Promise<void> | null = null;
   private stopped = false;
   private readonly suspects = new Set<string>();
@@ -148,6 +151,15 @@ export class IdentifyBatcher<A = unknown> {
   }
 
   private async batch(kind: RecordKind, taken: Waiter[], ahead?: Promise<A | undefined>): Promise<void> {
+    this.current = { kind, taken };
+    try {
+      await this.runBatch(kind, taken, ahead);
+    } finally {
+      this.current = null;
+    }
+  }
+
+  private async runBatch(kind: RecordKind, taken: Waiter[], ahead?: Promise<A | undefined>): Promise<void> {
     const suspect = (w: Waiter) => w.ids.some((id) => this.suspects.has(`${kind}:${id}`));
     const alone = taken.filter(suspect);
     const together = taken.filter((w) => !suspect(w));
@@ -155,7 +167,9 @@ export class IdentifyBatcher<A = unknown> {
       try {
         this.stats.batches++;
         this.stats.jobs += together.length;
-        await this.run(together.flatMap((w) => w.ids), kind, ahead);
+        // One record named by two jobs (a job and the sweep's re-drive of work held in this process)
+        // must be locked and decided once.
+        await this.run([...new Set(together.flatMap((w) => w.ids))], kind, ahead);
         for (const w of together) w.resolve();
       } catch (err) {
         if (together.length === 1) {
@@ -168,15 +182,40 @@ export class IdentifyBatcher<A = unknown> {
     }
     for (const w of alone) {
       this.stats.retriedAlone++;
-      try {
-        await this.run(w.ids, kind);
-        for (const id of w.ids) this.suspects.delete(`${kind}:${id}`);
+      const failed = await this.narrow(w.ids, kind);
+      for (const id of w.ids) this.suspects.delete(`${kind}:${id}`);
+      if (failed.length === 0) {
         w.resolve();
-      } catch (err) {
-        this.markSuspect(kind, w.ids);
-        w.reject(err);
+      } else {
+        this.markSuspect(kind, failed.map((f) => f.id));
+        w.reject(failed[0]!.err);
       }
     }
+  }
+
+  /**
+   * Runs a job's records, halving what fails until each failing record is alone: the others are
+   * identified, and only the failing ones stay suspect. A group of single pushes is one job, and one
+   * record that always fails held back every record of its group, round after round of the sweep.
+   */
+  private async narrow(ids: number[], kind: RecordKind): Promise<{ id: number; err: unknown }[]> {
+    try {
+      await this.run(ids, kind);
+      return [];
+    } catch (err) {
+      if (ids.length === 1) return [{ id: ids[0]!, err }];
+      const half = Math.ceil(ids.length / 2);
+      return [...await this.narrow(ids.slice(0, half), kind), ...await this.narrow(ids.slice(half), kind)];
+    }
+  }
+
+  /** Records of a kind this batcher holds and has not finished (waiting, read ahead or in the running batch). */
+  holding(kind: RecordKind): number[] {
+    const held: number[] = [];
+    for (const w of this.waiting[kind]) held.push(...w.ids);
+    if (this.next?.kind === kind) for (const w of this.next.taken) held.push(...w.ids);
+    if (this.current?.kind === kind) for (const w of this.current.taken) held.push(...w.ids);
+    return held;
   }
 
   private markSuspect(kind: RecordKind, ids: number[]): void {
