@@ -56,14 +56,18 @@ async function liveRecords(ctx: PipelineContext, stage: Stage): Promise<Map<Reco
  * shown as failing in /metrics. Records are claimed with SKIP LOCKED and their updated_at moves, so
  * several worker processes sweeping at once never send one record twice.
  */
-export async function recoverySweep(ctx: PipelineContext, olderThanSeconds = 60, limit = 20_000): Promise<SweepResult> {
+export async function recoverySweep(
+  ctx: PipelineContext, olderThanSeconds = 60, limit = 20_000,
+  /** Records this process's identify batcher holds without a job (localIdentify): covered as a live job's. */
+  heldLocally?: (kind: RecordKind) => number[],
+): Promise<SweepResult> {
   const result: SweepResult = { redriven: 0, covered: 0, backedOff: false };
   const live = new Map<Stage, Map<RecordKind, Set<number>> | null>();
   for (const w of WAITING) {
     if (!live.has(w.stage)) live.set(w.stage, await liveRecords(ctx, w.stage));
     const covered = live.get(w.stage);
     if (!covered) { result.backedOff = true; continue; }
-    const skip = [...covered.get(w.kind)!];
+    const skip = [...covered.get(w.kind)!, ...(w.stage === 'identify' ? heldLocally?.(w.kind) ?? [] : [])];
     const table = sql.raw(w.table);
     const claimed = await rows<{ id: number }>(ctx.db, sql`
       update ${table} t set redrives = least(t.redrives + 1, 32000), updated_at = now()

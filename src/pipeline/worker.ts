@@ -10,6 +10,7 @@ import { recoverySweep } from './recovery.js';
 import { storableError } from '../runtime/safeError.js';
 import { analyzeNeverAnalyzed } from '../db/statistics.js';
 import { acceptHandoff, stopHandoff } from './handoff.js';
+import { identifyLocally, stopIdentifyingLocally } from './localIdentify.js';
 
 export interface PipelineWorkers {
   close(): Promise<void>;
@@ -47,6 +48,8 @@ export async function startWorkers(ctx: PipelineContext, connection: () => Redis
   const batcher = new IdentifyBatcher<ReadAhead>(
     (ids, kind, ahead) => identifyStage(ctx, ids, kind, resolver, ahead), IDENTIFY_BATCH_CAP, (ids, kind) => readAhead(ctx.db, ids, kind, resolver),
   );
+  // Single pushes stored by this process come straight to the batcher (localIdentify), with no job.
+  identifyLocally(ctx.db, { submit: (kind, ids) => batcher.submit(kind, ids) });
   const run: Record<Stage, (job: Job<StageJob>, token?: string) => Promise<unknown>> = {
     identify: async (job, token) => {
       if ((await batcher.submit(job.data.kind ?? 'registration', job.data.ids)) === 'done') return;
@@ -88,7 +91,7 @@ export async function startWorkers(ctx: PipelineContext, connection: () => Redis
   let pause = every;
   const sweep = async (age: number) => {
     try {
-      const r = await recoverySweep(ctx, age);
+      const r = await recoverySweep(ctx, age, undefined, (kind) => batcher.holding(kind));
       // Busy queues: sweep less often until they drain (the sweep would only read jobs that will run anyway).
       pause = r.backedOff ? Math.min(MAX_SWEEP_BACKOFF_SECONDS, pause * 2) : every;
     } catch (err) {
@@ -113,7 +116,9 @@ export async function startWorkers(ctx: PipelineContext, connection: () => Redis
       closed = true;
       if (timer) clearTimeout(timer);
       await sweeping;
-      // The workers stop taking jobs first; then the jobs the batcher still holds go back to the queue.
+      // New single pushes become jobs again; the workers stop taking jobs; then the jobs (and local
+      // submissions) the batcher still holds go back to the queue.
+      stopIdentifyingLocally(ctx.db);
       const stopping = workers.map((w) => w.close());
       await batcher.stop();
       await Promise.all(stopping);
