@@ -1,11 +1,11 @@
 import t from 'tap';
 import { sql } from 'drizzle-orm';
-import { openDatabase, rows } from '../../src/db/client.js';
-import { lockIdentify } from '../../src/pipeline/stages/identifyLock.js';
+import { rows } from '../../src/db/client.js';
 import { IdentifyBatcher } from '../../src/pipeline/stages/identifyBatches.js';
 import type { RecordKind } from '../../src/pipeline/queues.js';
 import { eventually, startTestHub } from '../helpers/hub.js';
 import { applicant, PANARAGAN } from '../helpers/fixtures.js';
+import { allDone, holdIdentifyLock } from '../helpers/pipeline.js';
 
 /** A stage that records the batches it was given; the first runs until `release` is called. */
 function recordingStage(fail: (ids: number[]) => boolean = () => false) {
@@ -191,14 +191,7 @@ t.test('through the hub: single-record jobs are identified in few batches, one c
   await th.hub.close();
   const hub = await th.restart({ workers: true });
   const db = hub.database.db;
-  const end = await eventually(async () => {
-    const [r] = await rows<{ done: number; deliveries: number; distinct: number; citizens: number; links: number; niks: number }>(db, sql`
-      select (select count(*)::int from registrations where status in ('routed', 'held')) as done,
-             (select count(*)::int from deliveries) as deliveries, (select count(distinct registration_id)::int from deliveries) as distinct,
-             (select count(*)::int from citizens) as citizens, (select count(*)::int from citizen_records) as links,
-             (select count(distinct applicant->>'nik')::int from registrations) as niks`);
-    return r!.done === 300 ? r : null;
-  }, 60_000, 100);
+  const end = await allDone(db, 300);
   t.equal(end.links, 300, 'every record linked once');
   t.equal(end.citizens, end.niks, 'one citizen per NIK, the index and the table agree');
   t.equal(end.deliveries, end.distinct, 'no delivery doubled');
@@ -258,24 +251,12 @@ t.test('through the hub: a worker closed while it holds many jobs hands them bac
   await th.hub.close();
   // The identify lock held from outside: the first batch waits for it, so the close surely comes while
   // the worker holds jobs beyond that batch (left free, a fast first batch could take the rest first).
-  const holder = await openDatabase(th.db.url, '', { max: 1 });
-  let release!: () => void;
-  const released = new Promise<void>((r) => { release = r; });
-  let locked!: () => void;
-  const isLocked = new Promise<void>((r) => { locked = r; });
-  const holding = holder.db.transaction(async (tx) => {
-    await lockIdentify(tx);
-    locked();
-    await released;
-  });
-  await isLocked;
+  const release = await holdIdentifyLock(th.db.url);
   const hub = await th.restart({ workers: true });
   const identify = hub.ctx.queues.queues.identify;
   await eventually(async () => ((await identify.getJobCounts('active')).active ?? 0) > 1, 30_000, 5);
   const closing = hub.close();
-  release();
-  await holding;
-  await holder.close();
+  await release();
   await closing;
   const counts = await (await th.restart({ workers: false })).ctx.queues.queues.identify.getJobCounts('failed', 'completed', 'waiting', 'delayed', 'active');
   t.equal(counts.failed, 0, 'no job failed');

@@ -3,12 +3,12 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import { openDatabase, rows } from '../../src/db/client.js';
-import { lockIdentify } from '../../src/pipeline/stages/identifyLock.js';
+import { rows } from '../../src/db/client.js';
 import { arrayParam } from '../../src/db/sqlArrays.js';
 import { recoverySweep } from '../../src/pipeline/recovery.js';
 import { eventually, startTestHub, TEST_REDIS_URL } from '../helpers/hub.js';
 import { applicant, PANARAGAN } from '../helpers/fixtures.js';
+import { allDone, holdIdentifyLock } from '../helpers/pipeline.js';
 
 // Single pushes stored by a process that runs the pipeline go straight to its identify batcher
 // (localIdentify), with no BullMQ job; Postgres stays the truth for what fails or is lost.
@@ -31,14 +31,7 @@ t.test('single pushes to a hub running its pipeline: identified and routed once 
     await Promise.all(Array.from({ length: 30 }, (_, k) => push(th.url, key, `li-${i + k}`, 7000 + i + k)));
   }
   const db = th.hub.database.db;
-  const end = await eventually(async () => {
-    const [r] = await rows<{ done: number; deliveries: number; distinct: number; citizens: number; links: number; niks: number }>(db, sql`
-      select (select count(*)::int from registrations where status in ('routed', 'held')) as done,
-             (select count(*)::int from deliveries) as deliveries, (select count(distinct registration_id)::int from deliveries) as distinct,
-             (select count(*)::int from citizens) as citizens, (select count(*)::int from citizen_records) as links,
-             (select count(distinct applicant->>'nik')::int from registrations) as niks`);
-    return r!.done === 150 ? r : null;
-  }, 60_000, 100);
+  const end = await allDone(db, 150);
   t.equal(end.links, 150, 'every record linked once');
   t.equal(end.citizens, end.niks, 'one citizen per NIK');
   t.equal(end.deliveries, end.distinct, 'no delivery doubled');
@@ -108,17 +101,7 @@ t.test('a serving process killed with single pushes it held for identify: nothin
   });
   // The identify lock held from outside: the serving process stores and answers the pushes, and holds
   // them for identify, which cannot start.
-  const holder = await openDatabase(th.db.url, '', { max: 1 });
-  let release!: () => void;
-  const released = new Promise<void>((r) => { release = r; });
-  let locked!: () => void;
-  const isLocked = new Promise<void>((r) => { locked = r; });
-  const holding = holder.db.transaction(async (tx) => {
-    await lockIdentify(tx);
-    locked();
-    await released;
-  });
-  await isLocked;
+  const release = await holdIdentifyLock(th.db.url);
   const serve = spawn(process.execPath, [path.resolve(import.meta.dirname, '../../bin/tiyuh-hub.js'), 'serve'], {
     env: { ...process.env, DATABASE_URL: th.db.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: th.prefix, PORT: String(port), LOG_LEVEL: 'warn', TIYUH_SUPERVISOR: 'off' },
     stdio: 'ignore',
@@ -131,9 +114,7 @@ t.test('a serving process killed with single pushes it held for identify: nothin
   }
   serve.kill('SIGKILL');
   await new Promise((r) => serve.once('exit', r));
-  release();
-  await holding;
-  await holder.close();
+  await release();
   const [mid] = await rows<{ waiting: number }>(db, sql`select count(*)::int as waiting from registrations where status = 'validated'`);
   t.equal(mid!.waiting, 60, 'all 60 stored and answered, none identified before the kill');
   // A process that runs the pipeline again: its recovery sweep finds them in Postgres.
