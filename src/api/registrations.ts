@@ -102,10 +102,13 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
       deps.ctx.log.warn({ err, submissionId }, 'enqueue failed; left to the recovery sweep');
     }
   };
-  const enqueueNew = async (newIds: number[], submissionId: number, handed: [number, Handed][]) => {
+  const stored = (newIds: number[], handed: [number, Handed][]) => {
     noteBulkWrite(db, 'registrations', newIds.length, deps.ctx.log);
-    // Before the job exists: this process's identify takes them without reading them back.
+    // Before identify has them: this process's identify takes them without reading them back.
     handOff(db, handed);
+  };
+  const enqueueNew = async (newIds: number[], submissionId: number, handed: [number, Handed][]) => {
+    stored(newIds, handed);
     await enqueue(newIds, submissionId);
   };
   // A group of single pushes goes to this process's own identify batcher when its workers run here
@@ -114,8 +117,7 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
   const identifyGroup = async (newIds: number[], submissionId: number, handed: [number, Handed][]) => {
     const local = localIdentify(db);
     if (!local || newIds.length === 0) return enqueueNew(newIds, submissionId, handed);
-    noteBulkWrite(db, 'registrations', newIds.length, deps.ctx.log);
-    handOff(db, handed);
+    stored(newIds, handed);
     void local.submit('registration', newIds).then(
       (how) => (how === 'done' ? undefined : enqueue(newIds, submissionId)),
       (err: unknown) => {

@@ -40,9 +40,9 @@ export const GROUPS_AT_ONCE = 1;
  * registrations one by one; each in its own transaction cost ≈5 statements and a stage job per record,
  * and intake held a few hundred a second. Here a push joins the next group: while `concurrency`
  * groups are committing, the pushes that arrive wait and then commit together (no timer, so a push
- * alone goes at once), with one statement per step for the whole group and one identify job for its
- * records. Every push is answered only after its group committed: a 2xx still means "in Postgres"
- * (the identify job is enqueued after the answers: the accept latency does not wait on Redis).
+ * alone goes at once), with one statement per step for the whole group and one hand-over to
+ * identify for its records. Every push is answered only after its group committed: a 2xx still means "in Postgres"
+ * (identify gets them after the answers: the accept latency does not wait on Redis).
  * A group that fails is retried push by push, each in its own transaction, so one push cannot fail
  * the others.
  */
@@ -95,8 +95,9 @@ export class SinglePushCommitter {
       }));
       return;
     }
-    // Answered once committed; the identify job is enqueued after (its slot still held, so enqueues
-    // cannot pile up). A failed enqueue is the recovery sweep's, as in the route: the records are in Postgres.
+    // Answered once committed; then `committed` hands the records to identify (a job, or this process's
+    // batcher), its slot still held, so enqueues cannot pile up. A failed enqueue is the recovery
+    // sweep's, as in the route: the records are in Postgres.
     group.forEach((w, i) => w.resolve(results[i]!));
     // An inbox row per push: its Idempotency-Key lookup is planned from the table's statistics.
     noteBulkWrite(this.db, 'inbox', group.length);

@@ -38,7 +38,8 @@ interface Waiter {
  * A batch that fails is retried job by job, and a job that fails alone is halved until each failing
  * record is alone, so a record that always fails holds back only itself (its job fails, the rest of
  * its records are identified); the failing records are then suspect and their job runs alone until it
- * succeeds, never again spoiling a shared batch. Jobs carry ids only; the records are read from Postgres by the batch (nothing else changes).
+ * succeeds, never again spoiling a shared batch. Jobs carry ids only; the records are read from
+ * Postgres by the batch (nothing else changes).
  */
 export class IdentifyBatcher<A = unknown> {
   private readonly waiting: Record<RecordKind, Waiter[]> = { registration: [], resident: [] };
