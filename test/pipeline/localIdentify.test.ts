@@ -62,6 +62,11 @@ t.test('a single push whose identify fails in the process becomes a job, and is 
     return found.length ? found : null;
   }, 30_000, 100);
   t.ok(jobs.length >= 1, 'the failing record went to the queue as a job');
+  // The failure is logged in its PII-safe form: no NIK or name of the group's applicants.
+  const logs = th.logs.text;
+  t.match(logs, /identify failed in this process/);
+  const people = Array.from({ length: 20 }, (_, i) => applicant(8000 + i * 7));
+  t.notOk(people.some((p) => logs.includes(p.nik) || logs.includes(p.fullName)), 'no NIK or name in the logs');
   const [stuck] = await rows<{ status: string; links: number }>(db, sql`
     select status, (select count(*)::int from citizen_records where record_id = ${bad}) as links from registrations where id = ${bad}`);
   t.equal(stuck!.status, 'validated', 'it waits, nothing half done');
