@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { rows } from '../../src/db/client.js';
 import { arrayParam } from '../../src/db/sqlArrays.js';
 import { loadConfig } from '../../src/config/load.js';
-import { rebuildStats, refreshStats } from '../../src/stats/refresh.js';
+import { rebuildStats, refreshStats, SERVICES_STEP } from '../../src/stats/refresh.js';
 import { programKeyOf } from '../../src/aid/rows.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { insertPeople, insertRecords, insertRegistration, merge, snapshot, split, type TestPerson, type TestRecord } from './fixtures.js';
@@ -197,4 +197,37 @@ t.test('programs config makes exclusive count as one from the next refresh, as a
   t.same(incremental, await snapshot(db), 'incremental equals rebuilt with the grouped config');
   await refreshStats(db, config);
   t.same(await multi(), [], 'the group removed from config, the pair is gone');
+});
+
+t.test('a refresh of more registrations than one step takes, in steps, equals a rebuild', async (t) => {
+  await rebuildStats(db, config);
+  const n = 2 * SERVICES_STEP + 137;
+  // Spread over weeks, services and kecamatan, so every step touches weeks the others touch too.
+  await db.execute(sql`
+    with g as (
+      insert into registrations (village_code, external_id, service_code, applicant, status, route_agency, created_at)
+      select (array['1812012002', '1812052006', '1812022001'])[1 + i % 3], 'STEP-' || i, (array['KTP_EL_BARU', 'KK_BARU', 'KIA'])[1 + i % 3], '{}'::jsonb,
+        'routed', 'disdukcapil', now() - (i % 40) * interval '1 day'
+      from generate_series(1, ${n}) i returning id, route_agency, created_at
+    )
+    insert into deliveries (registration_id, agency_code, level, queue, status, created_at)
+    select id, route_agency, 'kabupaten', 'kab:' || route_agency, 'waiting', created_at from g`);
+  const first = await refreshStats(db, config);
+  t.ok(first.ran);
+  const stepped = await snapshot(db);
+  t.ok((stepped.openItems as unknown[]).length >= n, 'the new items are open');
+  await rebuildStats(db, config);
+  t.same(stepped, await snapshot(db), 'stepped refresh of new registrations equals a rebuild');
+  // Changes to registrations that fall in different steps: acknowledged, answered, cancelled.
+  await db.execute(sql`update deliveries d set status = 'acked', acked_at = d.created_at + interval '90 minutes'
+    from registrations g where g.id = d.registration_id and g.external_id like 'STEP-%' and d.id % 3 = 0`);
+  await db.execute(sql`update deliveries d set answer_status = 'selesai', answered_at = now()
+    from registrations g where g.id = d.registration_id and g.external_id like 'STEP-%' and d.id % 5 = 0`);
+  await db.execute(sql`update deliveries d set cancelled_at = now()
+    from registrations g where g.id = d.registration_id and g.external_id like 'STEP-%' and d.id % 7 = 0`);
+  await refreshStats(db, config);
+  const changed = await snapshot(db);
+  t.notSame(changed.openItems, stepped.openItems, 'the changes moved the figures');
+  await rebuildStats(db, config);
+  t.same(changed, await snapshot(db), 'stepped refresh of changed registrations equals a rebuild');
 });
