@@ -90,9 +90,3 @@ export async function currentIdentityParameters(db: Queryable): Promise<Paramete
   const [row] = await db.select().from(identityParameterSets).orderBy(desc(identityParameterSets.id)).limit(1);
   return row ? toSet(row) : null;
 }
-
-/** The id of the newest parameter set (0 when none): a cheap check whether the parameters changed. */
-export async function currentIdentityParametersId(db: Queryable): Promise<number> {
-  const [r] = await rows<{ id: number | null }>(db, sql`select max(id) as id from identity_parameter_sets`);
-  return r?.id ?? 0;
-}

@@ -5,7 +5,7 @@ import type { PipelineContext } from '../context.js';
 import type { RecordKind } from '../queues.js';
 import type { Applicant } from '../validate/registration.js';
 import { goldenRecord, joinCitizens, refreshGoldenRecords } from '../review/index.js';
-import { lockIdentify } from './identifyLock.js';
+import { customPlans, lockIdentify } from './identifyLock.js';
 import { noteBulkWrite } from '../../db/statistics.js';
 import { routeOutcome } from './route.js';
 import { takeHanded } from '../handoff.js';
@@ -276,7 +276,7 @@ export async function identifyStage(
   } | null = null;
   try {
     done = await ctx.db.transaction(async (tx) => {
-      await warmingWhile(resolver, lockIdentify(tx));
+      await warmingWhile(resolver, lockIdentify(tx, { genericPlans: true }));
       forgetUnwarmed(resolver, read);
       const found = await warmingWhile(resolver, lockRecords(tx, ids, kind, read));
       if (found.length === 0) return null;
@@ -390,6 +390,8 @@ export async function identifyStage(
       // decided earlier in the batch may name the citizen that goes).
       const survivors: number[] = [];
       const released: number[] = [];
+      // Joins (rare) run the review's merge, whose statements were not written for generic plans.
+      if (decisions.some((d) => d.joins?.length)) await customPlans(tx);
       for (const d of decisions) {
         for (const j of d.joins ?? []) {
           const joined = await joinCitizens(tx, {
