@@ -166,13 +166,31 @@ export const SERVICES_STEP = 2_000;
  * costs what changed, not the week it changed in (migration 0026).
  */
 async function refreshServices(tx: Queryable, ids: number[] | null, services: StatsConfig['services']): Promise<void> {
-  // Disjoint steps add up to the whole: each applies its own registrations' differences.
-  if (ids === null) return refreshServicesOf(tx, null, services);
-  for (let i = 0; i < ids.length; i += SERVICES_STEP) await refreshServicesOf(tx, ids.slice(i, i + SERVICES_STEP), services);
+  // Disjoint steps add up to the whole: each applies its own registrations' differences; the weeks
+  // they touched are tidied and summed per agency once, after the last.
+  const weeks = new Set<string>();
+  if (ids === null) {
+    for (const w of await refreshServicesOf(tx, null, services)) weeks.add(w);
+  } else {
+    for (let i = 0; i < ids.length; i += SERVICES_STEP) {
+      for (const w of await refreshServicesOf(tx, ids.slice(i, i + SERVICES_STEP), services)) weeks.add(w);
+    }
+  }
+  if (weeks.size === 0) return;
+  const list = arrayParam([...weeks], 'date');
+  // A group whose last registration left is gone, as a rebuild would not make it.
+  await tx.execute(sql`delete from stats_service_week where week = any(${list}) and registrations = 0`);
+  await tx.execute(sql`delete from stats_wait_hist where week = any(${list}) and n = 0`);
+  await tx.execute(sql`delete from stats_agency_week where week = any(${list})`);
+  await tx.execute(sql`
+    insert into stats_agency_week (week, agency_code, kecamatan_code, registrations, acknowledged, waiting, service_rows)
+    select week, agency_code, kecamatan_code, sum(registrations)::int, sum(acknowledged)::int, sum(waiting)::int, count(*)::int
+    from stats_service_week where week = any(${list}) group by 1, 2, 3`);
 }
 
-async function refreshServicesOf(tx: Queryable, ids: number[] | null, services: StatsConfig['services']): Promise<void> {
-  if (ids !== null && ids.length === 0) return;
+/** One step: the given registrations' facts, figures and open items (null: all); answers the weeks it touched. */
+async function refreshServicesOf(tx: Queryable, ids: number[] | null, services: StatsConfig['services']): Promise<string[]> {
+  if (ids !== null && ids.length === 0) return [];
   const chosen = ids === null ? sql`select id from registrations` : sql`select unnest(${arrayParam(ids, 'int')}) as id`;
   // One statement reads the facts kept (its snapshot is taken before its own writes) and the facts now,
   // applies the differences to the service and wait figures and keeps the new facts.
@@ -215,16 +233,7 @@ async function refreshServicesOf(tx: Queryable, ids: number[] | null, services: 
       where f.registration_id = old.registration_id and not exists (select 1 from cur where cur.registration_id = old.registration_id)
     )
     select distinct to_char(week, 'YYYY-MM-DD') as week, delivery_id from diff`);
-  if (touched.length === 0) return;
-  const weeks = arrayParam([...new Set(touched.map((t) => t.week))], 'date');
-  // A group whose last registration left is gone, as a rebuild would not make it.
-  await tx.execute(sql`delete from stats_service_week where week = any(${weeks}) and registrations = 0`);
-  await tx.execute(sql`delete from stats_wait_hist where week = any(${weeks}) and n = 0`);
-  await tx.execute(sql`delete from stats_agency_week where week = any(${weeks})`);
-  await tx.execute(sql`
-    insert into stats_agency_week (week, agency_code, kecamatan_code, registrations, acknowledged, waiting, service_rows)
-    select week, agency_code, kecamatan_code, sum(registrations)::int, sum(acknowledged)::int, sum(waiting)::int, count(*)::int
-    from stats_service_week where week = any(${weeks}) group by 1, 2, 3`);
+  if (touched.length === 0) return [];
   // Open = not cancelled and no final answer (selesai/ditolak), as serviceLevelOf flags an item overdue;
   // the due time is computed by the same dueAt (working days, WIB) so the figure and the item agree.
   const deliveries = arrayParam([...new Set(touched.flatMap((t) => (t.delivery_id === null ? [] : [t.delivery_id])))], 'int');
@@ -259,6 +268,7 @@ async function refreshServicesOf(tx: Queryable, ids: number[] | null, services: 
     )
     insert into stats_open_items (delivery_id, week, service_code, agency_code, kecamatan_code, due_at)
     select * from cur on conflict (delivery_id) do nothing`);
+  return touched.map((t) => t.week);
 }
 
 interface AidChanges {
