@@ -13,16 +13,28 @@ export interface Backlog {
 /** Rounds after which a record that keeps failing is re-driven only hourly, and shown as failing. */
 export const REDRIVE_CAP = 10;
 
-/** Read from the in-flight partial indexes; the oldest record is the lowest id still in flight. */
+/**
+ * One pass over each table's records in flight (the partial in-flight indexes) counts them, finds the
+ * lowest id (the oldest) and counts the failing ones. Not `min(id)` alone: Postgres answers that by
+ * walking the primary key from the lowest id until a row in flight, and those are the newest, so it
+ * read every registration already routed (17 ms at 48,000 during a bulk load, once a second; at a
+ * year of a kabupaten's registrations it would be the whole table).
+ */
 export async function readBacklog(db: Db): Promise<Backlog> {
   const [r] = await rows<{ regs: number; res: number; oldest: number | null; failing: number }>(db, sql`
-    select (select count(*)::int from registrations where status in ('validated', 'identified')) as regs,
-           (select count(*)::int from resident_records where status = 'accepted') as res,
+    with regs as (
+      select count(*)::int as n, min(id) as first, (count(*) filter (where redrives >= ${REDRIVE_CAP}))::int as failing
+      from registrations where status in ('validated', 'identified')
+    ), res as (
+      select count(*)::int as n, min(id) as first, (count(*) filter (where redrives >= ${REDRIVE_CAP}))::int as failing
+      from resident_records where status = 'accepted'
+    )
+    select regs.n as regs, res.n as res,
            extract(epoch from now() - least(
-             (select created_at from registrations where id = (select min(id) from registrations where status in ('validated', 'identified'))),
-             (select created_at from resident_records where id = (select min(id) from resident_records where status = 'accepted'))))::float8 as oldest,
-           (select count(*)::int from registrations where status in ('validated', 'identified') and redrives >= ${REDRIVE_CAP})
-             + (select count(*)::int from resident_records where status = 'accepted' and redrives >= ${REDRIVE_CAP}) as failing`);
+             (select created_at from registrations where id = regs.first),
+             (select created_at from resident_records where id = res.first)))::float8 as oldest,
+           regs.failing + res.failing as failing
+    from regs, res`);
   return { records: r!.regs + r!.res, oldestSeconds: Math.max(0, Math.round(r!.oldest ?? 0)), failing: r!.failing };
 }
 
