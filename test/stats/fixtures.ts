@@ -89,3 +89,19 @@ export async function insertRegistration(db: Queryable, r: { village: string; ex
   }
   return g!.id;
 }
+
+/**
+ * n routed registrations with their waiting deliveries, spread over three villages (two kecamatan),
+ * three services and 40 days, external ids `${prefix}-1` … `${prefix}-n`.
+ */
+export async function insertRoutedRegistrations(db: Queryable, n: number, prefix: string): Promise<void> {
+  await db.execute(sql`
+    with g as (
+      insert into registrations (village_code, external_id, service_code, applicant, status, route_agency, created_at)
+      select (array['1812012002', '1812052006', '1812022001'])[1 + i % 3], ${prefix}::text || '-' || i, (array['KTP_EL_BARU', 'KK_BARU', 'KIA'])[1 + i % 3], '{}'::jsonb,
+        'routed', 'disdukcapil', now() - (i % 40) * interval '1 day'
+      from generate_series(1, ${n}::int) i returning id, route_agency, created_at
+    )
+    insert into deliveries (registration_id, agency_code, level, queue, status, created_at)
+    select id, route_agency, 'kabupaten', 'kab:' || route_agency, 'waiting', created_at from g`);
+}

@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { rebuildStats, refreshStats, SERVICES_STEP } from '../../src/stats/refresh.js';
 import { programKeyOf } from '../../src/aid/rows.js';
 import { createTestDatabase } from '../helpers/database.js';
-import { insertPeople, insertRecords, insertRegistration, merge, snapshot, split, type TestPerson, type TestRecord } from './fixtures.js';
+import { insertPeople, insertRecords, insertRegistration, insertRoutedRegistrations, merge, snapshot, split, type TestPerson, type TestRecord } from './fixtures.js';
 
 const tdb = await createTestDatabase();
 t.teardown(() => tdb.drop());
@@ -203,15 +203,7 @@ t.test('a refresh of more registrations than one step takes, in steps, equals a 
   await rebuildStats(db, config);
   const n = 2 * SERVICES_STEP + 137;
   // Spread over weeks, services and kecamatan, so every step touches weeks the others touch too.
-  await db.execute(sql`
-    with g as (
-      insert into registrations (village_code, external_id, service_code, applicant, status, route_agency, created_at)
-      select (array['1812012002', '1812052006', '1812022001'])[1 + i % 3], 'STEP-' || i, (array['KTP_EL_BARU', 'KK_BARU', 'KIA'])[1 + i % 3], '{}'::jsonb,
-        'routed', 'disdukcapil', now() - (i % 40) * interval '1 day'
-      from generate_series(1, ${n}) i returning id, route_agency, created_at
-    )
-    insert into deliveries (registration_id, agency_code, level, queue, status, created_at)
-    select id, route_agency, 'kabupaten', 'kab:' || route_agency, 'waiting', created_at from g`);
+  await insertRoutedRegistrations(db, n, 'STEP');
   const first = await refreshStats(db, config);
   t.ok(first.ran);
   const stepped = await snapshot(db);

@@ -4,6 +4,7 @@ import { openDatabase, rows } from '../../src/db/client.js';
 import { loadConfig } from '../../src/config/load.js';
 import { rebuildStats, refreshStats } from '../../src/stats/refresh.js';
 import { createTestDatabase } from '../helpers/database.js';
+import { insertRoutedRegistrations } from './fixtures.js';
 
 // A refresh step reads the registrations, deliveries, facts and open items it names by key, whatever
 // the planner's statistics say: with 20,000 of each analyzed, a step of 2,000 planned as a hash join
@@ -27,15 +28,7 @@ async function seqScans(): Promise<Record<string, number>> {
 
 t.test('a refresh step reads what it names by key, not whole tables', async (t) => {
   const n = 20_000;
-  await db.execute(sql`
-    with g as (
-      insert into registrations (village_code, external_id, service_code, applicant, status, route_agency, created_at)
-      select (array['1812012002', '1812052006', '1812022001'])[1 + i % 3], 'PLAN-' || i, (array['KTP_EL_BARU', 'KK_BARU', 'KIA'])[1 + i % 3], '{}'::jsonb,
-        'routed', 'disdukcapil', now() - (i % 40) * interval '1 day'
-      from generate_series(1, ${n}) i returning id, route_agency, created_at
-    )
-    insert into deliveries (registration_id, agency_code, level, queue, status, created_at)
-    select id, route_agency, 'kabupaten', 'kab:' || route_agency, 'waiting', created_at from g`);
+  await insertRoutedRegistrations(db, n, 'PLAN');
   await rebuildStats(db, config);
   await db.execute(sql`analyze registrations, deliveries`);
   const [open] = await rows<{ n: number }>(db, sql`select count(*)::int as n from stats_open_items`);
