@@ -1,8 +1,9 @@
 import t from 'tap';
 import { sql } from 'drizzle-orm';
-import { openDatabase, rows } from '../../src/db/client.js';
+import { openDatabase } from '../../src/db/client.js';
 import { readBacklog, REDRIVE_CAP } from '../../src/pipeline/backlog.js';
 import { createTestDatabase } from '../helpers/database.js';
+import { indexReads } from '../helpers/scans.js';
 
 // The backlog (read once a second by intake, and by /metrics) reads the records in flight, not the
 // registrations already routed: those have the lowest ids, where a `min(id)` walk of the primary key starts.
@@ -11,13 +12,6 @@ t.teardown(() => tdb.drop());
 const single = await openDatabase(tdb.url, '', { max: 1 });
 t.teardown(() => single.close());
 const db = single.db;
-
-/** Index entries read from registrations' primary key so far, as this connection sees them after flushing its counters. */
-async function pkeyReads(): Promise<number> {
-  await db.execute(sql`select pg_stat_force_next_flush()`);
-  const [r] = await rows<{ n: number }>(db, sql`select idx_tup_read::int as n from pg_stat_user_indexes where indexrelname = 'registrations_pkey'`);
-  return r!.n;
-}
 
 t.test('the backlog: records in flight, the oldest one\'s age and the failing ones, read without the routed ones', async (t) => {
   const empty = await readBacklog(db);
@@ -38,9 +32,9 @@ t.test('the backlog: records in flight, the oldest one\'s age and the failing on
     select '1812012002', 'r-' || i, 'WARGA ' || i, repeat('0', 40), 'pull', 'accepted' from generate_series(1, 2) i`);
   await db.execute(sql`analyze registrations, resident_records`);
 
-  const before = await pkeyReads();
+  const before = await indexReads(db, 'registrations_pkey');
   const backlog = await readBacklog(db);
-  const read = (await pkeyReads()) - before;
+  const read = (await indexReads(db, 'registrations_pkey')) - before;
   t.equal(backlog.records, 3_002, 'registrations and resident records in flight');
   t.equal(backlog.failing, 1, 'the one re-driven past the cap');
   t.ok(Math.abs(backlog.oldestSeconds - 600) <= 5, `the oldest waits ten minutes (${backlog.oldestSeconds} s)`);

@@ -4,6 +4,7 @@ import { openDatabase, rows } from '../../src/db/client.js';
 import { loadConfig } from '../../src/config/load.js';
 import { rebuildStats, refreshStats } from '../../src/stats/refresh.js';
 import { createTestDatabase } from '../helpers/database.js';
+import { seqScans } from '../helpers/scans.js';
 import { insertRoutedRegistrations } from './fixtures.js';
 
 // A refresh step reads the registrations, deliveries, facts and open items it names by key, whatever
@@ -18,14 +19,6 @@ const config = loadConfig('config');
 
 const TABLES = ['registrations', 'deliveries', 'stats_registration_facts', 'stats_open_items'];
 
-/** Sequential scans per table so far, as this connection sees them after flushing its own counters. */
-async function seqScans(): Promise<Record<string, number>> {
-  await db.execute(sql`select pg_stat_force_next_flush()`);
-  const found = await rows<{ relname: string; seq_scan: number }>(db, sql`
-    select relname, seq_scan::int from pg_stat_user_tables where relname in ${TABLES}`);
-  return Object.fromEntries(found.map((r) => [r.relname, r.seq_scan]));
-}
-
 t.test('a refresh step reads what it names by key, not whole tables', async (t) => {
   const n = 20_000;
   await insertRoutedRegistrations(db, n, 'PLAN');
@@ -37,10 +30,10 @@ t.test('a refresh step reads what it names by key, not whole tables', async (t) 
   // One step's worth of registrations changes: some acknowledged, some answered (no longer open).
   await db.execute(sql`update deliveries set status = 'acked', acked_at = created_at + interval '2 hours' where id % 10 = 0`);
   await db.execute(sql`update deliveries set answer_status = 'selesai', answered_at = now() where id % 10 = 5`);
-  const before = await seqScans();
+  const before = await seqScans(db, TABLES);
   const refreshed = await refreshStats(db, config);
   t.ok(refreshed.ran, 'the refresh ran');
-  const after = await seqScans();
+  const after = await seqScans(db, TABLES);
   for (const table of TABLES) t.equal(after[table]! - before[table]!, 0, `no sequential scan of ${table}`);
 
   const [left] = await rows<{ n: number }>(db, sql`select count(*)::int as n from stats_open_items`);

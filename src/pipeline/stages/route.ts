@@ -57,6 +57,8 @@ export async function routeStage(ctx: PipelineContext, ids: number[]): Promise<{
       else if (next) route.push({ id: f.id, r: next.route });
     }
     if (route.length) {
+      // The registrations are updated by key (`= any(array(...))`, a list whose length the planner does
+      // not see): joined to 2,000 ids, the update was planned as a hash of every registration.
       const idArr = arrayParam(route.map((x) => x.id), 'int');
       const agency = arrayParam(route.map((x) => x.r.agency), 'text');
       const level = arrayParam(route.map((x) => x.r.level), 'text');
@@ -70,12 +72,12 @@ export async function routeStage(ctx: PipelineContext, ids: number[]): Promise<{
         update registrations r set status = 'routed', route_agency = u.agency, route_level = u.level,
                route_kecamatan = u.kec, updated_at = now()
         from unnest(${idArr}, ${agency}, ${level}, ${kec}) as u(id, agency, level, kec)
-        where r.id = u.id`);
+        where r.id = any(array(select unnest(${idArr}))) and r.id = u.id`);
     }
     if (held.length) {
       // Locked above while 'identified': no status test, which would invite the in-flight index.
       await tx.execute(sql`update registrations r set status = 'held', updated_at = now()
-        from unnest(${arrayParam(held, 'int')}) as u(id) where r.id = u.id`);
+        where r.id = any(array(select unnest(${arrayParam(held, 'int')})))`);
     }
     return { routed: route.map((x) => x.id), held };
   });
