@@ -83,6 +83,39 @@ t.test('a batch accepts the valid records and answers each invalid one with its 
   t.equal(q[0]!.errors[0]!.code, 'SERVICE_UNKNOWN');
 });
 
+t.test('a field sent as null is one not given: accepted where it may be left out, reported missing where it is required', async (t) => {
+  const res = await call('POST', '/v1/registrations', villageKey, {
+    registrations: [
+      { externalId: 'n-1', service: 'KTP_EL_BARU', submittedAt: null, details: null,
+        applicant: { ...applicant(30), motherName: null, birthPlace: null, sex: null, phone: null, dusun: null, rt: null, rw: null, address: null } },
+      // The same as an empty string, which was already taken as not given.
+      { externalId: 'n-2', service: 'KTP_EL_BARU', applicant: applicant(31, { motherName: '', birthPlace: '' }) },
+      // Required by the service (KTP-el needs a birth date) or by every registration (a name).
+      { externalId: 'n-3', service: 'KTP_EL_BARU', applicant: { ...applicant(32), birthDate: null } },
+      { externalId: 'n-4', service: 'KTP_EL_BARU', applicant: { ...applicant(33), fullName: null } },
+      { externalId: null, service: 'KTP_EL_BARU', applicant: applicant(34) },
+      // A null is not a value of another type: a number is still refused.
+      { externalId: 'n-6', service: 'KTP_EL_BARU', applicant: { ...applicant(35), motherName: 7 } },
+    ],
+  });
+  t.equal(res.status, 202);
+  const [given, empty, noBirth, noName, noId, wrongType] = res.body.records;
+  t.match(given, { externalId: 'n-1', status: 'accepted', id: Number });
+  t.match(empty, { externalId: 'n-2', status: 'accepted', id: Number });
+  t.match(noBirth, { status: 'rejected', errors: [{ code: 'FIELD_REQUIRED', field: 'applicant.birthDate', message: { id: /KTP_EL_BARU/ } }] });
+  t.equal(noBirth.errors.length, 1);
+  t.match(noName, { status: 'rejected', errors: [{ code: 'FIELD_REQUIRED', field: 'applicant.fullName' }] });
+  t.match(noId, { status: 'rejected', errors: [{ code: 'FIELD_REQUIRED', field: 'externalId' }] });
+  t.match(wrongType, { status: 'rejected', errors: [{ code: 'FIELD_TYPE', field: 'applicant.motherName' }] });
+  const [stored] = await rows<{ applicant: Record<string, unknown>; details: unknown; submitted_at: unknown }>(db, sql`
+    select applicant, details, submitted_at from registrations where id = ${given.id}`);
+  t.equal(stored!.applicant.motherName, null, 'stored as not given');
+  t.equal(stored!.applicant.sex, null);
+  t.equal(stored!.applicant.fullName, applicant(30).fullName);
+  t.equal(stored!.details, null);
+  t.equal(stored!.submitted_at, null);
+});
+
 t.test('a NIK that disagrees with birth date or sex is a warning, not a rejection', async (t) => {
   const a = applicant(20);
   const res = await call('POST', '/v1/registrations', villageKey, { externalId: 'w-1', service: 'KTP_EL_BARU', applicant: { ...a, sex: a.sex === 'F' ? 'M' : 'F' } });

@@ -86,17 +86,23 @@ export function cleanText(value: string): string {
   return storableText(value).normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200d\ufeff]/g, ' ').replace(/\s+/g, ' ').trim();
 }
 
-function cleanStrings(value: unknown): unknown {
+/**
+ * Strings cleaned, in a copy. With `nullsAbsent`, an object's properties sent as `null` are left out
+ * (see checkRegistration); its `applicant` is read the same way, nothing deeper.
+ */
+function cleanStrings(value: unknown, nullsAbsent = false): unknown {
   if (typeof value === 'string') return cleanText(value);
-  if (Array.isArray(value)) return value.map(cleanStrings);
+  if (Array.isArray(value)) return value.map((v) => cleanStrings(v));
   if (value && typeof value === 'object') {
     // A loop, not Object.fromEntries(Object.entries(…).map(…)): no pair arrays per field (8% of the
     // serving thread in an HTTP batch push). A `__proto__` key stays an own property, as fromEntries made it.
     const out: Record<string, unknown> = {};
     const input = value as Record<string, unknown>;
     for (const k of Object.keys(input)) {
-      if (k === '__proto__') Object.defineProperty(out, k, { value: cleanStrings(input[k]), enumerable: true, writable: true, configurable: true });
-      else out[k] = cleanStrings(input[k]);
+      const v = input[k];
+      if (nullsAbsent && v === null) continue;
+      if (k === '__proto__') Object.defineProperty(out, k, { value: cleanStrings(v), enumerable: true, writable: true, configurable: true });
+      else out[k] = cleanStrings(v, nullsAbsent && k === 'applicant');
     }
     return out;
   }
@@ -188,7 +194,12 @@ export function checkRegistrations(list: readonly unknown[], config: HubConfig, 
  * permanent, the record may be the one that is wrong.
  */
 export function checkRegistration(input: unknown, config: HubConfig, defaultVillage: string, now = new Date()): RegistrationCheck {
-  const raw = cleanStrings(input) as Record<string, unknown>;
+  // A property sent as null is one not given, as an empty string already was and as the pull
+  // connectors read a resident's fields: village systems send `"motherName": null` (PHP's json_encode
+  // of an unset value), and refusing the registration for a field it may leave out kept a citizen's
+  // request from its agency. A required one sent as null is reported missing (FIELD_REQUIRED).
+  // `details` keep their nulls for the service's own schema.
+  const raw = cleanStrings(input, true) as Record<string, unknown>;
   const externalId = raw && typeof raw === 'object' && typeof raw.externalId === 'string' ? raw.externalId : null;
   if (!shapeOf(raw)) return { ok: false, errors: shapeErrors(shapeOf.errors ?? []), externalId };
 
