@@ -8,7 +8,11 @@ import type { Role } from './keys.js';
 export type Problems = Partial<Record<number, string[]>>;
 
 declare module 'fastify' {
-  interface FastifySchema { problems?: Problems; hide?: boolean }
+  interface FastifySchema {
+    problems?: Problems; hide?: boolean;
+    /** A body shown in the reference that fastify does not check: the handler checks it record by record and answers each. */
+    documentedBody?: unknown;
+  }
 }
 
 const problemSchema = {
@@ -74,7 +78,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'API key (tiyuh-hub keys create)' } } },
     },
     transform: ({ schema, url, route }) => {
-      const { problems = {}, ...rest } = (schema ?? {}) as Record<string, unknown> & { problems?: Problems };
+      const { problems = {}, documentedBody, ...rest } = (schema ?? {}) as Record<string, unknown> & { problems?: Problems };
+      if (documentedBody && !rest.body) rest.body = documentedBody;
       const roles = routeRoles(route as RouteOptions);
       const all: Problems = {};
       const addAll = (p: Problems) => { for (const [k, v] of Object.entries(p)) all[Number(k)] = [...new Set([...(all[Number(k)] ?? []), ...(v ?? [])])]; };

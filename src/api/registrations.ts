@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { MAX_BATCH } from '../pipeline/queues.js';
-import { checkRegistration, checkRegistrations, cleanText, type RegistrationCheck } from '../pipeline/validate/registration.js';
+import { checkRegistration, checkRegistrations, cleanText, registrationDocSchema, type RegistrationCheck } from '../pipeline/validate/registration.js';
 import { recordError } from '../pipeline/validate/recordError.js';
 import { storeRegistrations, type StoredRegistrations } from '../pipeline/intake/registrations.js';
 import { cancelRegistrations } from '../pipeline/intake/cancelRegistrations.js';
@@ -133,7 +133,14 @@ export const registrationRoutes: FastifyPluginAsync<AppDeps> = async (app, deps)
     bodyLimit: 4 * 1024 * 1024,
     schema: {
       summary: 'Submit one registration, or a batch {"registrations": [...]} of at most 1,000',
+      description: 'Each record is checked on its own: the answer (202) lists every record as accepted, with its id, or rejected, with its error codes; a rejected one is kept in quarantine for the village to fix.',
       headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', maxLength: 128 } } },
+      documentedBody: {
+        oneOf: [registrationDocSchema, {
+          type: 'object', required: ['registrations'], additionalProperties: false,
+          properties: { registrations: { type: 'array', maxItems: 1000, items: registrationDocSchema } },
+        }],
+      },
       response: { 202: answerSchema, 200: answerSchema },
     },
   }, async (req, reply) => {

@@ -45,6 +45,20 @@ export const registrationSchema = {
   },
 } as const;
 
+/**
+ * The two schemas as the API reference shows them: an optional property may also be null, which
+ * checkRegistration reads as not given. The checks themselves run on the schemas above.
+ */
+function nullableOptional<T extends { required: readonly string[]; properties: Record<string, object> }>(schema: T, nested: Record<string, object> = {}): object {
+  const properties = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k,
+    nested[k] ?? (schema.required.includes(k) ? v : { ...v, nullable: true })]));
+  return { ...schema, properties };
+}
+
+export const registrationDocSchema = nullableOptional(registrationSchema, {
+  applicant: { ...nullableOptional(applicantSchema), description: 'The applicant; a property left out or sent as null is not given' },
+});
+
 export interface Applicant {
   nik: string | null;
   kk: string | null;
