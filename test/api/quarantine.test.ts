@@ -106,6 +106,23 @@ t.test('a registration the validate stage quarantined is revived by its replay',
   t.equal(n[0]!.n, 1);
 });
 
+t.test('a registration an earlier hub refused for a field sent as null is accepted by its replay as it was sent', async (t) => {
+  // As intake quarantined it before a null was read as not given: the raw record and its FIELD_TYPE.
+  const sent = { externalId: 'q-null-1', service: 'KTP_EL_BARU', applicant: { ...applicant(70), motherName: null, phone: null } };
+  const [q] = await rows<{ id: number }>(db, sql`
+    insert into quarantine (kind, village_code, external_id, payload, errors)
+    values ('registration', ${PANARAGAN}, 'q-null-1', ${JSON.stringify(sent)}::jsonb,
+      '[{"code":"FIELD_TYPE","field":"applicant.motherName"},{"code":"FIELD_TYPE","field":"applicant.phone"}]'::jsonb)
+    returning id`);
+  const replay = await call('POST', '/v1/quarantine/replay', villageKey, [{ id: q!.id }]);
+  t.match(replay.body.records[0], { kind: 'registration', status: 'accepted', recordId: Number }, 'no payload needed: the stored record passes now');
+  t.equal(await qStatus(q!.id), 'replayed');
+  const id = replay.body.records[0].recordId as number;
+  await eventually(async () => (await rows<{ status: string }>(db, sql`select status from registrations where id = ${id}`))[0]!.status === 'routed');
+  const [reg] = await rows<{ mother: string | null; name: string }>(db, sql`select applicant->>'motherName' as mother, applicant->>'fullName' as name from registrations where id = ${id}`);
+  t.same(reg, { mother: null, name: applicant(70).fullName });
+});
+
 t.test('the CLI lists and replays quarantined records', async (t) => {
   const list = await runCli(th, ['quarantine', 'list', '--village', '18.12.01.2002', '--kind', 'resident', '--json']);
   t.equal(list.code, 0, list.stderr);
