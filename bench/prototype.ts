@@ -12,8 +12,13 @@ import { Queue, Worker } from 'bullmq';
 import type { HubConfig } from '../src/config/load.js';
 import { routeRegistration } from '../src/pipeline/stages/route.js';
 import { workerConnection } from '../src/runtime/redis.js';
+import { processCpuSeconds } from './benchHub.js';
 
-export interface PrototypeRun { accepted: number; routed: number; seconds: number; recordsPerSecond: number }
+export interface PrototypeRun {
+  accepted: number; routed: number; seconds: number; recordsPerSecond: number;
+  /** CPU per accepted record in the window: this process (the prototype and the bench's client) and the Postgres backends of its pool. */
+  cpuMicrosPerRecord: { node: number; postgres: number };
+}
 
 interface Body { registrations: { externalId: string; service: string; applicant: { nik?: string; villageCode?: string } }[] }
 
@@ -74,7 +79,11 @@ export async function runPrototype(opts: { databaseUrl: string; redisUrl: string
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
 
+  const backendsCpu = async () => (await pg<{ pid: number }[]>`select pid from pg_stat_activity where datname = current_database()`)
+    .reduce((sum, b) => sum + processCpuSeconds(b.pid), 0);
   let accepted = 0;
+  const pg0 = await backendsCpu();
+  const cpu0 = process.cpuUsage();
   const started = performance.now();
   let next = 0;
   await Promise.all(Array.from({ length: opts.concurrency }, async () => {
@@ -90,11 +99,16 @@ export async function runPrototype(opts: { databaseUrl: string; redisUrl: string
     await new Promise((res) => setTimeout(res, 50));
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const pgCpu = (await backendsCpu()) - pg0;
   const [done] = await pg<{ routed: number }[]>`select count(*)::int as routed from proto_deliveries`;
   await app.close();
   await Promise.all([identify.close(), route.close()]);
   await Promise.all([identifyQueue.close(), routeQueue.close()]);
   await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
   await pg.end();
-  return { accepted, routed: done!.routed, seconds: Number(seconds.toFixed(2)), recordsPerSecond: Math.round(accepted / seconds) };
+  return {
+    accepted, routed: done!.routed, seconds: Number(seconds.toFixed(2)), recordsPerSecond: Math.round(accepted / seconds),
+    cpuMicrosPerRecord: { node: Math.round((cpu.user + cpu.system) / accepted), postgres: Math.round((pgCpu * 1e6) / accepted) },
+  };
 }
